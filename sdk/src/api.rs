@@ -1,0 +1,284 @@
+//! The JSON bodies of every API request and response, shared by the relay and
+//! every client so they cannot drift. Binary values are base64url strings.
+//! Bodies marked *encrypted* travel as a transmission-key envelope
+//! ([`crate::transmission`]) whose plaintext is this JSON.
+
+use serde::{Deserialize, Serialize};
+
+use crate::encoding::{serde_b64, serde_b64_array};
+use crate::lifetime::State;
+use crate::signing::PublicKey;
+use crate::token::ShareId;
+
+/// `GET /v1/relay-key`: the relay's HPKE keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelayKeyResponse {
+    /// The key clients should seal to now.
+    pub current: RelayKeyInfo,
+    /// Key ids still accepted (the current one and recently rotated ones).
+    pub accepted: Vec<String>,
+}
+
+/// One relay HPKE public key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelayKeyInfo {
+    /// Key id (see [`crate::transmission::RelayPublicKey`]).
+    pub key_id: String,
+    /// 65-byte uncompressed P-256 point.
+    #[serde(with = "serde_b64")]
+    pub public_key: Vec<u8>,
+    /// The HPKE suite, always `DHKEM(P-256, HKDF-SHA256), HKDF-SHA256, AES-256-GCM`.
+    pub suite: String,
+}
+
+/// An attachment the owner will upload after create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentDecl {
+    /// 16-byte random id, base64url.
+    pub id: String,
+    /// Length of the STREAM ciphertext in bytes (header included).
+    pub size: u64,
+}
+
+/// `POST /v1/shares` (owner-signed, encrypted body).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateShareRequest {
+    /// Share id derived from the token.
+    pub share_id: ShareId,
+    /// `SHA-256(bind_secret)`.
+    #[serde(with = "serde_b64_array")]
+    pub verifier: [u8; 32],
+    /// Record key wrapped under the wrap key.
+    #[serde(with = "serde_b64")]
+    pub wrapped_key: Vec<u8>,
+    /// Record envelope at version 1.
+    #[serde(with = "serde_b64")]
+    pub record: Vec<u8>,
+    /// Owner data envelope.
+    #[serde(with = "serde_b64")]
+    pub owner_data: Vec<u8>,
+    /// Chosen duration in seconds.
+    pub expires_in: u64,
+    /// Self-destruct after first view.
+    #[serde(default)]
+    pub self_destruct: bool,
+    /// Attachments to be uploaded.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentDecl>,
+}
+
+/// Answer to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateShareResponse {
+    /// The share id.
+    pub share_id: ShareId,
+    /// Creation time (Unix seconds).
+    pub created_at: u64,
+    /// When the unused link expires.
+    pub expires_at: u64,
+}
+
+/// Upload progress of one attachment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadStatus {
+    /// Part size the relay expects (every part but the last).
+    pub part_size: u64,
+    /// Index of the next part to send.
+    pub next_part: u64,
+    /// Bytes received so far.
+    pub received: u64,
+    /// Declared total.
+    pub size: u64,
+    /// Whether the upload was finalized.
+    pub complete: bool,
+}
+
+/// `POST /v1/shares/{id}/bind` (signed by the presented device key, encrypted body).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BindRequest {
+    /// The bind secret derived from the token.
+    #[serde(with = "serde_b64_array")]
+    pub bind_secret: [u8; 32],
+    /// The device's public key.
+    pub device_key: PublicKey,
+}
+
+/// Current record ciphertext.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordCiphertext {
+    /// Record version (1 at create, +1 per update).
+    pub version: u64,
+    /// Record envelope.
+    #[serde(with = "serde_b64")]
+    pub ciphertext: Vec<u8>,
+}
+
+/// An uploaded attachment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentInfo {
+    /// Attachment id.
+    pub id: String,
+    /// Ciphertext length.
+    pub size: u64,
+}
+
+/// Answer to bind (encrypted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BindResponse {
+    /// The wrapped record key.
+    #[serde(with = "serde_b64")]
+    pub wrapped_key: Vec<u8>,
+    /// The current record.
+    pub record: RecordCiphertext,
+    /// Attachments ready to download.
+    pub attachments: Vec<AttachmentInfo>,
+    /// When access ends.
+    pub access_expires_at: u64,
+    /// Whether the share self-destructs.
+    pub self_destruct: bool,
+}
+
+/// Answer to confirm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmResponse {
+    /// When access ends.
+    pub access_expires_at: u64,
+}
+
+/// `GET /v1/shares/{id}/record` (device-signed; encrypted answer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordResponse {
+    /// The current record.
+    pub record: RecordCiphertext,
+    /// Attachments.
+    pub attachments: Vec<AttachmentInfo>,
+    /// When access ends.
+    pub access_expires_at: u64,
+}
+
+/// `PUT /v1/shares/{id}/record` (owner-signed, encrypted body).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRecordRequest {
+    /// The new record, whose version must be the current one plus one.
+    pub record: RecordCiphertext,
+}
+
+/// One share in the owner's (or admin's) list. Never content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareSummary {
+    /// Share id.
+    pub share_id: ShareId,
+    /// Current state.
+    pub state: State,
+    /// Creation time.
+    pub created_at: u64,
+    /// When the link or access ends.
+    pub expires_at: u64,
+    /// When a device bound.
+    pub bound_at: Option<u64>,
+    /// Current record version.
+    pub record_version: u64,
+    /// Self-destruct flag.
+    pub self_destruct: bool,
+    /// Owner data envelope (absent in admin listings).
+    #[serde(default, with = "serde_b64", skip_serializing_if = "Vec::is_empty")]
+    pub owner_data: Vec<u8>,
+}
+
+/// A list of shares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareList {
+    /// The shares, newest first.
+    pub shares: Vec<ShareSummary>,
+}
+
+/// `GET /v1/shares/{id}/status`: public, changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareStatus {
+    /// Current state.
+    pub state: State,
+    /// When the link or access ends.
+    pub expires_at: u64,
+}
+
+/// What happened to a share, as streamed to its owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// The share was created.
+    Created,
+    /// A device opened the link and received the record.
+    Bound,
+    /// The bound device confirmed; the token is dead.
+    Confirmed,
+    /// Another device tried the link and was refused.
+    RefusedDevice,
+    /// The bound device fetched the record.
+    Viewed,
+    /// The owner published a new record version.
+    Updated,
+    /// The owner or an admin deleted the share.
+    Revoked,
+    /// The share expired.
+    Expired,
+    /// The share self-destructed.
+    SelfDestructed,
+}
+
+/// One event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// Monotonic event id (for SSE `Last-Event-ID`).
+    pub id: u64,
+    /// The share.
+    pub share_id: ShareId,
+    /// What happened.
+    pub kind: EventKind,
+    /// When (Unix seconds).
+    pub at: u64,
+    /// Human-readable context ("from a cloud network, 3 s after creation").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// Who may create shares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CreatePolicy {
+    /// Any owner key.
+    Anyone,
+    /// Only enrolled owner keys.
+    Enrolled,
+}
+
+/// Relay policy, set by an admin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Who may create.
+    pub create: CreatePolicy,
+    /// Enrolled owner keys (used when `create` is `enrolled`).
+    #[serde(default)]
+    pub enrolled_owners: Vec<PublicKey>,
+    /// Longest expiry in seconds.
+    pub max_expires_in: u64,
+    /// Largest record envelope in bytes.
+    pub max_record_bytes: u64,
+    /// Largest total attachment ciphertext per share in bytes.
+    pub max_attachment_bytes: u64,
+    /// Most live shares per owner.
+    pub max_shares_per_owner: u64,
+}
+
+/// The JSON error body of every failed request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Stable machine-readable code (`already_bound`, `expired`, …).
+    pub code: String,
+    /// What happened and what to do, for people.
+    pub message: String,
+}

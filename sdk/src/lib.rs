@@ -1,0 +1,20 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod api;
+pub mod duration;
+pub mod encoding;
+pub mod envelope;
+pub mod error;
+pub mod lifetime;
+pub mod owner;
+pub mod random;
+pub mod record;
+pub mod secret;
+pub mod signing;
+pub mod stream;
+pub mod token;
+pub mod transmission;
+
+pub use error::{Error, Result};

@@ -1,0 +1,275 @@
+//! Transmission keys (Keeper step 9): a layer of encryption between client and
+//! relay, under TLS, for requests and responses that carry key material or record
+//! ciphertext.
+//!
+//! The client draws a random AES-256 transmission key `K_t` and seals it to the
+//! relay's published key with HPKE (RFC 9180, base mode, DHKEM(P-256,
+//! HKDF-SHA256), HKDF-SHA256, AES-256-GCM):
+//!
+//! ```text
+//! info   = "oneshare/v1/transmission-key" || 0x00 || key_id
+//! header = key_id "." base64url(enc (65 bytes) || HPKE ciphertext of K_t (48 bytes))
+//! ```
+//!
+//! Bodies are envelopes under `K_t` with AAD
+//! `"oneshare/v1/request" || 0x00 || nonce` and responses with
+//! `"oneshare/v1/response" || 0x00 || nonce`, where `nonce` is the signed
+//! request's nonce: a response cannot be replayed to another request.
+
+use hpke::kem::DhP256HkdfSha256;
+use hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::encoding::{b64, unb64};
+use crate::envelope::{self, aad};
+use crate::secret::{Key256, Secret};
+use crate::signing::NONCE_LEN;
+use crate::{Error, Result, random};
+
+type Kem = DhP256HkdfSha256;
+type Kdf = hpke::kdf::HkdfSha256;
+type Aead = hpke::aead::AesGcm256;
+
+/// HPKE info label.
+pub const INFO_LABEL: &str = "oneshare/v1/transmission-key";
+/// AAD label of request bodies.
+pub const REQUEST_LABEL: &str = "oneshare/v1/request";
+/// AAD label of response bodies.
+pub const RESPONSE_LABEL: &str = "oneshare/v1/response";
+/// Length of the HPKE encapsulated key (uncompressed P-256 point).
+pub const ENC_LEN: usize = 65;
+/// Length of the sealed transmission key (32 + 16-byte tag).
+pub const SEALED_KEY_LEN: usize = 48;
+
+/// The relay's published key: what clients pin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayPublicKey {
+    /// Key id: base64url of the first 8 bytes of SHA-256 of the public key.
+    pub key_id: String,
+    /// The public key as 65 uncompressed SEC1 bytes.
+    pub public_key: [u8; 65],
+}
+
+impl RelayPublicKey {
+    /// Builds from the public key bytes, computing the key id.
+    ///
+    /// # Errors
+    /// [`Error::InvalidKey`] if the bytes are not a P-256 point.
+    pub fn from_bytes(public_key: &[u8]) -> Result<Self> {
+        let pk = <Kem as hpke::Kem>::PublicKey::from_bytes(public_key)
+            .map_err(|_| Error::InvalidKey("relay"))?;
+        let mut bytes = [0u8; 65];
+        pk.write_exact(&mut bytes);
+        Ok(Self {
+            key_id: key_id(&bytes),
+            public_key: bytes,
+        })
+    }
+}
+
+fn key_id(public_key: &[u8]) -> String {
+    b64(&Sha256::digest(public_key)[..8])
+}
+
+fn info(key_id: &str) -> Vec<u8> {
+    aad(INFO_LABEL, &[key_id.as_bytes()])
+}
+
+/// The relay's HPKE key pair.
+#[derive(Clone)]
+pub struct RelayKeyPair {
+    private: <Kem as hpke::Kem>::PrivateKey,
+    public: RelayPublicKey,
+}
+
+impl core::fmt::Debug for RelayKeyPair {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "RelayKeyPair({}, private redacted)", self.public.key_id)
+    }
+}
+
+impl RelayKeyPair {
+    /// Derives a key pair from 32 bytes of input keying material (RFC 9180
+    /// DeriveKeyPair).
+    ///
+    /// # Errors
+    /// [`Error::InvalidKey`] (not expected for 32-byte input).
+    pub fn derive(ikm: &Secret<32>) -> Result<Self> {
+        let (private, _) = Kem::derive_keypair(ikm.expose());
+        Self::from_private(&private)
+    }
+
+    /// Generates a fresh key pair.
+    ///
+    /// # Errors
+    /// [`Error::Random`].
+    pub fn generate() -> Result<Self> {
+        Self::derive(&Secret::new(random::bytes()?))
+    }
+
+    /// Imports a 32-byte private scalar.
+    ///
+    /// # Errors
+    /// [`Error::InvalidKey`].
+    pub fn from_private_bytes(bytes: &Secret<32>) -> Result<Self> {
+        let private = <Kem as hpke::Kem>::PrivateKey::from_bytes(bytes.expose())
+            .map_err(|_| Error::InvalidKey("relay"))?;
+        Self::from_private(&private)
+    }
+
+    fn from_private(private: &<Kem as hpke::Kem>::PrivateKey) -> Result<Self> {
+        let public = <Kem as hpke::Kem>::sk_to_pk(private);
+        let mut bytes = [0u8; 65];
+        public.write_exact(&mut bytes);
+        Ok(Self {
+            private: private.clone(),
+            public: RelayPublicKey::from_bytes(&bytes)?,
+        })
+    }
+
+    /// Exports the private scalar. Secret: store with 0600 permissions.
+    pub fn private_bytes(&self) -> Secret<32> {
+        let mut out = [0u8; 32];
+        self.private.write_exact(&mut out);
+        Secret::new(out)
+    }
+
+    /// The public half.
+    pub fn public(&self) -> &RelayPublicKey {
+        &self.public
+    }
+
+    /// Opens a `oneshare-transmission-key` header addressed to this key.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHeader`] for a malformed value or another key id,
+    /// [`Error::Hpke`] when it does not open.
+    pub fn open_transmission_key(&self, header: &str) -> Result<Key256> {
+        let bad = || Error::InvalidHeader(crate::signing::HEADER_TRANSMISSION);
+        let (kid, sealed) = header.split_once('.').ok_or_else(bad)?;
+        if kid != self.public.key_id {
+            return Err(bad());
+        }
+        let sealed = unb64(sealed, "transmission key").map_err(|_| bad())?;
+        if sealed.len() != ENC_LEN + SEALED_KEY_LEN {
+            return Err(bad());
+        }
+        let (enc, ct) = sealed.split_at(ENC_LEN);
+        let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(enc).map_err(|_| Error::Hpke)?;
+        let key = Zeroizing::new(
+            hpke::single_shot_open::<Aead, Kdf, Kem>(
+                &OpModeR::Base,
+                &self.private,
+                &enc,
+                &info(kid),
+                ct,
+                b"",
+            )
+            .map_err(|_| Error::Hpke)?,
+        );
+        let bytes: [u8; 32] = key.as_slice().try_into().map_err(|_| Error::Hpke)?;
+        Ok(Secret::new(bytes))
+    }
+}
+
+/// Reads the key id of a `oneshare-transmission-key` header (to pick among the
+/// relay's current and previous keys during rotation).
+pub fn header_key_id(header: &str) -> Option<&str> {
+    header.split_once('.').map(|(kid, _)| kid)
+}
+
+/// Seals `transmission_key` to the relay and returns the header value.
+///
+/// # Errors
+/// [`Error::InvalidKey`] or [`Error::Hpke`].
+pub fn seal_transmission_key(relay: &RelayPublicKey, transmission_key: &Key256) -> Result<String> {
+    let pk = <Kem as hpke::Kem>::PublicKey::from_bytes(&relay.public_key)
+        .map_err(|_| Error::InvalidKey("relay"))?;
+    let (enc, ct) = hpke::single_shot_seal::<Aead, Kdf, Kem>(
+        &OpModeS::Base,
+        &pk,
+        &info(&relay.key_id),
+        transmission_key.expose(),
+        b"",
+    )
+    .map_err(|_| Error::Hpke)?;
+    let mut sealed = enc.to_bytes().to_vec();
+    sealed.extend_from_slice(&ct);
+    Ok(format!("{}.{}", relay.key_id, b64(sealed)))
+}
+
+/// Encrypts a request body under the transmission key.
+///
+/// # Errors
+/// [`Error::Random`].
+pub fn seal_request(key: &Key256, nonce: &[u8; NONCE_LEN], body: &[u8]) -> Result<Vec<u8>> {
+    envelope::seal(key, &aad(REQUEST_LABEL, &[nonce]), body)
+}
+
+/// Decrypts a request body.
+///
+/// # Errors
+/// Envelope errors.
+pub fn open_request(key: &Key256, nonce: &[u8; NONCE_LEN], body: &[u8]) -> Result<Vec<u8>> {
+    envelope::open(key, &aad(REQUEST_LABEL, &[nonce]), body)
+}
+
+/// Encrypts a response body under the transmission key.
+///
+/// # Errors
+/// [`Error::Random`].
+pub fn seal_response(key: &Key256, nonce: &[u8; NONCE_LEN], body: &[u8]) -> Result<Vec<u8>> {
+    envelope::seal(key, &aad(RESPONSE_LABEL, &[nonce]), body)
+}
+
+/// Decrypts a response body.
+///
+/// # Errors
+/// Envelope errors.
+pub fn open_response(key: &Key256, nonce: &[u8; NONCE_LEN], body: &[u8]) -> Result<Vec<u8>> {
+    envelope::open(key, &aad(RESPONSE_LABEL, &[nonce]), body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seal_open_round_trip_and_failures() {
+        let relay = RelayKeyPair::derive(&Secret::new([1; 32])).unwrap();
+        let again = RelayKeyPair::from_private_bytes(&relay.private_bytes()).unwrap();
+        assert_eq!(again.public(), relay.public());
+        let tk = Secret::new([9; 32]);
+        let header = seal_transmission_key(relay.public(), &tk).unwrap();
+        assert_eq!(header_key_id(&header), Some(relay.public().key_id.as_str()));
+        assert_eq!(relay.open_transmission_key(&header).unwrap(), tk);
+
+        let other = RelayKeyPair::derive(&Secret::new([2; 32])).unwrap();
+        assert!(matches!(
+            other.open_transmission_key(&header),
+            Err(Error::InvalidHeader(_))
+        ));
+        let forged = format!(
+            "{}.{}",
+            other.public().key_id,
+            header.split_once('.').unwrap().1
+        );
+        assert_eq!(other.open_transmission_key(&forged), Err(Error::Hpke));
+        assert!(relay.open_transmission_key("nodot").is_err());
+        assert!(
+            relay
+                .open_transmission_key(&header[..header.len() - 2])
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn responses_are_bound_to_the_request_nonce() {
+        let tk = Secret::new([9; 32]);
+        let sealed = seal_response(&tk, &[1; 16], b"ok").unwrap();
+        assert_eq!(open_response(&tk, &[1; 16], &sealed).unwrap(), b"ok");
+        assert_eq!(open_response(&tk, &[2; 16], &sealed), Err(Error::Decrypt));
+        assert_eq!(open_request(&tk, &[1; 16], &sealed), Err(Error::Decrypt));
+    }
+}
