@@ -122,7 +122,8 @@ impl OwnerData {
     }
 }
 
-fn owner_aad(share_id: &ShareId) -> Vec<u8> {
+/// The AAD of an owner data envelope.
+pub fn owner_aad(share_id: &ShareId) -> Vec<u8> {
     aad(OWNER_DATA_LABEL, &[&share_id.0])
 }
 

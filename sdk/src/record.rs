@@ -132,7 +132,8 @@ pub fn generate_key() -> Result<Key256> {
     random::bytes().map(Secret::new)
 }
 
-fn record_aad(share_id: &ShareId, version: u64) -> Vec<u8> {
+/// The AAD of a record envelope (for clients that decrypt with their own AES, e.g. SubtleCrypto).
+pub fn record_aad(share_id: &ShareId, version: u64) -> Vec<u8> {
     aad(RECORD_LABEL, &[&share_id.0, &version.to_be_bytes()])
 }
 
@@ -186,7 +187,8 @@ pub fn open_record(
     Record::from_json(&json)
 }
 
-fn wrap_aad(share_id: &ShareId) -> Vec<u8> {
+/// The AAD of the wrapped record key.
+pub fn wrap_aad(share_id: &ShareId) -> Vec<u8> {
     aad(WRAPPED_KEY_LABEL, &[&share_id.0])
 }
 

@@ -1,0 +1,1 @@
+//! The oneshare relay (being built).
