@@ -87,3 +87,98 @@ pub enum Error {
     #[error("random number generator unavailable")]
     Random,
 }
+
+impl Error {
+    /// A stable snake_case code for this error, the same across the relay's JSON
+    /// errors, the CLI and the JavaScript `Error.code` of the npm package. Codes
+    /// never change meaning; match on them rather than on messages.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::Encoding(_) => "encoding",
+            Self::InvalidLink(_) => "invalid_link",
+            Self::Length { .. } => "length",
+            Self::Malformed(_) => "malformed",
+            Self::UnsupportedVersion { .. } => "unsupported_version",
+            Self::WrongKey => "wrong_key",
+            Self::Decrypt => "decrypt",
+            Self::Truncated => "truncated",
+            Self::TrailingData => "trailing_data",
+            Self::CounterOverflow => "counter_overflow",
+            Self::Json { .. } => "json",
+            Self::InvalidKey(_) => "invalid_key",
+            Self::BadSignature => "bad_signature",
+            Self::InvalidHeader(_) => "invalid_header",
+            Self::StaleTimestamp => "stale_timestamp",
+            Self::Hpke => "hpke",
+            Self::Duration(_) => "duration",
+            Self::Random => "random",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_stable_snake_case_and_distinct() {
+        let all = [
+            Error::Encoding("x"),
+            Error::InvalidLink("x"),
+            Error::Length {
+                what: "x",
+                expected: 1,
+                got: 2,
+            },
+            Error::Malformed("x"),
+            Error::UnsupportedVersion {
+                what: "x",
+                version: 9,
+            },
+            Error::WrongKey,
+            Error::Decrypt,
+            Error::Truncated,
+            Error::TrailingData,
+            Error::CounterOverflow,
+            Error::Json {
+                what: "x",
+                reason: "y".into(),
+            },
+            Error::InvalidKey("x"),
+            Error::BadSignature,
+            Error::InvalidHeader("x"),
+            Error::StaleTimestamp,
+            Error::Hpke,
+            Error::Duration("x".into()),
+            Error::Random,
+        ];
+        let codes: Vec<&str> = all.iter().map(Error::code).collect();
+        assert_eq!(
+            codes,
+            [
+                "encoding",
+                "invalid_link",
+                "length",
+                "malformed",
+                "unsupported_version",
+                "wrong_key",
+                "decrypt",
+                "truncated",
+                "trailing_data",
+                "counter_overflow",
+                "json",
+                "invalid_key",
+                "bad_signature",
+                "invalid_header",
+                "stale_timestamp",
+                "hpke",
+                "duration",
+                "random",
+            ]
+        );
+        let mut unique = codes.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), codes.len());
+    }
+}

@@ -16,5 +16,7 @@ pub mod signing;
 pub mod stream;
 pub mod token;
 pub mod transmission;
+#[cfg(feature = "wasm")]
+pub mod wasm;
 
 pub use error::{Error, Result};

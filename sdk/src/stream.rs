@@ -87,6 +87,44 @@ pub fn segment_count(len: u64) -> Result<u64> {
     Ok(plaintext_len(len)?.div_ceil(SEGMENT_SIZE as u64).max(1))
 }
 
+/// A parsed stream header, for clients that decrypt segments with their own AES
+/// (SubtleCrypto) and only need the commitment and nonce prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    /// Key commitment of the file key.
+    pub commitment: [u8; COMMITMENT_LEN],
+    /// Random per-file nonce prefix.
+    pub prefix: [u8; NONCE_PREFIX_LEN],
+}
+
+impl Header {
+    /// Parses the first [`HEADER_LEN`] bytes of a stream (more may follow).
+    ///
+    /// # Errors
+    /// [`Error::Truncated`] for fewer than [`HEADER_LEN`] bytes,
+    /// [`Error::UnsupportedVersion`] for another version byte.
+    pub fn parse(bytes: &[u8]) -> Result<Self> {
+        let header: &[u8; HEADER_LEN] = bytes
+            .get(..HEADER_LEN)
+            .and_then(|h| h.try_into().ok())
+            .ok_or(Error::Truncated)?;
+        if header[0] != VERSION {
+            return Err(Error::UnsupportedVersion {
+                what: "attachment stream",
+                version: header[0],
+            });
+        }
+        let mut out = Self {
+            commitment: [0; COMMITMENT_LEN],
+            prefix: [0; NONCE_PREFIX_LEN],
+        };
+        out.commitment
+            .copy_from_slice(&header[1..1 + COMMITMENT_LEN]);
+        out.prefix.copy_from_slice(&header[1 + COMMITMENT_LEN..]);
+        Ok(out)
+    }
+}
+
 /// Encrypts a stream segment by segment. Consumed by [`Encryptor::encrypt_last`]
 /// (or [`Encryptor::finish`]), so nothing can be written after the final segment.
 pub struct Encryptor {
@@ -211,21 +249,11 @@ impl Decryptor {
     /// [`Error::Truncated`] for a short header, [`Error::UnsupportedVersion`],
     /// [`Error::WrongKey`] when the header commits to another key.
     pub fn new(key: &Key256, header: &[u8]) -> Result<Self> {
-        let header: &[u8; HEADER_LEN] = header
-            .get(..HEADER_LEN)
-            .and_then(|h| h.try_into().ok())
-            .ok_or(Error::Truncated)?;
-        if header[0] != VERSION {
-            return Err(Error::UnsupportedVersion {
-                what: "attachment stream",
-                version: header[0],
-            });
-        }
-        if !crate::secret::ct_eq(&header[1..1 + COMMITMENT_LEN], &commitment(key)) {
+        let header = Header::parse(header)?;
+        if !crate::secret::ct_eq(&header.commitment, &commitment(key)) {
             return Err(Error::WrongKey);
         }
-        let mut prefix = [0u8; NONCE_PREFIX_LEN];
-        prefix.copy_from_slice(&header[1 + COMMITMENT_LEN..]);
+        let prefix = header.prefix;
         Ok(Self {
             cipher: Aes256Gcm::new(key.expose().into()),
             prefix,
