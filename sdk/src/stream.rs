@@ -56,8 +56,18 @@ impl SegmentNonce {
     }
 }
 
+/// Largest plaintext a stream can hold: [`MAX_SEGMENTS`] full segments (256 TiB).
+pub const MAX_PLAINTEXT_LEN: u64 = MAX_SEGMENTS * SEGMENT_SIZE as u64;
+
 /// Ciphertext length (header included) of a plaintext of `len` bytes.
+///
+/// A `len` above [`MAX_PLAINTEXT_LEN`] cannot be encrypted; it gives `u64::MAX`,
+/// which [`plaintext_len`] refuses, so an absurd claimed size (from a record, say)
+/// never matches a real stream and never overflows.
 pub fn ciphertext_len(len: u64) -> u64 {
+    if len > MAX_PLAINTEXT_LEN {
+        return u64::MAX;
+    }
     let segments = len.div_ceil(SEGMENT_SIZE as u64).max(1);
     HEADER_LEN as u64 + len + segments * TAG_LEN as u64
 }
@@ -65,18 +75,23 @@ pub fn ciphertext_len(len: u64) -> u64 {
 /// Plaintext length of a stream of `len` ciphertext bytes (header included).
 ///
 /// # Errors
-/// [`Error::Truncated`] when no valid stream has that length.
+/// [`Error::Truncated`] when no valid stream has that length,
+/// [`Error::CounterOverflow`] when it would need more than [`MAX_SEGMENTS`] segments.
 pub fn plaintext_len(len: u64) -> Result<u64> {
     let body = len.checked_sub(HEADER_LEN as u64).ok_or(Error::Truncated)?;
     let full = body / ENCRYPTED_SEGMENT_SIZE as u64;
     let rest = body % ENCRYPTED_SEGMENT_SIZE as u64;
-    match (full, rest) {
-        (0, r) if r < TAG_LEN as u64 => Err(Error::Truncated),
-        (0, r) => Ok(r - TAG_LEN as u64),
-        (f, 0) => Ok(f * SEGMENT_SIZE as u64),
-        (_, r) if r <= TAG_LEN as u64 => Err(Error::Truncated),
-        (f, r) => Ok(f * SEGMENT_SIZE as u64 + r - TAG_LEN as u64),
+    let plaintext = match (full, rest) {
+        (0, r) if r < TAG_LEN as u64 => return Err(Error::Truncated),
+        (0, r) => r - TAG_LEN as u64,
+        (f, 0) => f * SEGMENT_SIZE as u64,
+        (_, r) if r <= TAG_LEN as u64 => return Err(Error::Truncated),
+        (f, r) => f * SEGMENT_SIZE as u64 + r - TAG_LEN as u64,
+    };
+    if plaintext > MAX_PLAINTEXT_LEN {
+        return Err(Error::CounterOverflow);
     }
+    Ok(plaintext)
 }
 
 /// Number of segments in a stream of `len` ciphertext bytes.
@@ -409,6 +424,21 @@ mod tests {
             assert_eq!(plaintext_len(ct.len() as u64), Ok(len as u64));
             assert_eq!(open(&key(), &ct), Ok(pt));
         }
+    }
+
+    /// Found by the `stream` fuzz target: lengths past the 32-bit counter used to
+    /// overflow `ciphertext_len` and pass `plaintext_len` with > 2^32 segments.
+    #[test]
+    fn lengths_past_the_counter_are_refused() {
+        let max_ct = ciphertext_len(MAX_PLAINTEXT_LEN);
+        assert_eq!(plaintext_len(max_ct), Ok(MAX_PLAINTEXT_LEN));
+        assert_eq!(segment_count(max_ct), Ok(MAX_SEGMENTS));
+        assert_eq!(plaintext_len(max_ct + 1), Err(Error::Truncated));
+        let one_more_byte = max_ct + TAG_LEN as u64 + 1;
+        assert_eq!(plaintext_len(one_more_byte), Err(Error::CounterOverflow));
+        assert_eq!(ciphertext_len(MAX_PLAINTEXT_LEN + 1), u64::MAX);
+        assert_eq!(ciphertext_len(u64::MAX), u64::MAX);
+        assert_eq!(plaintext_len(u64::MAX), Err(Error::CounterOverflow));
     }
 
     #[test]
