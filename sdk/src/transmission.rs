@@ -199,12 +199,34 @@ pub fn seal_transmission_key(relay: &RelayPublicKey, transmission_key: &Key256) 
     Ok(format!("{}.{}", relay.key_id, b64(sealed)))
 }
 
+/// The AAD of a request body sent with request nonce `nonce` (for clients that
+/// encrypt with their own AES, e.g. SubtleCrypto).
+pub fn request_aad(nonce: &[u8; NONCE_LEN]) -> Vec<u8> {
+    aad(REQUEST_LABEL, &[nonce])
+}
+
+/// The AAD of a response body to the request with nonce `nonce`.
+pub fn response_aad(nonce: &[u8; NONCE_LEN]) -> Vec<u8> {
+    aad(RESPONSE_LABEL, &[nonce])
+}
+
+/// Encrypts a request body with a caller-chosen envelope nonce (for vectors).
+/// Never reuse `envelope_nonce` with the same key; use [`seal_request`].
+pub fn seal_request_with_nonce(
+    key: &Key256,
+    nonce: &[u8; NONCE_LEN],
+    envelope_nonce: [u8; envelope::NONCE_LEN],
+    body: &[u8],
+) -> Vec<u8> {
+    envelope::seal_with_nonce(key, envelope_nonce, &request_aad(nonce), body)
+}
+
 /// Encrypts a request body under the transmission key.
 ///
 /// # Errors
 /// [`Error::Random`].
 pub fn seal_request(key: &Key256, nonce: &[u8; NONCE_LEN], body: &[u8]) -> Result<Vec<u8>> {
-    envelope::seal(key, &aad(REQUEST_LABEL, &[nonce]), body)
+    envelope::seal(key, &request_aad(nonce), body)
 }
 
 /// Decrypts a request body.
@@ -212,7 +234,18 @@ pub fn seal_request(key: &Key256, nonce: &[u8; NONCE_LEN], body: &[u8]) -> Resul
 /// # Errors
 /// Envelope errors.
 pub fn open_request(key: &Key256, nonce: &[u8; NONCE_LEN], body: &[u8]) -> Result<Vec<u8>> {
-    envelope::open(key, &aad(REQUEST_LABEL, &[nonce]), body)
+    envelope::open(key, &request_aad(nonce), body)
+}
+
+/// Encrypts a response body with a caller-chosen envelope nonce (for vectors).
+/// Never reuse `envelope_nonce` with the same key; use [`seal_response`].
+pub fn seal_response_with_nonce(
+    key: &Key256,
+    nonce: &[u8; NONCE_LEN],
+    envelope_nonce: [u8; envelope::NONCE_LEN],
+    body: &[u8],
+) -> Vec<u8> {
+    envelope::seal_with_nonce(key, envelope_nonce, &response_aad(nonce), body)
 }
 
 /// Encrypts a response body under the transmission key.
@@ -220,7 +253,7 @@ pub fn open_request(key: &Key256, nonce: &[u8; NONCE_LEN], body: &[u8]) -> Resul
 /// # Errors
 /// [`Error::Random`].
 pub fn seal_response(key: &Key256, nonce: &[u8; NONCE_LEN], body: &[u8]) -> Result<Vec<u8>> {
-    envelope::seal(key, &aad(RESPONSE_LABEL, &[nonce]), body)
+    envelope::seal(key, &response_aad(nonce), body)
 }
 
 /// Decrypts a response body.
@@ -228,7 +261,7 @@ pub fn seal_response(key: &Key256, nonce: &[u8; NONCE_LEN], body: &[u8]) -> Resu
 /// # Errors
 /// Envelope errors.
 pub fn open_response(key: &Key256, nonce: &[u8; NONCE_LEN], body: &[u8]) -> Result<Vec<u8>> {
-    envelope::open(key, &aad(RESPONSE_LABEL, &[nonce]), body)
+    envelope::open(key, &response_aad(nonce), body)
 }
 
 #[cfg(test)]

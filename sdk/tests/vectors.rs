@@ -1,0 +1,969 @@
+//! Known-answer vectors (PROTOCOL.md §13): every file in `sdk/vectors/` is read and
+//! every case checked against the core. Positive cases must reproduce the exact
+//! bytes; negative cases must fail with the exact `Error::code`.
+//!
+//! Three guards keep the vectors honest:
+//! * each file has a checker, and each checker's file exists
+//!   (`every_vector_file_is_checked`), so a new file without a test fails;
+//! * every value under `expected` or `error` is load-bearing: changing any one of
+//!   them makes its case fail (`every_expected_value_is_checked`);
+//! * unknown ops and missing fields are failures, not skips.
+//!
+//! The files are written by `cargo run -p oneshare-sdk --example gen_vectors`;
+//! the wasm SDK checks the same files.
+
+// Test helpers outside `#[test]` functions: a broken vector file should panic.
+#![allow(clippy::panic, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce};
+use oneshare_sdk::duration;
+use oneshare_sdk::encoding::{b64, unb64};
+use oneshare_sdk::envelope::{self, Envelope};
+use oneshare_sdk::lifetime::{BindDecision, Lifetime, State, decide_bind};
+use oneshare_sdk::owner::{self, OwnerData, OwnerIdentity};
+use oneshare_sdk::record::{self, Record};
+use oneshare_sdk::secret::{Key256, Secret};
+use oneshare_sdk::signing::{self, PublicKey, Request, SignedHeaders, Signer, SigningKey};
+use oneshare_sdk::stream::{
+    self, Decryptor, ENCRYPTED_SEGMENT_SIZE, Encryptor, HEADER_LEN, SEGMENT_SIZE, SegmentNonce,
+};
+use oneshare_sdk::token::{ShareId, Token, verifier};
+use oneshare_sdk::transmission::{self, RelayKeyPair, RelayPublicKey};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+// ------------------------------------------------------------------ harness
+
+/// Whether a case expected success or a specific failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Positive,
+    Negative,
+}
+
+type Check = Result<Kind, String>;
+/// Checks one case; gets the whole file for cases that refer to other cases.
+type Checker = fn(&Value, &Value) -> Check;
+
+macro_rules! vector_files {
+    ($($test:ident: $file:literal => $check:path, negatives: $neg:literal;)*) => {
+        /// Every vector file, its checker, and whether it must have negative cases.
+        const FILES: &[(&str, Checker, bool)] = &[$(($file, $check, $neg)),*];
+        $(
+            #[test]
+            fn $test() {
+                run_file($file, $check, $neg);
+            }
+        )*
+    };
+}
+
+vector_files! {
+    token_json: "token.json" => check_token, negatives: true;
+    envelope_json: "envelope.json" => check_envelope, negatives: true;
+    record_json: "record.json" => check_record, negatives: true;
+    wrapped_key_json: "wrapped_key.json" => check_wrapped_key, negatives: true;
+    owner_data_json: "owner_data.json" => check_owner_data, negatives: true;
+    stream_json: "stream.json" => check_stream, negatives: true;
+    signing_json: "signing.json" => check_signing, negatives: true;
+    hpke_json: "hpke.json" => check_hpke, negatives: true;
+    duration_json: "duration.json" => check_duration, negatives: true;
+    lifetime_json: "lifetime.json" => check_lifetime, negatives: false;
+}
+
+fn vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors")
+}
+
+fn load(name: &str) -> Value {
+    let path = vectors_dir().join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn cases(doc: &Value) -> &[Value] {
+    doc["cases"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
+fn run_file(name: &str, check: Checker, needs_negatives: bool) {
+    let doc = load(name);
+    assert!(
+        doc["description"].as_str().is_some_and(|d| !d.is_empty()),
+        "{name}: no description"
+    );
+    let (mut positive, mut negative, mut failures) = (0, 0, Vec::new());
+    let mut names = std::collections::BTreeSet::new();
+    for case in cases(&doc) {
+        let case_name = case["name"].as_str().unwrap_or("<unnamed>");
+        assert!(
+            names.insert(case_name),
+            "{name}: duplicate case {case_name}"
+        );
+        let declared = if case.get("error").is_some() {
+            Kind::Negative
+        } else {
+            Kind::Positive
+        };
+        match check(case, &doc) {
+            Ok(kind) if kind == declared => {
+                if kind == Kind::Positive {
+                    positive += 1;
+                } else {
+                    negative += 1;
+                }
+            }
+            Ok(kind) => failures.push(format!("{case_name}: checked as {kind:?}")),
+            Err(e) => failures.push(format!("{case_name}: {e}")),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{name}: {} case(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(positive > 0, "{name}: no positive cases");
+    assert!(
+        !needs_negatives || negative > 0,
+        "{name}: no negative cases"
+    );
+    println!("{name}: {positive} positive, {negative} negative");
+}
+
+#[test]
+fn every_vector_file_is_checked() {
+    let mut on_disk: Vec<String> = std::fs::read_dir(vectors_dir())
+        .expect("sdk/vectors exists")
+        .map(|e| {
+            e.expect("dir entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    on_disk.sort();
+    let mut checked: Vec<String> = FILES.iter().map(|(f, _, _)| (*f).to_owned()).collect();
+    checked.sort();
+    assert_eq!(
+        on_disk, checked,
+        "sdk/vectors/ and the checkers in sdk/tests/vectors.rs must list the same files"
+    );
+}
+
+/// Changes every value under `expected` (and every `error` code), one at a time,
+/// and requires the case to fail: no expected byte goes unchecked.
+#[test]
+fn every_expected_value_is_checked() {
+    let mut mutations = 0;
+    for (name, check, _) in FILES {
+        let before = mutations;
+        let doc = load(name);
+        for case in cases(&doc) {
+            let case_name = case["name"].as_str().unwrap_or_default();
+            let mut leaves = Vec::new();
+            for key in ["expected", "error"] {
+                if let Some(v) = case.get(key) {
+                    collect_leaves(v, format!("/{key}"), &mut leaves);
+                }
+            }
+            assert!(!leaves.is_empty(), "{name} {case_name}: nothing expected");
+            for pointer in leaves {
+                let mut mutated = case.clone();
+                let slot = mutated.pointer_mut(&pointer).expect("leaf exists");
+                *slot = mutate(slot, pointer == "/error");
+                assert!(
+                    check(&mutated, &doc).is_err(),
+                    "{name} {case_name}: changing {pointer} went unnoticed"
+                );
+                mutations += 1;
+            }
+        }
+        assert!(mutations > before, "{name}: nothing was mutated");
+    }
+    println!("{mutations} mutated expectations, all rejected");
+}
+
+fn collect_leaves(v: &Value, at: String, out: &mut Vec<String>) {
+    match v {
+        Value::Object(map) => {
+            for (k, v) in map {
+                collect_leaves(v, format!("{at}/{k}"), out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                collect_leaves(v, format!("{at}/{i}"), out);
+            }
+        }
+        _ => out.push(at),
+    }
+}
+
+fn mutate(v: &Value, is_error_code: bool) -> Value {
+    match v {
+        Value::String(s) if is_error_code => Value::from(if s == "decrypt" {
+            "wrong_key"
+        } else {
+            "decrypt"
+        }),
+        Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            let mut t = s.clone();
+            let last = t.pop().expect("non-empty");
+            t.push(if last == '0' { '1' } else { '0' });
+            Value::from(t)
+        }
+        Value::String(s) => Value::from(format!("{s}~")),
+        Value::Number(n) => Value::from(n.as_u64().expect("u64 number") + 1),
+        Value::Bool(b) => Value::from(!b),
+        _ => Value::from(0),
+    }
+}
+
+// ------------------------------------------------------------------ field access
+
+fn field<'a>(c: &'a Value, k: &str) -> Result<&'a Value, String> {
+    c.get(k).ok_or_else(|| format!("missing field {k}"))
+}
+
+fn text<'a>(c: &'a Value, k: &str) -> Result<&'a str, String> {
+    field(c, k)?
+        .as_str()
+        .ok_or_else(|| format!("{k} is not a string"))
+}
+
+fn opt_text<'a>(c: &'a Value, k: &str) -> Result<Option<&'a str>, String> {
+    match field(c, k)? {
+        Value::Null => Ok(None),
+        v => v
+            .as_str()
+            .map(Some)
+            .ok_or_else(|| format!("{k} is not a string or null")),
+    }
+}
+
+fn num(c: &Value, k: &str) -> Result<u64, String> {
+    field(c, k)?
+        .as_u64()
+        .ok_or_else(|| format!("{k} is not a u64"))
+}
+
+fn bytes(c: &Value, k: &str) -> Result<Vec<u8>, String> {
+    hex::decode(text(c, k)?).map_err(|e| format!("{k}: {e}"))
+}
+
+fn array<const N: usize>(c: &Value, k: &str) -> Result<[u8; N], String> {
+    let b = bytes(c, k)?;
+    <[u8; N]>::try_from(b.as_slice()).map_err(|_| format!("{k}: {} bytes, want {N}", b.len()))
+}
+
+fn key(c: &Value, k: &str) -> Result<Key256, String> {
+    array(c, k).map(Secret::new)
+}
+
+fn share_id(c: &Value, k: &str) -> Result<ShareId, String> {
+    ShareId::parse(text(c, k)?).map_err(|e| format!("{k}: {e}"))
+}
+
+fn op(c: &Value) -> Result<&str, String> {
+    text(c, "op")
+}
+
+fn unknown_op(c: &Value) -> Check {
+    Err(format!("unknown op {:?}", c["op"]))
+}
+
+/// Compares a computed value with the expected one.
+fn same<T: PartialEq + std::fmt::Debug>(what: &str, got: T, want: T) -> Result<(), String> {
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!("{what}: got {got:?}, want {want:?}"))
+    }
+}
+
+fn same_hex(c: &Value, k: &str, got: impl AsRef<[u8]>) -> Result<(), String> {
+    same(k, hex::encode(got).as_str(), text(c, k)?)
+}
+
+/// The one place that decides a case: a negative case must fail with exactly
+/// its `error` code; a positive one must succeed and pass `check` on `expected`.
+fn outcome<T>(
+    c: &Value,
+    result: oneshare_sdk::Result<T>,
+    check: impl FnOnce(T, &Value) -> Result<(), String>,
+) -> Check {
+    match (c.get("error"), result) {
+        (Some(want), Err(e)) => {
+            same("error code", Some(e.code()), want.as_str())?;
+            Ok(Kind::Negative)
+        }
+        (Some(want), Ok(_)) => Err(format!("succeeded, but must fail with {want}")),
+        (None, Err(e)) => Err(format!("failed with {} ({e})", e.code())),
+        (None, Ok(v)) => {
+            check(v, field(c, "expected")?)?;
+            Ok(Kind::Positive)
+        }
+    }
+}
+
+fn token_hex(t: &Token) -> String {
+    hex::encode(unb64(&t.to_text(), "token").unwrap_or_default())
+}
+
+// ------------------------------------------------------------------ token
+
+fn check_token(c: &Value, _: &Value) -> Check {
+    match op(c)? {
+        "derive" => {
+            let t = Token::from_bytes(array(c, "token_hex")?);
+            let base = text(c, "base")?;
+            let keys = t.derive();
+            outcome(c, Ok(()), |(), e| {
+                same("token_b64", t.to_text().as_str(), text(e, "token_b64")?)?;
+                same("link", t.to_link(base).as_str(), text(e, "link")?)?;
+                same(
+                    "share_id_b64",
+                    keys.share_id.to_string().as_str(),
+                    text(e, "share_id_b64")?,
+                )?;
+                same_hex(e, "share_id_hex", keys.share_id.0)?;
+                same_hex(e, "wrap_key_hex", keys.wrap_key.expose())?;
+                same_hex(e, "bind_secret_hex", keys.bind_secret.expose())?;
+                same_hex(e, "verifier_hex", verifier(&keys.bind_secret))?;
+                // The link and the token text parse back to the same token.
+                same("parse(link)", Token::parse(&t.to_link(base)), Ok(t.clone()))?;
+                same("parse(text)", Token::parse(&t.to_text()), Ok(t.clone()))
+            })
+        }
+        "parse" => outcome(c, Token::parse(text(c, "link")?), |t, e| {
+            same("token_hex", token_hex(&t).as_str(), text(e, "token_hex")?)
+        }),
+        _ => unknown_op(c),
+    }
+}
+
+// ------------------------------------------------------------------ envelope
+
+fn check_envelope(c: &Value, _: &Value) -> Check {
+    let k = key(c, "key_hex")?;
+    let aad = bytes(c, "aad_hex")?;
+    match op(c)? {
+        "seal" => {
+            let pt = bytes(c, "plaintext_hex")?;
+            let sealed = envelope::seal_with_nonce(&k, array(c, "nonce_hex")?, &aad, &pt);
+            outcome(c, envelope::open(&k, &aad, &sealed), |opened, e| {
+                same_hex(e, "commitment_hex", envelope::commitment(&k))?;
+                same_hex(e, "envelope_hex", &sealed)?;
+                same("round trip", opened, pt)?;
+                let parsed = Envelope::parse(&sealed).map_err(|e| e.to_string())?;
+                same("canonical re-encoding", parsed.to_bytes(), sealed.clone())
+            })
+        }
+        "open" => outcome(
+            c,
+            envelope::open(&k, &aad, &bytes(c, "envelope_hex")?),
+            |pt, e| same_hex(e, "plaintext_hex", pt),
+        ),
+        _ => unknown_op(c),
+    }
+}
+
+// ------------------------------------------------------------------ record
+
+fn check_record(c: &Value, _: &Value) -> Check {
+    let k = key(c, "record_key_hex")?;
+    let sid = share_id(c, "share_id_b64")?;
+    let version = num(c, "version")?;
+    match op(c)? {
+        "seal" => {
+            let input = serde_json::to_vec(field(c, "record")?).map_err(|e| e.to_string())?;
+            let rec = Record::from_json(&input).map_err(|e| e.to_string())?;
+            let sealed =
+                record::seal_record_with_nonce(&k, &sid, version, &rec, array(c, "nonce_hex")?);
+            outcome(
+                c,
+                record::open_record(&k, &sid, version, &sealed),
+                |opened, e| {
+                    same(
+                        "record_json",
+                        String::from_utf8_lossy(&rec.to_json()).as_ref(),
+                        text(e, "record_json")?,
+                    )?;
+                    same_hex(e, "aad_hex", record::record_aad(&sid, version))?;
+                    same_hex(e, "envelope_hex", &sealed)?;
+                    same("round trip", opened, rec)
+                },
+            )
+        }
+        "open" => outcome(
+            c,
+            record::open_record(&k, &sid, version, &bytes(c, "envelope_hex")?),
+            |rec, e| {
+                same(
+                    "record_json",
+                    String::from_utf8_lossy(&rec.to_json()).as_ref(),
+                    text(e, "record_json")?,
+                )
+            },
+        ),
+        _ => unknown_op(c),
+    }
+}
+
+// ------------------------------------------------------------------ wrapped key
+
+fn check_wrapped_key(c: &Value, _: &Value) -> Check {
+    let wk = key(c, "wrap_key_hex")?;
+    let sid = share_id(c, "share_id_b64")?;
+    match op(c)? {
+        "wrap" => {
+            let rk = key(c, "record_key_hex")?;
+            let wrapped = record::wrap_key_with_nonce(&wk, &sid, &rk, array(c, "nonce_hex")?);
+            outcome(
+                c,
+                record::unwrap_key(&wk, &sid, &wrapped),
+                |unwrapped, e| {
+                    same_hex(e, "aad_hex", record::wrap_aad(&sid))?;
+                    same_hex(e, "wrapped_key_hex", &wrapped)?;
+                    same("length", wrapped.len(), record::WRAPPED_KEY_LEN)?;
+                    same("round trip", unwrapped, rk)
+                },
+            )
+        }
+        "unwrap" => outcome(
+            c,
+            record::unwrap_key(&wk, &sid, &bytes(c, "wrapped_key_hex")?),
+            |rk, e| same_hex(e, "record_key_hex", rk.expose()),
+        ),
+        _ => unknown_op(c),
+    }
+}
+
+// ------------------------------------------------------------------ owner data
+
+fn check_owner_data(c: &Value, _: &Value) -> Check {
+    match op(c)? {
+        "seal" => {
+            let ok = key(c, "owner_key_hex")?;
+            let sid = share_id(c, "share_id_b64")?;
+            let data = OwnerData::new(text(c, "label")?, &key(c, "record_key_hex")?);
+            let sealed =
+                owner::seal_owner_data_with_nonce(&ok, &sid, &data, array(c, "nonce_hex")?);
+            outcome(
+                c,
+                owner::open_owner_data(&ok, &sid, &sealed),
+                |opened, e| {
+                    let json = serde_json::to_string(&data).map_err(|e| e.to_string())?;
+                    same(
+                        "owner_data_json",
+                        json.as_str(),
+                        text(e, "owner_data_json")?,
+                    )?;
+                    same_hex(e, "aad_hex", owner::owner_aad(&sid))?;
+                    same_hex(e, "envelope_hex", &sealed)?;
+                    same("round trip", opened, data)
+                },
+            )
+        }
+        "open" => {
+            let ok = key(c, "owner_key_hex")?;
+            let sid = share_id(c, "share_id_b64")?;
+            outcome(
+                c,
+                owner::open_owner_data(&ok, &sid, &bytes(c, "envelope_hex")?),
+                |data, e| {
+                    let json = serde_json::to_string(&data).map_err(|e| e.to_string())?;
+                    same(
+                        "owner_data_json",
+                        json.as_str(),
+                        text(e, "owner_data_json")?,
+                    )
+                },
+            )
+        }
+        "identity" => {
+            let signing_key =
+                SigningKey::from_bytes(&key(c, "signing_key_hex")?).map_err(|e| e.to_string())?;
+            let identity = OwnerIdentity {
+                signing_key,
+                owner_key: key(c, "owner_key_hex")?,
+            };
+            let json = identity.to_json();
+            outcome(c, OwnerIdentity::from_json(&json), |back, e| {
+                same("identity_json", json.as_str(), text(e, "identity_json")?)?;
+                same(
+                    "public_key_b64",
+                    back.public_key().to_string().as_str(),
+                    text(e, "public_key_b64")?,
+                )?;
+                same("owner key", back.owner_key, identity.owner_key.clone())
+            })
+        }
+        "parse_identity" => outcome(
+            c,
+            OwnerIdentity::from_json(text(c, "identity_json")?),
+            |id, e| {
+                same(
+                    "public_key_b64",
+                    id.public_key().to_string().as_str(),
+                    text(e, "public_key_b64")?,
+                )
+            },
+        ),
+        _ => unknown_op(c),
+    }
+}
+
+// ------------------------------------------------------------------ stream
+
+/// The plaintext rule of `stream.json`: byte i = i mod 251.
+fn stream_plaintext(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i % 251) as u8).collect()
+}
+
+struct Sealed {
+    key: [u8; 32],
+    prefix: [u8; 7],
+    plaintext: Vec<u8>,
+    ciphertext: Vec<u8>,
+}
+
+/// Seals a `seal` case's inputs with the buffered API (`push` / `finish`).
+fn seal_stream(c: &Value) -> Result<Sealed, String> {
+    let key: [u8; 32] = array(c, "file_key_hex")?;
+    let prefix: [u8; 7] = array(c, "nonce_prefix_hex")?;
+    let len = usize::try_from(num(c, "plaintext_len")?).map_err(|e| e.to_string())?;
+    let plaintext = stream_plaintext(len);
+    let (mut enc, header) = Encryptor::with_prefix(&Secret::new(key), prefix);
+    let mut ciphertext = header.to_vec();
+    // Odd-sized pushes exercise the buffering.
+    for piece in plaintext.chunks(10_007) {
+        ciphertext.extend(enc.push(piece).map_err(|e| e.to_string())?);
+    }
+    ciphertext.extend(enc.finish().map_err(|e| e.to_string())?);
+    Ok(Sealed {
+        key,
+        prefix,
+        plaintext,
+        ciphertext,
+    })
+}
+
+/// The same stream through the segment API (`encrypt_next` / `encrypt_last`).
+fn seal_by_segments(s: &Sealed) -> Result<Vec<u8>, String> {
+    let (mut enc, header) = Encryptor::with_prefix(&Secret::new(s.key), s.prefix);
+    let mut out = header.to_vec();
+    let chunks: Vec<&[u8]> = if s.plaintext.is_empty() {
+        vec![&[]]
+    } else {
+        s.plaintext.chunks(SEGMENT_SIZE).collect()
+    };
+    let (last, full) = chunks.split_last().ok_or("no chunks")?;
+    for chunk in full {
+        out.extend(enc.encrypt_next(chunk).map_err(|e| e.to_string())?);
+    }
+    out.extend(enc.encrypt_last(last).map_err(|e| e.to_string())?);
+    Ok(out)
+}
+
+/// Decrypts segment by segment, the way a bounded-memory reader does.
+fn open_by_segments(key: &Key256, ct: &[u8]) -> oneshare_sdk::Result<Vec<u8>> {
+    let mut dec = Decryptor::new(key, ct)?;
+    let body = &ct[HEADER_LEN..];
+    let mut segments: Vec<&[u8]> = body.chunks(ENCRYPTED_SEGMENT_SIZE).collect();
+    let last = segments.pop().unwrap_or_default();
+    let mut out = Vec::new();
+    for s in segments {
+        out.extend(dec.decrypt_next(s)?);
+    }
+    out.extend(dec.decrypt_last(last)?);
+    Ok(out)
+}
+
+fn segments_of(ct: &[u8]) -> Vec<Vec<u8>> {
+    ct[HEADER_LEN..]
+        .chunks(ENCRYPTED_SEGMENT_SIZE)
+        .map(<[u8]>::to_vec)
+        .collect()
+}
+
+fn join(header: &[u8], segments: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = header.to_vec();
+    for s in segments {
+        out.extend_from_slice(s);
+    }
+    out
+}
+
+/// Applies a `tamper` description (see the file's description).
+fn tamper(s: &Sealed, t: &Value) -> Result<Vec<u8>, String> {
+    let n = |k: &str| num(t, k).and_then(|v| usize::try_from(v).map_err(|e| e.to_string()));
+    let ct = &s.ciphertext;
+    let header = &ct[..HEADER_LEN];
+    let mut segs = segments_of(ct);
+    let in_range = |i: usize, len: usize| (i < len).then_some(i).ok_or("index out of range");
+    Ok(match text(t, "kind")? {
+        "none" => ct.clone(),
+        "drop_final_segment" => {
+            segs.pop();
+            join(header, &segs)
+        }
+        "truncate_to" => ct.get(..n("length")?).ok_or("length")?.to_vec(),
+        "swap_segments" => {
+            let (a, b) = (
+                in_range(n("a")?, segs.len())?,
+                in_range(n("b")?, segs.len())?,
+            );
+            segs.swap(a, b);
+            join(header, &segs)
+        }
+        "append_copy_of_segment" => {
+            let copy = segs[in_range(n("index")?, segs.len())?].clone();
+            segs.push(copy);
+            join(header, &segs)
+        }
+        "append_hex" => [&ct[..], &bytes(t, "hex")?].concat(),
+        "flip_bit" => {
+            let mut out = ct.clone();
+            let offset = in_range(n("offset")?, out.len())?;
+            out[offset] ^= 1 << n("bit")?.min(7);
+            out
+        }
+        "reseal_segment" => {
+            let index = in_range(n("index")?, segs.len())?;
+            let last = field(t, "last")?.as_bool().ok_or("last is not a bool")?;
+            let chunk = s
+                .plaintext
+                .chunks(SEGMENT_SIZE)
+                .nth(index)
+                .unwrap_or_default();
+            let nonce = SegmentNonce {
+                prefix: s.prefix,
+                counter: u32::try_from(index).map_err(|e| e.to_string())?,
+                last,
+            }
+            .to_bytes();
+            segs[index] = Aes256Gcm::new(&s.key.into())
+                .encrypt(&Nonce::from(nonce), chunk)
+                .map_err(|_| "aes-gcm")?;
+            join(header, &segs)
+        }
+        other => return Err(format!("unknown tamper kind {other}")),
+    })
+}
+
+fn check_stream(c: &Value, doc: &Value) -> Check {
+    match op(c)? {
+        "seal" => {
+            let s = seal_stream(c)?;
+            let ct = &s.ciphertext;
+            let k = Secret::new(s.key);
+            let len = s.plaintext.len() as u64;
+            outcome(c, stream::open(&k, ct), |opened, e| {
+                same_hex(e, "header_hex", &ct[..HEADER_LEN])?;
+                same("ciphertext_len", ct.len() as u64, num(e, "ciphertext_len")?)?;
+                same(
+                    "ciphertext_len(len)",
+                    stream::ciphertext_len(len),
+                    ct.len() as u64,
+                )?;
+                same(
+                    "plaintext_len",
+                    stream::plaintext_len(ct.len() as u64),
+                    Ok(len),
+                )?;
+                same(
+                    "segments",
+                    stream::segment_count(ct.len() as u64),
+                    Ok(num(e, "segments")?),
+                )?;
+                same_hex(e, "first_64_hex", &ct[..ct.len().min(64)])?;
+                same_hex(e, "last_32_hex", &ct[ct.len().saturating_sub(32)..])?;
+                same_hex(e, "sha256_hex", Sha256::digest(ct))?;
+                same("segment API", &seal_by_segments(&s)?, ct)?;
+                same("open", &opened, &s.plaintext)?;
+                same(
+                    "open by segments",
+                    open_by_segments(&k, ct),
+                    Ok(s.plaintext.clone()),
+                )
+            })
+        }
+        "open" => {
+            let source = text(c, "stream")?;
+            let seal_case = cases(doc)
+                .iter()
+                .find(|x| x["name"] == source && x["op"] == "seal")
+                .ok_or_else(|| format!("no seal case {source}"))?;
+            let sealed = seal_stream(seal_case)?;
+            let tampered = tamper(&sealed, field(c, "tamper")?)?;
+            let k = key(c, "file_key_hex")?;
+            // The segment-by-segment reader must agree with the buffered one.
+            let by_segments = open_by_segments(&k, &tampered).map_err(|e| e.code());
+            outcome(c, stream::open(&k, &tampered), |_, _| Ok(())).and_then(|kind| {
+                let want = c["error"].as_str();
+                same("segment reader", by_segments.err(), want)?;
+                Ok(kind)
+            })
+        }
+        _ => unknown_op(c),
+    }
+}
+
+// ------------------------------------------------------------------ signing
+
+/// Parses the `headers` object of a case as the relay would.
+fn parse_headers(c: &Value) -> Result<oneshare_sdk::Result<SignedHeaders>, String> {
+    let map = field(c, "headers")?
+        .as_object()
+        .ok_or("headers is not an object")?;
+    Ok(SignedHeaders::parse(|name| {
+        map.get(name).and_then(Value::as_str)
+    }))
+}
+
+fn check_signing(c: &Value, _: &Value) -> Check {
+    match op(c)? {
+        "sign_message" => {
+            let k =
+                SigningKey::from_bytes(&key(c, "private_key_hex")?).map_err(|e| e.to_string())?;
+            let msg = text(c, "message")?.as_bytes();
+            let sig = k.sign(msg);
+            outcome(c, k.public_key().verify(msg, &sig), |(), e| {
+                same_hex(e, "public_key_hex", k.public_key().to_bytes())?;
+                same_hex(e, "signature_hex", sig)
+            })
+        }
+        "sign_request" => {
+            let k =
+                SigningKey::from_bytes(&key(c, "private_key_hex")?).map_err(|e| e.to_string())?;
+            let signer = Signer::parse(text(c, "signer")?).map_err(|e| e.to_string())?;
+            same(
+                "signer round trip",
+                signer.to_string().as_str(),
+                text(c, "signer")?,
+            )?;
+            let body = bytes(c, "body_hex")?;
+            let req = Request {
+                method: text(c, "method")?,
+                path: text(c, "path")?,
+                body: &body,
+                transmission: opt_text(c, "transmission")?,
+            };
+            let ts = num(c, "timestamp")?;
+            let nonce = array(c, "nonce_hex")?;
+            let canonical = signing::canonical(&req, &signer, ts, &nonce);
+            let headers = signing::sign_with_nonce(&k, signer, &req, ts, nonce);
+            outcome(
+                c,
+                signing::verify(&k.public_key(), &headers, &req, ts),
+                |(), e| {
+                    same(
+                        "public_key_b64",
+                        k.public_key().to_string().as_str(),
+                        text(e, "public_key_b64")?,
+                    )?;
+                    same(
+                        "body_sha256_b64",
+                        b64(Sha256::digest(&body)).as_str(),
+                        text(e, "body_sha256_b64")?,
+                    )?;
+                    same("canonical", canonical.as_str(), text(e, "canonical")?)?;
+                    same_hex(e, "signature_hex", headers.signature)?;
+                    let pairs: serde_json::Map<String, Value> = headers
+                        .to_pairs()
+                        .into_iter()
+                        .map(|(k, v)| (k.to_owned(), Value::from(v)))
+                        .collect();
+                    same("headers", &Value::Object(pairs), field(e, "headers")?)?;
+                    same("headers parse back", parse_headers(e)?, Ok(headers.clone()))
+                },
+            )
+        }
+        "verify" => {
+            let pk = PublicKey::parse(text(c, "public_key_b64")?).map_err(|e| e.to_string())?;
+            let headers = parse_headers(c)?.map_err(|e| e.to_string())?;
+            let body = bytes(c, "body_hex")?;
+            let req = Request {
+                method: text(c, "method")?,
+                path: text(c, "path")?,
+                body: &body,
+                transmission: opt_text(c, "transmission")?,
+            };
+            outcome(
+                c,
+                signing::verify(&pk, &headers, &req, num(c, "now")?),
+                |(), e| same("expected", e.as_str(), Some("ok")),
+            )
+        }
+        "parse_headers" => outcome(c, parse_headers(c)?, |h, e| {
+            same("signer", h.signer.to_string().as_str(), text(e, "signer")?)?;
+            same("timestamp", h.timestamp, num(e, "timestamp")?)?;
+            same_hex(e, "nonce_hex", h.nonce)?;
+            same_hex(e, "signature_hex", h.signature)
+        }),
+        "public_key" => {
+            let raw = bytes(c, "public_key_hex")?;
+            outcome(c, PublicKey::from_bytes(&raw), |pk, e| {
+                same(
+                    "public_key_b64",
+                    pk.to_string().as_str(),
+                    text(e, "public_key_b64")?,
+                )?;
+                same("re-encoding", pk.to_bytes().to_vec(), raw.clone())
+            })
+        }
+        _ => unknown_op(c),
+    }
+}
+
+// ------------------------------------------------------------------ hpke
+
+fn relay_matches(relay: &RelayKeyPair, e: &Value) -> Result<(), String> {
+    same_hex(e, "public_key_hex", relay.public().public_key)?;
+    same("key_id", relay.public().key_id.as_str(), text(e, "key_id")?)
+}
+
+fn check_hpke(c: &Value, _: &Value) -> Check {
+    match op(c)? {
+        "derive" => outcome(c, RelayKeyPair::derive(&key(c, "ikm_hex")?), |relay, e| {
+            same_hex(e, "private_key_hex", relay.private_bytes().expose())?;
+            relay_matches(&relay, e)?;
+            let again = RelayKeyPair::from_private_bytes(&relay.private_bytes())
+                .map_err(|e| e.to_string())?;
+            same("import round trip", again.public(), relay.public())
+        }),
+        "import" => outcome(
+            c,
+            RelayKeyPair::from_private_bytes(&key(c, "private_key_hex")?),
+            |relay, e| relay_matches(&relay, e),
+        ),
+        "relay_public_key" => outcome(
+            c,
+            RelayPublicKey::from_bytes(&bytes(c, "public_key_hex")?),
+            |pk, e| same("key_id", pk.key_id.as_str(), text(e, "key_id")?),
+        ),
+        "open_header" => {
+            let relay =
+                RelayKeyPair::derive(&key(c, "relay_ikm_hex")?).map_err(|e| e.to_string())?;
+            let header = text(c, "header")?;
+            outcome(c, relay.open_transmission_key(header), |tk, e| {
+                same(
+                    "key id",
+                    transmission::header_key_id(header),
+                    Some(relay.public().key_id.as_str()),
+                )?;
+                same_hex(e, "transmission_key_hex", tk.expose())
+            })
+        }
+        op @ ("request" | "response") => {
+            let tk = key(c, "transmission_key_hex")?;
+            let nonce = array(c, "request_nonce_hex")?;
+            let body = bytes(c, "body_hex")?;
+            let envelope_nonce = array(c, "nonce_hex")?;
+            let (aad, sealed, opened) = if op == "request" {
+                let sealed =
+                    transmission::seal_request_with_nonce(&tk, &nonce, envelope_nonce, &body);
+                let opened = transmission::open_request(&tk, &nonce, &sealed);
+                (transmission::request_aad(&nonce), sealed, opened)
+            } else {
+                let sealed =
+                    transmission::seal_response_with_nonce(&tk, &nonce, envelope_nonce, &body);
+                let opened = transmission::open_response(&tk, &nonce, &sealed);
+                (transmission::response_aad(&nonce), sealed, opened)
+            };
+            outcome(c, opened, |opened, e| {
+                same_hex(e, "aad_hex", aad)?;
+                same_hex(e, "envelope_hex", &sealed)?;
+                same("round trip", opened, body.clone())
+            })
+        }
+        op @ ("open_request" | "open_response") => {
+            let tk = key(c, "transmission_key_hex")?;
+            let nonce = array(c, "request_nonce_hex")?;
+            let sealed = bytes(c, "envelope_hex")?;
+            let result = if op == "open_request" {
+                transmission::open_request(&tk, &nonce, &sealed)
+            } else {
+                transmission::open_response(&tk, &nonce, &sealed)
+            };
+            outcome(c, result, |body, e| same_hex(e, "body_hex", body))
+        }
+        _ => unknown_op(c),
+    }
+}
+
+// ------------------------------------------------------------------ duration
+
+fn check_duration(c: &Value, _: &Value) -> Check {
+    match op(c)? {
+        "parse" => outcome(c, duration::parse(text(c, "input")?), |secs, e| {
+            same("seconds", Some(secs), e.as_u64())
+        }),
+        "format" => outcome(c, Ok(duration::format(num(c, "seconds")?)), |s, e| {
+            same("text", Some(s.as_str()), e.as_str())
+        }),
+        _ => unknown_op(c),
+    }
+}
+
+// ------------------------------------------------------------------ lifetime
+
+fn state(c: &Value, k: &str) -> Result<State, String> {
+    serde_json::from_value(field(c, k)?.clone()).map_err(|e| format!("{k}: {e}"))
+}
+
+fn check_lifetime(c: &Value, _: &Value) -> Check {
+    match op(c)? {
+        "deadline" => {
+            let bound_at = match field(c, "bound_at")? {
+                Value::Null => None,
+                v => Some(v.as_u64().ok_or("bound_at")?),
+            };
+            let lt = Lifetime {
+                created_at: num(c, "created_at")?,
+                expires_in: num(c, "expires_in")?,
+                self_destruct: field(c, "self_destruct")?
+                    .as_bool()
+                    .ok_or("self_destruct")?,
+                bound_at,
+            };
+            let now = num(c, "now")?;
+            let stored = state(c, "stored")?;
+            outcome(c, Ok(()), |(), e| {
+                same("deadline", lt.deadline(), num(e, "deadline")?)?;
+                same(
+                    "state",
+                    lt.state_at(stored, now).as_str(),
+                    text(e, "state")?,
+                )
+            })
+        }
+        "bind" => {
+            let bound = opt_text(c, "bound_key_b64")?
+                .map(PublicKey::parse)
+                .transpose()
+                .map_err(|e| e.to_string())?;
+            let presented =
+                PublicKey::parse(text(c, "presented_key_b64")?).map_err(|e| e.to_string())?;
+            let decision = decide_bind(state(c, "state")?, bound.as_ref(), &presented);
+            outcome(c, Ok(decision), |d, e| {
+                let (name, gone) = match d {
+                    BindDecision::Bind => ("bind", None),
+                    BindDecision::Retry => ("retry", None),
+                    BindDecision::OtherDevice => ("other_device", None),
+                    BindDecision::Gone(s) => ("gone", Some(s.as_str())),
+                };
+                same("decision", name, text(e, "decision")?)?;
+                same("state", gone, e.get("state").and_then(Value::as_str))
+            })
+        }
+        _ => unknown_op(c),
+    }
+}
