@@ -2,14 +2,18 @@
 
 use std::process::{Command, ExitCode};
 
+mod web;
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("serve") => serve(&args[1..]),
         Some("bench") => bench(),
+        Some("npm") => web::npm(),
+        Some("bench-browser") => web::bench_browser(),
         _ => {
-            eprintln!("usage: cargo xtask <test | serve | bench>");
+            eprintln!("usage: cargo xtask <test | serve | bench | npm | bench-browser>");
             return ExitCode::from(2);
         }
     };
@@ -69,7 +73,8 @@ fn test() -> Result {
             "wasm32-unknown-unknown",
         ],
     )?;
-    run("cargo", &["test", "--workspace"])
+    run("cargo", &["test", "--workspace"])?;
+    web::browser_tests()
 }
 
 fn serve(_args: &[String]) -> Result {

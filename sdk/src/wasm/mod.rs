@@ -15,6 +15,7 @@ mod share;
 mod stream;
 
 pub use share::{ShareSecrets, Transmission};
+pub use stream::*;
 
 use wasm_bindgen::prelude::*;
 
