@@ -2,6 +2,7 @@
 
 use std::process::{Command, ExitCode};
 
+mod perf;
 mod web;
 
 fn main() -> ExitCode {
@@ -9,11 +10,14 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("serve") => serve(&args[1..]),
-        Some("bench") => bench(),
+        Some("bench") => perf::bench(),
+        Some("fuzz") => perf::fuzz(&args[1..]),
         Some("npm") => web::npm(),
         Some("bench-browser") => web::bench_browser(),
         _ => {
-            eprintln!("usage: cargo xtask <test | serve | bench | npm | bench-browser>");
+            eprintln!(
+                "usage: cargo xtask <test | serve | bench | fuzz [SECONDS] | npm | bench-browser>"
+            );
             return ExitCode::from(2);
         }
     };
@@ -79,8 +83,4 @@ fn test() -> Result {
 
 fn serve(_args: &[String]) -> Result {
     Err("the relay is not built yet (issue: relay)".into())
-}
-
-fn bench() -> Result {
-    run("cargo", &["bench", "-p", "oneshare-sdk"])
 }
