@@ -242,6 +242,23 @@ export class Oneshare {
   events(options?: { signal?: AbortSignal; lastEventId?: number }): AsyncGenerator<ShareEvent, void, unknown>;
 }
 
+/**
+ * Decrypts attachment ciphertext (STREAM, PROTOCOL.md §5) obtained some other way
+ * (a service worker, a cache) with SubtleCrypto, one batch of segments in memory.
+ * `size` is the plaintext size from the record; it fixes where the stream ends, so
+ * a cut-off stream fails with `truncated` and appended data with `trailing_data`.
+ * The key bytes are wiped after import.
+ * @example
+ * const meta = record.attachments[0];
+ * const plain = await decryptAttachment(response.body, bindings().b64decode(meta.key), meta.size);
+ */
+export function decryptAttachment(
+  ciphertext: ReadableStream<Uint8Array>,
+  fileKey: Uint8Array,
+  size: number,
+  onProgress?: (p: Progress) => void,
+): Promise<ReadableStream<Uint8Array>>;
+
 /** Low-level bindings of the Rust core, for tests and advanced clients. */
 export function bindings(): Bindings;
 

@@ -7,6 +7,7 @@ import { core } from './src/core.mjs';
 
 export { init, isInitialized, OneshareError } from './src/core.mjs';
 export { Oneshare } from './src/client.mjs';
+export { decryptStream as decryptAttachment } from './src/stream.mjs';
 
 /**
  * Parses a link (`…/s#T`, `…/s%23T`, `…/s%2523T` or a bare token) and returns

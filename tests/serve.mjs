@@ -1,0 +1,106 @@
+// Test server for Playwright: starts the real relay (`oneshare-server`) on a free
+// port with a temporary SQLite database, and serves on PORT
+//   /            the Vite build (dist/)
+//   /plain/      a page that imports the package with a plain <script type="module">
+//   /pkg/        the installed package files, as in the tarball
+//   /v1/…        proxied to the relay (same origin: no CORS setup needed)
+import { spawn } from 'node:child_process';
+import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const port = Number(process.env.PORT ?? 4173);
+const relayBin = process.env.ONESHARE_RELAY_BIN;
+if (!relayBin) {
+  console.error('ONESHARE_RELAY_BIN must name the oneshare-server binary (cargo xtask sets it)');
+  process.exit(2);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port: p } = srv.address();
+      srv.close(() => resolve(p));
+    });
+  });
+}
+
+const relayPort = await freePort();
+const dataDir = mkdtempSync(join(tmpdir(), 'oneshare-browser-'));
+const relay = spawn(
+  relayBin,
+  ['--listen', `127.0.0.1:${relayPort}`, '--database', `sqlite://${join(dataDir, 'oneshare.db')}`, '--public-url', `http://127.0.0.1:${port}`],
+  { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ONESHARE_DATA_DIR: dataDir } },
+);
+const stop = () => {
+  relay.kill('SIGTERM');
+  rmSync(dataDir, { recursive: true, force: true });
+};
+process.on('SIGTERM', () => (stop(), process.exit(0)));
+process.on('SIGINT', () => (stop(), process.exit(0)));
+relay.on('exit', (code) => {
+  console.error(`relay exited (${code})`);
+  process.exit(1);
+});
+
+// Wait until the relay answers.
+for (let i = 0; ; i++) {
+  try {
+    const res = await fetch(`http://127.0.0.1:${relayPort}/v1/relay-key`);
+    if (res.ok) break;
+  } catch {
+    // not up yet
+  }
+  if (i > 300) throw new Error('relay did not start');
+  await new Promise((r) => setTimeout(r, 100));
+}
+
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.json': 'application/json' };
+const ROOTS = [
+  ['/pkg/', join(here, 'node_modules/@oneshare/sdk')],
+  ['/plain/', join(here, 'plain')],
+  ['/', join(here, 'dist')],
+];
+
+function serveFile(req, res) {
+  const url = new URL(req.url, 'http://x');
+  for (const [prefix, dir] of ROOTS) {
+    if (!url.pathname.startsWith(prefix)) continue;
+    let rel = decodeURIComponent(url.pathname.slice(prefix.length)) || 'index.html';
+    if (rel.endsWith('/')) rel += 'index.html';
+    const file = normalize(join(dir, rel));
+    if (!file.startsWith(dir)) break;
+    try {
+      if (!statSync(file).isFile()) break;
+    } catch {
+      break;
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    createReadStream(file).pipe(res);
+    return;
+  }
+  res.writeHead(404).end('not found');
+}
+
+function proxy(req, res) {
+  const upstream = http.request(
+    { host: '127.0.0.1', port: relayPort, method: req.method, path: req.url, headers: { ...req.headers, host: `127.0.0.1:${relayPort}` } },
+    (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    },
+  );
+  upstream.on('error', () => res.writeHead(502).end());
+  req.pipe(upstream);
+  res.on('close', () => upstream.destroy());
+}
+
+http
+  .createServer((req, res) => (req.url.startsWith('/v1/') ? proxy(req, res) : serveFile(req, res)))
+  .listen(port, '127.0.0.1', () => console.log(`test server on http://127.0.0.1:${port}, relay on ${relayPort}`));

@@ -1,0 +1,173 @@
+// @oneshare/sdk from its packed tarball, in Debian's Chromium, against the real
+// relay. Each browser context is a separate device (its own IndexedDB).
+import { expect, test } from '@playwright/test';
+
+const record = {
+  title: 'Production database',
+  fields: [
+    { type: 'login', value: 'admin' },
+    { type: 'password', value: 'correct horse battery staple' },
+    { type: 'custom', label: 'PIN', value: '1234' },
+  ],
+};
+
+async function device(browser) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto('/');
+  await expect(page.getByRole('status')).toHaveText('loaded');
+  await page.evaluate(() => window.app.init());
+  await expect(page.getByRole('status')).toHaveText('ready');
+  return { context, page };
+}
+
+const call = (page, name, ...args) => page.evaluate(([n, a]) => window.app[n](...a), [name, args]);
+
+test('init is explicit: calls before it fail with not_initialized', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.getByRole('status')).toHaveText('loaded');
+  const early = await call(page, 'beforeInit');
+  expect(early).toMatchObject({ error: true, code: 'not_initialized', isOneshare: true });
+  expect(early.message).toContain('await init()');
+  await page.evaluate(() => window.app.init());
+  await expect(page.getByRole('status')).toHaveText('ready');
+});
+
+test('create with an attachment, open on a second device, read, download, compare SHA-256', async ({ browser }) => {
+  const sender = await device(browser);
+  const size = 3 * 65536 + 12345; // several segments and a short final one
+  const created = await call(sender.page, 'create', { record, attachmentSize: size, label: 'for Alice', expiresIn: '1h' });
+  expect(created.error).toBeUndefined();
+  expect(created.link).toMatch(/\/s#[A-Za-z0-9_-]{43}$/);
+  expect(created.progress.at(-1)).toBe(size);
+
+  const recipient = await device(browser);
+  // A mail scanner's re-encoded fragment opens the same share.
+  const opened = await call(recipient.page, 'open', created.link.replace('#', '%23'));
+  expect(opened.error).toBeUndefined();
+  expect(opened.shareId).toBe(created.shareId);
+  expect(opened.record.title).toBe(record.title);
+  expect(opened.record.fields).toEqual(record.fields);
+  expect(opened.version).toBe(1);
+  const [meta] = opened.record.attachments;
+  expect(meta).toMatchObject({ name: 'data.bin', size });
+
+  const got = await call(recipient.page, 'download', opened.shareId, meta.id);
+  expect(got.error).toBeUndefined();
+  expect(got).toMatchObject({ size, sha256: created.sha256, lastProgress: size });
+
+  // Keys in IndexedDB are non-extractable CryptoKeys.
+  const locked = await call(recipient.page, 'keysAreLocked');
+  expect(locked.length).toBeGreaterThanOrEqual(2);
+  for (const k of locked) expect(k).toMatchObject({ extractable: false, exported: false });
+  const ownerLocked = await call(sender.page, 'keysAreLocked');
+  expect(ownerLocked.map((k) => k.algorithm).sort()).toEqual(['AES-GCM', 'ECDSA']);
+  for (const k of ownerLocked) expect(k).toMatchObject({ extractable: false, exported: false });
+
+  // A reload keeps the device's keys: the record is still readable, by share id.
+  await recipient.page.reload();
+  await expect(recipient.page.getByRole('status')).toHaveText('loaded');
+  await recipient.page.evaluate(() => window.app.init());
+  const again = await call(recipient.page, 'record', created.shareId);
+  expect(again.record.title).toBe(record.title);
+  const onDevice = await call(recipient.page, 'sharesOnDevice');
+  expect(onDevice).toEqual([expect.objectContaining({ shareId: created.shareId, confirmed: true })]);
+  // Opening the same link again on the same device just reads it.
+  expect((await call(recipient.page, 'open', created.link)).record.title).toBe(record.title);
+
+  // A second device is refused with a clear code.
+  const third = await device(browser);
+  const refused = await call(third.page, 'open', created.link);
+  expect(refused).toMatchObject({ error: true, status: 409 });
+  expect(refused.code).toBe('already_bound');
+
+  // forget deletes the keys on this device.
+  await call(recipient.page, 'forget', created.shareId);
+  expect(await call(recipient.page, 'sharesOnDevice')).toEqual([]);
+  expect((await call(recipient.page, 'record', created.shareId)).code).toBe('not_on_device');
+  for (const d of [sender, recipient, third]) await d.context.close();
+});
+
+test('a lost bind answer is retried with the same device key', async ({ browser }) => {
+  const sender = await device(browser);
+  const created = await call(sender.page, 'create', { record, expiresIn: '30m' });
+  const recipient = await device(browser);
+  let dropped = 0;
+  await recipient.page.route('**/v1/shares/*/bind', async (route) => {
+    if (dropped === 0) {
+      dropped += 1;
+      await route.fetch(); // the relay binds…
+      await route.abort('connectionreset'); // …but the answer is lost
+    } else {
+      await route.continue();
+    }
+  });
+  const first = await call(recipient.page, 'open', created.link);
+  expect(first).toMatchObject({ error: true, code: 'network' });
+  const onDevice = await call(recipient.page, 'sharesOnDevice');
+  expect(onDevice).toEqual([expect.objectContaining({ shareId: created.shareId, confirmed: false })]);
+  const second = await call(recipient.page, 'open', created.link);
+  expect(second.error).toBeUndefined();
+  expect(second.record.title).toBe(record.title);
+  expect(dropped).toBe(1);
+  for (const d of [sender, recipient]) await d.context.close();
+});
+
+test('owner: list with decrypted label, update, events, revoke ends access and forgets keys', async ({ browser }) => {
+  const sender = await device(browser);
+  const created = await call(sender.page, 'create', { record, label: 'DB for Bob', expiresIn: '2h' });
+  const recipient = await device(browser);
+  expect((await call(recipient.page, 'open', created.link)).version).toBe(1);
+
+  const list = await call(sender.page, 'listShares');
+  const mine = list.find((s) => s.shareId === created.shareId);
+  expect(mine).toMatchObject({ label: 'DB for Bob', state: 'bound', recordVersion: 1 });
+
+  const updated = { ...record, title: 'Production database (rotated)' };
+  expect(await call(sender.page, 'update', created.shareId, updated)).toEqual({ shareId: created.shareId, version: 2 });
+  const fresh = await call(recipient.page, 'record', created.shareId);
+  expect(fresh).toMatchObject({ version: 2, record: { title: updated.title } });
+
+  const events = await call(sender.page, 'events', 3, 5000);
+  expect(events.error).toBeUndefined();
+  const kinds = events.filter((e) => e.shareId === created.shareId).map((e) => e.kind);
+  expect(kinds).toEqual(expect.arrayContaining(['created', 'bound']));
+
+  await call(sender.page, 'revoke', created.shareId);
+  const gone = await call(recipient.page, 'record', created.shareId);
+  expect(gone).toMatchObject({ error: true, code: 'revoked' });
+  expect(await call(recipient.page, 'sharesOnDevice')).toEqual([]);
+  const after = (await call(sender.page, 'listShares')).find((s) => s.shareId === created.shareId);
+  expect(after.state).toBe('revoked');
+  for (const d of [sender, recipient]) await d.context.close();
+});
+
+test('works from a plain <script type="module"> without a bundler', async ({ page }) => {
+  await page.goto('/plain/');
+  await expect(page.getByRole('status')).toHaveText(/^ready [A-Za-z0-9_-]{11}$/);
+});
+
+test('@bench attachment decrypt vs raw SubtleCrypto, and open-to-record time', async ({ browser }) => {
+  const d = await device(browser);
+  const bench = await call(d.page, 'benchDecrypt', 64);
+  expect(bench.error).toBeUndefined();
+  const sender = await device(browser);
+  const times = [];
+  for (let i = 0; i < 5; i++) {
+    const created = await call(sender.page, 'create', { record, expiresIn: '10m' });
+    const opened = await call(d.page, 'open', created.link);
+    expect(opened.error).toBeUndefined();
+    times.push(opened.ms);
+  }
+  times.sort((a, b) => a - b);
+  const result = {
+    attachment_decrypt_MBps: Math.round(bench.sdkMBps),
+    raw_subtlecrypto_MBps: Math.round(bench.rawMBps),
+    ratio: Number(bench.ratio.toFixed(2)),
+    open_to_record_ms_median: Number(times[2].toFixed(1)),
+    open_to_record_ms_min: Number(times[0].toFixed(1)),
+  };
+  console.log(`BENCH ${JSON.stringify(result)}`);
+  test.info().annotations.push({ type: 'bench', description: JSON.stringify(result) });
+  expect(bench.ratio).toBeGreaterThan(0.3);
+});

@@ -1,0 +1,136 @@
+// A tiny app built by Vite against the packed @oneshare/sdk tarball. Playwright
+// drives it through `window.app`, the way an embedding web app would call the SDK.
+import { bindings, decryptAttachment, init, Oneshare, OneshareError, parseLink } from '@oneshare/sdk';
+import { benchDecrypt } from './bench.js';
+
+const status = document.getElementById('status');
+
+async function sha256(blob) {
+  const digest = await crypto.subtle.digest('SHA-256', await blob.arrayBuffer());
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Deterministic pseudo-random bytes (getRandomValues caps at 64 KiB per call). */
+function randomBlob(size) {
+  const parts = [];
+  for (let off = 0; off < size; off += 65536) {
+    parts.push(crypto.getRandomValues(new Uint8Array(Math.min(65536, size - off))));
+  }
+  return new Blob(parts, { type: 'application/octet-stream' });
+}
+
+function coded(e) {
+  return { error: true, code: e?.code ?? null, status: e?.status, name: e?.name ?? null, message: String(e?.message ?? e), isOneshare: e instanceof OneshareError };
+}
+
+async function guard(fn) {
+  try {
+    return await fn();
+  } catch (e) {
+    return coded(e);
+  }
+}
+
+let client = null;
+const connect = async () => (client ??= await Oneshare.connect(location.origin));
+
+window.app = {
+  /** Calls before init must fail loudly. */
+  beforeInit: () => guard(async () => parseLink('https://x/s#abc')),
+  async init() {
+    await init();
+    status.textContent = 'ready';
+    return true;
+  },
+  create: (o) =>
+    guard(async () => {
+      const c = await connect();
+      const file = o.attachmentSize === undefined ? null : randomBlob(o.attachmentSize);
+      const progress = [];
+      const res = await c.create({
+        record: o.record,
+        attachments: file ? [new File([file], 'data.bin', { type: 'application/octet-stream' })] : [],
+        expiresIn: o.expiresIn ?? '1h',
+        selfDestruct: !!o.selfDestruct,
+        label: o.label ?? '',
+        onProgress: (p) => progress.push(p.loaded),
+      });
+      return { ...res, sha256: file ? await sha256(file) : null, progress };
+    }),
+  open: (link) =>
+    guard(async () => {
+      const c = await connect();
+      const t0 = performance.now();
+      const r = await c.open(link);
+      return { ...r, ms: performance.now() - t0 };
+    }),
+  record: (shareId) => guard(async () => (await connect()).record(shareId)),
+  download: (shareId, id) =>
+    guard(async () => {
+      const c = await connect();
+      const seen = [];
+      const stream = await c.attachment(shareId, id, { onProgress: (p) => seen.push(p.loaded) });
+      const blob = await new Response(stream).blob();
+      return { size: blob.size, sha256: await sha256(blob), progressEvents: seen.length, lastProgress: seen.at(-1) };
+    }),
+  sharesOnDevice: () => guard(async () => (await connect()).sharesOnDevice()),
+  forget: (shareId) => guard(async () => (await connect()).forget(shareId)),
+  listShares: () => guard(async () => (await connect()).listShares()),
+  update: (shareId, record) => guard(async () => (await connect()).update(shareId, record)),
+  revoke: (shareId) => guard(async () => (await connect()).revoke(shareId)),
+  /** Collects events until `count` arrived (or `ms` passed). */
+  events: (count, ms) =>
+    guard(async () => {
+      const c = await connect();
+      const out = [];
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(), ms);
+      try {
+        for await (const ev of c.events({ signal: abort.signal, lastEventId: 0 })) {
+          out.push(ev);
+          if (out.length >= count) break;
+        }
+      } catch (e) {
+        if (e?.name !== 'AbortError') throw e;
+      } finally {
+        clearTimeout(timer);
+      }
+      return out;
+    }),
+  /** The device key and record key must be non-extractable CryptoKeys. */
+  keysAreLocked: () =>
+    guard(
+      () =>
+        new Promise((resolve, reject) => {
+          const req = indexedDB.open('oneshare-sdk');
+          req.onerror = () => reject(req.error);
+          req.onsuccess = async () => {
+            const tx = req.result.transaction(['devices', 'owner'], 'readonly');
+            const devices = await new Promise((ok) => (tx.objectStore('devices').getAll().onsuccess = (e) => ok(e.target.result)));
+            const owners = await new Promise((ok) => (tx.objectStore('owner').getAll().onsuccess = (e) => ok(e.target.result)));
+            req.result.close();
+            const keys = [
+              ...devices.flatMap((d) => [d.privateKey, d.recordKey]),
+              ...owners.flatMap((o) => [o.privateKey, o.ownerKey]),
+            ].filter(Boolean);
+            const results = [];
+            for (const k of keys) {
+              let exported = false;
+              for (const fmt of ['raw', 'pkcs8', 'jwk']) {
+                try {
+                  await crypto.subtle.exportKey(fmt, k);
+                  exported = true;
+                } catch {
+                  // expected: InvalidAccessError / NotSupportedError
+                }
+              }
+              results.push({ type: k.type, algorithm: k.algorithm.name, extractable: k.extractable, exported });
+            }
+            resolve(results);
+          };
+        }),
+    ),
+  benchDecrypt: (mib) => guard(() => benchDecrypt(mib, { bindings, decryptAttachment })),
+};
+
+status.textContent = 'loaded';
