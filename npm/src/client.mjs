@@ -87,14 +87,24 @@ export class Oneshare {
         await db.put(DEVICES, entry);
       }
       const signer = { id: c.deviceSigner(shareId), key: entry.privateKey };
-      const plain = await this.#relay.request({
-        method: 'POST',
-        path: `/v1/shares/${enc(shareId)}/bind`,
-        body: secrets.bindRequest(entry.publicKey),
-        signer,
-        encryptBody: true,
-        encryptedResponse: true,
-      });
+      let plain;
+      try {
+        plain = await this.#relay.request({
+          method: 'POST',
+          path: `/v1/shares/${enc(shareId)}/bind`,
+          body: secrets.bindRequest(entry.publicKey),
+          signer,
+          encryptBody: true,
+          encryptedResponse: true,
+        });
+      } catch (e) {
+        // The relay refused for good (other device, wrong token, ended): the key
+        // pair made for this bind is useless. A network failure keeps it for the retry.
+        if (e instanceof OneshareError && e.status >= 400 && e.status < 500 && e.status !== 429 && !entry.recordKey) {
+          await db.delete(DEVICES, shareId);
+        }
+        throw e;
+      }
       const bind = c.parseBindResponse(plain);
       const raw = secrets.unwrapRecordKey(c.b64decode(bind.wrapped_key));
       const { key, commitment } = await importAesKey(raw, ['decrypt']);
@@ -256,6 +266,8 @@ export class Oneshare {
       for (const f of files) {
         f.id = c.b64encode(randomBytes(16));
         f.key = c.randomKey();
+        // One header (random nonce prefix) per file, reused if an upload resumes.
+        f.header = c.streamHeader(f.key);
         described.push({ id: f.id, name: f.name, mime: f.mime, size: f.size, key: c.b64encode(f.key) });
         decls.push({ id: f.id, size: c.ciphertextLen(f.size) });
       }
@@ -294,9 +306,13 @@ export class Oneshare {
       c.parseUploadStatus(await this.#ownerRequest(owner, { method: 'GET', path: `${base}/upload` }));
     let st = await status();
     for (let attempt = 0; !st.complete; attempt++) {
+      if (attempt > 3) {
+        throw new OneshareError('upload_incomplete', 'the relay did not accept the whole attachment; try again');
+      }
       try {
-        // The file key is needed again on a resume: encryptParts wipes nothing here.
-        for await (const part of encryptParts(file.source, file.size, file.key.slice(), st.part_size, st.next_part)) {
+        // encryptParts wipes the key copy it is given; ours stays for a resume.
+        const parts = encryptParts(file.source, file.size, file.key.slice(), file.header, st.part_size, st.next_part);
+        for await (const part of parts) {
           st = c.parseUploadStatus(
             await this.#ownerRequest(owner, {
               method: 'PUT',
@@ -310,7 +326,7 @@ export class Oneshare {
         st = c.parseUploadStatus(await this.#ownerRequest(owner, { method: 'POST', path: `${base}/finalize` }));
       } catch (e) {
         // Network trouble: ask the relay where to resume, a few times.
-        if (attempt >= 3 || !(e instanceof OneshareError) || e.code !== 'network') throw e;
+        if (!(e instanceof OneshareError) || e.code !== 'network') throw e;
         st = await status();
       }
     }

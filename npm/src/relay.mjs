@@ -90,7 +90,7 @@ export class Relay {
         const signature = await signText(o.signer.key, text);
         Object.assign(headers, c.signatureHeaders(o.signer.id, ts, nonce, signature));
       }
-      const hasBody = body.length > 0 || o.method === 'POST' || o.method === 'PUT';
+      const hasBody = body.length > 0;
       if (hasBody) {
         headers['content-type'] = o.encryptBody ? 'application/octet-stream' : (o.contentType ?? 'application/json');
       }

@@ -153,14 +153,14 @@ async function* plaintextSegments(source, size, seg) {
 }
 
 /**
- * Encrypts an attachment and yields its ciphertext in parts of `partSize` bytes
- * (the last may be shorter), starting at part `fromPart` (resume).
+ * Encrypts an attachment under `header` (from `streamHeader`, fixed per file so a
+ * resumed upload produces the same bytes) and yields its ciphertext in parts of
+ * `partSize` bytes (the last may be shorter), starting at part `fromPart`.
  * @returns {AsyncGenerator<{index: number, bytes: Uint8Array, plaintextDone: number}>}
  */
-export async function* encryptParts(source, size, rawKey, partSize, fromPart = 0) {
+export async function* encryptParts(source, size, rawKey, header, partSize, fromPart = 0) {
   const c = core();
   const seg = c.streamSegmentSize();
-  const header = c.streamHeader(rawKey);
   const { prefix } = c.streamParseHeader(header);
   const { key } = await importAesKey(rawKey, ['encrypt']);
   const count = Math.max(1, Math.ceil(size / seg));

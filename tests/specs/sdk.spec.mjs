@@ -142,6 +142,25 @@ test('owner: list with decrypted label, update, events, revoke ends access and f
   for (const d of [sender, recipient]) await d.context.close();
 });
 
+test('without IndexedDB, open fails with storage_unavailable and advice', async ({ browser }) => {
+  const sender = await device(browser);
+  const created = await call(sender.page, 'create', { record, expiresIn: '30m' });
+  const context = await browser.newContext();
+  // As in a browser that blocks site data: no IndexedDB at all.
+  await context.addInitScript(() => Object.defineProperty(window, 'indexedDB', { value: undefined }));
+  const page = await context.newPage();
+  await page.goto('/');
+  await expect(page.getByRole('status')).toHaveText('loaded');
+  await page.evaluate(() => window.app.init());
+  const failed = await call(page, 'open', created.link);
+  expect(failed).toMatchObject({ error: true, code: 'storage_unavailable', isOneshare: true });
+  expect(failed.message).toMatch(/normal window/);
+  // Nothing was bound: the link still opens on a working device.
+  const recipient = await device(browser);
+  expect((await call(recipient.page, 'open', created.link)).record.title).toBe(record.title);
+  for (const c of [sender.context, context, recipient.context]) await c.close();
+});
+
 test('works from a plain <script type="module"> without a bundler', async ({ page }) => {
   await page.goto('/plain/');
   await expect(page.getByRole('status')).toHaveText(/^ready [A-Za-z0-9_-]{11}$/);
