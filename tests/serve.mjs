@@ -15,8 +15,9 @@ import { fileURLToPath } from 'node:url';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const port = Number(process.env.PORT ?? 4173);
 const relayBin = process.env.ONESHARE_RELAY_BIN;
-if (!relayBin) {
-  console.error('ONESHARE_RELAY_BIN must name the oneshare-server binary (cargo xtask sets it)');
+const external = process.env.ONESHARE_RELAY_URL; // an already running relay
+if (!relayBin && !external) {
+  console.error('set ONESHARE_RELAY_BIN to the oneshare-server binary (cargo xtask does), or ONESHARE_RELAY_URL');
   process.exit(2);
 }
 
@@ -31,28 +32,36 @@ function freePort() {
   });
 }
 
-const relayPort = await freePort();
-const dataDir = mkdtempSync(join(tmpdir(), 'oneshare-browser-'));
-const relay = spawn(
-  relayBin,
-  ['--listen', `127.0.0.1:${relayPort}`, '--database', `sqlite://${join(dataDir, 'oneshare.db')}`, '--public-url', `http://127.0.0.1:${port}`],
-  { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ONESHARE_DATA_DIR: dataDir } },
-);
-const stop = () => {
-  relay.kill('SIGTERM');
-  rmSync(dataDir, { recursive: true, force: true });
-};
-process.on('SIGTERM', () => (stop(), process.exit(0)));
-process.on('SIGINT', () => (stop(), process.exit(0)));
-relay.on('exit', (code) => {
-  console.error(`relay exited (${code})`);
-  process.exit(1);
-});
+let relayHost = '127.0.0.1';
+let relayPort;
+if (external) {
+  const u = new URL(external);
+  relayHost = u.hostname;
+  relayPort = Number(u.port || 80);
+} else {
+  relayPort = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'oneshare-browser-'));
+  const relay = spawn(
+    relayBin,
+    ['--listen', `127.0.0.1:${relayPort}`, '--database', `sqlite://${join(dataDir, 'oneshare.db')}`, '--public-url', `http://127.0.0.1:${port}`],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  const stop = () => {
+    relay.kill('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  process.on('SIGTERM', () => (stop(), process.exit(0)));
+  process.on('SIGINT', () => (stop(), process.exit(0)));
+  relay.on('exit', (code) => {
+    console.error(`relay exited (${code})`);
+    process.exit(1);
+  });
+}
 
 // Wait until the relay answers.
 for (let i = 0; ; i++) {
   try {
-    const res = await fetch(`http://127.0.0.1:${relayPort}/v1/relay-key`);
+    const res = await fetch(`http://${relayHost}:${relayPort}/v1/relay-key`);
     if (res.ok) break;
   } catch {
     // not up yet
@@ -90,7 +99,7 @@ function serveFile(req, res) {
 
 function proxy(req, res) {
   const upstream = http.request(
-    { host: '127.0.0.1', port: relayPort, method: req.method, path: req.url, headers: { ...req.headers, host: `127.0.0.1:${relayPort}` } },
+    { host: relayHost, port: relayPort, method: req.method, path: req.url, headers: { ...req.headers, host: `${relayHost}:${relayPort}` } },
     (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
       up.pipe(res);
