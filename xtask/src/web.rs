@@ -108,7 +108,12 @@ pub fn npm() -> Result {
     ensure_tools()?;
     let npm_dir = root().join("npm");
     npm_ci(&npm_dir)?;
-    run(
+    // Size over speed for the wasm: bulk AES runs in SubtleCrypto, so opt-level
+    // "z" with fat LTO costs little (HPKE seal 1.1 → 1.5 ms) and saves ~35 KB
+    // gzipped. Set through the environment so the workspace profile (the relay's
+    // release build) is untouched.
+    run_in(
+        &root(),
         "cargo",
         &[
             "build",
@@ -120,6 +125,11 @@ pub fn npm() -> Result {
             "--target",
             WASM_TARGET,
             "--release",
+        ],
+        &[
+            ("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z"),
+            ("CARGO_PROFILE_RELEASE_LTO", "fat"),
+            ("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1"),
         ],
     )?;
     let wasm = target_dir().join(format!("{WASM_TARGET}/release/oneshare_sdk.wasm"));
