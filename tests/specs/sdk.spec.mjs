@@ -88,6 +88,24 @@ test('create with an attachment, open on a second device, read, download, compar
   for (const d of [sender, recipient, third]) await d.context.close();
 });
 
+test('attachments from a ReadableStream, several parts, and an empty file', async ({ browser }) => {
+  const sender = await device(browser);
+  const size = 2 * 1024 * 1024 + 999;
+  const created = await call(sender.page, 'create', { record, attachmentSize: size, asStream: true, alsoEmpty: true });
+  expect(created.error).toBeUndefined();
+  const recipient = await device(browser);
+  const opened = await call(recipient.page, 'open', created.link);
+  const [big, empty] = opened.record.attachments;
+  expect(big).toMatchObject({ name: 'data.bin', size });
+  expect(empty).toMatchObject({ name: 'empty.txt', mime: 'text/plain', size: 0 });
+  expect(await call(recipient.page, 'download', opened.shareId, big.id)).toMatchObject({ size, sha256: created.sha256 });
+  expect(await call(recipient.page, 'download', opened.shareId, empty.id)).toMatchObject({
+    size: 0,
+    sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+  });
+  for (const d of [sender, recipient]) await d.context.close();
+});
+
 test('a lost bind answer is retried with the same device key', async ({ browser }) => {
   const sender = await device(browser);
   const created = await call(sender.page, 'create', { record, expiresIn: '30m' });

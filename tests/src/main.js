@@ -47,9 +47,13 @@ window.app = {
       const c = await connect();
       const file = o.attachmentSize === undefined ? null : randomBlob(o.attachmentSize);
       const progress = [];
+      const attachments = [];
+      if (file && o.asStream) attachments.push({ name: 'data.bin', type: 'application/octet-stream', data: file.stream(), size: file.size });
+      else if (file) attachments.push(new File([file], 'data.bin', { type: 'application/octet-stream' }));
+      if (o.alsoEmpty) attachments.push({ name: 'empty.txt', type: 'text/plain', data: new Uint8Array(0) });
       const res = await c.create({
         record: o.record,
-        attachments: file ? [new File([file], 'data.bin', { type: 'application/octet-stream' })] : [],
+        attachments,
         expiresIn: o.expiresIn ?? '1h',
         selfDestruct: !!o.selfDestruct,
         label: o.label ?? '',
