@@ -106,6 +106,27 @@ test('attachments from a ReadableStream, several parts, and an empty file', asyn
   for (const d of [sender, recipient]) await d.context.close();
 });
 
+test('an upload resumes after a part is lost on the network', async ({ browser }) => {
+  const sender = await device(browser);
+  // The second part PUT is lost: the client asks the relay where to resume and
+  // sends it again (the file spans several parts for any part size up to 8 MiB).
+  const puts = [];
+  await sender.page.route('**/attachments/*/parts/*', async (route) => {
+    puts.push(route.request().url().split('/').at(-1));
+    if (puts.length === 2) await route.abort('connectionreset');
+    else await route.continue();
+  });
+  const size = 9 * 1024 * 1024 + 7;
+  const created = await call(sender.page, 'create', { record, attachmentSize: size });
+  expect(created.error).toBeUndefined();
+  expect(puts[2]).toBe(puts[1]); // the lost part was sent again, not the whole file
+  const recipient = await device(browser);
+  const opened = await call(recipient.page, 'open', created.link);
+  const got = await call(recipient.page, 'download', opened.shareId, opened.record.attachments[0].id);
+  expect(got).toMatchObject({ size, sha256: created.sha256 });
+  for (const d of [sender, recipient]) await d.context.close();
+});
+
 test('a lost bind answer is retried with the same device key', async ({ browser }) => {
   const sender = await device(browser);
   const created = await call(sender.page, 'create', { record, expiresIn: '30m' });
