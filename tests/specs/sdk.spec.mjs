@@ -221,6 +221,7 @@ test('@bench attachment decrypt vs raw SubtleCrypto, and open-to-record time', a
   const result = {
     attachment_decrypt_MBps: Math.round(bench.sdkMBps),
     raw_subtlecrypto_MBps: Math.round(bench.rawMBps),
+    wasm_aes_gcm_MBps: Math.round(bench.wasmMBps),
     ratio: Number(bench.ratio.toFixed(2)),
     open_to_record_ms_median: Number(times[2].toFixed(1)),
     open_to_record_ms_min: Number(times[0].toFixed(1)),
