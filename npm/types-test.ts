@@ -1,5 +1,5 @@
 // Compile-only usage check of index.d.ts (`tsc --noEmit`): the README examples.
-import { init, Oneshare, OneshareError, parseLink, type RecordResult } from './index.js';
+import { bindings, decryptAttachment, init, Oneshare, OneshareError, parseLink, type RecordResult } from './index.js';
 
 export async function recipient(link: string): Promise<string> {
   await init();
@@ -37,4 +37,10 @@ export async function sender(file: File): Promise<void> {
   } catch (e) {
     if (e instanceof OneshareError && e.code === 'not_on_device') return;
   }
+}
+
+export async function serviceWorkerStyle(body: ReadableStream<Uint8Array>, key: string, size: number): Promise<Blob> {
+  await init();
+  const plain = await decryptAttachment(body, bindings().b64decode(key), size, (p) => void p.total);
+  return new Response(plain).blob();
 }

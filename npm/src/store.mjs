@@ -45,6 +45,10 @@ export class KeyStore {
     } catch (e) {
       throw unavailable(e);
     }
+    // Ask that this origin's storage not be evicted under pressure: evicting it
+    // would lose the only keys that open bound shares. Best effort, no prompt in
+    // Chromium.
+    globalThis.navigator?.storage?.persist?.().catch(() => {});
     return new KeyStore(db);
   }
 
