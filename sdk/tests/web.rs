@@ -121,6 +121,7 @@ fn vectors(name: &str) -> Vec<Value> {
         "signing" => include_str!("../vectors/signing.json"),
         "hpke" => include_str!("../vectors/hpke.json"),
         "duration" => include_str!("../vectors/duration.json"),
+        "lifetime" => include_str!("../vectors/lifetime.json"),
         _ => unreachable!(),
     };
     let doc: Value = serde_json::from_str(text).unwrap();
@@ -648,5 +649,63 @@ fn share_secrets_bind_and_wrap_round_trip() {
     assert_eq!(
         error_code(&w::ShareSecrets::from_link("https://x/s").err().unwrap()),
         "invalid_link"
+    );
+}
+
+#[wasm_bindgen_test]
+fn lifetime_vectors_and_relay_key_pinning() {
+    let mut checked = 0;
+    for c in vectors("lifetime").iter().filter(|c| c["op"] == "deadline") {
+        let bound_at = c["bound_at"].as_u64().map(|b| b as f64);
+        let deadline = w::access_deadline(
+            n(c, "created_at"),
+            n(c, "expires_in"),
+            c["self_destruct"].as_bool().unwrap(),
+            bound_at,
+        )
+        .unwrap();
+        assert_eq!(deadline, n(&c["expected"], "deadline"), "{}", c["name"]);
+        let state = w::state_at(
+            s(c, "stored"),
+            n(c, "created_at"),
+            n(c, "expires_in"),
+            c["self_destruct"].as_bool().unwrap(),
+            bound_at,
+            n(c, "now"),
+        )
+        .unwrap();
+        assert_eq!(state, s(&c["expected"], "state"), "{}", c["name"]);
+        checked += 1;
+    }
+    assert!(checked > 5);
+    // The pinned relay key must carry the key id computed from the key itself.
+    let pair = oneshare_sdk::transmission::RelayKeyPair::derive(&Secret::new([2; 32])).unwrap();
+    let body = |key_id: &str| {
+        serde_json::to_vec(&oneshare_sdk::api::RelayKeyResponse {
+            current: oneshare_sdk::api::RelayKeyInfo {
+                key_id: key_id.into(),
+                public_key: pair.public().public_key.to_vec(),
+                suite: "DHKEM(P-256, HKDF-SHA256), HKDF-SHA256, AES-256-GCM".into(),
+            },
+            accepted: vec![key_id.into()],
+        })
+        .unwrap()
+    };
+    let pinned = w::relay_key_from_response(&body(&pair.public().key_id)).unwrap();
+    assert_eq!(
+        Reflect::get(&pinned, &"keyId".into()).unwrap(),
+        pair.public().key_id.as_str()
+    );
+    let err = w::relay_key_from_response(&body("AAAAAAAAAAA")).unwrap_err();
+    assert_eq!(error_code(&err), "invalid_key");
+    assert_eq!(
+        error_code(&w::relay_key_from_response(b"{}").unwrap_err()),
+        "json"
+    );
+    // Numbers from JavaScript must be non-negative integers.
+    assert_eq!(error_code(&w::format_duration(-1.0).unwrap_err()), "length");
+    assert_eq!(
+        error_code(&w::record_aad("AAAAAAAAAAAAAAAAAAAAAA", 1.5).unwrap_err()),
+        "length"
     );
 }
