@@ -29,40 +29,45 @@ fn criterion_dir() -> PathBuf {
     root().join(target).join("criterion")
 }
 
-/// Mean time per iteration in nanoseconds of one benchmark.
-fn mean_ns(dir: &Path, group: &str, function: &str) -> Result<f64> {
+/// Time per iteration in nanoseconds of one benchmark: criterion's headline
+/// figure, the slope of its linear regression, or the mean when there is none.
+fn time_ns(dir: &Path, group: &str, function: &str) -> Result<f64> {
     let path = dir.join(group).join(function).join("new/estimates.json");
     let text = std::fs::read_to_string(&path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    // {"mean":{"confidence_interval":{…},"point_estimate":123.4,…},…}
-    let mean = text
-        .find("\"mean\"")
-        .map(|i| &text[i..])
-        .ok_or_else(|| format!("no mean in {}", path.display()))?;
-    let value = mean
-        .find("\"point_estimate\":")
-        .map(|i| &mean[i + "\"point_estimate\":".len()..])
-        .and_then(|v| v.split([',', '}']).next())
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|v| *v > 0.0)
-        .ok_or_else(|| format!("no mean point estimate in {}", path.display()))?;
-    Ok(value)
+    // {"mean":{"confidence_interval":{…},"point_estimate":123.4,…},…,"slope":{…} or null}
+    let estimate = |name: &str| {
+        let key = format!("\"{name}\":");
+        let rest = &text[text.find(&key)? + key.len()..];
+        let rest = rest.strip_prefix('{')?;
+        let value = &rest[rest.find("\"point_estimate\":")? + "\"point_estimate\":".len()..];
+        value
+            .split([',', '}'])
+            .next()?
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| *v > 0.0)
+    };
+    estimate("slope")
+        .or_else(|| estimate("mean"))
+        .ok_or_else(|| format!("no estimate in {}", path.display()))
 }
 
 fn summary(dir: &Path) -> Result {
     let mb_per_s = |function: &str| -> Result<f64> {
-        Ok(BULK_BYTES / (mean_ns(dir, "bulk_16mib", function)? * 1e-9) / 1e6)
+        Ok(BULK_BYTES / (time_ns(dir, "bulk_16mib", function)? * 1e-9) / 1e6)
     };
     let per_s =
-        |group: &str, function: &str| -> Result<f64> { Ok(1e9 / mean_ns(dir, group, function)?) };
+        |group: &str, function: &str| -> Result<f64> { Ok(1e9 / time_ns(dir, group, function)?) };
     let micros =
-        |group: &str, function: &str| -> Result<f64> { Ok(mean_ns(dir, group, function)? / 1e3) };
+        |group: &str, function: &str| -> Result<f64> { Ok(time_ns(dir, group, function)? / 1e3) };
     let stream_enc = mb_per_s("stream_encrypt")?;
     let raw_enc = mb_per_s("aesgcm_encrypt")?;
     let stream_dec = mb_per_s("stream_decrypt")?;
     let raw_dec = mb_per_s("aesgcm_decrypt")?;
     println!();
-    println!("summary (means; MB = 10^6 bytes; 16 MiB, 64 KiB segments)");
+    println!("summary (criterion estimates; MB = 10^6 bytes; 16 MiB, 64 KiB segments)");
     println!(
         "  STREAM encrypt {stream_enc:8.1} MB/s  raw AES-256-GCM {raw_enc:8.1} MB/s  ratio {:.3}",
         stream_enc / raw_enc
