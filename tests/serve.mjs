@@ -5,7 +5,7 @@
 //   /pkg/        the installed package files, as in the tarball
 //   /v1/…        proxied to the relay (same origin: no CORS setup needed)
 import { spawn } from 'node:child_process';
-import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -41,9 +41,18 @@ if (external) {
 } else {
   relayPort = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'oneshare-browser-'));
+  // Every test talks from 127.0.0.1: lift the per-client rate limits, keep the rest.
+  const config = join(dataDir, 'oneshare.toml');
+  writeFileSync(config, '[limits]\nrequests_per_minute = 100000\nbinds_per_minute = 10000\n');
   const relay = spawn(
     relayBin,
-    ['--listen', `127.0.0.1:${relayPort}`, '--database', `sqlite://${join(dataDir, 'oneshare.db')}`, '--public-url', `http://127.0.0.1:${port}`],
+    [
+      '--config', config,
+      '--listen', `127.0.0.1:${relayPort}`,
+      '--database', `sqlite://${join(dataDir, 'oneshare.db')}`,
+      '--data-dir', dataDir,
+      '--public-url', `http://127.0.0.1:${port}`,
+    ],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
   const stop = () => {
