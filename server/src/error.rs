@@ -1,0 +1,168 @@
+//! The one error type of the relay. Its HTTP status is decided in exactly one place
+//! ([`Error::status_code`]) and every failure answers with the same JSON shape
+//! ([`oneshare_sdk::api::ErrorBody`]). Internal details are logged, never returned.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use oneshare_sdk::api::ErrorBody;
+use oneshare_sdk::lifetime::State;
+
+/// Everything that can go wrong in the relay.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No such share or attachment (or it belongs to someone else).
+    #[error("not found")]
+    NotFound,
+    /// The share has ended; the state says how.
+    #[error("the share has ended ({})", .0.as_str())]
+    Gone(State),
+    /// The bind secret did not match.
+    #[error("the link is not valid")]
+    BadToken,
+    /// Another device holds the share.
+    #[error("this share was already opened on another device")]
+    AlreadyBound,
+    /// The request conflicts with the current state (version, part order, …).
+    #[error("{0}")]
+    Conflict(&'static str),
+    /// The signed request's nonce was seen before.
+    #[error("this request was already received (replayed nonce)")]
+    Replayed,
+    /// The signature did not verify, or the signer may not do this.
+    #[error("signature verification failed")]
+    BadSignature,
+    /// The request timestamp is outside the window.
+    #[error("request timestamp is outside the accepted window; check the clock")]
+    StaleTimestamp,
+    /// A required header is missing or malformed.
+    #[error("invalid or missing header {0}")]
+    InvalidHeader(&'static str),
+    /// The transmission key could not be opened.
+    #[error("the transmission key could not be opened")]
+    Hpke,
+    /// The signer is valid but not allowed to do this.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// The body is larger than this route or policy allows.
+    #[error("{0}")]
+    TooLarge(&'static str),
+    /// The owner has too many live shares.
+    #[error("share quota reached: revoke or wait for shares to end")]
+    Quota,
+    /// Malformed input.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Range not satisfiable.
+    #[error("requested range is not satisfiable")]
+    Range,
+    /// Too many requests; retry after this many seconds.
+    #[error("too many requests; retry later")]
+    RateLimited(u64),
+    /// The request took too long.
+    #[error("the request took too long")]
+    Timeout,
+    /// Storage or I/O failure (logged, never shown).
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// Bad configuration at start-up.
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+/// Relay result.
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+impl Error {
+    /// The one place that maps errors to HTTP statuses.
+    pub fn status_code(&self) -> StatusCode {
+        match self {
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Gone(_) => StatusCode::GONE,
+            Self::BadToken | Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::AlreadyBound | Self::Conflict(_) | Self::Quota => StatusCode::CONFLICT,
+            Self::Replayed | Self::BadSignature | Self::StaleTimestamp => StatusCode::UNAUTHORIZED,
+            Self::InvalidHeader(_) | Self::Hpke | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Range => StatusCode::RANGE_NOT_SATISFIABLE,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Timeout => StatusCode::REQUEST_TIMEOUT,
+            Self::Internal(_) | Self::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound => "not_found",
+            Self::Gone(state) => state.as_str(),
+            Self::BadToken => "bad_token",
+            Self::AlreadyBound => "already_bound",
+            Self::Conflict(_) => "conflict",
+            Self::Replayed => "replayed",
+            Self::BadSignature => "bad_signature",
+            Self::StaleTimestamp => "stale_timestamp",
+            Self::InvalidHeader(_) => "invalid_header",
+            Self::Hpke => "hpke",
+            Self::Forbidden(_) => "forbidden",
+            Self::TooLarge(_) => "too_large",
+            Self::Quota => "quota",
+            Self::BadRequest(_) => "bad_request",
+            Self::Range => "range_not_satisfiable",
+            Self::RateLimited(_) => "rate_limited",
+            Self::Timeout => "timeout",
+            Self::Internal(_) | Self::Config(_) => "internal",
+        }
+    }
+
+    /// Wraps a storage error; the detail is only logged.
+    pub fn internal(e: impl core::fmt::Display) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for Error {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl From<oneshare_sdk::Error> for Error {
+    fn from(e: oneshare_sdk::Error) -> Self {
+        use oneshare_sdk::Error as E;
+        match e {
+            E::BadSignature => Self::BadSignature,
+            E::StaleTimestamp => Self::StaleTimestamp,
+            E::InvalidHeader(h) => Self::InvalidHeader(h),
+            E::Hpke | E::Decrypt | E::WrongKey => Self::Hpke,
+            other => Self::BadRequest(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = self.status_code();
+        let message = if status.is_server_error() {
+            tracing::error!(error = %self, "internal error");
+            "internal error; the request id is in the relay's log".to_owned()
+        } else {
+            self.to_string()
+        };
+        let body = ErrorBody {
+            code: self.code().to_owned(),
+            message,
+        };
+        let mut res = (status, axum::Json(body)).into_response();
+        if let Self::RateLimited(secs) = self {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        }
+        res
+    }
+}

@@ -1,0 +1,329 @@
+//! Storage behind one small trait. Every method is one whole atomic operation, so
+//! a backend only has to make each method a transaction; the rules themselves come
+//! from the core (`oneshare_sdk::lifetime`). Backends: [`sqlite`] (embedded default);
+//! PostgreSQL plugs in by implementing [`Store`] and passing the same conformance
+//! suite (`server/tests/conformance`).
+
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use oneshare_sdk::api::{
+    AttachmentDecl, AttachmentInfo, Event, Policy, RecordCiphertext, ShareSummary, UploadStatus,
+};
+use oneshare_sdk::lifetime::{Lifetime, State};
+use oneshare_sdk::signing::PublicKey;
+use oneshare_sdk::token::ShareId;
+use tokio::sync::watch;
+
+use crate::error::{Error, Result};
+
+/// A share to create (already checked against policy, except the quota).
+#[derive(Debug, Clone)]
+pub struct NewShare {
+    /// Share id.
+    pub share_id: ShareId,
+    /// Owner public key.
+    pub owner: PublicKey,
+    /// `SHA-256(bind_secret)`.
+    pub verifier: [u8; 32],
+    /// Wrapped record key.
+    pub wrapped_key: Vec<u8>,
+    /// Record envelope, version 1.
+    pub record: Vec<u8>,
+    /// Owner data envelope.
+    pub owner_data: Vec<u8>,
+    /// Creation time.
+    pub created_at: u64,
+    /// Chosen duration.
+    pub expires_in: u64,
+    /// Self-destruct flag.
+    pub self_destruct: bool,
+    /// Declared attachments.
+    pub attachments: Vec<AttachmentDecl>,
+    /// Part size for this share's uploads.
+    pub part_size: u64,
+}
+
+/// A share's metadata (never ciphertext).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareMeta {
+    /// Share id.
+    pub share_id: ShareId,
+    /// Owner.
+    pub owner: PublicKey,
+    /// Stored state (apply [`ShareMeta::state_at`] for the effective one).
+    pub state: State,
+    /// Creation time.
+    pub created_at: u64,
+    /// Chosen duration.
+    pub expires_in: u64,
+    /// Self-destruct flag.
+    pub self_destruct: bool,
+    /// First bind time.
+    pub bound_at: Option<u64>,
+    /// Bound device key.
+    pub device_key: Option<PublicKey>,
+    /// Current record version.
+    pub record_version: u64,
+}
+
+impl ShareMeta {
+    /// The lifetime rules' input.
+    pub fn lifetime(&self) -> Lifetime {
+        Lifetime {
+            created_at: self.created_at,
+            expires_in: self.expires_in,
+            self_destruct: self.self_destruct,
+            bound_at: self.bound_at,
+        }
+    }
+
+    /// Effective state at `now` (a live share past its deadline has ended).
+    pub fn state_at(&self, now: u64) -> State {
+        self.lifetime().state_at(self.state, now)
+    }
+
+    /// When the link or access ends.
+    pub fn deadline(&self) -> u64 {
+        self.lifetime().deadline()
+    }
+
+    /// Fails with `Gone` unless the share is live at `now`.
+    pub fn require_live(&self, now: u64) -> Result<()> {
+        match self.state_at(now) {
+            s if s.is_live() => Ok(()),
+            ended => Err(Error::Gone(ended)),
+        }
+    }
+}
+
+/// What a successful bind hands back (the relay encrypts it to the device).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BindOutcome {
+    /// The wrapped record key.
+    pub wrapped_key: Vec<u8>,
+    /// The current record.
+    pub record: RecordCiphertext,
+    /// Finalized attachments.
+    pub attachments: Vec<AttachmentInfo>,
+    /// When access ends.
+    pub access_expires_at: u64,
+    /// Self-destruct flag.
+    pub self_destruct: bool,
+    /// Whether this was the same device retrying.
+    pub retry: bool,
+}
+
+/// The current record for the bound device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordView {
+    /// The current record.
+    pub record: RecordCiphertext,
+    /// Finalized attachments.
+    pub attachments: Vec<AttachmentInfo>,
+    /// When access ends.
+    pub access_expires_at: u64,
+}
+
+/// One attachment's stored layout, for downloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttachmentLayout {
+    /// Total ciphertext size.
+    pub size: u64,
+    /// Size of every part but the last.
+    pub part_size: u64,
+    /// Whether the upload was finalized.
+    pub complete: bool,
+}
+
+/// What a sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Shares that reached their deadline and were purged.
+    pub ended: u64,
+    /// Expired replay nonces removed.
+    pub nonces: u64,
+}
+
+/// Storage of shares, attachments, nonces, events and policy.
+///
+/// Owner-scoped methods take the owner key and answer `NotFound` for someone
+/// else's share, so a signer learns nothing about shares it does not own.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Creates a share (and its declared attachments) and appends `created`.
+    /// Fails with `Conflict` if the id exists, `Quota` if the owner already has
+    /// `max_live` live shares.
+    async fn create_share(&self, share: &NewShare, max_live: u64) -> Result<()>;
+
+    /// A share's metadata.
+    async fn share(&self, id: &ShareId) -> Result<Option<ShareMeta>>;
+
+    /// Bind, in one transaction: verifier check in constant time, then
+    /// `lifetime::decide_bind`. A different device appends `refused_device` and
+    /// fails with `AlreadyBound`.
+    async fn bind(
+        &self,
+        id: &ShareId,
+        verifier: &[u8; 32],
+        device: &PublicKey,
+        now: u64,
+    ) -> Result<BindOutcome>;
+
+    /// `binding` → `bound` for `device`; deletes the wrapped key and verifier.
+    /// Idempotent for the bound device. Returns when access ends.
+    async fn confirm(&self, id: &ShareId, device: &PublicKey, now: u64) -> Result<u64>;
+
+    /// The current record for the bound device; appends `viewed`.
+    async fn fetch_record(&self, id: &ShareId, device: &PublicKey, now: u64) -> Result<RecordView>;
+
+    /// Publishes a new record version (must be current + 1); appends `updated`.
+    async fn update_record(
+        &self,
+        id: &ShareId,
+        owner: &PublicKey,
+        record: &RecordCiphertext,
+        now: u64,
+    ) -> Result<()>;
+
+    /// Revoke ("Delete Now"): ciphertext, keys and parts deleted at once, a
+    /// tombstone kept. `owner` None means an admin.
+    async fn revoke(&self, id: &ShareId, owner: Option<&PublicKey>, now: u64) -> Result<()>;
+
+    /// Shares of one owner (with owner data) or of everyone (`None`, without),
+    /// newest first, with the effective state at `now`.
+    async fn list_shares(&self, owner: Option<&PublicKey>, now: u64) -> Result<Vec<ShareSummary>>;
+
+    /// Number of shares per effective stored state.
+    async fn count_by_state(&self) -> Result<Vec<(State, u64)>>;
+
+    /// Stores part `n` of an attachment. Re-sending an identical received part is
+    /// accepted; a different one, a gap, or a size past the declared total is refused.
+    async fn put_part(
+        &self,
+        id: &ShareId,
+        owner: &PublicKey,
+        attachment: &str,
+        n: u64,
+        bytes: &[u8],
+        now: u64,
+    ) -> Result<UploadStatus>;
+
+    /// Upload progress (for resume).
+    async fn upload_status(
+        &self,
+        id: &ShareId,
+        owner: &PublicKey,
+        attachment: &str,
+    ) -> Result<UploadStatus>;
+
+    /// Marks an upload complete once every declared byte arrived.
+    async fn finalize(
+        &self,
+        id: &ShareId,
+        owner: &PublicKey,
+        attachment: &str,
+        now: u64,
+    ) -> Result<UploadStatus>;
+
+    /// An attachment's layout, for the bound device.
+    async fn attachment(&self, id: &ShareId, attachment: &str) -> Result<AttachmentLayout>;
+
+    /// Bytes of one stored part.
+    async fn read_part(&self, id: &ShareId, attachment: &str, n: u64) -> Result<Vec<u8>>;
+
+    /// Records a `(signer, nonce)` pair until `expires_at`; `Replayed` if present.
+    async fn record_nonce(&self, signer: &str, nonce: &[u8; 16], expires_at: u64) -> Result<()>;
+
+    /// Events of one owner with id greater than `after`, oldest first.
+    async fn events_since(&self, owner: &PublicKey, after: u64, limit: u32) -> Result<Vec<Event>>;
+
+    /// The stored policy, if an admin set one.
+    async fn policy(&self) -> Result<Option<Policy>>;
+
+    /// Stores the policy.
+    async fn set_policy(&self, policy: &Policy) -> Result<()>;
+
+    /// Ends every live share past its deadline (appending `expired` or
+    /// `self_destructed`), physically deletes its ciphertext and parts, and
+    /// drops expired nonces. Events and tombstones stay.
+    async fn sweep(&self, now: u64) -> Result<SweepReport>;
+
+    /// Changes whenever events were appended (by this or, for shared backends,
+    /// another instance): the SSE stream waits on it.
+    fn event_signal(&self) -> watch::Receiver<u64>;
+}
+
+/// Opens the store named by a database URL.
+///
+/// # Errors
+/// Unknown scheme, or the database cannot be opened or migrated.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Err(Error::Config(
+            "the PostgreSQL backend is not built in yet".to_owned(),
+        ))
+    } else {
+        Err(Error::Config(
+            "database URL must start with sqlite: or postgres:".to_owned(),
+        ))
+    }
+}
+
+/// `u64` → SQL integer (values beyond `i64` saturate; none occur in practice).
+pub(crate) fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// SQL integer → `u64` (negative values, which the relay never writes, become 0).
+pub(crate) fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+/// Checks a part against an attachment's progress: the rules shared by backends.
+/// Returns `Ok(true)` when the part is new and should be stored, `Ok(false)` when
+/// it is an already received part (the caller compares bytes).
+///
+/// # Errors
+/// `Conflict` for a gap or a finalized upload, `TooLarge` past the declared size,
+/// `BadRequest` for a short non-final part.
+pub fn check_part(status: &UploadStatus, n: u64, len: u64) -> Result<bool> {
+    if n < status.next_part {
+        return Ok(false);
+    }
+    if status.complete {
+        return Err(Error::Conflict("the upload is already finalized"));
+    }
+    if n > status.next_part {
+        return Err(Error::Conflict(
+            "parts must be sent in order: ask the upload status for the next part",
+        ));
+    }
+    let end = status.received.saturating_add(len);
+    if end > status.size {
+        return Err(Error::TooLarge(
+            "the part goes past the declared attachment size",
+        ));
+    }
+    if len == 0 && status.size > 0 {
+        return Err(Error::BadRequest("empty part".to_owned()));
+    }
+    if len != status.part_size && end != status.size {
+        return Err(Error::BadRequest(
+            "every part but the last must be exactly part_size bytes".to_owned(),
+        ));
+    }
+    Ok(true)
+}
+
+/// Human context for a bind event, from timing only (never secrets).
+pub fn bind_detail(created_at: u64, now: u64) -> String {
+    format!(
+        "opened {} after creation",
+        oneshare_sdk::duration::format(now.saturating_sub(created_at).max(1))
+    )
+}

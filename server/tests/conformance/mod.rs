@@ -1,0 +1,635 @@
+//! The store behaviour suite, run on every backend. A backend's test file does
+//!
+//! ```ignore
+//! mod conformance;
+//! async fn make() -> (Arc<dyn Store>, impl Sized) { /* fresh, empty store + guard */ }
+//! conformance::conformance_tests!(make);
+//! ```
+//!
+//! which expands to one `#[tokio::test]` per case below, each on a fresh store.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use oneshare_sdk::api::{
+    AttachmentDecl, CreatePolicy, EventKind, Policy, RecordCiphertext, UploadStatus,
+};
+use oneshare_sdk::lifetime::{SELF_DESTRUCT_AFTER_VIEW_SECS, State};
+use oneshare_sdk::signing::{PublicKey, SigningKey};
+use oneshare_sdk::token::ShareId;
+use oneshare_server::Error;
+use oneshare_server::store::{NewShare, Store};
+
+/// Generates one test per conformance case for a store factory.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($make:path) => {
+        $crate::conformance_tests!(@cases $make,
+            create_and_quota, bind_two_phase, refused_device_event, update_versions,
+            revoke_purges, attachments_in_parts, nonces_replay_and_expire,
+            expiry_and_sweep, self_destruct_after_view, policy_round_trip,
+            concurrent_binders_one_winner, event_signal_changes, list_all_hides_owner_data);
+    };
+    (@cases $make:path, $($case:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let (store, _guard) = $make().await;
+                $crate::conformance::$case(store).await;
+            }
+        )*
+    };
+}
+
+pub const T0: u64 = 1_800_000_000;
+pub const HOUR: u64 = 3_600;
+pub const PART: u64 = 1000;
+
+pub fn key() -> PublicKey {
+    SigningKey::generate().unwrap().public_key()
+}
+
+pub fn new_id() -> ShareId {
+    ShareId(oneshare_sdk::random::bytes().unwrap())
+}
+
+pub fn share(owner: &PublicKey, marker: &[u8]) -> NewShare {
+    NewShare {
+        share_id: new_id(),
+        owner: *owner,
+        verifier: [7; 32],
+        wrapped_key: vec![1; 77],
+        record: marker.to_vec(),
+        owner_data: b"owner-data".to_vec(),
+        created_at: T0,
+        expires_in: HOUR,
+        self_destruct: false,
+        attachments: vec![],
+        part_size: PART,
+    }
+}
+
+fn is<T: std::fmt::Debug>(r: Result<T, Error>, want: &str) {
+    match r {
+        Err(e) => assert_eq!(e.code(), want, "{e}"),
+        Ok(v) => panic!("expected {want}, got Ok({v:?})"),
+    }
+}
+
+async fn kinds(store: &Arc<dyn Store>, owner: &PublicKey) -> Vec<EventKind> {
+    store
+        .events_since(owner, 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect()
+}
+
+pub async fn create_and_quota(store: Arc<dyn Store>) {
+    let owner = key();
+    let s = share(&owner, b"r1");
+    store.create_share(&s, 2).await.unwrap();
+    is(store.create_share(&s, 10).await, "conflict");
+    let m = store.share(&s.share_id).await.unwrap().unwrap();
+    assert_eq!(m.state, State::Unbound);
+    assert_eq!(m.owner, owner);
+    assert_eq!(m.record_version, 1);
+    assert_eq!(m.deadline(), T0 + HOUR);
+    assert!(store.share(&new_id()).await.unwrap().is_none());
+    store.create_share(&share(&owner, b"r2"), 2).await.unwrap();
+    is(store.create_share(&share(&owner, b"r3"), 2).await, "quota");
+    // Another owner has its own quota.
+    store.create_share(&share(&key(), b"r4"), 2).await.unwrap();
+    let list = store.list_shares(Some(&owner), T0).await.unwrap();
+    assert_eq!(list.len(), 2);
+    assert!(list.iter().all(|s| s.owner_data == b"owner-data"));
+    assert_eq!(
+        kinds(&store, &owner).await,
+        [EventKind::Created, EventKind::Created]
+    );
+}
+
+pub async fn bind_two_phase(store: Arc<dyn Store>) {
+    let owner = key();
+    let s = share(&owner, b"record-v1");
+    store.create_share(&s, 10).await.unwrap();
+    let dev = key();
+    is(
+        store.bind(&s.share_id, &[8; 32], &dev, T0 + 10).await,
+        "bad_token",
+    );
+    is(
+        store.bind(&new_id(), &[7; 32], &dev, T0 + 10).await,
+        "not_found",
+    );
+    let first = store
+        .bind(&s.share_id, &[7; 32], &dev, T0 + 10)
+        .await
+        .unwrap();
+    assert!(!first.retry);
+    assert_eq!(first.wrapped_key, vec![1; 77]);
+    assert_eq!(
+        first.record,
+        RecordCiphertext {
+            version: 1,
+            ciphertext: b"record-v1".to_vec()
+        }
+    );
+    assert_eq!(first.access_expires_at, T0 + 10 + HOUR);
+    // The same device may retry until confirm.
+    let again = store
+        .bind(&s.share_id, &[7; 32], &dev, T0 + 20)
+        .await
+        .unwrap();
+    assert!(again.retry);
+    assert_eq!(again.wrapped_key, first.wrapped_key);
+    assert_eq!(again.access_expires_at, first.access_expires_at);
+    // Confirm only by the bound device; idempotent.
+    is(
+        store.confirm(&s.share_id, &key(), T0 + 30).await,
+        "bad_signature",
+    );
+    assert_eq!(
+        store.confirm(&s.share_id, &dev, T0 + 30).await.unwrap(),
+        T0 + 10 + HOUR
+    );
+    assert_eq!(
+        store.confirm(&s.share_id, &dev, T0 + 31).await.unwrap(),
+        T0 + 10 + HOUR
+    );
+    let m = store.share(&s.share_id).await.unwrap().unwrap();
+    assert_eq!(m.state, State::Bound);
+    assert_eq!(m.device_key, Some(dev));
+    // The token is dead now, even for the bound device.
+    is(
+        store.bind(&s.share_id, &[7; 32], &dev, T0 + 40).await,
+        "already_bound",
+    );
+    let view = store
+        .fetch_record(&s.share_id, &dev, T0 + 50)
+        .await
+        .unwrap();
+    assert_eq!(view.record.ciphertext, b"record-v1");
+    is(
+        store.fetch_record(&s.share_id, &key(), T0 + 50).await,
+        "bad_signature",
+    );
+    assert_eq!(
+        kinds(&store, &owner).await,
+        [
+            EventKind::Created,
+            EventKind::Bound,
+            EventKind::Confirmed,
+            EventKind::RefusedDevice,
+            EventKind::Viewed
+        ]
+    );
+}
+
+pub async fn refused_device_event(store: Arc<dyn Store>) {
+    let owner = key();
+    let s = share(&owner, b"x");
+    store.create_share(&s, 10).await.unwrap();
+    let (a, b) = (key(), key());
+    store.bind(&s.share_id, &[7; 32], &a, T0 + 1).await.unwrap();
+    is(
+        store.bind(&s.share_id, &[7; 32], &b, T0 + 2).await,
+        "already_bound",
+    );
+    // A wrong token from the other device is just a bad token (no event).
+    is(
+        store.bind(&s.share_id, &[9; 32], &b, T0 + 3).await,
+        "bad_token",
+    );
+    let events = store.events_since(&owner, 0, 100).await.unwrap();
+    let refused: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind == EventKind::RefusedDevice)
+        .collect();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].share_id, s.share_id);
+    assert_eq!(refused[0].at, T0 + 2);
+    // events_since resumes after an id.
+    let later = store.events_since(&owner, events[1].id, 100).await.unwrap();
+    assert_eq!(later.len(), events.len() - 2);
+    assert!(store.events_since(&key(), 0, 100).await.unwrap().is_empty());
+    // Still bound to a.
+    assert!(
+        store
+            .bind(&s.share_id, &[7; 32], &a, T0 + 4)
+            .await
+            .unwrap()
+            .retry
+    );
+}
+
+pub async fn update_versions(store: Arc<dyn Store>) {
+    let owner = key();
+    let s = share(&owner, b"v1");
+    store.create_share(&s, 10).await.unwrap();
+    let v = |n, c: &[u8]| RecordCiphertext {
+        version: n,
+        ciphertext: c.to_vec(),
+    };
+    is(
+        store
+            .update_record(&s.share_id, &owner, &v(3, b"v3"), T0)
+            .await,
+        "conflict",
+    );
+    is(
+        store
+            .update_record(&s.share_id, &owner, &v(1, b"v1b"), T0)
+            .await,
+        "conflict",
+    );
+    is(
+        store
+            .update_record(&s.share_id, &key(), &v(2, b"v2"), T0)
+            .await,
+        "not_found",
+    );
+    store
+        .update_record(&s.share_id, &owner, &v(2, b"v2"), T0)
+        .await
+        .unwrap();
+    let dev = key();
+    let b = store
+        .bind(&s.share_id, &[7; 32], &dev, T0 + 5)
+        .await
+        .unwrap();
+    assert_eq!(b.record, v(2, b"v2"));
+    store
+        .update_record(&s.share_id, &owner, &v(3, b"v3"), T0 + 6)
+        .await
+        .unwrap();
+    let r = store.fetch_record(&s.share_id, &dev, T0 + 7).await.unwrap();
+    assert_eq!(r.record, v(3, b"v3"));
+    assert_eq!(
+        store
+            .share(&s.share_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .record_version,
+        3
+    );
+}
+
+pub async fn revoke_purges(store: Arc<dyn Store>) {
+    let owner = key();
+    let mut s = share(&owner, b"secret");
+    s.attachments = vec![AttachmentDecl {
+        id: "a1".into(),
+        size: 10,
+    }];
+    store.create_share(&s, 10).await.unwrap();
+    store
+        .put_part(&s.share_id, &owner, "a1", 0, &[5; 10], T0)
+        .await
+        .unwrap();
+    is(
+        store.revoke(&s.share_id, Some(&key()), T0).await,
+        "not_found",
+    );
+    store
+        .revoke(&s.share_id, Some(&owner), T0 + 1)
+        .await
+        .unwrap();
+    is(
+        store.revoke(&s.share_id, Some(&owner), T0 + 2).await,
+        "revoked",
+    );
+    is(store.revoke(&s.share_id, None, T0 + 2).await, "revoked");
+    is(
+        store.bind(&s.share_id, &[7; 32], &key(), T0 + 2).await,
+        "revoked",
+    );
+    is(store.read_part(&s.share_id, "a1", 0).await, "not_found");
+    let list = store.list_shares(Some(&owner), T0 + 2).await.unwrap();
+    assert_eq!(list[0].state, State::Revoked);
+    assert!(list[0].owner_data.is_empty());
+    assert_eq!(
+        kinds(&store, &owner).await.last(),
+        Some(&EventKind::Revoked)
+    );
+    // An admin may revoke anyone's share.
+    let s2 = share(&owner, b"two");
+    store.create_share(&s2, 10).await.unwrap();
+    store.revoke(&s2.share_id, None, T0 + 3).await.unwrap();
+    assert_eq!(
+        store.share(&s2.share_id).await.unwrap().unwrap().state,
+        State::Revoked
+    );
+}
+
+pub async fn attachments_in_parts(store: Arc<dyn Store>) {
+    let owner = key();
+    let mut s = share(&owner, b"r");
+    s.attachments = vec![
+        AttachmentDecl {
+            id: "big".into(),
+            size: 2 * PART + 5,
+        },
+        AttachmentDecl {
+            id: "small".into(),
+            size: 3,
+        },
+    ];
+    store.create_share(&s, 10).await.unwrap();
+    let id = &s.share_id;
+    let st = store.upload_status(id, &owner, "big").await.unwrap();
+    assert_eq!(
+        st,
+        UploadStatus {
+            part_size: PART,
+            next_part: 0,
+            received: 0,
+            size: 2 * PART + 5,
+            complete: false
+        }
+    );
+    is(store.upload_status(id, &key(), "big").await, "not_found");
+    is(store.upload_status(id, &owner, "nope").await, "not_found");
+    let p0 = vec![0xA0; PART as usize];
+    let p1 = vec![0xA1; PART as usize];
+    is(
+        store.put_part(id, &owner, "big", 1, &p1, T0).await,
+        "conflict",
+    );
+    is(
+        store.put_part(id, &owner, "big", 0, &p0[..10], T0).await,
+        "bad_request",
+    );
+    is(
+        store.put_part(id, &key(), "big", 0, &p0, T0).await,
+        "not_found",
+    );
+    assert_eq!(
+        store
+            .put_part(id, &owner, "big", 0, &p0, T0)
+            .await
+            .unwrap()
+            .next_part,
+        1
+    );
+    // Idempotent re-put of the same bytes; different bytes refused.
+    assert_eq!(
+        store
+            .put_part(id, &owner, "big", 0, &p0, T0)
+            .await
+            .unwrap()
+            .next_part,
+        1
+    );
+    is(
+        store.put_part(id, &owner, "big", 0, &p1, T0).await,
+        "conflict",
+    );
+    store.put_part(id, &owner, "big", 1, &p1, T0).await.unwrap();
+    is(store.finalize(id, &owner, "big", T0).await, "conflict");
+    is(
+        store.put_part(id, &owner, "big", 2, &[1; 6], T0).await,
+        "too_large",
+    );
+    let st = store
+        .put_part(id, &owner, "big", 2, &[0xA2; 5], T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        (st.next_part, st.received, st.complete),
+        (3, 2 * PART + 5, false)
+    );
+    // Bound before finalize: the attachment is not offered yet.
+    let dev = key();
+    assert!(
+        store
+            .bind(id, &[7; 32], &dev, T0 + 1)
+            .await
+            .unwrap()
+            .attachments
+            .is_empty()
+    );
+    let st = store.finalize(id, &owner, "big", T0).await.unwrap();
+    assert!(st.complete);
+    assert!(
+        store
+            .finalize(id, &owner, "big", T0)
+            .await
+            .unwrap()
+            .complete
+    );
+    is(
+        store.put_part(id, &owner, "big", 3, &[1], T0).await,
+        "conflict",
+    );
+    assert_eq!(store.upload_status(id, &owner, "big").await.unwrap(), st);
+    let layout = store.attachment(id, "big").await.unwrap();
+    assert_eq!(
+        (layout.size, layout.part_size, layout.complete),
+        (2 * PART + 5, PART, true)
+    );
+    assert_eq!(store.read_part(id, "big", 1).await.unwrap(), p1);
+    assert_eq!(store.read_part(id, "big", 2).await.unwrap(), vec![0xA2; 5]);
+    is(store.read_part(id, "big", 3).await, "not_found");
+    let b = store.bind(id, &[7; 32], &dev, T0 + 2).await.unwrap();
+    assert_eq!(b.attachments.len(), 1);
+    assert_eq!(
+        (b.attachments[0].id.as_str(), b.attachments[0].size),
+        ("big", 2 * PART + 5)
+    );
+    assert!(!store.attachment(id, "small").await.unwrap().complete);
+    // Duplicate ids at create are refused.
+    let mut dup = share(&owner, b"d");
+    dup.attachments = vec![
+        AttachmentDecl {
+            id: "x".into(),
+            size: 1,
+        },
+        AttachmentDecl {
+            id: "x".into(),
+            size: 1,
+        },
+    ];
+    is(store.create_share(&dup, 10).await, "bad_request");
+    assert!(store.share(&dup.share_id).await.unwrap().is_none());
+}
+
+pub async fn nonces_replay_and_expire(store: Arc<dyn Store>) {
+    store
+        .record_nonce("owner:a", &[1; 16], T0 + 600)
+        .await
+        .unwrap();
+    is(
+        store.record_nonce("owner:a", &[1; 16], T0 + 600).await,
+        "replayed",
+    );
+    store
+        .record_nonce("owner:b", &[1; 16], T0 + 600)
+        .await
+        .unwrap();
+    store
+        .record_nonce("owner:a", &[2; 16], T0 + 600)
+        .await
+        .unwrap();
+    let r = store.sweep(T0 + 600).await.unwrap();
+    assert_eq!(r.nonces, 3);
+    store
+        .record_nonce("owner:a", &[1; 16], T0 + 1200)
+        .await
+        .unwrap();
+}
+
+pub async fn expiry_and_sweep(store: Arc<dyn Store>) {
+    let owner = key();
+    let unused = share(&owner, b"u");
+    let used = share(&owner, b"b");
+    store.create_share(&unused, 10).await.unwrap();
+    store.create_share(&used, 10).await.unwrap();
+    let dev = key();
+    store
+        .bind(&used.share_id, &[7; 32], &dev, T0 + HOUR / 2)
+        .await
+        .unwrap();
+    store
+        .confirm(&used.share_id, &dev, T0 + HOUR / 2)
+        .await
+        .unwrap();
+    // Before the sweeper runs, the clock alone ends the unused link.
+    is(
+        store
+            .bind(&unused.share_id, &[7; 32], &key(), T0 + HOUR)
+            .await,
+        "expired",
+    );
+    assert_eq!(store.sweep(T0 + HOUR - 1).await.unwrap().ended, 0);
+    assert_eq!(store.sweep(T0 + HOUR).await.unwrap().ended, 1);
+    assert_eq!(
+        store.share(&unused.share_id).await.unwrap().unwrap().state,
+        State::Expired
+    );
+    // The bound one lasts D after binding.
+    store
+        .fetch_record(&used.share_id, &dev, T0 + HOUR + 10)
+        .await
+        .unwrap();
+    is(
+        store
+            .fetch_record(&used.share_id, &dev, T0 + HOUR / 2 + HOUR)
+            .await,
+        "expired",
+    );
+    assert_eq!(store.sweep(T0 + 2 * HOUR).await.unwrap().ended, 1);
+    assert_eq!(store.sweep(T0 + 2 * HOUR).await.unwrap().ended, 0);
+    let list = store
+        .list_shares(Some(&owner), T0 + 2 * HOUR)
+        .await
+        .unwrap();
+    assert!(list.iter().all(|s| s.state == State::Expired));
+    let k = kinds(&store, &owner).await;
+    assert_eq!(k.iter().filter(|k| **k == EventKind::Expired).count(), 2);
+    // Ended shares no longer count against the quota.
+    let mut later = share(&owner, b"n");
+    later.created_at = T0 + 2 * HOUR;
+    store.create_share(&later, 1).await.unwrap();
+}
+
+pub async fn self_destruct_after_view(store: Arc<dyn Store>) {
+    let owner = key();
+    let mut s = share(&owner, b"sd");
+    s.self_destruct = true;
+    store.create_share(&s, 10).await.unwrap();
+    let dev = key();
+    let b = store
+        .bind(&s.share_id, &[7; 32], &dev, T0 + 100)
+        .await
+        .unwrap();
+    assert!(b.self_destruct);
+    assert_eq!(
+        b.access_expires_at,
+        T0 + 100 + SELF_DESTRUCT_AFTER_VIEW_SECS
+    );
+    store.confirm(&s.share_id, &dev, T0 + 101).await.unwrap();
+    let end = T0 + 100 + SELF_DESTRUCT_AFTER_VIEW_SECS;
+    store
+        .fetch_record(&s.share_id, &dev, end - 1)
+        .await
+        .unwrap();
+    is(
+        store.fetch_record(&s.share_id, &dev, end).await,
+        "self_destructed",
+    );
+    assert_eq!(store.sweep(end).await.unwrap().ended, 1);
+    assert_eq!(
+        store.share(&s.share_id).await.unwrap().unwrap().state,
+        State::SelfDestructed
+    );
+    assert_eq!(
+        kinds(&store, &owner).await.last(),
+        Some(&EventKind::SelfDestructed)
+    );
+}
+
+pub async fn policy_round_trip(store: Arc<dyn Store>) {
+    assert_eq!(store.policy().await.unwrap(), None);
+    let mut p = Policy {
+        create: CreatePolicy::Enrolled,
+        enrolled_owners: vec![key()],
+        max_expires_in: 86_400,
+        max_record_bytes: 1000,
+        max_attachment_bytes: 5000,
+        max_shares_per_owner: 3,
+    };
+    store.set_policy(&p).await.unwrap();
+    assert_eq!(store.policy().await.unwrap(), Some(p.clone()));
+    p.create = CreatePolicy::Anyone;
+    store.set_policy(&p).await.unwrap();
+    assert_eq!(store.policy().await.unwrap(), Some(p));
+}
+
+pub async fn concurrent_binders_one_winner(store: Arc<dyn Store>) {
+    for round in 0..5 {
+        let s = share(&key(), b"race");
+        store.create_share(&s, 10).await.unwrap();
+        let mut tasks = Vec::new();
+        for _ in 0..16 {
+            let store = store.clone();
+            let id = s.share_id;
+            tasks.push(tokio::spawn(async move {
+                store.bind(&id, &[7; 32], &key(), T0 + round).await
+            }));
+        }
+        let mut wins = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => wins += 1,
+                Err(e) => assert_eq!(e.code(), "already_bound"),
+            }
+        }
+        assert_eq!(wins, 1, "round {round}");
+    }
+}
+
+pub async fn event_signal_changes(store: Arc<dyn Store>) {
+    let mut rx = store.event_signal();
+    let before = *rx.borrow_and_update();
+    store.create_share(&share(&key(), b"e"), 10).await.unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(5), rx.changed())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(*rx.borrow(), before);
+}
+
+pub async fn list_all_hides_owner_data(store: Arc<dyn Store>) {
+    let (a, b) = (key(), key());
+    store.create_share(&share(&a, b"1"), 10).await.unwrap();
+    store.create_share(&share(&b, b"2"), 10).await.unwrap();
+    let all = store.list_shares(None, T0).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert!(all.iter().all(|s| s.owner_data.is_empty()));
+    let counts = store.count_by_state().await.unwrap();
+    assert_eq!(counts, vec![(State::Unbound, 2)]);
+}
