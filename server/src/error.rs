@@ -43,6 +43,9 @@ pub enum Error {
     /// The signer is valid but not allowed to do this.
     #[error("{0}")]
     Forbidden(&'static str),
+    /// Known route, wrong method.
+    #[error("method not allowed on this route")]
+    MethodNotAllowed,
     /// The body is larger than this route or policy allows.
     #[error("{0}")]
     TooLarge(&'static str),
@@ -77,6 +80,7 @@ impl Error {
     pub fn status_code(&self) -> StatusCode {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Gone(_) => StatusCode::GONE,
             Self::BadToken | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::AlreadyBound | Self::Conflict(_) | Self::Quota => StatusCode::CONFLICT,
@@ -94,6 +98,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
             Self::Gone(state) => state.as_str(),
             Self::BadToken => "bad_token",
             Self::AlreadyBound => "already_bound",

@@ -1,7 +1,20 @@
 //! The oneshare relay: stores ciphertext, hashes and public keys, never a key that
-//! opens a record.
+//! opens a record. The protocol rules live in `oneshare-sdk`; this crate is the
+//! HTTP surface ([`http::app`], [`http::serve`]) over a [`store::Store`].
 
+pub mod auth;
+pub mod config;
 pub mod error;
+pub mod http;
+pub mod keys;
+pub mod metrics;
+pub mod openapi;
+pub mod ratelimit;
+pub mod routes;
+pub mod state;
 pub mod store;
+pub mod sweeper;
 
 pub use error::{Error, Result};
+pub use http::{app, serve};
+pub use state::{AppState, Clock};

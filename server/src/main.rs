@@ -1,1 +1,82 @@
-fn main() {}
+//! `oneshare-server`: the relay binary.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use oneshare_server::config::{Cli, Command, Config};
+use oneshare_server::http::{self, ConnLimits};
+use oneshare_server::keys::RelayKeys;
+use oneshare_server::state::{AppState, system_clock};
+use oneshare_server::{store, sweeper};
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down");
+}
+
+async fn run(cli: Cli) -> oneshare_server::Result<()> {
+    let config = Config::load(&cli.flags)?;
+    let clock = system_clock();
+    if let Some(Command::RotateKey) = cli.command {
+        let kid = RelayKeys::rotate(&config.data_dir, config.key_grace_secs, clock())?;
+        println!(
+            "new relay key {kid}; the previous key stays accepted for {} s",
+            config.key_grace_secs
+        );
+        return Ok(());
+    }
+    tracing::info!(?config, "starting");
+    let keys = RelayKeys::load_or_create(&config.data_dir, config.key_grace_secs)?;
+    let store = store::open(&config.database).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| {
+            oneshare_server::Error::Config(format!("cannot listen on {}: {e}", config.listen))
+        })?;
+    let limits = ConnLimits {
+        max_connections: config.limits.max_connections,
+        header_timeout: std::time::Duration::from_secs(config.limits.header_timeout_secs.max(1)),
+    };
+    let state = AppState::new(store, config, keys, clock);
+    let sweeper = sweeper::spawn(state.clone());
+    let addr = listener
+        .local_addr()
+        .map_err(oneshare_server::Error::internal)?;
+    tracing::info!(%addr, "listening");
+    http::serve(listener, http::app(state), limits, shutdown_signal())
+        .await
+        .map_err(oneshare_server::Error::internal)?;
+    sweeper.abort();
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("oneshare-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! Signed requests (PROTOCOL.md §6): the [`Signed`] extractor reads the signature
+//! headers and the exact body; [`Signed::verify`] checks the signature over the
+//! method, the path and query as received, the body digest and the transmission
+//! header, the timestamp window, and records the nonce in the store (replays fail
+//! across instances).
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::HeaderMap;
+use oneshare_sdk::secret::Key256;
+use oneshare_sdk::signing::{
+    self, HEADER_TRANSMISSION, MAX_SKEW_SECS, PublicKey, SignedHeaders, Signer,
+};
+use oneshare_sdk::transmission;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+use crate::state::AppState;
+
+/// A signed request, not yet verified.
+#[derive(Debug)]
+pub struct Signed {
+    /// The parsed signature headers.
+    pub headers: SignedHeaders,
+    method: String,
+    path: String,
+    transmission: Option<String>,
+    /// The body exactly as received.
+    pub body: Bytes,
+}
+
+fn header<'h>(h: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    h.get(name).and_then(|v| v.to_str().ok())
+}
+
+impl FromRequest<AppState> for Signed {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self> {
+        let headers = SignedHeaders::parse(|name| header(req.headers(), name))?;
+        let transmission = header(req.headers(), HEADER_TRANSMISSION).map(str::to_owned);
+        let method = req.method().as_str().to_owned();
+        let path = req
+            .uri()
+            .path_and_query()
+            .map_or_else(|| req.uri().path().to_owned(), |p| p.as_str().to_owned());
+        let body = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                Error::TooLarge("the request body is larger than this route allows")
+            } else {
+                Error::BadRequest("the request body could not be read".into())
+            }
+        })?;
+        Ok(Self {
+            headers,
+            method,
+            path,
+            transmission,
+            body,
+        })
+    }
+}
+
+impl Signed {
+    /// Verifies with `key` and records the nonce.
+    ///
+    /// # Errors
+    /// `stale_timestamp`, `bad_signature` or `replayed`.
+    pub async fn verify(&self, state: &AppState, key: &PublicKey) -> Result<()> {
+        let req = signing::Request {
+            method: &self.method,
+            path: &self.path,
+            body: &self.body,
+            transmission: self.transmission.as_deref(),
+        };
+        signing::verify(key, &self.headers, &req, state.now())?;
+        let expires = self
+            .headers
+            .timestamp
+            .saturating_add(MAX_SKEW_SECS)
+            .saturating_add(60);
+        state
+            .store
+            .record_nonce(
+                &self.headers.signer.to_string(),
+                &self.headers.nonce,
+                expires,
+            )
+            .await
+    }
+
+    /// Verifies an owner signature; returns the owner key.
+    ///
+    /// # Errors
+    /// Not an owner signer, or verification failed.
+    pub async fn owner(&self, state: &AppState) -> Result<PublicKey> {
+        let Signer::Owner(key) = &self.headers.signer else {
+            return Err(Error::Forbidden(
+                "this request must be signed by an owner key",
+            ));
+        };
+        self.verify(state, key).await?;
+        Ok(*key)
+    }
+
+    /// Verifies an admin signature (the key must be configured).
+    ///
+    /// # Errors
+    /// Not an admin signer, unknown key, or verification failed.
+    pub async fn admin(&self, state: &AppState) -> Result<PublicKey> {
+        let Signer::Admin(key) = &self.headers.signer else {
+            return Err(Error::Forbidden(
+                "this request must be signed by an admin key",
+            ));
+        };
+        if !state.config.admin_keys.contains(key) {
+            return Err(Error::Forbidden("this key is not an admin of this relay"));
+        }
+        self.verify(state, key).await?;
+        Ok(*key)
+    }
+
+    /// The transmission key of this request.
+    ///
+    /// # Errors
+    /// Missing header or one that does not open.
+    pub fn transmission_key(&self, state: &AppState) -> Result<Key256> {
+        let h = self
+            .transmission
+            .as_deref()
+            .ok_or(Error::InvalidHeader(HEADER_TRANSMISSION))?;
+        state.keys.open(h, state.now())
+    }
+
+    /// Opens the encrypted body and parses its JSON.
+    ///
+    /// # Errors
+    /// The envelope does not open or the JSON does not match.
+    pub fn open_json<T: DeserializeOwned>(&self, key: &Key256) -> Result<T> {
+        let plain = zeroize::Zeroizing::new(
+            transmission::open_request(key, &self.headers.nonce, &self.body)
+                .map_err(|_| Error::BadRequest("the encrypted body does not open".into()))?,
+        );
+        json(&plain)
+    }
+
+    /// Encrypts a JSON answer to this request.
+    ///
+    /// # Errors
+    /// Serialization or randomness failure.
+    pub fn seal_json<T: serde::Serialize>(&self, key: &Key256, value: &T) -> Result<Vec<u8>> {
+        let plain = zeroize::Zeroizing::new(serde_json::to_vec(value).map_err(Error::internal)?);
+        transmission::seal_response(key, &self.headers.nonce, &plain).map_err(Error::internal)
+    }
+}
+
+/// Parses a JSON body; failures answer 400 in the common error shape. The message
+/// names the position or the missing/unknown field, never a value (bodies may be
+/// secret).
+///
+/// # Errors
+/// Invalid JSON or a shape that does not match.
+pub fn json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        let text = e.to_string();
+        let what = match e.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                format!("syntax error at line {} column {}", e.line(), e.column())
+            }
+            _ if text.starts_with("missing field") || text.starts_with("unknown field") => text
+                .split(" at line")
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .take(200)
+                .collect(),
+            _ => "a value has the wrong type or format".to_owned(),
+        };
+        Error::BadRequest(format!("invalid JSON body: {what}"))
+    })
+}

@@ -1,0 +1,358 @@
+//! Configuration: one typed struct from flags, `ONESHARE_*` environment variables
+//! and an optional TOML file (`--config`), with every default in [`Config::default`].
+//! Precedence: flag or environment > file > default.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use oneshare_sdk::api::{CreatePolicy, Policy};
+use oneshare_sdk::signing::PublicKey;
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// Command line.
+#[derive(Debug, Parser)]
+#[command(name = "oneshare-server", version, about = "oneshare relay")]
+pub struct Cli {
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Settings.
+    #[command(flatten)]
+    pub flags: Flags,
+}
+
+/// Subcommands.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum Command {
+    /// Run the relay.
+    Serve,
+    /// Make a new relay HPKE key current; the old one stays accepted for the grace period.
+    RotateKey,
+}
+
+/// Settings that flags and environment variables may set.
+#[derive(Debug, Default, clap::Args)]
+pub struct Flags {
+    /// TOML configuration file.
+    #[arg(long, env = "ONESHARE_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Listen address.
+    #[arg(long, env = "ONESHARE_LISTEN", global = true)]
+    pub listen: Option<SocketAddr>,
+    /// Public base URL of the relay (links are built on it).
+    #[arg(long, env = "ONESHARE_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// `sqlite://PATH` or `postgres://…`.
+    #[arg(long, env = "ONESHARE_DATABASE", global = true)]
+    pub database: Option<String>,
+    /// Directory of the relay key file (`relay-key.json`).
+    #[arg(long, env = "ONESHARE_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Static files of the viewer (served for `/s`).
+    #[arg(long, env = "ONESHARE_WWW_DIR", global = true)]
+    pub www_dir: Option<PathBuf>,
+    /// Admin public keys (base64url, comma separated).
+    #[arg(
+        long = "admin-key",
+        env = "ONESHARE_ADMIN_KEYS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub admin_keys: Vec<String>,
+    /// Origins allowed to call the API from a browser (comma separated).
+    #[arg(
+        long = "cors-origin",
+        env = "ONESHARE_CORS_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub cors_origins: Vec<String>,
+    /// Seconds between sweeps.
+    #[arg(long, env = "ONESHARE_SWEEP_INTERVAL_SECS", global = true)]
+    pub sweep_interval_secs: Option<u64>,
+}
+
+/// Request limits.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Requests per minute per client IP.
+    pub requests_per_minute: u64,
+    /// Bind attempts per minute per share.
+    pub binds_per_minute: u64,
+    /// Requests per minute per share (signed share routes).
+    pub share_requests_per_minute: u64,
+    /// Open connections.
+    pub max_connections: usize,
+    /// Requests handled at once.
+    pub max_in_flight: usize,
+    /// Seconds to read the request and produce the response head.
+    pub request_timeout_secs: u64,
+    /// Seconds to receive the request headers.
+    pub header_timeout_secs: u64,
+    /// Largest JSON body of ordinary routes.
+    pub json_body_bytes: usize,
+    /// Attachment part size, in STREAM segments.
+    pub part_segments: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            requests_per_minute: 600,
+            binds_per_minute: 30,
+            share_requests_per_minute: 600,
+            max_connections: 1024,
+            max_in_flight: 256,
+            request_timeout_secs: 30,
+            header_timeout_secs: 10,
+            json_body_bytes: 64 * 1024,
+            part_segments: 64,
+        }
+    }
+}
+
+impl Limits {
+    /// Bytes per attachment part (every part but the last).
+    pub fn part_size(&self) -> u64 {
+        self.part_segments.max(1) * oneshare_sdk::stream::ENCRYPTED_SEGMENT_SIZE as u64
+    }
+}
+
+/// The default policy (until an admin stores one).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicyDefaults {
+    /// `anyone` or `enrolled`.
+    pub create: CreatePolicy,
+    /// Enrolled owner keys.
+    pub enrolled_owners: Vec<PublicKey>,
+    /// Longest expiry in seconds.
+    pub max_expires_in: u64,
+    /// Largest record envelope.
+    pub max_record_bytes: u64,
+    /// Largest attachment total per share.
+    pub max_attachment_bytes: u64,
+    /// Most live shares per owner.
+    pub max_shares_per_owner: u64,
+}
+
+impl Default for PolicyDefaults {
+    fn default() -> Self {
+        Self {
+            create: CreatePolicy::Anyone,
+            enrolled_owners: Vec::new(),
+            max_expires_in: oneshare_sdk::duration::MAX_SECS,
+            max_record_bytes: 1024 * 1024,
+            max_attachment_bytes: 1024 * 1024 * 1024,
+            max_shares_per_owner: 1000,
+        }
+    }
+}
+
+impl From<PolicyDefaults> for Policy {
+    fn from(p: PolicyDefaults) -> Self {
+        Self {
+            create: p.create,
+            enrolled_owners: p.enrolled_owners,
+            max_expires_in: p.max_expires_in,
+            max_record_bytes: p.max_record_bytes,
+            max_attachment_bytes: p.max_attachment_bytes,
+            max_shares_per_owner: p.max_shares_per_owner,
+        }
+    }
+}
+
+/// The TOML file (every key optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    public_url: Option<String>,
+    database: Option<String>,
+    data_dir: Option<PathBuf>,
+    www_dir: Option<PathBuf>,
+    admin_keys: Vec<String>,
+    cors_origins: Vec<String>,
+    sweep_interval_secs: Option<u64>,
+    key_grace_secs: Option<u64>,
+    limits: Limits,
+    policy: PolicyDefaults,
+}
+
+/// The relay configuration.
+#[derive(Clone)]
+pub struct Config {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Public base URL.
+    pub public_url: String,
+    /// Database URL (may hold a password: redacted in `Debug`).
+    pub database: String,
+    /// Relay key directory.
+    pub data_dir: PathBuf,
+    /// Viewer files.
+    pub www_dir: Option<PathBuf>,
+    /// Admin keys.
+    pub admin_keys: Vec<PublicKey>,
+    /// CORS allowlist.
+    pub cors_origins: Vec<String>,
+    /// Seconds between sweeps.
+    pub sweep_interval_secs: u64,
+    /// How long a rotated relay key stays accepted.
+    pub key_grace_secs: u64,
+    /// Limits.
+    pub limits: Limits,
+    /// Policy until an admin sets one.
+    pub policy: Policy,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            database: "sqlite://./data/oneshare.db".to_owned(),
+            data_dir: PathBuf::from("./data"),
+            www_dir: None,
+            admin_keys: Vec::new(),
+            cors_origins: Vec::new(),
+            sweep_interval_secs: 30,
+            key_grace_secs: 7 * 86_400,
+            limits: Limits::default(),
+            policy: PolicyDefaults::default().into(),
+        }
+    }
+}
+
+/// Hides a password in a database URL.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_owned(),
+    }
+}
+
+impl core::fmt::Debug for Config {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
+            .field("database", &redact(&self.database))
+            .field("data_dir", &self.data_dir)
+            .field("www_dir", &self.www_dir)
+            .field("admin_keys", &self.admin_keys)
+            .field("cors_origins", &self.cors_origins)
+            .field("sweep_interval_secs", &self.sweep_interval_secs)
+            .field("key_grace_secs", &self.key_grace_secs)
+            .field("limits", &self.limits)
+            .field("policy", &self.policy)
+            .finish()
+    }
+}
+
+fn parse_keys(keys: &[String]) -> Result<Vec<PublicKey>> {
+    keys.iter()
+        .filter(|k| !k.trim().is_empty())
+        .map(|k| {
+            PublicKey::parse(k.trim())
+                .map_err(|_| Error::Config("an admin key is not a valid P-256 public key".into()))
+        })
+        .collect()
+}
+
+impl Config {
+    /// Builds the configuration from flags/environment and the optional file.
+    ///
+    /// # Errors
+    /// Unreadable or invalid file, invalid admin keys.
+    pub fn load(flags: &Flags) -> Result<Self> {
+        let file = match &flags.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+                toml::from_str::<FileConfig>(&text)
+                    .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?
+            }
+            None => FileConfig::default(),
+        };
+        let d = Self::default();
+        let admin = if flags.admin_keys.is_empty() {
+            &file.admin_keys
+        } else {
+            &flags.admin_keys
+        };
+        let cors = if flags.cors_origins.is_empty() {
+            file.cors_origins
+        } else {
+            flags.cors_origins.clone()
+        };
+        Ok(Self {
+            listen: flags.listen.or(file.listen).unwrap_or(d.listen),
+            public_url: flags
+                .public_url
+                .clone()
+                .or(file.public_url)
+                .unwrap_or(d.public_url),
+            database: flags
+                .database
+                .clone()
+                .or(file.database)
+                .unwrap_or(d.database),
+            data_dir: flags
+                .data_dir
+                .clone()
+                .or(file.data_dir)
+                .unwrap_or(d.data_dir),
+            www_dir: flags.www_dir.clone().or(file.www_dir),
+            admin_keys: parse_keys(admin)?,
+            cors_origins: cors,
+            sweep_interval_secs: flags
+                .sweep_interval_secs
+                .or(file.sweep_interval_secs)
+                .unwrap_or(d.sweep_interval_secs)
+                .max(1),
+            key_grace_secs: file.key_grace_secs.unwrap_or(d.key_grace_secs),
+            limits: file.limits,
+            policy: file.policy.into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords_and_reads_files() {
+        assert_eq!(redact("postgres://u:pw@h/db"), "postgres://***@h/db");
+        assert_eq!(redact("sqlite://./x.db"), "sqlite://./x.db");
+        let c = Config {
+            database: "postgres://u:hunter2@h/db".into(),
+            ..Config::default()
+        };
+        assert!(!format!("{c:?}").contains("hunter2"));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9\"\n[limits]\nrequests_per_minute = 7\n[policy]\ncreate = \"enrolled\"\n",
+        )
+        .unwrap();
+        let flags = Flags {
+            config: Some(path),
+            public_url: Some("https://x".into()),
+            ..Flags::default()
+        };
+        let c = Config::load(&flags).unwrap();
+        assert_eq!(c.listen.port(), 9);
+        assert_eq!(c.public_url, "https://x");
+        assert_eq!(c.limits.requests_per_minute, 7);
+        assert_eq!(c.limits.binds_per_minute, 30);
+        assert_eq!(c.policy.create, CreatePolicy::Enrolled);
+        assert_eq!(c.database, "sqlite://./data/oneshare.db");
+    }
+}

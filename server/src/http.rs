@@ -1,0 +1,275 @@
+//! The router ([`app`]) and the server loop ([`serve`]): limits, timeouts, security
+//! headers, request ids and logs that carry route templates only (never a concrete
+//! path: `/s…` paths may carry a token, API paths carry share ids).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post, put};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::ServiceExt;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tracing::Instrument;
+
+use crate::error::Error;
+use crate::routes as r;
+use crate::state::AppState;
+
+/// Content-Security-Policy of every response (DESIGN.md).
+pub const CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+                       img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
+                       base-uri 'none'; form-action 'none'";
+
+/// Logs, counts and ids every routed request (route template only).
+async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str)
+        .to_owned();
+    let id = state.request_id();
+    let method = req.method().clone();
+    let started = Instant::now();
+    let span = tracing::info_span!("request", id, %method, route = %route);
+    let mut res = next.run(req).instrument(span.clone()).await;
+    let status = res.status().as_u16();
+    span.in_scope(|| {
+        tracing::info!(
+            status,
+            ms = started.elapsed().as_millis() as u64,
+            "answered"
+        );
+    });
+    state.metrics.request(&route, status);
+    res.headers_mut()
+        .insert("x-request-id", HeaderValue::from(id));
+    res
+}
+
+/// Per-client-IP rate limit and the request timeout.
+async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if let Some(ConnectInfo(addr)) = req.extensions().get::<ConnectInfo<SocketAddr>>() {
+        let key = format!("ip:{}", addr.ip());
+        if let Err(e) = state
+            .limiter
+            .check(&key, state.config.limits.requests_per_minute)
+        {
+            return e.into_response();
+        }
+    }
+    let limit = Duration::from_secs(state.config.limits.request_timeout_secs.max(1));
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => Error::Timeout.into_response(),
+    }
+}
+
+/// `/s` and `/s…` (the viewer's open page). The path may hold a token (a mangled
+/// fragment), so it is never logged or echoed; the body is the viewer's page if
+/// there is one, else a placeholder.
+async fn viewer(State(state): State<AppState>) -> Response {
+    if let Some(dir) = &state.config.www_dir {
+        for name in ["s.html", "index.html"] {
+            if let Ok(html) = tokio::fs::read_to_string(dir.join(name)).await {
+                return Html(html).into_response();
+            }
+        }
+    }
+    Html(
+        "<!doctype html><meta charset=utf-8><title>oneshare</title>\
+         <p>The oneshare viewer is not installed on this relay.</p>",
+    )
+    .into_response()
+}
+
+/// Routes that are not the API: `/s` pages, then JSON 404.
+async fn fallback(state: State<AppState>, req: Request) -> Response {
+    let path = req.uri().path();
+    let is_viewer = path == "/s" || path.starts_with("/s/") || path.starts_with("/s%");
+    if is_viewer && (req.method() == Method::GET || req.method() == Method::HEAD) {
+        viewer(state).await
+    } else {
+        Error::NotFound.into_response()
+    }
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let list: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(list))
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::RANGE,
+            HeaderName::from_static("last-event-id"),
+            HeaderName::from_static(oneshare_sdk::signing::HEADER_SIGNER),
+            HeaderName::from_static(oneshare_sdk::signing::HEADER_TIMESTAMP),
+            HeaderName::from_static(oneshare_sdk::signing::HEADER_NONCE),
+            HeaderName::from_static(oneshare_sdk::signing::HEADER_SIGNATURE),
+            HeaderName::from_static(oneshare_sdk::signing::HEADER_TRANSMISSION),
+        ])
+        .expose_headers([
+            header::CONTENT_RANGE,
+            header::RETRY_AFTER,
+            HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(Duration::from_secs(600))
+}
+
+/// The whole application, for in-process tests and [`serve`].
+pub fn app(state: AppState) -> Router {
+    let limits = &state.config.limits;
+    let json_limit = limits.json_body_bytes;
+    // Encrypted create/update bodies: base64 JSON of the record plus envelope.
+    let record_limit = usize::try_from(state.config.policy.max_record_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(2)
+        .saturating_add(json_limit);
+    let part_limit = usize::try_from(limits.part_size()).unwrap_or(usize::MAX);
+    let big = |n: usize| DefaultBodyLimit::max(n);
+    let api = Router::new()
+        .route("/healthz", get(r::healthz))
+        .route("/metrics", get(r::metrics))
+        .route("/v1/relay-key", get(r::relay_key))
+        .route("/v1/openapi.json", get(r::openapi))
+        .route(
+            "/v1/shares",
+            post(r::create).layer(big(record_limit)).get(r::list),
+        )
+        .route("/v1/shares/{id}", axum::routing::delete(r::revoke))
+        .route("/v1/shares/{id}/status", get(r::status))
+        .route("/v1/shares/{id}/bind", post(r::bind))
+        .route("/v1/shares/{id}/confirm", post(r::confirm))
+        .route(
+            "/v1/shares/{id}/record",
+            get(r::record).put(r::update).layer(big(record_limit)),
+        )
+        .route(
+            "/v1/shares/{id}/attachments/{aid}/parts/{n}",
+            put(r::put_part).layer(big(part_limit)),
+        )
+        .route(
+            "/v1/shares/{id}/attachments/{aid}/upload",
+            get(r::upload_status),
+        )
+        .route(
+            "/v1/shares/{id}/attachments/{aid}/finalize",
+            post(r::finalize),
+        )
+        .route("/v1/shares/{id}/attachments/{aid}", get(r::download))
+        .route("/v1/events", get(r::events))
+        .route("/v1/admin/policy", get(r::get_policy).put(r::put_policy))
+        .route("/v1/admin/shares", get(r::admin_list))
+        .route(
+            "/v1/admin/shares/{id}",
+            axum::routing::delete(r::admin_revoke),
+        )
+        .method_not_allowed_fallback(r::method_not_allowed)
+        .route_layer(middleware::from_fn_with_state(state.clone(), observe))
+        .fallback(fallback)
+        .layer(DefaultBodyLimit::max(json_limit))
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .layer(GlobalConcurrencyLimitLayer::new(
+            limits.max_in_flight.max(1),
+        ));
+    let h = |name: &'static str, value: &'static str| {
+        SetResponseHeaderLayer::overriding(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        )
+    };
+    api.layer(cors(&state.config.cors_origins))
+        .layer(h("content-security-policy", CSP))
+        .layer(h("referrer-policy", "no-referrer"))
+        .layer(h("x-content-type-options", "nosniff"))
+        .layer(h("cross-origin-opener-policy", "same-origin"))
+        .layer(h("cross-origin-resource-policy", "same-origin"))
+        .layer(h("x-frame-options", "DENY"))
+        .layer(h("cache-control", "no-store"))
+        .with_state(state)
+}
+
+/// Server limits that act on connections.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnLimits {
+    /// Open connections at once (further clients wait in the backlog).
+    pub max_connections: usize,
+    /// Time to receive a request's headers.
+    pub header_timeout: Duration,
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then drains open
+/// connections for up to ten seconds.
+///
+/// # Errors
+/// Never in practice: accept errors are logged and retried.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: ConnLimits,
+    shutdown: impl Future<Output = ()> + Send,
+) -> std::io::Result<()> {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, addr) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(v) => v,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let router = router.clone();
+        let svc =
+            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(addr));
+                router.clone().oneshot(req.map(Body::new))
+            });
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout)
+            .serve_connection(TokioIo::new(stream), svc);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(Duration::from_secs(10)) => {
+            tracing::warn!("connections still open after 10 s; stopping anyway");
+        }
+    }
+    Ok(())
+}

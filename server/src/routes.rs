@@ -1,0 +1,564 @@
+//! The API handlers (PROTOCOL.md §10). Thin: authenticate, decode, one store
+//! operation, encode.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::atomic::Ordering;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::Stream;
+use oneshare_sdk::api::{
+    BindRequest, BindResponse, ConfirmResponse, CreatePolicy, CreateShareRequest,
+    CreateShareResponse, Policy, RecordResponse, ShareList, ShareStatus, UpdateRecordRequest,
+};
+use oneshare_sdk::signing::{PublicKey, Signer};
+use oneshare_sdk::token::{ShareId, verifier};
+use serde::de::DeserializeOwned;
+
+use crate::auth::{Signed, json};
+use crate::error::{Error, Result};
+use crate::state::AppState;
+use crate::store::NewShare;
+
+/// Path parameters with rejections in the common error shape.
+pub struct P<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for P<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Self(p.0))
+            .map_err(|_| Error::BadRequest("invalid path parameter".into()))
+    }
+}
+
+fn share_id(text: &str) -> Result<ShareId> {
+    ShareId::parse(text).map_err(|_| Error::BadRequest("invalid share id".into()))
+}
+
+/// Attachment ids are short base64url strings.
+fn attachment_id(text: &str) -> Result<&str> {
+    let ok = !text.is_empty()
+        && text.len() <= 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(text)
+    } else {
+        Err(Error::BadRequest("invalid attachment id".into()))
+    }
+}
+
+fn octets(status: StatusCode, body: Vec<u8>) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// The device key bound to a share, after checking the signer names it.
+async fn device_key(state: &AppState, signed: &Signed, id: &ShareId) -> Result<PublicKey> {
+    match &signed.headers.signer {
+        Signer::Device(sid) if sid == id => {}
+        _ => {
+            return Err(Error::Forbidden(
+                "this request must be signed by the share's device",
+            ));
+        }
+    }
+    let meta = state.store.share(id).await?.ok_or(Error::NotFound)?;
+    meta.require_live(state.now())?;
+    let key = meta.device_key.ok_or(Error::BadSignature)?;
+    signed.verify(state, &key).await?;
+    Ok(key)
+}
+
+fn share_rate(state: &AppState, id: &ShareId) -> Result<()> {
+    state.limiter.check(
+        &format!("share:{id}"),
+        state.config.limits.share_requests_per_minute,
+    )
+}
+
+/// `GET /healthz`.
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// `GET /metrics`.
+pub async fn metrics(State(state): State<AppState>) -> Result<Response> {
+    let counts = state.store.count_by_state().await?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(&counts),
+    )
+        .into_response())
+}
+
+/// `GET /v1/relay-key`.
+pub async fn relay_key(State(state): State<AppState>) -> impl IntoResponse {
+    Json(state.keys.response(state.now()))
+}
+
+/// `GET /v1/openapi.json`.
+pub async fn openapi() -> impl IntoResponse {
+    Json(crate::openapi::document())
+}
+
+/// `POST /v1/shares`.
+pub async fn create(State(state): State<AppState>, signed: Signed) -> Result<Response> {
+    let owner = signed.owner(&state).await?;
+    let tk = signed.transmission_key(&state)?;
+    let req: CreateShareRequest = signed.open_json(&tk)?;
+    let policy = state.policy().await?;
+    if policy.create == CreatePolicy::Enrolled && !policy.enrolled_owners.contains(&owner) {
+        return Err(Error::Forbidden(
+            "this relay only accepts shares from enrolled owners",
+        ));
+    }
+    oneshare_sdk::duration::check(req.expires_in)?;
+    if req.expires_in > policy.max_expires_in {
+        return Err(Error::BadRequest(format!(
+            "expires_in is longer than this relay allows ({} s)",
+            policy.max_expires_in
+        )));
+    }
+    if req.record.len() as u64 > policy.max_record_bytes {
+        return Err(Error::TooLarge(
+            "the record is larger than this relay allows",
+        ));
+    }
+    if req.attachments.len() > 256 {
+        return Err(Error::BadRequest("too many attachments".into()));
+    }
+    let mut total: u64 = 0;
+    for a in &req.attachments {
+        attachment_id(&a.id)?;
+        if a.size == 0 {
+            return Err(Error::BadRequest("an attachment has size 0".into()));
+        }
+        total = total.saturating_add(a.size);
+    }
+    if total > policy.max_attachment_bytes {
+        return Err(Error::TooLarge(
+            "the attachments are larger than this relay allows",
+        ));
+    }
+    let now = state.now();
+    let share = NewShare {
+        share_id: req.share_id,
+        owner,
+        verifier: req.verifier,
+        wrapped_key: req.wrapped_key,
+        record: req.record,
+        owner_data: req.owner_data,
+        created_at: now,
+        expires_in: req.expires_in,
+        self_destruct: req.self_destruct,
+        attachments: req.attachments,
+        part_size: state.config.limits.part_size(),
+    };
+    state
+        .store
+        .create_share(&share, policy.max_shares_per_owner)
+        .await?;
+    let body = CreateShareResponse {
+        share_id: share.share_id,
+        created_at: now,
+        expires_at: now.saturating_add(share.expires_in),
+    };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// `GET /v1/shares`.
+pub async fn list(State(state): State<AppState>, signed: Signed) -> Result<Json<ShareList>> {
+    let owner = signed.owner(&state).await?;
+    let shares = state.store.list_shares(Some(&owner), state.now()).await?;
+    Ok(Json(ShareList { shares }))
+}
+
+/// `GET /v1/shares/{id}/status`: public, changes nothing.
+pub async fn status(State(state): State<AppState>, P(id): P<String>) -> Result<Json<ShareStatus>> {
+    let id = share_id(&id)?;
+    let meta = state.store.share(&id).await?.ok_or(Error::NotFound)?;
+    let now = state.now();
+    Ok(Json(ShareStatus {
+        state: meta.state_at(now),
+        expires_at: meta.deadline(),
+    }))
+}
+
+/// `POST /v1/shares/{id}/bind`.
+pub async fn bind(
+    State(state): State<AppState>,
+    P(id): P<String>,
+    signed: Signed,
+) -> Result<Response> {
+    let id = share_id(&id)?;
+    state
+        .limiter
+        .check(&format!("bind:{id}"), state.config.limits.binds_per_minute)?;
+    if signed.headers.signer != Signer::Device(id) {
+        return Err(Error::Forbidden("bind must be signed as device:{share_id}"));
+    }
+    let tk = signed.transmission_key(&state)?;
+    let req: BindRequest = signed.open_json(&tk)?;
+    signed.verify(&state, &req.device_key).await?;
+    let secret = oneshare_sdk::secret::Secret::new(req.bind_secret);
+    let result = state
+        .store
+        .bind(&id, &verifier(&secret), &req.device_key, state.now())
+        .await;
+    let out = match result {
+        Ok(out) => out,
+        Err(e) => {
+            match e {
+                Error::AlreadyBound => state.metrics.refusals.fetch_add(1, Ordering::Relaxed),
+                Error::BadToken => state.metrics.bad_tokens.fetch_add(1, Ordering::Relaxed),
+                _ => 0,
+            };
+            return Err(e);
+        }
+    };
+    if !out.retry {
+        state.metrics.binds.fetch_add(1, Ordering::Relaxed);
+    }
+    let body = BindResponse {
+        wrapped_key: out.wrapped_key,
+        record: out.record,
+        attachments: out.attachments,
+        access_expires_at: out.access_expires_at,
+        self_destruct: out.self_destruct,
+    };
+    Ok(octets(StatusCode::OK, signed.seal_json(&tk, &body)?))
+}
+
+/// `POST /v1/shares/{id}/confirm`.
+pub async fn confirm(
+    State(state): State<AppState>,
+    P(id): P<String>,
+    signed: Signed,
+) -> Result<Json<ConfirmResponse>> {
+    let id = share_id(&id)?;
+    share_rate(&state, &id)?;
+    let key = device_key(&state, &signed, &id).await?;
+    let access_expires_at = state.store.confirm(&id, &key, state.now()).await?;
+    Ok(Json(ConfirmResponse { access_expires_at }))
+}
+
+/// `GET /v1/shares/{id}/record` (encrypted answer).
+pub async fn record(
+    State(state): State<AppState>,
+    P(id): P<String>,
+    signed: Signed,
+) -> Result<Response> {
+    let id = share_id(&id)?;
+    share_rate(&state, &id)?;
+    let key = device_key(&state, &signed, &id).await?;
+    let tk = signed.transmission_key(&state)?;
+    let view = state.store.fetch_record(&id, &key, state.now()).await?;
+    let body = RecordResponse {
+        record: view.record,
+        attachments: view.attachments,
+        access_expires_at: view.access_expires_at,
+    };
+    Ok(octets(StatusCode::OK, signed.seal_json(&tk, &body)?))
+}
+
+/// `PUT /v1/shares/{id}/record` (encrypted body).
+pub async fn update(
+    State(state): State<AppState>,
+    P(id): P<String>,
+    signed: Signed,
+) -> Result<StatusCode> {
+    let id = share_id(&id)?;
+    let owner = signed.owner(&state).await?;
+    let tk = signed.transmission_key(&state)?;
+    let req: UpdateRecordRequest = signed.open_json(&tk)?;
+    let policy = state.policy().await?;
+    if req.record.ciphertext.len() as u64 > policy.max_record_bytes {
+        return Err(Error::TooLarge(
+            "the record is larger than this relay allows",
+        ));
+    }
+    state
+        .store
+        .update_record(&id, &owner, &req.record, state.now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `DELETE /v1/shares/{id}`.
+pub async fn revoke(
+    State(state): State<AppState>,
+    P(id): P<String>,
+    signed: Signed,
+) -> Result<StatusCode> {
+    let id = share_id(&id)?;
+    let owner = signed.owner(&state).await?;
+    state.store.revoke(&id, Some(&owner), state.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `PUT /v1/shares/{id}/attachments/{aid}/parts/{n}`.
+pub async fn put_part(
+    State(state): State<AppState>,
+    P((id, aid, n)): P<(String, String, u64)>,
+    signed: Signed,
+) -> Result<Response> {
+    let id = share_id(&id)?;
+    let aid = attachment_id(&aid)?;
+    let owner = signed.owner(&state).await?;
+    let st = state
+        .store
+        .put_part(&id, &owner, aid, n, &signed.body, state.now())
+        .await?;
+    Ok(Json(st).into_response())
+}
+
+/// `GET /v1/shares/{id}/attachments/{aid}/upload`.
+pub async fn upload_status(
+    State(state): State<AppState>,
+    P((id, aid)): P<(String, String)>,
+    signed: Signed,
+) -> Result<Response> {
+    let id = share_id(&id)?;
+    let aid = attachment_id(&aid)?;
+    let owner = signed.owner(&state).await?;
+    Ok(Json(state.store.upload_status(&id, &owner, aid).await?).into_response())
+}
+
+/// `POST /v1/shares/{id}/attachments/{aid}/finalize`.
+pub async fn finalize(
+    State(state): State<AppState>,
+    P((id, aid)): P<(String, String)>,
+    signed: Signed,
+) -> Result<Response> {
+    let id = share_id(&id)?;
+    let aid = attachment_id(&aid)?;
+    let owner = signed.owner(&state).await?;
+    Ok(Json(state.store.finalize(&id, &owner, aid, state.now()).await?).into_response())
+}
+
+/// Parses a single `bytes=a-b`, `bytes=a-` or `bytes=-n` range.
+fn parse_range(value: &str, size: u64) -> Result<(u64, u64)> {
+    let spec = value.trim().strip_prefix("bytes=").ok_or(Error::Range)?;
+    if spec.contains(',') {
+        return Err(Error::Range);
+    }
+    let (a, b) = spec.split_once('-').ok_or(Error::Range)?;
+    let num = |s: &str| s.trim().parse::<u64>().map_err(|_| Error::Range);
+    let (start, end) = match (a.trim().is_empty(), b.trim().is_empty()) {
+        (false, false) => (num(a)?, num(b)?.min(size.saturating_sub(1))),
+        (false, true) => (num(a)?, size.saturating_sub(1)),
+        (true, false) => {
+            let n = num(b)?.min(size);
+            (size - n, size.saturating_sub(1))
+        }
+        (true, true) => return Err(Error::Range),
+    };
+    if size == 0 || start > end || start >= size {
+        return Err(Error::Range);
+    }
+    Ok((start, end))
+}
+
+/// `GET /v1/shares/{id}/attachments/{aid}`: the ciphertext, one part in memory at
+/// a time; a single `Range` is honoured.
+pub async fn download(
+    State(state): State<AppState>,
+    P((id, aid)): P<(String, String)>,
+    headers: HeaderMap,
+    signed: Signed,
+) -> Result<Response> {
+    let id = share_id(&id)?;
+    let aid = attachment_id(&aid)?.to_owned();
+    share_rate(&state, &id)?;
+    device_key(&state, &signed, &id).await?;
+    let layout = state.store.attachment(&id, &aid).await?;
+    if !layout.complete || layout.part_size == 0 {
+        return Err(Error::NotFound);
+    }
+    let range = headers
+        .get(header::RANGE)
+        .map(|v| {
+            v.to_str()
+                .map_err(|_| Error::Range)
+                .and_then(|v| parse_range(v, layout.size))
+        })
+        .transpose()?;
+    let (start, end) = range.unwrap_or((0, layout.size.saturating_sub(1)));
+    let len = if layout.size == 0 { 0 } else { end - start + 1 };
+    let p = layout.part_size;
+    let store = state.store.clone();
+    let parts = (start / p)..=(end / p);
+    let stream = futures_util::stream::unfold(parts, move |mut parts| {
+        let store = store.clone();
+        let aid = aid.clone();
+        async move {
+            let k = parts.next()?;
+            let chunk = match store.read_part(&id, &aid, k).await {
+                Ok(bytes) => {
+                    let base = k * p;
+                    let from = usize::try_from(start.max(base) - base).unwrap_or(0);
+                    let to = usize::try_from((end + 1).min(base + p) - base).unwrap_or(0);
+                    match bytes.get(from..to.min(bytes.len())) {
+                        Some(s) => Ok(bytes::Bytes::copy_from_slice(s)),
+                        None => Err(std::io::Error::other("stored part is short")),
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "attachment part unreadable");
+                    Err(std::io::Error::other("attachment part unreadable"))
+                }
+            };
+            Some((chunk, parts))
+        }
+    });
+    let mut res = Response::new(Body::from_stream(stream));
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if range.is_some() {
+        *res.status_mut() = StatusCode::PARTIAL_CONTENT;
+        let cr = format!("bytes {start}-{end}/{}", layout.size);
+        if let Ok(v) = HeaderValue::from_str(&cr) {
+            res.headers_mut().insert(header::CONTENT_RANGE, v);
+        }
+    }
+    Ok(res)
+}
+
+/// `GET /v1/events`: the owner's events as server-sent events, resumable with
+/// `Last-Event-ID`. Wakes on the store's event signal, so a backend that fans
+/// events out across instances (LISTEN/NOTIFY) only has to bump that signal.
+pub async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    signed: Signed,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
+    let owner = signed.owner(&state).await?;
+    let after = match headers.get("last-event-id") {
+        None => 0,
+        Some(v) => v
+            .to_str()
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .ok_or(Error::InvalidHeader("last-event-id"))?,
+    };
+    let rx = state.store.event_signal();
+    let store = state.store.clone();
+    let init = (after, rx, VecDeque::new());
+    let stream = futures_util::stream::unfold(init, move |(mut after, mut rx, mut buf)| {
+        let store = store.clone();
+        async move {
+            loop {
+                if let Some(ev) = buf.pop_front() {
+                    let ev: oneshare_sdk::api::Event = ev;
+                    after = ev.id;
+                    let data = serde_json::to_string(&ev).unwrap_or_default();
+                    let sse = SseEvent::default().id(ev.id.to_string()).data(data);
+                    return Some((Ok(sse), (after, rx, buf)));
+                }
+                rx.borrow_and_update();
+                match store.events_since(&owner, after, 100).await {
+                    Ok(evs) if !evs.is_empty() => buf.extend(evs),
+                    Ok(_) => {
+                        if rx.changed().await.is_err() {
+                            return None;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "event stream read failed");
+                        return None;
+                    }
+                }
+            }
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// `GET /v1/admin/policy`.
+pub async fn get_policy(State(state): State<AppState>, signed: Signed) -> Result<Json<Policy>> {
+    signed.admin(&state).await?;
+    Ok(Json(state.policy().await?))
+}
+
+/// `PUT /v1/admin/policy`.
+pub async fn put_policy(State(state): State<AppState>, signed: Signed) -> Result<Json<Policy>> {
+    signed.admin(&state).await?;
+    let policy: Policy = json(&signed.body)?;
+    state.store.set_policy(&policy).await?;
+    Ok(Json(policy))
+}
+
+/// `GET /v1/admin/shares`: metadata of every share, never owner data.
+pub async fn admin_list(State(state): State<AppState>, signed: Signed) -> Result<Json<ShareList>> {
+    signed.admin(&state).await?;
+    let shares = state.store.list_shares(None, state.now()).await?;
+    Ok(Json(ShareList { shares }))
+}
+
+/// `DELETE /v1/admin/shares/{id}`.
+pub async fn admin_revoke(
+    State(state): State<AppState>,
+    P(id): P<String>,
+    signed: Signed,
+) -> Result<StatusCode> {
+    let id = share_id(&id)?;
+    signed.admin(&state).await?;
+    state.store.revoke(&id, None, state.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Unknown routes.
+pub async fn not_found() -> Error {
+    Error::NotFound
+}
+
+/// Known route, wrong method.
+pub async fn method_not_allowed() -> Error {
+    Error::MethodNotAllowed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=0-9", 100).unwrap(), (0, 9));
+        assert_eq!(parse_range("bytes=90-", 100).unwrap(), (90, 99));
+        assert_eq!(parse_range("bytes=-10", 100).unwrap(), (90, 99));
+        assert_eq!(parse_range("bytes=50-500", 100).unwrap(), (50, 99));
+        for bad in [
+            "bytes=100-",
+            "bytes=5-1",
+            "bytes=0-1,3-4",
+            "items=0-1",
+            "bytes=-",
+            "bytes=x-1",
+        ] {
+            assert!(parse_range(bad, 100).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! Shared state of the HTTP layer.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use oneshare_sdk::api::Policy;
+
+use crate::config::Config;
+use crate::error::Result;
+use crate::keys::RelayKeys;
+use crate::metrics::Metrics;
+use crate::ratelimit::RateLimiter;
+use crate::store::Store;
+
+/// "Now" in Unix seconds. Injectable so tests move time without sleeping.
+pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    })
+}
+
+/// Everything a handler needs.
+#[derive(Clone)]
+pub struct AppState {
+    /// Storage.
+    pub store: Arc<dyn Store>,
+    /// Configuration.
+    pub config: Arc<Config>,
+    /// Relay HPKE keys.
+    pub keys: Arc<RelayKeys>,
+    /// Clock.
+    pub clock: Clock,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    /// Rate limits.
+    pub limiter: Arc<RateLimiter>,
+    request_ids: Arc<AtomicU64>,
+}
+
+impl AppState {
+    /// Builds the state.
+    pub fn new(store: Arc<dyn Store>, config: Config, keys: RelayKeys, clock: Clock) -> Self {
+        Self {
+            store,
+            config: Arc::new(config),
+            keys: Arc::new(keys),
+            clock,
+            metrics: Arc::new(Metrics::default()),
+            limiter: Arc::new(RateLimiter::default()),
+            request_ids: Arc::new(AtomicU64::new(1)),
+        }
+    }
+
+    /// Current time.
+    pub fn now(&self) -> u64 {
+        (self.clock)()
+    }
+
+    /// A fresh request id for logs.
+    pub fn request_id(&self) -> u64 {
+        self.request_ids.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The admin's policy, or the configured default.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub async fn policy(&self) -> Result<Policy> {
+        Ok(match self.store.policy().await? {
+            Some(p) => p,
+            None => self.config.policy.clone(),
+        })
+    }
+}
