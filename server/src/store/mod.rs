@@ -4,6 +4,7 @@
 //! PostgreSQL plugs in by implementing [`Store`] and passing the same conformance
 //! suite (`server/tests/conformance`).
 
+pub mod postgres;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -264,9 +265,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(sqlite::SqliteStore::open(url).await?))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        Err(Error::Config(
-            "the PostgreSQL backend is not built in yet".to_owned(),
-        ))
+        Ok(Arc::new(postgres::PgStore::open(url).await?))
     } else {
         Err(Error::Config(
             "database URL must start with sqlite: or postgres:".to_owned(),

@@ -1,0 +1,93 @@
+//! The store conformance suite on PostgreSQL (a real server started by
+//! `support/pg.rs`, one fresh database per test), plus what only a shared
+//! database has: several relay instances on one database.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[macro_use]
+mod conformance;
+#[path = "support/pg.rs"]
+mod pg;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use oneshare_server::store::Store;
+use oneshare_server::store::postgres::PgStore;
+
+async fn make() -> (Arc<dyn Store>, ()) {
+    let url = pg::fresh_db().await;
+    (Arc::new(PgStore::open(&url).await.unwrap()), ())
+}
+
+conformance_tests!(make);
+
+/// An event written through one instance wakes the event signal of another
+/// (LISTEN/NOTIFY), and the other instance reads it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_from_instance_b_wakes_instance_a() {
+    let url = pg::fresh_db().await;
+    let a = PgStore::open(&url).await.unwrap();
+    let b = PgStore::open(&url).await.unwrap();
+    let owner = conformance::key();
+    let mut signal = a.event_signal();
+    signal.borrow_and_update();
+    let s = conformance::share(&owner, b"cross-instance");
+    b.create_share(&s, 10).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), signal.changed())
+        .await
+        .expect("instance A was not woken by instance B's event")
+        .unwrap();
+    let events = a.events_since(&owner, 0, 10).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].share_id, s.share_id);
+}
+
+/// Two instances migrating the same empty database at once both succeed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_start_migrates_once() {
+    let url = pg::fresh_db().await;
+    let (a, b) = tokio::join!(PgStore::open(&url), PgStore::open(&url));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let owner = conformance::key();
+    let s = conformance::share(&owner, b"x");
+    a.create_share(&s, 10).await.unwrap();
+    assert!(b.share(&s.share_id).await.unwrap().is_some());
+}
+
+/// Revoke deletes ciphertext rows and columns: no table holds the marker after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoked_ciphertext_is_gone_from_tables() {
+    let url = pg::fresh_db().await;
+    let store = PgStore::open(&url).await.unwrap();
+    let marker = b"MARKER-5d1e-ciphertext-that-must-vanish".repeat(20);
+    let owner = conformance::key();
+    let s = conformance::share(&owner, &marker);
+    store.create_share(&s, 10).await.unwrap();
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let count = || async {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM shares WHERE position($1 in record) > 0 \
+                     OR position($1 in owner_data) > 0) \
+                  + (SELECT COUNT(*) FROM attachment_parts WHERE position($1 in data) > 0)",
+        )
+        .bind(&marker[..40])
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        n
+    };
+    assert_eq!(count().await, 1);
+    store
+        .revoke(&s.share_id, Some(&owner), conformance::T0 + 1)
+        .await
+        .unwrap();
+    assert_eq!(count().await, 0);
+    let left: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT verifier FROM shares WHERE share_id = $1")
+            .bind(&s.share_id.0[..])
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(left.is_none(), "verifier kept after revoke");
+}
