@@ -1,3 +1,171 @@
-pub fn document() -> serde_json::Value {
-    serde_json::json!({})
+//! The OpenAPI 3 description of the API, served at `/v1/openapi.json`. Written by
+//! hand next to the handlers so the two change together; the integration tests
+//! check that every routed path is described.
+
+use serde_json::{Value, json};
+
+fn err(desc: &str) -> Value {
+    json!({"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}})
+}
+
+fn ok_json(desc: &str, schema: &str) -> Value {
+    json!({"description": desc, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}})
+}
+
+fn ok_octets(desc: &str) -> Value {
+    json!({"description": desc, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}})
+}
+
+fn no_content() -> Value {
+    json!({"description": "done"})
+}
+
+/// Common error answers of a signed route.
+fn signed_errors(mut r: serde_json::Map<String, Value>) -> Value {
+    for (code, d) in [
+        ("400", "malformed request or header"),
+        ("401", "bad_signature, stale_timestamp or replayed"),
+        ("403", "signer not allowed"),
+        ("404", "no such share"),
+        ("405", "method not allowed"),
+        ("408", "request took too long"),
+        ("413", "body too large"),
+        ("429", "rate limited (Retry-After)"),
+    ] {
+        r.entry(code.to_owned()).or_insert_with(|| err(d));
+    }
+    Value::Object(r)
+}
+
+fn responses(pairs: Vec<(&str, Value)>) -> serde_json::Map<String, Value> {
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+fn signed_params(encrypted: bool) -> Vec<Value> {
+    let mut p: Vec<Value> = [
+        ("oneshare-signer", "device:ID, owner:KEY or admin:KEY"),
+        ("oneshare-timestamp", "Unix seconds"),
+        ("oneshare-nonce", "base64url of 16 random bytes"),
+        ("oneshare-signature", "base64url of a 64-byte P-256 signature"),
+    ]
+    .into_iter()
+    .map(|(n, d)| json!({"name": n, "in": "header", "required": true, "description": d, "schema": {"type": "string"}}))
+    .collect();
+    if encrypted {
+        p.push(json!({"name": "oneshare-transmission-key", "in": "header", "required": true,
+            "description": "key_id.base64url(HPKE enc || sealed key)", "schema": {"type": "string"}}));
+    }
+    p
+}
+
+fn path_param(name: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}})
+}
+
+fn op(
+    summary: &str,
+    mut params: Vec<Value>,
+    extra: &[&str],
+    body: Option<&str>,
+    resp: Value,
+) -> Value {
+    for e in extra {
+        params.push(if *e == "n" {
+            json!({"name": "n", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}})
+        } else {
+            path_param(e)
+        });
+    }
+    let mut o = json!({"summary": summary, "parameters": params, "responses": resp});
+    if let Some(ct) = body {
+        o["requestBody"] = json!({"required": true, "content": {ct: {"schema": {"type": "string", "format": "binary"}}}});
+        if ct == "application/json" {
+            o["requestBody"] = json!({"required": true, "content": {ct: {"schema": {"$ref": "#/components/schemas/Policy"}}}});
+        }
+    }
+    o
+}
+
+/// The document.
+pub fn document() -> Value {
+    let enc = "application/octet-stream";
+    let id = &["id"];
+    let att = &["id", "aid"];
+    let up = ok_json("upload progress", "UploadStatus");
+    json!({
+        "openapi": "3.0.3",
+        "info": {"title": "oneshare relay", "version": "1",
+            "description": "End-to-end-encrypted one-time sharing relay (PROTOCOL.md). Encrypted bodies are transmission-key envelopes."},
+        "paths": {
+            "/healthz": {"get": {"summary": "liveness", "responses": {"200": {"description": "ok", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+            "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+            "/v1/relay-key": {"get": {"summary": "relay HPKE keys", "responses": {"200": ok_json("keys", "RelayKeyResponse")}}},
+            "/v1/openapi.json": {"get": {"summary": "this document", "responses": {"200": {"description": "OpenAPI", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+            "/v1/shares": {
+                "post": op("create a share (owner, encrypted CreateShareRequest)", signed_params(true), &[], Some(enc),
+                    signed_errors(responses(vec![("201", ok_json("created", "CreateShareResponse")), ("409", err("id exists or quota"))]))),
+                "get": op("the owner's shares", signed_params(false), &[], None,
+                    signed_errors(responses(vec![("200", ok_json("shares", "ShareList"))]))),
+            },
+            "/v1/shares/{id}": {"delete": op("revoke (Delete Now)", signed_params(false), id, None,
+                signed_errors(responses(vec![("204", no_content()), ("410", err("already ended"))])))},
+            "/v1/shares/{id}/status": {"get": {"summary": "public state; changes nothing", "parameters": [path_param("id")],
+                "responses": {"200": ok_json("status", "ShareStatus"), "400": err("bad id"), "404": err("unknown"), "429": err("rate limited")}}},
+            "/v1/shares/{id}/bind": {"post": op("bind (device key in the encrypted BindRequest; encrypted BindResponse)", signed_params(true), id, Some(enc),
+                signed_errors(responses(vec![("200", ok_octets("encrypted BindResponse")), ("403", err("bad_token")), ("409", err("already_bound")), ("410", err("expired, revoked or self_destructed"))])))},
+            "/v1/shares/{id}/confirm": {"post": op("confirm the bind (device)", signed_params(false), id, None,
+                signed_errors(responses(vec![("200", ok_json("access end", "ConfirmResponse")), ("410", err("ended"))])))},
+            "/v1/shares/{id}/record": {
+                "get": op("current record (device; encrypted RecordResponse)", signed_params(true), id, None,
+                    signed_errors(responses(vec![("200", ok_octets("encrypted RecordResponse")), ("410", err("ended"))]))),
+                "put": op("publish record version +1 (owner, encrypted UpdateRecordRequest)", signed_params(true), id, Some(enc),
+                    signed_errors(responses(vec![("204", no_content()), ("409", err("wrong version")), ("410", err("ended"))]))),
+            },
+            "/v1/shares/{id}/attachments/{aid}/parts/{n}": {"put": op("upload part n (owner; raw bytes)", signed_params(false), &["id", "aid", "n"], Some(enc),
+                signed_errors(responses(vec![("200", up.clone()), ("409", err("out of order or different bytes")), ("410", err("ended"))])))},
+            "/v1/shares/{id}/attachments/{aid}/upload": {"get": op("upload progress, for resume (owner)", signed_params(false), att, None,
+                signed_errors(responses(vec![("200", up.clone())])))},
+            "/v1/shares/{id}/attachments/{aid}/finalize": {"post": op("finish an upload (owner)", signed_params(false), att, None,
+                signed_errors(responses(vec![("200", up), ("409", err("incomplete")), ("410", err("ended"))])))},
+            "/v1/shares/{id}/attachments/{aid}": {"get": op("attachment ciphertext (device; single Range supported)", signed_params(false), att, None,
+                signed_errors(responses(vec![("200", ok_octets("STREAM ciphertext")), ("206", ok_octets("range")), ("410", err("ended")), ("416", err("bad range"))])))},
+            "/v1/events": {"get": op("owner events (SSE, Last-Event-ID resumes)", signed_params(false), &[], None,
+                signed_errors(responses(vec![("200", {json!({"description": "event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}})})])))},
+            "/v1/admin/policy": {
+                "get": op("relay policy (admin)", signed_params(false), &[], None, signed_errors(responses(vec![("200", ok_json("policy", "Policy"))]))),
+                "put": op("set the relay policy (admin)", signed_params(false), &[], Some("application/json"), signed_errors(responses(vec![("200", ok_json("policy", "Policy"))]))),
+            },
+            "/v1/admin/shares": {"get": op("every share's metadata, never content (admin)", signed_params(false), &[], None,
+                signed_errors(responses(vec![("200", ok_json("shares", "ShareList"))])))},
+            "/v1/admin/shares/{id}": {"delete": op("revoke any share (admin)", signed_params(false), id, None,
+                signed_errors(responses(vec![("204", no_content()), ("410", err("already ended"))])))},
+        },
+        "components": {"schemas": schemas()},
+    })
+}
+
+fn schemas() -> Value {
+    let b64 = json!({"type": "string", "description": "base64url, no padding"});
+    let u = json!({"type": "integer", "minimum": 0});
+    let state = json!({"type": "string", "enum": ["unbound", "binding", "bound", "expired", "revoked", "self_destructed"]});
+    json!({
+        "ErrorBody": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
+        "RelayKeyResponse": {"type": "object", "required": ["current", "accepted"], "properties": {
+            "current": {"type": "object", "required": ["key_id", "public_key", "suite"], "properties": {"key_id": {"type": "string"}, "public_key": b64, "suite": {"type": "string"}}},
+            "accepted": {"type": "array", "items": {"type": "string"}}}},
+        "CreateShareResponse": {"type": "object", "required": ["share_id", "created_at", "expires_at"], "properties": {"share_id": b64, "created_at": u, "expires_at": u}},
+        "UploadStatus": {"type": "object", "required": ["part_size", "next_part", "received", "size", "complete"], "properties": {
+            "part_size": u, "next_part": u, "received": u, "size": u, "complete": {"type": "boolean"}}},
+        "ConfirmResponse": {"type": "object", "required": ["access_expires_at"], "properties": {"access_expires_at": u}},
+        "ShareStatus": {"type": "object", "required": ["state", "expires_at"], "properties": {"state": state, "expires_at": u}},
+        "ShareSummary": {"type": "object", "required": ["share_id", "state", "created_at", "expires_at", "bound_at", "record_version", "self_destruct"], "properties": {
+            "share_id": b64, "state": state, "created_at": u, "expires_at": u, "bound_at": {"type": "integer", "minimum": 0, "nullable": true},
+            "record_version": u, "self_destruct": {"type": "boolean"}, "owner_data": b64}},
+        "ShareList": {"type": "object", "required": ["shares"], "properties": {"shares": {"type": "array", "items": {"$ref": "#/components/schemas/ShareSummary"}}}},
+        "Policy": {"type": "object", "additionalProperties": false,
+            "required": ["create", "max_expires_in", "max_record_bytes", "max_attachment_bytes", "max_shares_per_owner"], "properties": {
+            "create": {"type": "string", "enum": ["anyone", "enrolled"]},
+            "enrolled_owners": {"type": "array", "items": b64},
+            "max_expires_in": u, "max_record_bytes": u, "max_attachment_bytes": u, "max_shares_per_owner": u}},
+    })
 }

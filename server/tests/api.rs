@@ -1,0 +1,654 @@
+//! The relay over real HTTP on port 0, with the core as client.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{Req, compose, start};
+use oneshare_sdk::api::{
+    BindResponse, ConfirmResponse, CreatePolicy, EventKind, Policy, RecordCiphertext,
+    RecordResponse, ShareList, ShareStatus, UpdateRecordRequest, UploadStatus,
+};
+use oneshare_sdk::lifetime::{SELF_DESTRUCT_AFTER_VIEW_SECS, State};
+use oneshare_sdk::owner::OwnerIdentity;
+use oneshare_sdk::record::{self, open_record, unwrap_key};
+use oneshare_sdk::signing::{Signer, SigningKey};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn owner() -> OwnerIdentity {
+    OwnerIdentity::generate().unwrap()
+}
+
+fn device() -> SigningKey {
+    SigningKey::generate().unwrap()
+}
+
+#[tokio::test]
+async fn full_lifecycle() {
+    let relay = start(|_| {}).await;
+    let part = relay.state.config.limits.part_size() as usize;
+    let o = owner();
+    let file: Vec<u8> = (0..(2 * part + 1234))
+        .map(|i| (i * 7 % 251) as u8)
+        .collect();
+    let (sent, req) = compose(&o, "lifecycle", 3_600, false, std::slice::from_ref(&file));
+    let r = relay
+        .call(
+            Req::new("POST", "/v1/shares")
+                .owner(&o)
+                .json(&req)
+                .encrypted(),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let (aid, _, fkey, ct) = &sent.attachments[0];
+    let base = sent.path(&format!("/attachments/{aid}"));
+    // Upload part 0, re-put it (idempotent), skip ahead (refused), resume from status.
+    let put = |n: usize| {
+        Req::new("PUT", format!("{base}/parts/{n}"))
+            .owner(&o)
+            .body(ct[n * part..((n + 1) * part).min(ct.len())].to_vec())
+    };
+    assert_eq!(relay.call(put(0)).await.json::<UploadStatus>().next_part, 1);
+    assert_eq!(relay.call(put(0)).await.json::<UploadStatus>().next_part, 1);
+    assert_eq!(relay.call(put(2)).await.code(), "conflict");
+    let st: UploadStatus = relay
+        .call(Req::new("GET", format!("{base}/upload")).owner(&o))
+        .await
+        .json();
+    assert_eq!(
+        (st.next_part, st.received, st.size, st.complete),
+        (1, part as u64, ct.len() as u64, false)
+    );
+    assert_eq!(st.part_size, part as u64);
+    let r = relay
+        .call(Req::new("POST", format!("{base}/finalize")).owner(&o))
+        .await;
+    assert_eq!(r.code(), "conflict");
+    for n in st.next_part as usize..ct.len().div_ceil(part) {
+        assert_eq!(relay.call(put(n)).await.status, 200);
+    }
+    let st: UploadStatus = relay
+        .call(Req::new("POST", format!("{base}/finalize")).owner(&o))
+        .await
+        .json();
+    assert!(st.complete);
+
+    // Status is public and changes nothing.
+    let s: ShareStatus = relay
+        .call(Req::new("GET", sent.path("/status")))
+        .await
+        .json();
+    assert_eq!(s.state, State::Unbound);
+
+    // Bind, decrypt, confirm.
+    let dev = device();
+    let b: BindResponse = relay.bind(&sent, &dev).await.open();
+    let rk = unwrap_key(&sent.keys.wrap_key, &sent.keys.share_id, &b.wrapped_key).unwrap();
+    let rec = open_record(
+        &rk,
+        &sent.keys.share_id,
+        b.record.version,
+        &b.record.ciphertext,
+    )
+    .unwrap();
+    assert_eq!(rec.title, "lifecycle");
+    assert_eq!(b.attachments.len(), 1);
+    let c: ConfirmResponse = relay
+        .call(relay.device(&sent, &dev, "POST", "/confirm"))
+        .await
+        .json();
+    assert_eq!(c.access_expires_at, b.access_expires_at);
+    assert_eq!(
+        relay
+            .call(Req::new("GET", sent.path("/status")))
+            .await
+            .json::<ShareStatus>()
+            .state,
+        State::Bound
+    );
+
+    // Signed fetch of the record.
+    let rr: RecordResponse = relay
+        .call(relay.device(&sent, &dev, "GET", "/record").sealed_answer())
+        .await
+        .open();
+    assert_eq!(rr.record.version, 1);
+
+    // Download and decrypt; then a range.
+    let r = relay
+        .call(relay.device(&sent, &dev, "GET", &format!("/attachments/{aid}")))
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(&r.body, ct);
+    assert_eq!(oneshare_sdk::stream::open(fkey, &r.body).unwrap(), file);
+    let r = relay
+        .call(
+            relay
+                .device(&sent, &dev, "GET", &format!("/attachments/{aid}"))
+                .header("range", &format!("bytes={}-{}", part - 10, part + 9)),
+        )
+        .await;
+    assert_eq!(r.status, 206);
+    assert_eq!(r.body, ct[part - 10..part + 10]);
+    assert_eq!(
+        r.header("content-range").unwrap(),
+        format!("bytes {}-{}/{}", part - 10, part + 9, ct.len())
+    );
+    let r = relay
+        .call(
+            relay
+                .device(&sent, &dev, "GET", &format!("/attachments/{aid}"))
+                .header("range", "bytes=99999999-"),
+        )
+        .await;
+    assert_eq!(r.code(), "range_not_satisfiable");
+
+    // Owner publishes version 2; the device sees it.
+    let v2 = record::seal_record(
+        &sent.record_key,
+        &sent.keys.share_id,
+        2,
+        &common::record_with("second"),
+    )
+    .unwrap();
+    let upd = UpdateRecordRequest {
+        record: RecordCiphertext {
+            version: 2,
+            ciphertext: v2,
+        },
+    };
+    let r = relay
+        .call(
+            Req::new("PUT", sent.path("/record"))
+                .owner(&o)
+                .json(&upd)
+                .encrypted(),
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    let r = relay
+        .call(
+            Req::new("PUT", sent.path("/record"))
+                .owner(&o)
+                .json(&upd)
+                .encrypted(),
+        )
+        .await;
+    assert_eq!(r.code(), "conflict");
+    let rr: RecordResponse = relay
+        .call(relay.device(&sent, &dev, "GET", "/record").sealed_answer())
+        .await
+        .open();
+    assert_eq!(
+        open_record(&rk, &sent.keys.share_id, 2, &rr.record.ciphertext)
+            .unwrap()
+            .title,
+        "second"
+    );
+
+    // Owner list, then revoke: 410 for the device, tombstone in the list.
+    let list: ShareList = relay
+        .call(Req::new("GET", "/v1/shares").owner(&o))
+        .await
+        .json();
+    assert_eq!(list.shares.len(), 1);
+    assert_eq!(list.shares[0].record_version, 2);
+    assert_eq!(
+        relay
+            .call(Req::new("DELETE", sent.path("")).owner(&o))
+            .await
+            .status,
+        204
+    );
+    let r = relay
+        .call(relay.device(&sent, &dev, "GET", "/record").sealed_answer())
+        .await;
+    assert_eq!((r.status, r.code().as_str()), (410, "revoked"));
+    assert_eq!(relay.bind(&sent, &device()).await.code(), "revoked");
+    let list: ShareList = relay
+        .call(Req::new("GET", "/v1/shares").owner(&o))
+        .await
+        .json();
+    assert_eq!(list.shares[0].state, State::Revoked);
+    // The revoked share's parts are gone.
+    assert!(
+        relay
+            .state
+            .store
+            .read_part(&sent.keys.share_id, aid, 0)
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn bind_retry_refusal_and_event_stream() {
+    let relay = start(|_| {}).await;
+    let o = owner();
+    let sent = relay.create(&o, &[]).await;
+    let (a, b) = (device(), device());
+    let first: BindResponse = relay.bind(&sent, &a).await.open();
+    let again: BindResponse = relay.bind(&sent, &a).await.open();
+    assert_eq!(first.wrapped_key, again.wrapped_key);
+    let r = relay.bind(&sent, &b).await;
+    assert_eq!((r.status, r.code().as_str()), (409, "already_bound"));
+    // Wrong token: 403 bad_token.
+    let (other, _) = compose(&o, "x", 3_600, false, &[]);
+    let mut req = relay.bind_req(&sent, &b);
+    req.body = serde_json::to_vec(&oneshare_sdk::api::BindRequest {
+        bind_secret: *other.keys.bind_secret.expose(),
+        device_key: b.public_key(),
+    })
+    .unwrap();
+    let r = relay.call(req).await;
+    assert_eq!((r.status, r.code().as_str()), (403, "bad_token"));
+    // Unknown share: 404.
+    let r = relay.bind(&other, &b).await;
+    assert_eq!((r.status, r.code().as_str()), (404, "not_found"));
+
+    // The owner's SSE stream shows the refusal; Last-Event-ID resumes.
+    let p = relay.prepare(&Req::new("GET", "/v1/events").owner(&o));
+    let r = relay.send_streaming(&p).await;
+    assert_eq!(
+        r.headers().get("content-type").unwrap(),
+        "text/event-stream"
+    );
+    let text = common::read_sse_until(r, "refused_device").await;
+    assert!(text.contains("\"created\"") && text.contains("\"bound\""));
+    let ids: Vec<u64> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("id:"))
+        .map(|v| v.trim().parse().unwrap())
+        .collect();
+    let p = relay.prepare(
+        &Req::new("GET", "/v1/events")
+            .owner(&o)
+            .header("last-event-id", &ids[1].to_string()),
+    );
+    let r = relay.send_streaming(&p).await;
+    let text = common::read_sse_until(r, "refused_device").await;
+    assert!(!text.contains("\"created\""));
+    // Live: a confirm arrives on an open stream.
+    let p = relay.prepare(
+        &Req::new("GET", "/v1/events")
+            .owner(&o)
+            .header("last-event-id", &ids[2].to_string()),
+    );
+    let r = relay.send_streaming(&p).await;
+    assert_eq!(
+        relay
+            .call(relay.device(&sent, &a, "POST", "/confirm"))
+            .await
+            .status,
+        200
+    );
+    let text = common::read_sse_until(r, "confirmed").await;
+    assert!(text.contains(&format!("{:?}", EventKind::Confirmed).to_lowercase()));
+}
+
+#[tokio::test]
+async fn signatures_replay_and_staleness() {
+    let relay = start(|_| {}).await;
+    let o = owner();
+    let p = relay.prepare(&Req::new("GET", "/v1/shares").owner(&o));
+    assert_eq!(relay.send(&p).await.status, 200);
+    let r = relay.send(&p).await;
+    assert_eq!((r.status, r.code().as_str()), (401, "replayed"));
+    let mut stale = Req::new("GET", "/v1/shares").owner(&o);
+    stale.timestamp_offset = -301;
+    let r = relay.call(stale).await;
+    assert_eq!((r.status, r.code().as_str()), (401, "stale_timestamp"));
+    // Signed for another path.
+    let mut p = relay.prepare(&Req::new("GET", "/v1/shares?x=1").owner(&o));
+    p.set_path(&relay, "/v1/shares");
+    let r = relay.send(&p).await;
+    assert_eq!((r.status, r.code().as_str()), (401, "bad_signature"));
+    // Missing or malformed headers.
+    let r = relay.call(Req::new("GET", "/v1/shares")).await;
+    assert_eq!((r.status, r.code().as_str()), (400, "invalid_header"));
+    let r = relay
+        .call(
+            Req::new("GET", "/v1/shares")
+                .header("oneshare-signer", "owner:AAAA")
+                .header("oneshare-timestamp", "1")
+                .header("oneshare-nonce", "x")
+                .header("oneshare-signature", "y"),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    // A device signature where an owner one is needed.
+    let d = device();
+    let r = relay
+        .call(Req::new("GET", "/v1/shares").signed(&d, Signer::Admin(d.public_key())))
+        .await;
+    assert_eq!(r.code(), "forbidden");
+}
+
+#[tokio::test]
+async fn expiry_and_self_destruct_with_the_clock() {
+    let relay = start(|_| {}).await;
+    let o = owner();
+    let sent = relay.create(&o, &[]).await; // 1 h
+    relay.advance(3_600);
+    let r = relay.bind(&sent, &device()).await;
+    assert_eq!((r.status, r.code().as_str()), (410, "expired"));
+    assert_eq!(
+        relay
+            .call(Req::new("GET", sent.path("/status")))
+            .await
+            .json::<ShareStatus>()
+            .state,
+        State::Expired
+    );
+    oneshare_server::sweeper::sweep_once(&relay.state).await;
+    let list: ShareList = relay
+        .call(Req::new("GET", "/v1/shares").owner(&o))
+        .await
+        .json();
+    assert_eq!(list.shares[0].state, State::Expired);
+
+    let (sd, req) = compose(&o, "sd", 86_400, true, &[]);
+    assert_eq!(
+        relay
+            .call(
+                Req::new("POST", "/v1/shares")
+                    .owner(&o)
+                    .json(&req)
+                    .encrypted()
+            )
+            .await
+            .status,
+        201
+    );
+    let dev = device();
+    let b: BindResponse = relay.bind(&sd, &dev).await.open();
+    assert!(b.self_destruct);
+    assert_eq!(
+        b.access_expires_at,
+        relay.now() + SELF_DESTRUCT_AFTER_VIEW_SECS
+    );
+    relay
+        .call(relay.device(&sd, &dev, "POST", "/confirm"))
+        .await;
+    relay.advance(SELF_DESTRUCT_AFTER_VIEW_SECS - 1);
+    assert_eq!(
+        relay
+            .call(relay.device(&sd, &dev, "GET", "/record").sealed_answer())
+            .await
+            .status,
+        200
+    );
+    relay.advance(1);
+    let r = relay
+        .call(relay.device(&sd, &dev, "GET", "/record").sealed_answer())
+        .await;
+    assert_eq!((r.status, r.code().as_str()), (410, "self_destructed"));
+}
+
+#[tokio::test]
+async fn policy_quota_and_admin() {
+    let admin = device();
+    let ak = admin.public_key();
+    let relay = start(move |c| {
+        c.admin_keys = vec![ak];
+        c.policy.max_shares_per_owner = 2;
+    })
+    .await;
+    let o = owner();
+    relay.create(&o, &[]).await;
+    let s2 = relay.create(&o, &[]).await;
+    let (_, req) = compose(&o, "3", 3_600, false, &[]);
+    let r = relay
+        .call(
+            Req::new("POST", "/v1/shares")
+                .owner(&o)
+                .json(&req)
+                .encrypted(),
+        )
+        .await;
+    assert_eq!((r.status, r.code().as_str()), (409, "quota"));
+    // Too long an expiry, too big a record.
+    let (_, mut req) = compose(&owner(), "x", 400 * 86_400, false, &[]);
+    let r = relay
+        .call(
+            Req::new("POST", "/v1/shares")
+                .owner(&owner())
+                .json(&req)
+                .encrypted(),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    req.expires_in = 3_600;
+    req.record = vec![0; 1024 * 1024 + 1];
+    let r = relay
+        .call(
+            Req::new("POST", "/v1/shares")
+                .owner(&owner())
+                .json(&req)
+                .encrypted(),
+        )
+        .await;
+    assert_eq!(r.code(), "too_large");
+
+    // Admin: only configured keys.
+    let stranger = device();
+    let r = relay
+        .call(
+            Req::new("GET", "/v1/admin/policy")
+                .signed(&stranger, Signer::Admin(stranger.public_key())),
+        )
+        .await;
+    assert_eq!((r.status, r.code().as_str()), (403, "forbidden"));
+    let adm =
+        |m, p: &str| Req::new(m, p.to_owned()).signed(&admin, Signer::Admin(admin.public_key()));
+    let mut p: Policy = relay.call(adm("GET", "/v1/admin/policy")).await.json();
+    assert_eq!(p.max_shares_per_owner, 2);
+    let enrolled = owner();
+    p.create = CreatePolicy::Enrolled;
+    p.enrolled_owners = vec![enrolled.public_key()];
+    p.max_shares_per_owner = 10;
+    assert_eq!(
+        relay
+            .call(adm("PUT", "/v1/admin/policy").json(&p))
+            .await
+            .status,
+        200
+    );
+    let r = relay
+        .call(adm("PUT", "/v1/admin/policy").body(b"{\"create\":1}".to_vec()))
+        .await;
+    assert_eq!((r.status, r.code().as_str()), (400, "bad_request"));
+    let (_, req) = compose(&o, "not enrolled", 3_600, false, &[]);
+    let r = relay
+        .call(
+            Req::new("POST", "/v1/shares")
+                .owner(&o)
+                .json(&req)
+                .encrypted(),
+        )
+        .await;
+    assert_eq!((r.status, r.code().as_str()), (403, "forbidden"));
+    relay.create(&enrolled, &[]).await;
+
+    let all: ShareList = relay.call(adm("GET", "/v1/admin/shares")).await.json();
+    assert_eq!(all.shares.len(), 3);
+    assert!(all.shares.iter().all(|s| s.owner_data.is_empty()));
+    let r = relay
+        .call(adm("DELETE", &format!("/v1/admin/shares/{}", s2.id())))
+        .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(
+        relay
+            .call(Req::new("GET", s2.path("/status")))
+            .await
+            .json::<ShareStatus>()
+            .state,
+        State::Revoked
+    );
+    // Someone else's share looks like no share at all.
+    let r = relay
+        .call(Req::new("DELETE", s2.path("")).owner(&enrolled))
+        .await;
+    assert_eq!(r.code(), "not_found");
+}
+
+#[tokio::test]
+async fn limits_errors_and_headers() {
+    let relay = start(|c| c.limits.json_body_bytes = 1024).await;
+    let o = owner();
+    // 413 on an ordinary route.
+    let r = relay
+        .call(
+            Req::new("POST", "/v1/shares/AAAAAAAAAAAAAAAAAAAAAA/confirm")
+                .owner(&o)
+                .body(vec![b'x'; 4096]),
+        )
+        .await;
+    assert_eq!((r.status, r.code().as_str()), (413, "too_large"));
+    // Part bigger than the part size.
+    let sent = relay.create(&o, &[]).await;
+    let part = relay.state.config.limits.part_size() as usize;
+    let r = relay
+        .call(
+            Req::new("PUT", sent.path("/attachments/a/parts/0"))
+                .owner(&o)
+                .body(vec![0; part + 1]),
+        )
+        .await;
+    assert_eq!(r.status, 413);
+    // Malformed input is a 4xx JSON error, never a 500.
+    for (m, p) in [
+        ("GET", "/v1/shares/not-an-id/status"),
+        ("GET", "/v1/nope"),
+        ("GET", "/v1/shares/%zz/status"),
+    ] {
+        let r = relay.call(Req::new(m, p)).await;
+        assert!((400..500).contains(&r.status), "{p}: {}", r.status);
+        r.code();
+    }
+    let r = relay.call(Req::new("PATCH", "/v1/shares")).await;
+    assert_eq!((r.status, r.code().as_str()), (405, "method_not_allowed"));
+    let r = relay
+        .call(
+            Req::new("POST", "/v1/shares")
+                .owner(&o)
+                .body(b"garbage".to_vec())
+                .encrypted(),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    let r = relay
+        .call(
+            Req::new("POST", "/v1/shares")
+                .owner(&o)
+                .body(b"{\"share_id\": 5}".to_vec())
+                .encrypted(),
+        )
+        .await;
+    assert_eq!((r.status, r.code().as_str()), (400, "bad_request"));
+    let r = relay
+        .call(
+            Req::new("POST", "/v1/shares")
+                .owner(&o)
+                .body(b"{}".to_vec()),
+        )
+        .await;
+    assert_eq!((r.status, r.code().as_str()), (400, "invalid_header"));
+    // Security headers on every answer, errors included.
+    for path in ["/v1/relay-key", "/healthz", "/v1/nope", "/s"] {
+        let r = relay.call(Req::new("GET", path)).await;
+        assert_eq!(
+            r.header("content-security-policy"),
+            Some(oneshare_server::http::CSP),
+            "{path}"
+        );
+        assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(r.header("cross-origin-opener-policy"), Some("same-origin"));
+        assert_eq!(
+            r.header("cross-origin-resource-policy"),
+            Some("same-origin")
+        );
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+    }
+    let r = relay.call(Req::new("GET", "/s%23abcdef")).await;
+    assert_eq!(r.status, 200);
+    assert!(r.header("content-type").unwrap().starts_with("text/html"));
+    // OpenAPI describes every route; metrics count by route template.
+    let doc: serde_json::Value = relay.call(Req::new("GET", "/v1/openapi.json")).await.json();
+    for p in [
+        "/v1/shares",
+        "/v1/shares/{id}/bind",
+        "/v1/events",
+        "/v1/admin/policy",
+        "/v1/shares/{id}/attachments/{aid}/parts/{n}",
+    ] {
+        assert!(doc["paths"][p].is_object(), "{p}");
+    }
+    let m = String::from_utf8(relay.call(Req::new("GET", "/metrics")).await.body).unwrap();
+    assert!(
+        m.contains("oneshare_requests_total{route=\"/v1/shares/{id}/status\",status=\"400\"}"),
+        "{m}"
+    );
+    assert!(m.contains("oneshare_shares{state=\"unbound\"} 1"));
+}
+
+#[tokio::test]
+async fn rate_limits_answer_429() {
+    let relay = start(|c| {
+        c.limits.requests_per_minute = 5;
+    })
+    .await;
+    let mut last = None;
+    for _ in 0..6 {
+        last = Some(relay.call(Req::new("GET", "/v1/relay-key")).await);
+    }
+    let r = last.unwrap();
+    assert_eq!((r.status, r.code().as_str()), (429, "rate_limited"));
+    assert!(r.header("retry-after").unwrap().parse::<u64>().unwrap() >= 1);
+}
+
+#[tokio::test]
+async fn slow_clients_are_cut_off() {
+    let relay = start(|c| {
+        c.limits.header_timeout_secs = 1;
+        c.limits.request_timeout_secs = 1;
+    })
+    .await;
+    // Headers trickled one byte at a time never complete.
+    let mut s = tokio::net::TcpStream::connect(relay.addr).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut closed = false;
+    for b in b"GET /v1/relay-key HTTP/1.1\r\nHost: x\r\n"
+        .iter()
+        .cycle()
+        .take(40)
+    {
+        if s.write_all(&[*b]).await.is_err() {
+            closed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let mut buf = [0u8; 256];
+        if let Ok(Ok(n)) =
+            tokio::time::timeout(std::time::Duration::from_millis(1), s.read(&mut buf)).await
+        {
+            closed = true;
+            let _ = n;
+            break;
+        }
+    }
+    assert!(closed, "the slow client was not cut off");
+    assert!(started.elapsed() < std::time::Duration::from_secs(4));
+    // A body that trickles gets 408.
+    let mut s = tokio::net::TcpStream::connect(relay.addr).await.unwrap();
+    s.write_all(b"PUT /v1/admin/policy HTTP/1.1\r\nHost: x\r\ncontent-length: 100\r\noneshare-signer: admin:BBd4Zb8F8bHrEHdS3Z1cDBEoQeRJzQ0C6ZmBhc5fzIaVQ0h7Z5Bfdt_q9H1ubZOu9jJ5mvVpUHwUU7VPjiB0k9c\r\noneshare-timestamp: 1\r\noneshare-nonce: AAAAAAAAAAAAAAAAAAAAAA\r\noneshare-signature: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n\r\n{").await.unwrap();
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), s.read_to_end(&mut out)).await;
+    let text = String::from_utf8_lossy(&out);
+    assert!(
+        text.starts_with("HTTP/1.1 408") || text.starts_with("HTTP/1.1 400") || out.is_empty(),
+        "{text}"
+    );
+}
