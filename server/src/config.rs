@@ -355,4 +355,23 @@ mod tests {
         assert_eq!(c.policy.create, CreatePolicy::Enrolled);
         assert_eq!(c.database, "sqlite://./data/oneshare.db");
     }
+
+    #[test]
+    fn example_file_matches_the_defaults() {
+        let flags = Flags {
+            config: Some(PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/oneshare.example.toml"
+            ))),
+            ..Flags::default()
+        };
+        let c = Config::load(&flags).unwrap();
+        let d = Config::default();
+        assert_eq!(c.limits, d.limits);
+        assert_eq!(c.policy, d.policy);
+        assert_eq!(
+            (c.listen, c.database, c.key_grace_secs),
+            (d.listen, d.database, d.key_grace_secs)
+        );
+    }
 }

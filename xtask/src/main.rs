@@ -81,6 +81,37 @@ fn test() -> Result {
     web::browser_tests()
 }
 
-fn serve(_args: &[String]) -> Result {
-    Err("the relay is not built yet (issue: relay)".into())
+/// Builds and runs the relay on http://127.0.0.1:8080 with SQLite under ./data
+/// (and the viewer from www/); extra arguments go to `oneshare-server`, and any
+/// flag given there replaces the default here.
+fn serve(args: &[String]) -> Result {
+    let mut all: Vec<String> = vec![
+        "run".into(),
+        "-p".into(),
+        "oneshare-server".into(),
+        "--bin".into(),
+        "oneshare-server".into(),
+        "--".into(),
+    ];
+    let mut defaults = vec![
+        ("--listen", "127.0.0.1:8080".to_owned()),
+        ("--public-url", "http://127.0.0.1:8080".to_owned()),
+        ("--database", "sqlite://./data/oneshare.db".to_owned()),
+        ("--data-dir", "./data".to_owned()),
+    ];
+    if root().join("www").is_dir() {
+        defaults.push(("--www-dir", "./www".to_owned()));
+    }
+    for (flag, value) in defaults {
+        let given = args
+            .iter()
+            .any(|a| a == flag || a.starts_with(&format!("{flag}=")));
+        if !given {
+            all.push(flag.into());
+            all.push(value);
+        }
+    }
+    all.extend(args.iter().cloned());
+    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+    run("cargo", &refs)
 }
