@@ -39,29 +39,48 @@ fn now() -> u64 {
         .as_secs()
 }
 
+/// A running relay process, killed (SIGKILL) and reaped on drop so a failing
+/// test leaves no process behind.
+struct Server(Child);
+
+impl Server {
+    fn kill_9(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill_9();
+    }
+}
+
 /// Starts the relay binary and waits until `/healthz` answers.
-async fn start(dir: &Path, database: &str, port: u16) -> Child {
+async fn start(dir: &Path, database: &str, port: u16) -> Server {
     let config = dir.join("oneshare.toml");
     std::fs::write(
         &config,
         "[limits]\nrequests_per_minute = 10000000\nshare_requests_per_minute = 10000000\n",
     )
     .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_oneshare-server"))
-        .arg("--listen")
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--database")
-        .arg(database)
-        .arg("--data-dir")
-        .arg(dir.join("keys"))
-        .arg("--config")
-        .arg(&config)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
+    let server = Server(
+        Command::new(env!("CARGO_BIN_EXE_oneshare-server"))
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--database")
+            .arg(database)
+            .arg("--data-dir")
+            .arg(dir.join("keys"))
+            .arg("--config")
+            .arg(&config)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
     let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -71,7 +90,7 @@ async fn start(dir: &Path, database: &str, port: u16) -> Child {
             .await
             && r.status().is_success()
         {
-            return child;
+            return server;
         }
         assert!(Instant::now() < deadline, "the relay did not start");
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -195,8 +214,7 @@ async fn crash_and_restart(database: &str, dir: &Path) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    server.kill().unwrap(); // SIGKILL
-    server.wait().unwrap();
+    server.kill_9();
     // Requests in flight at the kill fail; wait for every client to see that.
     tokio::time::sleep(Duration::from_millis(300)).await;
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -230,8 +248,7 @@ async fn crash_and_restart(database: &str, dir: &Path) {
          {failed} requests failed at or after the kill",
         database.split(':').next().unwrap_or("")
     );
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.kill_9();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
