@@ -641,14 +641,53 @@ async fn slow_clients_are_cut_off() {
     }
     assert!(closed, "the slow client was not cut off");
     assert!(started.elapsed() < std::time::Duration::from_secs(4));
-    // A body that trickles gets 408.
-    let mut s = tokio::net::TcpStream::connect(relay.addr).await.unwrap();
-    s.write_all(b"PUT /v1/admin/policy HTTP/1.1\r\nHost: x\r\ncontent-length: 100\r\noneshare-signer: admin:BBd4Zb8F8bHrEHdS3Z1cDBEoQeRJzQ0C6ZmBhc5fzIaVQ0h7Z5Bfdt_q9H1ubZOu9jJ5mvVpUHwUU7VPjiB0k9c\r\noneshare-timestamp: 1\r\noneshare-nonce: AAAAAAAAAAAAAAAAAAAAAA\r\noneshare-signature: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n\r\n{").await.unwrap();
-    let mut out = Vec::new();
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), s.read_to_end(&mut out)).await;
-    let text = String::from_utf8_lossy(&out);
-    assert!(
-        text.starts_with("HTTP/1.1 408") || text.starts_with("HTTP/1.1 400") || out.is_empty(),
-        "{text}"
+    // Well-formed signed headers, then a body that never completes: 408.
+    let admin = device();
+    let p = relay.prepare(
+        &Req::new("PUT", "/v1/admin/policy")
+            .signed(&admin, Signer::Admin(admin.public_key()))
+            .body(b"{}".to_vec()),
     );
+    let mut head =
+        String::from("PUT /v1/admin/policy HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n");
+    for (k, v) in p.headers() {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n{");
+    let mut s = tokio::net::TcpStream::connect(relay.addr).await.unwrap();
+    s.write_all(head.as_bytes()).await.unwrap();
+    let mut out = vec![0u8; 4096];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(5), s.read(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out[..n]);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("\"code\":\"timeout\""), "{text}");
+}
+
+#[tokio::test]
+async fn cors_allowlist() {
+    let relay = start(|c| c.cors_origins = vec!["https://vault.example".into()]).await;
+    let pre = |origin: &str| {
+        Req::new("OPTIONS", "/v1/shares")
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "oneshare-signature,content-type",
+            )
+    };
+    let r = relay.call(pre("https://vault.example")).await;
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://vault.example")
+    );
+    assert!(
+        r.header("access-control-allow-headers")
+            .unwrap()
+            .contains("oneshare-signature")
+    );
+    let r = relay.call(pre("https://evil.example")).await;
+    assert_eq!(r.header("access-control-allow-origin"), None);
 }

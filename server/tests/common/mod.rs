@@ -427,6 +427,11 @@ pub fn b64s(bytes: &[u8]) -> String {
 }
 
 impl Prepared {
+    /// The headers that will be sent.
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+
     /// Sends to another path than the one signed (tamper tests).
     pub fn set_path(&mut self, relay: &Relay, path: &str) {
         self.url = format!("{}{path}", relay.base);
