@@ -41,25 +41,39 @@ fn responses(pairs: Vec<(&str, Value)>) -> serde_json::Map<String, Value> {
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
+/// The signature headers (PROTOCOL.md §6), with the formats the relay parses.
 fn signed_params(encrypted: bool) -> Vec<Value> {
+    let b64 = |n: u32| format!("^[A-Za-z0-9_-]{{{n}}}$");
     let mut p: Vec<Value> = [
-        ("oneshare-signer", "device:ID, owner:KEY or admin:KEY"),
-        ("oneshare-timestamp", "Unix seconds"),
-        ("oneshare-nonce", "base64url of 16 random bytes"),
-        ("oneshare-signature", "base64url of a 64-byte P-256 signature"),
+        (
+            "oneshare-signer",
+            "device:ID, owner:KEY or admin:KEY (base64url)",
+            "^(device:[A-Za-z0-9_-]{22}|owner:[A-Za-z0-9_-]{87}|admin:[A-Za-z0-9_-]{87})$".to_owned(),
+        ),
+        ("oneshare-timestamp", "Unix seconds", "^[0-9]{1,12}$".to_owned()),
+        ("oneshare-nonce", "base64url of 16 random bytes", b64(22)),
+        ("oneshare-signature", "base64url of a 64-byte P-256 signature", b64(86)),
     ]
     .into_iter()
-    .map(|(n, d)| json!({"name": n, "in": "header", "required": true, "description": d, "schema": {"type": "string"}}))
+    .map(|(n, d, pat)| json!({"name": n, "in": "header", "required": true, "description": d, "schema": {"type": "string", "pattern": pat}}))
     .collect();
     if encrypted {
-        p.push(json!({"name": "oneshare-transmission-key", "in": "header", "required": true,
-            "description": "key_id.base64url(HPKE enc || sealed key)", "schema": {"type": "string"}}));
+        p.push(
+            json!({"name": "oneshare-transmission-key", "in": "header", "required": true,
+            "description": "key_id.base64url(HPKE enc || sealed key)",
+            "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{11}\\.[A-Za-z0-9_-]{151}$"}}),
+        );
     }
     p
 }
 
 fn path_param(name: &str) -> Value {
-    json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}})
+    let pattern = if name == "id" {
+        "^[A-Za-z0-9_-]{22}$"
+    } else {
+        "^[A-Za-z0-9_-]{1,64}$"
+    };
+    json!({"name": name, "in": "path", "required": true, "schema": {"type": "string", "pattern": pattern}})
 }
 
 fn op(
@@ -84,6 +98,11 @@ fn op(
         }
     }
     o
+}
+
+fn with(mut params: Vec<Value>, extra: Value) -> Vec<Value> {
+    params.push(extra);
+    params
 }
 
 /// The document.
@@ -127,9 +146,9 @@ pub fn document() -> Value {
                 signed_errors(responses(vec![("200", up.clone())])))},
             "/v1/shares/{id}/attachments/{aid}/finalize": {"post": op("finish an upload (owner)", signed_params(false), att, None,
                 signed_errors(responses(vec![("200", up), ("409", err("incomplete")), ("410", err("ended"))])))},
-            "/v1/shares/{id}/attachments/{aid}": {"get": op("attachment ciphertext (device; single Range supported)", signed_params(false), att, None,
+            "/v1/shares/{id}/attachments/{aid}": {"get": op("attachment ciphertext (device; single Range supported)", with(signed_params(false), json!({"name": "range", "in": "header", "required": false, "schema": {"type": "string", "pattern": "^bytes=[0-9]*-[0-9]*$"}})), att, None,
                 signed_errors(responses(vec![("200", ok_octets("STREAM ciphertext")), ("206", ok_octets("range")), ("410", err("ended")), ("416", err("bad range"))])))},
-            "/v1/events": {"get": op("owner events (SSE, Last-Event-ID resumes)", signed_params(false), &[], None,
+            "/v1/events": {"get": op("owner events (SSE, Last-Event-ID resumes)", with(signed_params(false), json!({"name": "last-event-id", "in": "header", "required": false, "schema": {"type": "string", "pattern": "^[0-9]{1,19}$"}})), &[], None,
                 signed_errors(responses(vec![("200", {json!({"description": "event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}})})])))},
             "/v1/admin/policy": {
                 "get": op("relay policy (admin)", signed_params(false), &[], None, signed_errors(responses(vec![("200", ok_json("policy", "Policy"))]))),
