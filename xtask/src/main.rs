@@ -2,6 +2,7 @@
 
 use std::process::{Command, ExitCode};
 
+mod hardening;
 mod perf;
 mod web;
 
@@ -14,9 +15,11 @@ fn main() -> ExitCode {
         Some("fuzz") => perf::fuzz(&args[1..]),
         Some("npm") => web::npm(),
         Some("bench-browser") => web::bench_browser(),
+        Some("stress") => hardening::stress(),
+        Some("api-fuzz") => hardening::api_fuzz(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test | serve | bench | fuzz [SECONDS] | npm | bench-browser>"
+                "usage: cargo xtask <test | serve | bench | fuzz [SECONDS] | npm | bench-browser | stress | api-fuzz>"
             );
             return ExitCode::from(2);
         }
@@ -78,6 +81,7 @@ fn test() -> Result {
         ],
     )?;
     run("cargo", &["test", "--workspace"])?;
+    hardening::api_fuzz()?;
     web::browser_tests()
 }
 
