@@ -57,7 +57,12 @@ async fn run(cli: Cli) -> oneshare_server::Result<()> {
         .local_addr()
         .map_err(oneshare_server::Error::internal)?;
     tracing::info!(%addr, "listening");
-    http::serve(listener, http::app(state), limits, shutdown_signal())
+    let stopping = state.clone();
+    let shutdown = async move {
+        shutdown_signal().await;
+        stopping.begin_shutdown();
+    };
+    http::serve(listener, http::app(state), limits, shutdown)
         .await
         .map_err(oneshare_server::Error::internal)?;
     sweeper.abort();

@@ -466,9 +466,11 @@ pub async fn events(
     };
     let rx = state.store.event_signal();
     let store = state.store.clone();
+    let stop = state.stopping();
     let init = (after, rx, VecDeque::new());
     let stream = futures_util::stream::unfold(init, move |(mut after, mut rx, mut buf)| {
         let store = store.clone();
+        let mut stop = stop.clone();
         async move {
             loop {
                 if let Some(ev) = buf.pop_front() {
@@ -482,8 +484,12 @@ pub async fn events(
                 match store.events_since(&owner, after, 100).await {
                     Ok(evs) if !evs.is_empty() => buf.extend(evs),
                     Ok(_) => {
-                        if rx.changed().await.is_err() {
+                        if *stop.borrow_and_update() {
                             return None;
+                        }
+                        tokio::select! {
+                            r = rx.changed() => if r.is_err() { return None },
+                            _ = stop.changed() => return None,
                         }
                     }
                     Err(e) => {

@@ -41,6 +41,7 @@ pub struct AppState {
     /// Rate limits.
     pub limiter: Arc<RateLimiter>,
     request_ids: Arc<AtomicU64>,
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl AppState {
@@ -54,6 +55,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             limiter: Arc::new(RateLimiter::default()),
             request_ids: Arc::new(AtomicU64::new(1)),
+            stopping: tokio::sync::watch::channel(false).0,
         }
     }
 
@@ -65,6 +67,17 @@ impl AppState {
     /// A fresh request id for logs.
     pub fn request_id(&self) -> u64 {
         self.request_ids.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Tells long-lived answers (event streams) to end, so a graceful shutdown
+    /// does not wait for them.
+    pub fn begin_shutdown(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Resolves once [`AppState::begin_shutdown`] was called.
+    pub fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.stopping.subscribe()
     }
 
     /// The admin's policy, or the configured default.

@@ -691,3 +691,20 @@ async fn cors_allowlist() {
     let r = relay.call(pre("https://evil.example")).await;
     assert_eq!(r.header("access-control-allow-origin"), None);
 }
+
+#[tokio::test]
+async fn shutdown_ends_event_streams() {
+    let relay = start(|_| {}).await;
+    let o = owner();
+    relay.create(&o, &[]).await;
+    let p = relay.prepare(&Req::new("GET", "/v1/events").owner(&o));
+    let mut res = relay.send_streaming(&p).await;
+    let first = res.chunk().await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("created"));
+    relay.state.begin_shutdown();
+    let end = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while let Some(_c) = res.chunk().await.unwrap() {}
+    })
+    .await;
+    assert!(end.is_ok(), "the event stream did not end on shutdown");
+}

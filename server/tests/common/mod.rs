@@ -35,6 +35,7 @@ pub struct Relay {
 
 impl Drop for Relay {
     fn drop(&mut self) {
+        self.state.begin_shutdown();
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
