@@ -98,11 +98,20 @@ async fn viewer(State(state): State<AppState>) -> Response {
 async fn fallback(state: State<AppState>, req: Request) -> Response {
     let path = req.uri().path();
     let is_viewer = path == "/s" || path.starts_with("/s/") || path.starts_with("/s%");
-    if is_viewer && (req.method() == Method::GET || req.method() == Method::HEAD) {
-        viewer(state).await
-    } else {
-        Error::NotFound.into_response()
+    let readable = req.method() == Method::GET || req.method() == Method::HEAD;
+    if is_viewer && readable {
+        return viewer(state).await;
     }
+    // The viewer's static assets (/, /app.js, /app.wasm…), when installed.
+    if let Some(dir) = state.config.www_dir.clone().filter(|_| readable) {
+        let served = tower_http::services::ServeDir::new(dir).oneshot(req).await;
+        if let Ok(res) = served
+            && res.status().is_success()
+        {
+            return res.map(Body::new);
+        }
+    }
+    Error::NotFound.into_response()
 }
 
 fn cors(origins: &[String]) -> CorsLayer {

@@ -708,3 +708,28 @@ async fn shutdown_ends_event_streams() {
     .await;
     assert!(end.is_ok(), "the event stream did not end on shutdown");
 }
+
+#[tokio::test]
+async fn serves_viewer_files_when_installed() {
+    let www = tempfile::tempdir().unwrap();
+    std::fs::write(
+        www.path().join("index.html"),
+        "<!doctype html><title>viewer</title>",
+    )
+    .unwrap();
+    std::fs::write(www.path().join("app.js"), "console.log(1)").unwrap();
+    let dir = www.path().to_owned();
+    let relay = start(move |c| c.www_dir = Some(dir)).await;
+    let r = relay.call(Req::new("GET", "/s")).await;
+    assert!(String::from_utf8_lossy(&r.body).contains("viewer"));
+    let r = relay.call(Req::new("GET", "/app.js")).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("content-security-policy"),
+        Some(oneshare_server::http::CSP)
+    );
+    let r = relay.call(Req::new("GET", "/../../etc/passwd")).await;
+    assert_eq!(r.status, 404);
+    let r = relay.call(Req::new("GET", "/missing.js")).await;
+    assert_eq!((r.status, r.code().as_str()), (404, "not_found"));
+}
