@@ -107,7 +107,7 @@ impl Default for Limits {
             share_requests_per_minute: 600,
             max_connections: 1024,
             max_in_flight: 256,
-            request_timeout_secs: 30,
+            request_timeout_secs: 60,
             header_timeout_secs: 10,
             json_body_bytes: 64 * 1024,
             part_segments: 64,

@@ -58,9 +58,15 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     res
 }
 
-/// Per-client-IP rate limit and the request timeout.
+/// Per-client-IP rate limit (not for health checks and scrapes) and the request
+/// timeout, which also cuts off bodies that trickle in.
 async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if let Some(ConnectInfo(addr)) = req.extensions().get::<ConnectInfo<SocketAddr>>() {
+    let ops = matches!(req.uri().path(), "/healthz" | "/metrics");
+    if let Some(ConnectInfo(addr)) = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .filter(|_| !ops)
+    {
         let key = format!("ip:{}", addr.ip());
         if let Err(e) = state
             .limiter
