@@ -8,6 +8,8 @@
 mod conformance;
 #[path = "support/pg.rs"]
 mod pg;
+#[path = "support/relay.rs"]
+mod relay;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -90,4 +92,51 @@ async fn revoked_ciphertext_is_gone_from_tables() {
             .await
             .unwrap();
     assert!(left.is_none(), "verifier kept after revoke");
+}
+
+/// Two relay processes on one database: an SSE stream opened on instance A, idle,
+/// receives the `created` event of a share created through instance B.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sse_on_instance_a_sees_create_through_instance_b() {
+    let url = pg::fresh_db().await;
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (port_a, port_b) = (relay::free_port(), relay::free_port());
+    let _a = relay::start(dir_a.path(), &url, port_a).await;
+    let _b = relay::start(dir_b.path(), &url, port_b).await;
+    let (base_a, base_b) = (
+        format!("http://127.0.0.1:{port_a}"),
+        format!("http://127.0.0.1:{port_b}"),
+    );
+    let http = reqwest::Client::new();
+    let owner = oneshare_sdk::owner::OwnerIdentity::generate().unwrap();
+    let mut sse = relay::signed_get(&http, &base_a, &owner, "/v1/events")
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sse.status(), 200);
+    // Let A's stream find no event and go idle on its wake-up signal.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let relay_b = relay::relay_key(&http, &base_b).await;
+    let id = relay::create(&http, &base_b, &relay_b, &owner)
+        .await
+        .unwrap();
+    let mut text = String::new();
+    let event = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let chunk = sse.chunk().await.unwrap().expect("stream ended");
+            text.push_str(&String::from_utf8_lossy(&chunk));
+            for line in text.lines() {
+                if let Some(data) = line.strip_prefix("data:")
+                    && let Ok(ev) = serde_json::from_str::<oneshare_sdk::api::Event>(data.trim())
+                {
+                    return ev;
+                }
+            }
+        }
+    })
+    .await
+    .expect("no event reached instance A's stream within 10 s");
+    assert_eq!(event.share_id, id);
+    assert_eq!(event.kind, oneshare_sdk::api::EventKind::Created);
 }
