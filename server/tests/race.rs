@@ -4,6 +4,7 @@
 //!
 //! Rounds per backend: `ONESHARE_RACE_ROUNDS` (default 200; `cargo xtask stress`
 //! runs 1,000 in release mode). Figures are printed (see them with `--nocapture`).
+//! A few rounds also go over real HTTP to the relay binary on each backend.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -11,6 +12,8 @@
 mod conformance;
 #[path = "support/pg.rs"]
 mod pg;
+#[path = "support/relay.rs"]
+mod relay;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -134,4 +137,60 @@ async fn race_postgres_two_instances() {
         }
         assert_eq!(wins, 1, "round {round}");
     }
+}
+
+/// Rounds over HTTP against the relay binary: 64 signed, encrypted binds at once;
+/// one 200, the rest 409 `already_bound`; the winner confirms.
+async fn race_http(database: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let port = relay::free_port();
+    let _server = relay::start(dir.path(), database, port).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let relay_key = relay::relay_key(&http, &base).await;
+    let owner = oneshare_sdk::owner::OwnerIdentity::generate().unwrap();
+    for round in 0..5 {
+        let keys = Arc::new(
+            relay::create_keys(&http, &base, &relay_key, &owner)
+                .await
+                .unwrap(),
+        );
+        let tasks: Vec<_> = (0..BINDERS)
+            .map(|_| {
+                let (http, base, relay_key, keys) =
+                    (http.clone(), base.clone(), relay_key.clone(), keys.clone());
+                tokio::spawn(async move {
+                    let device = SigningKey::generate().unwrap();
+                    let answer = relay::bind(&http, &base, &relay_key, &keys, &device).await;
+                    (device, answer)
+                })
+            })
+            .collect();
+        let mut winners = Vec::new();
+        for t in tasks {
+            match t.await.unwrap() {
+                (device, (200, _)) => winners.push(device),
+                (_, (409, code)) => assert_eq!(code, "already_bound", "round {round}"),
+                (_, other) => panic!("round {round}: unexpected answer {other:?}"),
+            }
+        }
+        assert_eq!(winners.len(), 1, "round {round}");
+        let status = relay::confirm(&http, &base, &relay_key, &keys, &winners[0]).await;
+        assert_eq!(status, 200, "round {round}: the winner could not confirm");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn race_http_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    race_http(&format!(
+        "sqlite://{}",
+        dir.path().join("db/race.db").display()
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn race_http_postgres() {
+    race_http(&pg::fresh_db().await).await;
 }

@@ -12,8 +12,8 @@ use oneshare_sdk::api::{CreateShareRequest, RelayKeyResponse};
 use oneshare_sdk::owner::{OwnerData, OwnerIdentity, seal_owner_data};
 use oneshare_sdk::record::{self, Field, FieldType, Record};
 use oneshare_sdk::secret::Secret;
-use oneshare_sdk::signing::{self, HEADER_TRANSMISSION, Signer};
-use oneshare_sdk::token::{ShareId, Token, verifier};
+use oneshare_sdk::signing::{self, HEADER_TRANSMISSION, Signer, SigningKey};
+use oneshare_sdk::token::{ShareId, ShareKeys, Token, verifier};
 use oneshare_sdk::transmission::{self, RelayPublicKey};
 
 pub fn free_port() -> u16 {
@@ -53,7 +53,8 @@ pub async fn start(dir: &Path, database: &str, port: u16) -> Server {
     let config = dir.join("oneshare.toml");
     std::fs::write(
         &config,
-        "[limits]\nrequests_per_minute = 10000000\nshare_requests_per_minute = 10000000\n",
+        "[limits]\nrequests_per_minute = 10000000\nshare_requests_per_minute = 10000000\n\
+         binds_per_minute = 10000000\n",
     )
     .unwrap();
     let server = Server(
@@ -89,7 +90,7 @@ pub async fn start(dir: &Path, database: &str, port: u16) -> Server {
     }
 }
 
-pub fn compose(owner: &OwnerIdentity) -> CreateShareRequest {
+pub fn compose(owner: &OwnerIdentity) -> (CreateShareRequest, ShareKeys) {
     let token = Token::generate().unwrap();
     let keys = token.derive();
     let record_key = record::generate_key().unwrap();
@@ -102,7 +103,7 @@ pub fn compose(owner: &OwnerIdentity) -> CreateShareRequest {
         }],
         attachments: Vec::new(),
     };
-    CreateShareRequest {
+    let req = CreateShareRequest {
         share_id: keys.share_id,
         verifier: verifier(&keys.bind_secret),
         wrapped_key: record::wrap_key(&keys.wrap_key, &keys.share_id, &record_key).unwrap(),
@@ -116,46 +117,151 @@ pub fn compose(owner: &OwnerIdentity) -> CreateShareRequest {
         expires_in: 86_400,
         self_destruct: false,
         attachments: Vec::new(),
+    };
+    (req, keys)
+}
+
+/// A signed request; the JSON body, if any, is sealed under a fresh transmission key.
+pub fn signed(
+    http: &reqwest::Client,
+    base: &str,
+    relay: &RelayPublicKey,
+    (key, signer): (&SigningKey, Signer),
+    method: &'static str,
+    path: &str,
+    json: Option<Vec<u8>>,
+) -> reqwest::RequestBuilder {
+    let nonce: [u8; 16] = oneshare_sdk::random::bytes().unwrap();
+    let mut th = None;
+    let body = match json {
+        Some(json) => {
+            let tk = Secret::new(oneshare_sdk::random::bytes().unwrap());
+            th = Some(transmission::seal_transmission_key(relay, &tk).unwrap());
+            transmission::seal_request(&tk, &nonce, &json).unwrap()
+        }
+        None => Vec::new(),
+    };
+    let headers = signing::sign_with_nonce(
+        key,
+        signer,
+        &signing::Request {
+            method,
+            path,
+            body: &body,
+            transmission: th.as_deref(),
+        },
+        now(),
+        nonce,
+    );
+    let mut b = http.request(
+        reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+        format!("{base}{path}"),
+    );
+    if let Some(th) = th {
+        b = b.header(HEADER_TRANSMISSION, th);
+    }
+    for (k, v) in headers.to_pairs() {
+        b = b.header(k, v);
+    }
+    if !body.is_empty() {
+        b = b.body(body);
+    }
+    b
+}
+
+/// One owner-signed, encrypted create; the share's keys when the relay answered 2xx.
+pub async fn create_keys(
+    http: &reqwest::Client,
+    base: &str,
+    relay: &RelayPublicKey,
+    owner: &OwnerIdentity,
+) -> Result<ShareKeys, String> {
+    let (req, keys) = compose(owner);
+    let res = signed(
+        http,
+        base,
+        relay,
+        (&owner.signing_key, Signer::Owner(owner.public_key())),
+        "POST",
+        "/v1/shares",
+        Some(serde_json::to_vec(&req).unwrap()),
+    )
+    .send()
+    .await
+    .map_err(|e| e.to_string())?;
+    if res.status().is_success() {
+        Ok(keys)
+    } else {
+        Err(format!("status {}", res.status()))
     }
 }
 
-/// One signed, encrypted create; `Some(id)` when the relay answered 2xx.
+/// As [`create_keys`], returning the share id.
 pub async fn create(
     http: &reqwest::Client,
     base: &str,
     relay: &RelayPublicKey,
     owner: &OwnerIdentity,
 ) -> Result<ShareId, String> {
-    let req = compose(owner);
-    let body = serde_json::to_vec(&req).unwrap();
-    let nonce: [u8; 16] = oneshare_sdk::random::bytes().unwrap();
-    let tk = Secret::new(oneshare_sdk::random::bytes().unwrap());
-    let th = transmission::seal_transmission_key(relay, &tk).unwrap();
-    let body = transmission::seal_request(&tk, &nonce, &body).unwrap();
-    let signed = signing::sign_with_nonce(
-        &owner.signing_key,
-        Signer::Owner(owner.public_key()),
-        &signing::Request {
-            method: "POST",
-            path: "/v1/shares",
-            body: &body,
-            transmission: Some(&th),
-        },
-        now(),
-        nonce,
-    );
-    let mut b = http
-        .post(format!("{base}/v1/shares"))
-        .header(HEADER_TRANSMISSION, th.as_str());
-    for (k, v) in signed.to_pairs() {
-        b = b.header(k, v);
-    }
-    let res = b.body(body).send().await.map_err(|e| e.to_string())?;
-    if res.status().is_success() {
-        Ok(req.share_id)
-    } else {
-        Err(format!("status {}", res.status()))
-    }
+    create_keys(http, base, relay, owner)
+        .await
+        .map(|k| k.share_id)
+}
+
+/// Device-signed bind; the status and, on an error, its code.
+pub async fn bind(
+    http: &reqwest::Client,
+    base: &str,
+    relay: &RelayPublicKey,
+    keys: &ShareKeys,
+    device: &SigningKey,
+) -> (u16, String) {
+    let body = oneshare_sdk::api::BindRequest {
+        bind_secret: *keys.bind_secret.expose(),
+        device_key: device.public_key(),
+    };
+    let res = signed(
+        http,
+        base,
+        relay,
+        (device, Signer::Device(keys.share_id)),
+        "POST",
+        &format!("/v1/shares/{}/bind", keys.share_id),
+        Some(serde_json::to_vec(&body).unwrap()),
+    )
+    .send()
+    .await
+    .unwrap();
+    let status = res.status().as_u16();
+    let body = res.bytes().await.unwrap();
+    let code = serde_json::from_slice::<oneshare_sdk::api::ErrorBody>(&body)
+        .map(|e| e.code)
+        .unwrap_or_default();
+    (status, code)
+}
+
+/// Device-signed confirm; the status.
+pub async fn confirm(
+    http: &reqwest::Client,
+    base: &str,
+    relay: &RelayPublicKey,
+    keys: &ShareKeys,
+    device: &SigningKey,
+) -> u16 {
+    signed(
+        http,
+        base,
+        relay,
+        (device, Signer::Device(keys.share_id)),
+        "POST",
+        &format!("/v1/shares/{}/confirm", keys.share_id),
+        None,
+    )
+    .send()
+    .await
+    .unwrap()
+    .status()
+    .as_u16()
 }
 
 /// The relay's current HPKE public key.
