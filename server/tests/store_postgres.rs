@@ -140,3 +140,36 @@ async fn sse_on_instance_a_sees_create_through_instance_b() {
     assert_eq!(event.share_id, id);
     assert_eq!(event.kind, oneshare_sdk::api::EventKind::Created);
 }
+
+/// A signed request accepted by instance A is refused as replayed by instance B:
+/// the nonce table is shared through the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_across_instances_is_refused() {
+    let url = pg::fresh_db().await;
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (port_a, port_b) = (relay::free_port(), relay::free_port());
+    let _a = relay::start(dir_a.path(), &url, port_a).await;
+    let _b = relay::start(dir_b.path(), &url, port_b).await;
+    let http = reqwest::Client::new();
+    let owner = oneshare_sdk::owner::OwnerIdentity::generate().unwrap();
+    let first = relay::signed_get(
+        &http,
+        &format!("http://127.0.0.1:{port_a}"),
+        &owner,
+        "/v1/shares",
+    )
+    .build()
+    .unwrap();
+    let mut again = http
+        .get(format!("http://127.0.0.1:{port_b}/v1/shares"))
+        .build()
+        .unwrap();
+    *again.headers_mut() = first.headers().clone();
+    let r = http.execute(first).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = http.execute(again).await.unwrap();
+    assert_eq!(r.status(), 401);
+    let body: oneshare_sdk::api::ErrorBody =
+        serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!(body.code, "replayed");
+}
