@@ -126,26 +126,37 @@ pub fn api_fuzz() -> Result {
     let result = (|| {
         let (_relay, port) = start_relay(&binary, &dir)?;
         let schema = format!("http://127.0.0.1:{port}/v1/openapi.json");
-        run(
-            "schemathesis",
-            &[
-                "run",
-                &schema,
-                "--checks",
-                "all",
-                "--exclude-checks",
-                "positive_data_acceptance",
-                "--max-examples",
-                "100",
-                "--suppress-health-check",
-                "all",
-                "--warnings",
-                "off",
-                "--no-color",
-                "--generation-database",
-                "none",
-            ],
-        )
+        let args = [
+            "run",
+            &schema,
+            "--checks",
+            "all",
+            "--exclude-checks",
+            "positive_data_acceptance",
+            "--max-examples",
+            "100",
+            "--suppress-health-check",
+            "all",
+            "--warnings",
+            "off",
+            "--no-color",
+            "--generation-database",
+            "none",
+        ];
+        eprintln!("$ schemathesis {}", args.join(" "));
+        // Run in the temp dir: schemathesis leaves a `.schemathesis/` cache in its cwd.
+        let status = Command::new("schemathesis")
+            .args(args)
+            .current_dir(&dir)
+            .status()
+            .map_err(|e| format!("cannot start schemathesis: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "schemathesis found problems in the relay API ({status})"
+            ))
+        }
     })();
     let _ = std::fs::remove_dir_all(&dir);
     result
