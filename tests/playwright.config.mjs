@@ -17,7 +17,7 @@ export default defineConfig({
     url: `http://127.0.0.1:${port}/v1/relay-key`,
     reuseExistingServer: false,
     timeout: 120_000,
-    stdout: 'pipe',
+    stdout: 'ignore',
     stderr: 'pipe',
   },
 });
