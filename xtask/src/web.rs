@@ -214,6 +214,10 @@ pub fn package_tests(extra: &[&str]) -> Result {
     let relay = relay_binary()?;
     let npm_dir = root().join("npm");
     let tests_dir = root().join("tests");
+    let pack_dir = tests_dir.join(".pack");
+    // A fresh directory each time, so exactly one tarball is found below.
+    let _ = std::fs::remove_dir_all(&pack_dir);
+    std::fs::create_dir_all(&pack_dir).map_err(|e| format!("{}: {e}", pack_dir.display()))?;
     run_in(
         &npm_dir,
         "npm",
