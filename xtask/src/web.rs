@@ -262,20 +262,7 @@ pub fn package_tests(extra: &[&str]) -> Result {
 /// The browser stage of `cargo xtask test`.
 pub fn browser_tests() -> Result {
     wasm_tests()?;
-    if relay_has_binary() {
-        package_tests(&["--grep-invert", "@bench"])
-    } else {
-        eprintln!(
-            "xtask: SKIPPING the @oneshare/sdk package smoke test: oneshare-server has no \
-             binary yet (server/src/main.rs). Building the package only."
-        );
-        npm()
-    }
-}
-
-/// Whether the relay crate has its binary yet (it is built by another issue).
-fn relay_has_binary() -> bool {
-    root().join("server/src/main.rs").is_file() || root().join("server/src/bin").is_dir()
+    package_tests(&["--grep-invert", "@bench"])
 }
 
 /// `cargo xtask bench-browser`: the browser benchmarks (Playwright `@bench`).
