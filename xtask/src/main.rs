@@ -37,10 +37,20 @@ type Result<T = ()> = std::result::Result<T, String>;
 
 /// Runs a command from the workspace root, failing with its name if it fails.
 fn run(program: &str, args: &[&str]) -> Result {
-    eprintln!("$ {program} {}", args.join(" "));
+    run_in(&root(), program, args, &[])
+}
+
+/// Runs `program args` in `dir` with extra environment, failing with its name if it fails.
+fn run_in(dir: &std::path::Path, program: &str, args: &[&str], env: &[(&str, &str)]) -> Result {
+    if dir == root() {
+        eprintln!("$ {program} {}", args.join(" "));
+    } else {
+        eprintln!("$ (cd {}) {program} {}", dir.display(), args.join(" "));
+    }
     let status = Command::new(program)
         .args(args)
-        .current_dir(root())
+        .envs(env.iter().copied())
+        .current_dir(dir)
         .status()
         .map_err(|e| format!("cannot start {program}: {e}"))?;
     if status.success() {

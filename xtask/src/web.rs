@@ -5,25 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::{Result, root, run};
+use crate::{Result, root, run, run_in};
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
-
-/// Runs `program args` in `dir`.
-fn run_in(dir: &Path, program: &str, args: &[&str], env: &[(&str, &str)]) -> Result {
-    eprintln!("$ (cd {}) {program} {}", dir.display(), args.join(" "));
-    let status = Command::new(program)
-        .args(args)
-        .envs(env.iter().copied())
-        .current_dir(dir)
-        .status()
-        .map_err(|e| format!("cannot start {program}: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("`{program} {}` failed ({status})", args.join(" ")))
-    }
-}
 
 fn output(program: &str, args: &[&str]) -> Option<String> {
     let out = Command::new(program).args(args).output().ok()?;
