@@ -4,6 +4,7 @@
 //! PostgreSQL plugs in by implementing [`Store`] and passing the same conformance
 //! suite (`server/tests/conformance`).
 
+mod common;
 pub mod postgres;
 pub mod sqlite;
 

@@ -1,0 +1,442 @@
+//! What both SQL backends share: row → type mapping (rows derive [`sqlx::FromRow`],
+//! which is generic over the database), the checks and decisions taken on loaded
+//! rows, and the SQL text both dialects accept (`$n` placeholders work in SQLite
+//! too). Backends keep only pools, locking and notification.
+
+use oneshare_sdk::api::{
+    AttachmentInfo, Event, EventKind, RecordCiphertext, ShareSummary, UploadStatus,
+};
+use oneshare_sdk::lifetime::{Lifetime, State};
+use oneshare_sdk::secret::ct_eq;
+use oneshare_sdk::signing::PublicKey;
+use oneshare_sdk::token::ShareId;
+
+use super::{AttachmentLayout, NewShare, ShareMeta, to_u64};
+use crate::error::{Error, Result};
+
+/// The columns [`MetaRow`] reads.
+macro_rules! meta_columns {
+    () => {
+        "share_id, owner, state, created_at, expires_in, self_destruct, bound_at, device_key, \
+         record_version"
+    };
+}
+pub(crate) use meta_columns;
+
+/// One share's metadata.
+pub(crate) const SHARE: &str = concat!(
+    "SELECT ",
+    meta_columns!(),
+    " FROM shares WHERE share_id = $1"
+);
+
+/// Live shares of one owner (`$1`) whose deadline is after `$2`.
+pub(crate) const COUNT_LIVE: &str = "SELECT COUNT(*) FROM shares WHERE owner = $1 \
+     AND state IN ('unbound', 'binding', 'bound') AND deadline > $2";
+
+/// A new share row; `ON CONFLICT DO NOTHING` turns an existing id into 0 rows.
+pub(crate) const INSERT_SHARE: &str = "INSERT INTO shares (share_id, owner, state, created_at, \
+     expires_in, self_destruct, deadline, verifier, wrapped_key, record_version, record, \
+     owner_data) VALUES ($1, $2, 'unbound', $3, $4, $5, $6, $7, $8, 1, $9, $10) \
+     ON CONFLICT DO NOTHING";
+
+/// A declared attachment; 0 rows means a duplicate id.
+pub(crate) const INSERT_ATTACHMENT: &str = "INSERT INTO attachments (share_id, attachment_id, \
+     size, part_size) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
+
+/// The secrets a bind checks and hands back.
+pub(crate) const BIND_SECRETS: &str =
+    "SELECT verifier, wrapped_key FROM shares WHERE share_id = $1";
+
+/// First bind: `binding`, with device, bind time and the new deadline.
+pub(crate) const SET_BINDING: &str = "UPDATE shares SET state = 'binding', device_key = $1, \
+     bound_at = $2, deadline = $3 WHERE share_id = $4";
+
+/// Confirmation: `bound`, and the one-time secrets are gone.
+pub(crate) const SET_BOUND: &str = "UPDATE shares SET state = 'bound', wrapped_key = NULL, \
+     verifier = NULL WHERE share_id = $1";
+
+/// A new record version.
+pub(crate) const SET_RECORD: &str =
+    "UPDATE shares SET record = $1, record_version = $2 WHERE share_id = $3";
+
+/// The current record.
+pub(crate) const CURRENT_RECORD: &str =
+    "SELECT record_version, record FROM shares WHERE share_id = $1";
+
+/// Ends a share, keeping its tombstone.
+pub(crate) const END_SHARE: &str = "UPDATE shares SET state = $1, ended_at = $2, \
+     verifier = NULL, wrapped_key = NULL, record = NULL, owner_data = NULL WHERE share_id = $3";
+
+/// A share's parts.
+pub(crate) const DELETE_PARTS: &str = "DELETE FROM attachment_parts WHERE share_id = $1";
+
+/// A share's attachments.
+pub(crate) const DELETE_ATTACHMENTS: &str = "DELETE FROM attachments WHERE share_id = $1";
+
+/// One event.
+pub(crate) const INSERT_EVENT: &str =
+    "INSERT INTO events (owner, share_id, kind, at, detail) VALUES ($1, $2, $3, $4, $5)";
+
+/// An attachment's progress.
+pub(crate) const UPLOAD_ROW: &str = "SELECT size, part_size, received, next_part, complete \
+     FROM attachments WHERE share_id = $1 AND attachment_id = $2";
+
+/// One stored part.
+pub(crate) const PART: &str =
+    "SELECT data FROM attachment_parts WHERE share_id = $1 AND attachment_id = $2 AND part = $3";
+
+/// A new part.
+pub(crate) const INSERT_PART: &str =
+    "INSERT INTO attachment_parts (share_id, attachment_id, part, data) VALUES ($1, $2, $3, $4)";
+
+/// Progress after a new part of `$1` bytes.
+pub(crate) const ADVANCE_UPLOAD: &str = "UPDATE attachments SET received = received + $1, \
+     next_part = next_part + 1 WHERE share_id = $2 AND attachment_id = $3";
+
+/// A share's finalized attachments.
+pub(crate) const FINISHED_ATTACHMENTS: &str = "SELECT attachment_id, size FROM attachments \
+     WHERE share_id = $1 AND complete ORDER BY attachment_id";
+
+/// Marks an upload complete.
+pub(crate) const FINALIZE: &str =
+    "UPDATE attachments SET complete = TRUE WHERE share_id = $1 AND attachment_id = $2";
+
+/// An attachment's layout.
+pub(crate) const LAYOUT: &str = "SELECT size, part_size, complete FROM attachments \
+     WHERE share_id = $1 AND attachment_id = $2";
+
+/// Shares per stored state.
+pub(crate) const COUNT_BY_STATE: &str = "SELECT state, COUNT(*) AS n FROM shares GROUP BY state";
+
+/// A replay nonce; 0 rows means it was seen.
+pub(crate) const INSERT_NONCE: &str =
+    "INSERT INTO nonces (signer, nonce, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+
+/// Expired nonces.
+pub(crate) const DELETE_NONCES: &str = "DELETE FROM nonces WHERE expires_at <= $1";
+
+/// One owner's events after a cursor.
+pub(crate) const EVENTS_SINCE: &str = "SELECT id, share_id, kind, at, detail FROM events \
+     WHERE owner = $1 AND id > $2 ORDER BY id LIMIT $3";
+
+/// The stored policy.
+pub(crate) const POLICY: &str = "SELECT value FROM settings WHERE name = 'policy'";
+
+/// Stores the policy.
+pub(crate) const SET_POLICY: &str = "INSERT INTO settings (name, value) VALUES ('policy', $1) \
+     ON CONFLICT (name) DO UPDATE SET value = excluded.value";
+
+/// The last event id (the event signal's start value).
+pub(crate) const LAST_EVENT: &str = "SELECT COALESCE(MAX(id), 0) FROM events";
+
+/// The event detail of a refused second device.
+pub(crate) const REFUSED_DETAIL: &str = "another device tried to open the link and was refused";
+
+pub(crate) fn parse_state(s: &str) -> Result<State> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .map_err(|_| Error::internal(format!("unknown state {s}")))
+}
+
+pub(crate) fn kind_str(k: EventKind) -> Result<String> {
+    match serde_json::to_value(k) {
+        Ok(serde_json::Value::String(s)) => Ok(s),
+        _ => Err(Error::internal("event kind")),
+    }
+}
+
+pub(crate) fn share_id(bytes: &[u8]) -> Result<ShareId> {
+    bytes
+        .try_into()
+        .map(ShareId)
+        .map_err(|_| Error::internal("bad share id in store"))
+}
+
+fn key(bytes: &[u8]) -> Result<PublicKey> {
+    PublicKey::from_bytes(bytes).map_err(|_| Error::internal("bad key in store"))
+}
+
+/// A share row as stored ([`meta_columns!`]).
+#[derive(sqlx::FromRow)]
+pub(crate) struct MetaRow {
+    share_id: Vec<u8>,
+    owner: Vec<u8>,
+    state: String,
+    created_at: i64,
+    expires_in: i64,
+    self_destruct: bool,
+    bound_at: Option<i64>,
+    device_key: Option<Vec<u8>>,
+    record_version: i64,
+}
+
+impl MetaRow {
+    pub(crate) fn into_meta(self) -> Result<ShareMeta> {
+        Ok(ShareMeta {
+            share_id: share_id(&self.share_id)?,
+            owner: key(&self.owner)?,
+            state: parse_state(&self.state)?,
+            created_at: to_u64(self.created_at),
+            expires_in: to_u64(self.expires_in),
+            self_destruct: self.self_destruct,
+            bound_at: self.bound_at.map(to_u64),
+            device_key: self.device_key.as_deref().map(key).transpose()?,
+            record_version: to_u64(self.record_version),
+        })
+    }
+}
+
+/// A listing row: the share plus (for its owner) the owner data.
+#[derive(sqlx::FromRow)]
+pub(crate) struct ListRow {
+    #[sqlx(flatten)]
+    meta: MetaRow,
+    owner_data: Option<Vec<u8>>,
+}
+
+impl ListRow {
+    /// The summary at `now`; owner data only when `with_owner_data`.
+    pub(crate) fn into_summary(self, now: u64, with_owner_data: bool) -> Result<ShareSummary> {
+        let m = self.meta.into_meta()?;
+        let owner_data = self.owner_data.filter(|_| with_owner_data);
+        Ok(ShareSummary {
+            share_id: m.share_id,
+            state: m.state_at(now),
+            created_at: m.created_at,
+            expires_at: m.deadline(),
+            bound_at: m.bound_at,
+            record_version: m.record_version,
+            self_destruct: m.self_destruct,
+            owner_data: owner_data.unwrap_or_default(),
+        })
+    }
+}
+
+/// A state count ([`COUNT_BY_STATE`]).
+#[derive(sqlx::FromRow)]
+pub(crate) struct StateCount {
+    state: String,
+    n: i64,
+}
+
+impl StateCount {
+    pub(crate) fn into_pair(self) -> Result<(State, u64)> {
+        Ok((parse_state(&self.state)?, to_u64(self.n)))
+    }
+}
+
+/// A finished attachment.
+#[derive(sqlx::FromRow)]
+pub(crate) struct AttachmentRow {
+    attachment_id: String,
+    size: i64,
+}
+
+impl From<AttachmentRow> for AttachmentInfo {
+    fn from(r: AttachmentRow) -> Self {
+        Self {
+            id: r.attachment_id,
+            size: to_u64(r.size),
+        }
+    }
+}
+
+/// The current record ([`CURRENT_RECORD`]).
+#[derive(sqlx::FromRow)]
+pub(crate) struct RecordRow {
+    record_version: i64,
+    record: Option<Vec<u8>>,
+}
+
+impl RecordRow {
+    pub(crate) fn into_record(self) -> Result<RecordCiphertext> {
+        Ok(RecordCiphertext {
+            version: to_u64(self.record_version),
+            ciphertext: self
+                .record
+                .ok_or_else(|| Error::internal("live share without record"))?,
+        })
+    }
+}
+
+/// An attachment's progress ([`UPLOAD_ROW`]).
+#[derive(sqlx::FromRow)]
+pub(crate) struct UploadRow {
+    size: i64,
+    part_size: i64,
+    received: i64,
+    next_part: i64,
+    complete: bool,
+}
+
+impl From<UploadRow> for UploadStatus {
+    fn from(r: UploadRow) -> Self {
+        Self {
+            part_size: to_u64(r.part_size),
+            next_part: to_u64(r.next_part),
+            received: to_u64(r.received),
+            size: to_u64(r.size),
+            complete: r.complete,
+        }
+    }
+}
+
+/// An attachment's layout ([`LAYOUT`]).
+#[derive(sqlx::FromRow)]
+pub(crate) struct LayoutRow {
+    size: i64,
+    part_size: i64,
+    complete: bool,
+}
+
+impl From<LayoutRow> for AttachmentLayout {
+    fn from(r: LayoutRow) -> Self {
+        Self {
+            size: to_u64(r.size),
+            part_size: to_u64(r.part_size),
+            complete: r.complete,
+        }
+    }
+}
+
+/// One event ([`EVENTS_SINCE`]).
+#[derive(sqlx::FromRow)]
+pub(crate) struct EventRow {
+    id: i64,
+    share_id: Vec<u8>,
+    kind: String,
+    at: i64,
+    detail: Option<String>,
+}
+
+impl EventRow {
+    pub(crate) fn into_event(self) -> Result<Event> {
+        Ok(Event {
+            id: to_u64(self.id),
+            share_id: share_id(&self.share_id)?,
+            kind: serde_json::from_value(serde_json::Value::String(self.kind))
+                .map_err(Error::internal)?,
+            at: to_u64(self.at),
+            detail: self.detail,
+        })
+    }
+}
+
+/// The bind secrets ([`BIND_SECRETS`]).
+#[derive(sqlx::FromRow)]
+pub(crate) struct BindSecrets {
+    verifier: Option<Vec<u8>>,
+    wrapped_key: Option<Vec<u8>>,
+}
+
+impl BindSecrets {
+    /// Constant-time verifier check (a confirmed share has none left to check).
+    pub(crate) fn check(&self, verifier: &[u8; 32]) -> Result<()> {
+        match &self.verifier {
+            Some(stored) if !ct_eq(stored, verifier) => Err(Error::BadToken),
+            _ => Ok(()),
+        }
+    }
+
+    /// The wrapped key a binding share still holds.
+    pub(crate) fn wrapped_key(self) -> Result<Vec<u8>> {
+        self.wrapped_key
+            .ok_or_else(|| Error::internal("binding share without wrapped key"))
+    }
+}
+
+/// A new share's deadline (unbound: link lifetime).
+pub(crate) fn initial_deadline(s: &NewShare) -> u64 {
+    Lifetime {
+        created_at: s.created_at,
+        expires_in: s.expires_in,
+        self_destruct: s.self_destruct,
+        bound_at: None,
+    }
+    .deadline()
+}
+
+/// The deadline once bound at `now`.
+pub(crate) fn bound_deadline(m: &ShareMeta, now: u64) -> u64 {
+    Lifetime {
+        bound_at: Some(now),
+        ..m.lifetime()
+    }
+    .deadline()
+}
+
+/// Fails with `Gone` unless live at `now`, else the effective state.
+pub(crate) fn live_state(m: &ShareMeta, now: u64) -> Result<State> {
+    let state = m.state_at(now);
+    if state.is_live() {
+        Ok(state)
+    } else {
+        Err(Error::Gone(state))
+    }
+}
+
+/// A live share bound to `device` (the device-signed operations).
+pub(crate) fn require_device(m: &ShareMeta, device: &PublicKey, now: u64) -> Result<()> {
+    m.require_live(now)?;
+    if m.device_key.as_ref() != Some(device) {
+        return Err(Error::BadSignature);
+    }
+    Ok(())
+}
+
+/// A share found, and owned by `owner` unless that is `None` (an admin).
+pub(crate) fn owned(m: Option<ShareMeta>, owner: Option<&PublicKey>) -> Result<ShareMeta> {
+    match m {
+        Some(m) if owner.is_none_or(|o| *o == m.owner) => Ok(m),
+        _ => Err(Error::NotFound),
+    }
+}
+
+/// A live share whose next record version is `version`; returns the event detail.
+pub(crate) fn check_update(m: &ShareMeta, version: u64, now: u64) -> Result<String> {
+    m.require_live(now)?;
+    if version != m.record_version.saturating_add(1) {
+        return Err(Error::Conflict(
+            "the record version must be the current version plus one",
+        ));
+    }
+    Ok(format!("version {version}"))
+}
+
+/// A resent part must match the stored one.
+pub(crate) fn same_part(stored: &[u8], bytes: &[u8], status: UploadStatus) -> Result<UploadStatus> {
+    if stored == bytes {
+        Ok(status)
+    } else {
+        Err(Error::Conflict(
+            "this part was already received with different bytes",
+        ))
+    }
+}
+
+/// An upload can be finalized once every declared byte arrived.
+pub(crate) fn finalized(status: UploadStatus) -> Result<UploadStatus> {
+    if status.received != status.size {
+        return Err(Error::Conflict(
+            "the upload is incomplete: received size differs from the declared size",
+        ));
+    }
+    Ok(UploadStatus {
+        complete: true,
+        ..status
+    })
+}
+
+/// The event that records how a share ended.
+pub(crate) fn end_event(end: State) -> EventKind {
+    match end {
+        State::Revoked => EventKind::Revoked,
+        State::SelfDestructed => EventKind::SelfDestructed,
+        _ => EventKind::Expired,
+    }
+}
+
+/// A part's length as stored.
+pub(crate) fn part_len(bytes: &[u8]) -> u64 {
+    u64::try_from(bytes.len()).unwrap_or(u64::MAX)
+}
