@@ -440,3 +440,510 @@ pub(crate) fn end_event(end: State) -> EventKind {
 pub(crate) fn part_len(bytes: &[u8]) -> u64 {
     u64::try_from(bytes.len()).unwrap_or(u64::MAX)
 }
+
+/// The [`Store`](super::Store) methods and transaction helpers whose text is the
+/// same for every SQL backend, instantiated once per backend (`$store` over the
+/// sqlx database `$db`): sqlx's generic bounds would repeat on every function,
+/// while a macro keeps one copy of the code with concrete, checked types.
+///
+/// The backend module supplies the dialect-specific parts:
+/// - `self.writer()` / `self.reader()`: pools for transactions and plain reads;
+/// - `self.notify()`: wakes local SSE streams after a commit;
+/// - `load_owned(tx, id, owner)`: loads (and, where needed, locks) an owned share;
+/// - `guard_quota(tx, owner)`: makes "count live shares, then insert" atomic;
+/// - `push_event(tx, meta, kind, at, detail)`: appends (and announces) an event;
+/// - `self.list(owner, now)`, `self.progress(id, owner, attachment)` and
+///   `self.sweep_due(now)`: the methods whose SQL or transactions differ.
+macro_rules! sql_store {
+    ($store:ty, $db:ty) => {
+        use $crate::store::common as sql;
+
+        /// A share's metadata, unlocked.
+        async fn load<'e>(
+            ex: impl ::sqlx::Executor<'e, Database = $db>,
+            id: &::oneshare_sdk::token::ShareId,
+        ) -> $crate::error::Result<Option<$crate::store::ShareMeta>> {
+            let row: Option<sql::MetaRow> = ::sqlx::query_as(sql::SHARE)
+                .bind(&id.0[..])
+                .fetch_optional(ex)
+                .await?;
+            row.map(sql::MetaRow::into_meta).transpose()
+        }
+
+        /// Inserts one event row.
+        async fn insert_event(
+            tx: &mut ::sqlx::Transaction<'_, $db>,
+            m: &$crate::store::ShareMeta,
+            kind: ::oneshare_sdk::api::EventKind,
+            at: u64,
+            detail: Option<String>,
+        ) -> $crate::error::Result<()> {
+            ::sqlx::query(sql::INSERT_EVENT)
+                .bind(&m.owner.to_bytes()[..])
+                .bind(&m.share_id.0[..])
+                .bind(sql::kind_str(kind)?)
+                .bind($crate::store::to_i64(at))
+                .bind(detail)
+                .execute(&mut **tx)
+                .await?;
+            Ok(())
+        }
+
+        async fn finished_attachments(
+            tx: &mut ::sqlx::Transaction<'_, $db>,
+            id: &::oneshare_sdk::token::ShareId,
+        ) -> $crate::error::Result<Vec<::oneshare_sdk::api::AttachmentInfo>> {
+            let rows: Vec<sql::AttachmentRow> = ::sqlx::query_as(sql::FINISHED_ATTACHMENTS)
+                .bind(&id.0[..])
+                .fetch_all(&mut **tx)
+                .await?;
+            Ok(rows.into_iter().map(Into::into).collect())
+        }
+
+        async fn current_record(
+            tx: &mut ::sqlx::Transaction<'_, $db>,
+            id: &::oneshare_sdk::token::ShareId,
+        ) -> $crate::error::Result<::oneshare_sdk::api::RecordCiphertext> {
+            let row: sql::RecordRow = ::sqlx::query_as(sql::CURRENT_RECORD)
+                .bind(&id.0[..])
+                .fetch_one(&mut **tx)
+                .await?;
+            row.into_record()
+        }
+
+        /// Ends a share: ciphertext, keys and parts deleted, tombstone kept.
+        async fn purge(
+            tx: &mut ::sqlx::Transaction<'_, $db>,
+            m: &$crate::store::ShareMeta,
+            end: ::oneshare_sdk::lifetime::State,
+            now: u64,
+        ) -> $crate::error::Result<()> {
+            ::sqlx::query(sql::END_SHARE)
+                .bind(end.as_str())
+                .bind($crate::store::to_i64(now))
+                .bind(&m.share_id.0[..])
+                .execute(&mut **tx)
+                .await?;
+            for q in [sql::DELETE_PARTS, sql::DELETE_ATTACHMENTS] {
+                ::sqlx::query(q)
+                    .bind(&m.share_id.0[..])
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            push_event(tx, m, sql::end_event(end), now, None).await
+        }
+
+        async fn upload_row(
+            tx: &mut ::sqlx::Transaction<'_, $db>,
+            id: &::oneshare_sdk::token::ShareId,
+            attachment: &str,
+        ) -> $crate::error::Result<::oneshare_sdk::api::UploadStatus> {
+            let row: sql::UploadRow = ::sqlx::query_as(sql::UPLOAD_ROW)
+                .bind(&id.0[..])
+                .bind(attachment)
+                .fetch_optional(&mut **tx)
+                .await?
+                .ok_or($crate::error::Error::NotFound)?;
+            Ok(row.into())
+        }
+
+        #[::async_trait::async_trait]
+        impl $crate::store::Store for $store {
+            async fn create_share(
+                &self,
+                s: &$crate::store::NewShare,
+                max_live: u64,
+            ) -> $crate::error::Result<()> {
+                use $crate::store::{to_i64, to_u64};
+                let mut tx = self.writer().begin().await?;
+                let owner = s.owner.to_bytes();
+                guard_quota(&mut tx, &s.owner).await?;
+                let live: i64 = ::sqlx::query_scalar(sql::COUNT_LIVE)
+                    .bind(&owner[..])
+                    .bind(to_i64(s.created_at))
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if to_u64(live) >= max_live {
+                    return Err($crate::error::Error::Quota);
+                }
+                let inserted = ::sqlx::query(sql::INSERT_SHARE)
+                    .bind(&s.share_id.0[..])
+                    .bind(&owner[..])
+                    .bind(to_i64(s.created_at))
+                    .bind(to_i64(s.expires_in))
+                    .bind(s.self_destruct)
+                    .bind(to_i64(sql::initial_deadline(s)))
+                    .bind(&s.verifier[..])
+                    .bind(&s.wrapped_key[..])
+                    .bind(&s.record[..])
+                    .bind(&s.owner_data[..])
+                    .execute(&mut *tx)
+                    .await?;
+                if inserted.rows_affected() == 0 {
+                    return Err($crate::error::Error::Conflict(
+                        "a share with this id exists",
+                    ));
+                }
+                for a in &s.attachments {
+                    let r = ::sqlx::query(sql::INSERT_ATTACHMENT)
+                        .bind(&s.share_id.0[..])
+                        .bind(&a.id)
+                        .bind(to_i64(a.size))
+                        .bind(to_i64(s.part_size))
+                        .execute(&mut *tx)
+                        .await?;
+                    if r.rows_affected() == 0 {
+                        return Err($crate::error::Error::BadRequest(
+                            "duplicate attachment id".to_owned(),
+                        ));
+                    }
+                }
+                let m = load_owned(&mut tx, &s.share_id, None).await?;
+                push_event(
+                    &mut tx,
+                    &m,
+                    ::oneshare_sdk::api::EventKind::Created,
+                    s.created_at,
+                    None,
+                )
+                .await?;
+                tx.commit().await?;
+                self.notify();
+                Ok(())
+            }
+
+            async fn share(
+                &self,
+                id: &::oneshare_sdk::token::ShareId,
+            ) -> $crate::error::Result<Option<$crate::store::ShareMeta>> {
+                load(self.reader(), id).await
+            }
+
+            async fn bind(
+                &self,
+                id: &::oneshare_sdk::token::ShareId,
+                verifier: &[u8; 32],
+                device: &::oneshare_sdk::signing::PublicKey,
+                now: u64,
+            ) -> $crate::error::Result<$crate::store::BindOutcome> {
+                use ::oneshare_sdk::api::EventKind;
+                use ::oneshare_sdk::lifetime::BindDecision;
+                use $crate::error::Error;
+                use $crate::store::to_i64;
+                let mut tx = self.writer().begin().await?;
+                let m = load_owned(&mut tx, id, None).await?;
+                let state = sql::live_state(&m, now)?;
+                let secrets: sql::BindSecrets = ::sqlx::query_as(sql::BIND_SECRETS)
+                    .bind(&id.0[..])
+                    .fetch_one(&mut *tx)
+                    .await?;
+                secrets.check(verifier)?;
+                let retry = match ::oneshare_sdk::lifetime::decide_bind(
+                    state,
+                    m.device_key.as_ref(),
+                    device,
+                ) {
+                    BindDecision::Bind => {
+                        ::sqlx::query(sql::SET_BINDING)
+                            .bind(&device.to_bytes()[..])
+                            .bind(to_i64(now))
+                            .bind(to_i64(sql::bound_deadline(&m, now)))
+                            .bind(&id.0[..])
+                            .execute(&mut *tx)
+                            .await?;
+                        let detail = $crate::store::bind_detail(m.created_at, now);
+                        push_event(&mut tx, &m, EventKind::Bound, now, Some(detail)).await?;
+                        false
+                    }
+                    BindDecision::Retry => true,
+                    BindDecision::OtherDevice => {
+                        let detail = Some(sql::REFUSED_DETAIL.to_owned());
+                        push_event(&mut tx, &m, EventKind::RefusedDevice, now, detail).await?;
+                        tx.commit().await?;
+                        self.notify();
+                        return Err(Error::AlreadyBound);
+                    }
+                    BindDecision::Gone(s) => return Err(Error::Gone(s)),
+                };
+                let wrapped_key = secrets.wrapped_key()?;
+                let record = current_record(&mut tx, id).await?;
+                let attachments = finished_attachments(&mut tx, id).await?;
+                let after = load_owned(&mut tx, id, None).await?;
+                tx.commit().await?;
+                if !retry {
+                    self.notify();
+                }
+                Ok($crate::store::BindOutcome {
+                    wrapped_key,
+                    record,
+                    attachments,
+                    access_expires_at: after.deadline(),
+                    self_destruct: after.self_destruct,
+                    retry,
+                })
+            }
+
+            async fn confirm(
+                &self,
+                id: &::oneshare_sdk::token::ShareId,
+                device: &::oneshare_sdk::signing::PublicKey,
+                now: u64,
+            ) -> $crate::error::Result<u64> {
+                let mut tx = self.writer().begin().await?;
+                let m = load_owned(&mut tx, id, None).await?;
+                sql::require_device(&m, device, now)?;
+                if m.state == ::oneshare_sdk::lifetime::State::Binding {
+                    ::sqlx::query(sql::SET_BOUND)
+                        .bind(&id.0[..])
+                        .execute(&mut *tx)
+                        .await?;
+                    let kind = ::oneshare_sdk::api::EventKind::Confirmed;
+                    push_event(&mut tx, &m, kind, now, None).await?;
+                    tx.commit().await?;
+                    self.notify();
+                }
+                Ok(m.deadline())
+            }
+
+            async fn fetch_record(
+                &self,
+                id: &::oneshare_sdk::token::ShareId,
+                device: &::oneshare_sdk::signing::PublicKey,
+                now: u64,
+            ) -> $crate::error::Result<$crate::store::RecordView> {
+                let mut tx = self.writer().begin().await?;
+                let m = load_owned(&mut tx, id, None).await?;
+                sql::require_device(&m, device, now)?;
+                let record = current_record(&mut tx, id).await?;
+                let attachments = finished_attachments(&mut tx, id).await?;
+                let kind = ::oneshare_sdk::api::EventKind::Viewed;
+                push_event(&mut tx, &m, kind, now, None).await?;
+                tx.commit().await?;
+                self.notify();
+                Ok($crate::store::RecordView {
+                    record,
+                    attachments,
+                    access_expires_at: m.deadline(),
+                })
+            }
+
+            async fn update_record(
+                &self,
+                id: &::oneshare_sdk::token::ShareId,
+                owner: &::oneshare_sdk::signing::PublicKey,
+                record: &::oneshare_sdk::api::RecordCiphertext,
+                now: u64,
+            ) -> $crate::error::Result<()> {
+                let mut tx = self.writer().begin().await?;
+                let m = load_owned(&mut tx, id, Some(owner)).await?;
+                let detail = sql::check_update(&m, record.version, now)?;
+                ::sqlx::query(sql::SET_RECORD)
+                    .bind(&record.ciphertext[..])
+                    .bind($crate::store::to_i64(record.version))
+                    .bind(&id.0[..])
+                    .execute(&mut *tx)
+                    .await?;
+                let kind = ::oneshare_sdk::api::EventKind::Updated;
+                push_event(&mut tx, &m, kind, now, Some(detail)).await?;
+                tx.commit().await?;
+                self.notify();
+                Ok(())
+            }
+
+            async fn revoke(
+                &self,
+                id: &::oneshare_sdk::token::ShareId,
+                owner: Option<&::oneshare_sdk::signing::PublicKey>,
+                now: u64,
+            ) -> $crate::error::Result<()> {
+                let mut tx = self.writer().begin().await?;
+                let m = load_owned(&mut tx, id, owner).await?;
+                m.require_live(now)?;
+                purge(&mut tx, &m, ::oneshare_sdk::lifetime::State::Revoked, now).await?;
+                tx.commit().await?;
+                self.notify();
+                Ok(())
+            }
+
+            async fn list_shares(
+                &self,
+                owner: Option<&::oneshare_sdk::signing::PublicKey>,
+                now: u64,
+            ) -> $crate::error::Result<Vec<::oneshare_sdk::api::ShareSummary>> {
+                self.list(owner, now).await
+            }
+
+            async fn count_by_state(
+                &self,
+            ) -> $crate::error::Result<Vec<(::oneshare_sdk::lifetime::State, u64)>> {
+                let rows: Vec<sql::StateCount> = ::sqlx::query_as(sql::COUNT_BY_STATE)
+                    .fetch_all(self.reader())
+                    .await?;
+                rows.into_iter().map(sql::StateCount::into_pair).collect()
+            }
+
+            async fn put_part(
+                &self,
+                id: &::oneshare_sdk::token::ShareId,
+                owner: &::oneshare_sdk::signing::PublicKey,
+                attachment: &str,
+                n: u64,
+                bytes: &[u8],
+                now: u64,
+            ) -> $crate::error::Result<::oneshare_sdk::api::UploadStatus> {
+                use $crate::store::to_i64;
+                let mut tx = self.writer().begin().await?;
+                // `load_owned` (a row lock, or the one writer) serializes uploads of its parts.
+                let m = load_owned(&mut tx, id, Some(owner)).await?;
+                m.require_live(now)?;
+                let status = upload_row(&mut tx, id, attachment).await?;
+                let len = sql::part_len(bytes);
+                if !$crate::store::check_part(&status, n, len)? {
+                    let stored: Vec<u8> = ::sqlx::query_scalar(sql::PART)
+                        .bind(&id.0[..])
+                        .bind(attachment)
+                        .bind(to_i64(n))
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    return sql::same_part(&stored, bytes, status);
+                }
+                ::sqlx::query(sql::INSERT_PART)
+                    .bind(&id.0[..])
+                    .bind(attachment)
+                    .bind(to_i64(n))
+                    .bind(bytes)
+                    .execute(&mut *tx)
+                    .await?;
+                ::sqlx::query(sql::ADVANCE_UPLOAD)
+                    .bind(to_i64(len))
+                    .bind(&id.0[..])
+                    .bind(attachment)
+                    .execute(&mut *tx)
+                    .await?;
+                let status = upload_row(&mut tx, id, attachment).await?;
+                tx.commit().await?;
+                Ok(status)
+            }
+
+            async fn upload_status(
+                &self,
+                id: &::oneshare_sdk::token::ShareId,
+                owner: &::oneshare_sdk::signing::PublicKey,
+                attachment: &str,
+            ) -> $crate::error::Result<::oneshare_sdk::api::UploadStatus> {
+                self.progress(id, owner, attachment).await
+            }
+
+            async fn finalize(
+                &self,
+                id: &::oneshare_sdk::token::ShareId,
+                owner: &::oneshare_sdk::signing::PublicKey,
+                attachment: &str,
+                now: u64,
+            ) -> $crate::error::Result<::oneshare_sdk::api::UploadStatus> {
+                let mut tx = self.writer().begin().await?;
+                let m = load_owned(&mut tx, id, Some(owner)).await?;
+                m.require_live(now)?;
+                let done = sql::finalized(upload_row(&mut tx, id, attachment).await?)?;
+                ::sqlx::query(sql::FINALIZE)
+                    .bind(&id.0[..])
+                    .bind(attachment)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(done)
+            }
+
+            async fn attachment(
+                &self,
+                id: &::oneshare_sdk::token::ShareId,
+                attachment: &str,
+            ) -> $crate::error::Result<$crate::store::AttachmentLayout> {
+                let row: sql::LayoutRow = ::sqlx::query_as(sql::LAYOUT)
+                    .bind(&id.0[..])
+                    .bind(attachment)
+                    .fetch_optional(self.reader())
+                    .await?
+                    .ok_or($crate::error::Error::NotFound)?;
+                Ok(row.into())
+            }
+
+            async fn read_part(
+                &self,
+                id: &::oneshare_sdk::token::ShareId,
+                attachment: &str,
+                n: u64,
+            ) -> $crate::error::Result<Vec<u8>> {
+                ::sqlx::query_scalar(sql::PART)
+                    .bind(&id.0[..])
+                    .bind(attachment)
+                    .bind($crate::store::to_i64(n))
+                    .fetch_optional(self.reader())
+                    .await?
+                    .ok_or($crate::error::Error::NotFound)
+            }
+
+            async fn record_nonce(
+                &self,
+                signer: &str,
+                nonce: &[u8; 16],
+                expires_at: u64,
+            ) -> $crate::error::Result<()> {
+                let r = ::sqlx::query(sql::INSERT_NONCE)
+                    .bind(signer)
+                    .bind(&nonce[..])
+                    .bind($crate::store::to_i64(expires_at))
+                    .execute(self.writer())
+                    .await?;
+                if r.rows_affected() == 0 {
+                    return Err($crate::error::Error::Replayed);
+                }
+                Ok(())
+            }
+
+            async fn events_since(
+                &self,
+                owner: &::oneshare_sdk::signing::PublicKey,
+                after: u64,
+                limit: u32,
+            ) -> $crate::error::Result<Vec<::oneshare_sdk::api::Event>> {
+                let rows: Vec<sql::EventRow> = ::sqlx::query_as(sql::EVENTS_SINCE)
+                    .bind(&owner.to_bytes()[..])
+                    .bind($crate::store::to_i64(after))
+                    .bind(i64::from(limit))
+                    .fetch_all(self.reader())
+                    .await?;
+                rows.into_iter().map(sql::EventRow::into_event).collect()
+            }
+
+            async fn policy(&self) -> $crate::error::Result<Option<::oneshare_sdk::api::Policy>> {
+                let v: Option<String> = ::sqlx::query_scalar(sql::POLICY)
+                    .fetch_optional(self.reader())
+                    .await?;
+                v.map(|v| serde_json::from_str(&v).map_err($crate::error::Error::internal))
+                    .transpose()
+            }
+
+            async fn set_policy(
+                &self,
+                policy: &::oneshare_sdk::api::Policy,
+            ) -> $crate::error::Result<()> {
+                let v = serde_json::to_string(policy).map_err($crate::error::Error::internal)?;
+                ::sqlx::query(sql::SET_POLICY)
+                    .bind(v)
+                    .execute(self.writer())
+                    .await?;
+                Ok(())
+            }
+
+            async fn sweep(&self, now: u64) -> $crate::error::Result<$crate::store::SweepReport> {
+                self.sweep_due(now).await
+            }
+
+            fn event_signal(&self) -> ::tokio::sync::watch::Receiver<u64> {
+                self.signal.subscribe()
+            }
+        }
+    };
+}
+pub(crate) use sql_store;

@@ -13,11 +13,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use oneshare_sdk::api::{
-    AttachmentInfo, Event, EventKind, Policy, RecordCiphertext, ShareSummary, UploadStatus,
-};
-use oneshare_sdk::lifetime::{self, BindDecision, State};
+use oneshare_sdk::api::{EventKind, ShareSummary, UploadStatus};
 use oneshare_sdk::signing::PublicKey;
 use oneshare_sdk::token::ShareId;
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
@@ -25,16 +21,8 @@ use sqlx::{Postgres, Transaction};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::common::{
-    self, AttachmentRow, BindSecrets, EventRow, LayoutRow, ListRow, MetaRow, REFUSED_DETAIL,
-    RecordRow, StateCount, UploadRow, bound_deadline, check_update, end_event, finalized,
-    initial_deadline, kind_str, live_state, meta_columns, owned, part_len, require_device,
-    same_part, share_id,
-};
-use super::{
-    AttachmentLayout, BindOutcome, NewShare, RecordView, ShareMeta, Store, SweepReport,
-    bind_detail, check_part, to_i64, to_u64,
-};
+use super::common::{self, ListRow, MetaRow, meta_columns, share_id};
+use super::{ShareMeta, SweepReport, to_i64, to_u64};
 use crate::error::{Error, Result};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -105,8 +93,95 @@ impl PgStore {
         })
     }
 
+    fn writer(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn reader(&self) -> &PgPool {
+        &self.pool
+    }
+
     fn notify(&self) {
         bump(&self.signal);
+    }
+
+    /// Lists shares; the admin listing (no owner) selects no owner data.
+    async fn list(&self, owner: Option<&PublicKey>, now: u64) -> Result<Vec<ShareSummary>> {
+        let q = match owner {
+            Some(o) => sqlx::query_as(concat!(
+                "SELECT ",
+                meta_columns!(),
+                ", owner_data FROM shares WHERE owner = $1 ORDER BY created_at DESC, seq DESC"
+            ))
+            .bind(o.to_bytes().to_vec()),
+            None => sqlx::query_as(concat!(
+                "SELECT ",
+                meta_columns!(),
+                ", NULL::bytea AS owner_data FROM shares ORDER BY created_at DESC, seq DESC"
+            )),
+        };
+        let rows: Vec<ListRow> = q.fetch_all(&self.pool).await?;
+        rows.into_iter()
+            .map(|r| r.into_summary(now, owner.is_some()))
+            .collect()
+    }
+
+    /// Upload progress: an owner check without the row lock, so polling never
+    /// queues behind an upload.
+    async fn progress(
+        &self,
+        id: &ShareId,
+        owner: &PublicKey,
+        attachment: &str,
+    ) -> Result<UploadStatus> {
+        let mut tx = self.pool.begin().await?;
+        let owned: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT owner FROM shares WHERE share_id = $1")
+                .bind(&id.0[..])
+                .fetch_optional(&mut *tx)
+                .await?;
+        if owned.as_deref() != Some(&owner.to_bytes()[..]) {
+            return Err(Error::NotFound);
+        }
+        let status = upload_row(&mut tx, id, attachment).await?;
+        tx.commit().await?;
+        Ok(status)
+    }
+
+    async fn sweep_due(&self, now: u64) -> Result<SweepReport> {
+        // One short transaction per share, so a sweep never holds many row locks
+        // (and never locks two shares, which could deadlock with an owner lock).
+        let due: Vec<Vec<u8>> = sqlx::query_scalar(
+            "SELECT share_id FROM shares \
+             WHERE state IN ('unbound', 'binding', 'bound') AND deadline <= $1",
+        )
+        .bind(to_i64(now))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut report = SweepReport::default();
+        for id in &due {
+            let id = share_id(id)?;
+            let mut tx = self.pool.begin().await?;
+            // Re-checked under the lock: another instance may have ended it.
+            let Some(m) = lock(&mut tx, &id).await? else {
+                continue;
+            };
+            if !m.state.is_live() || m.deadline() > now {
+                continue;
+            }
+            purge(&mut tx, &m, m.lifetime().end_state(), now).await?;
+            tx.commit().await?;
+            report.ended += 1;
+        }
+        let n = sqlx::query(common::DELETE_NONCES)
+            .bind(to_i64(now))
+            .execute(&self.pool)
+            .await?;
+        report.nonces = n.rows_affected();
+        if report.ended > 0 {
+            self.notify();
+        }
+        Ok(report)
     }
 }
 
@@ -160,12 +235,13 @@ async fn lock(tx: &mut Transaction<'_, Postgres>, id: &ShareId) -> Result<Option
     row.map(MetaRow::into_meta).transpose()
 }
 
-async fn lock_owned(
+/// Loads and row-locks an owned share, so concurrent changes to it queue.
+async fn load_owned(
     tx: &mut Transaction<'_, Postgres>,
     id: &ShareId,
     owner: Option<&PublicKey>,
 ) -> Result<ShareMeta> {
-    owned(lock(tx, id).await?, owner)
+    common::owned(lock(tx, id).await?, owner)
 }
 
 /// Serializes this owner's event appends (and quota checks) until commit.
@@ -177,6 +253,12 @@ async fn lock_owner(tx: &mut Transaction<'_, Postgres>, owner: &PublicKey) -> Re
     Ok(())
 }
 
+/// The owner lock makes "count, then insert" atomic across instances.
+async fn guard_quota(tx: &mut Transaction<'_, Postgres>, owner: &PublicKey) -> Result<()> {
+    lock_owner(tx, owner).await
+}
+
+/// Appends an event under the owner lock and announces it to every instance.
 async fn push_event(
     tx: &mut Transaction<'_, Postgres>,
     m: &ShareMeta,
@@ -185,14 +267,7 @@ async fn push_event(
     detail: Option<String>,
 ) -> Result<()> {
     lock_owner(tx, &m.owner).await?;
-    sqlx::query(common::INSERT_EVENT)
-        .bind(&m.owner.to_bytes()[..])
-        .bind(&m.share_id.0[..])
-        .bind(kind_str(kind)?)
-        .bind(to_i64(at))
-        .bind(detail)
-        .execute(&mut **tx)
-        .await?;
+    insert_event(tx, m, kind, at, detail).await?;
     // Delivered to every listening instance when (and only if) the transaction commits.
     sqlx::query("SELECT pg_notify($1, '')")
         .bind(CHANNEL)
@@ -201,449 +276,4 @@ async fn push_event(
     Ok(())
 }
 
-async fn finished_attachments(
-    tx: &mut Transaction<'_, Postgres>,
-    id: &ShareId,
-) -> Result<Vec<AttachmentInfo>> {
-    let rows: Vec<AttachmentRow> = sqlx::query_as(common::FINISHED_ATTACHMENTS)
-        .bind(&id.0[..])
-        .fetch_all(&mut **tx)
-        .await?;
-    Ok(rows.into_iter().map(AttachmentInfo::from).collect())
-}
-
-async fn current_record(
-    tx: &mut Transaction<'_, Postgres>,
-    id: &ShareId,
-) -> Result<RecordCiphertext> {
-    let row: RecordRow = sqlx::query_as(common::CURRENT_RECORD)
-        .bind(&id.0[..])
-        .fetch_one(&mut **tx)
-        .await?;
-    row.into_record()
-}
-
-/// Ends a locked share: ciphertext, keys and parts deleted, tombstone kept.
-async fn purge(
-    tx: &mut Transaction<'_, Postgres>,
-    m: &ShareMeta,
-    end: State,
-    now: u64,
-) -> Result<()> {
-    sqlx::query(common::END_SHARE)
-        .bind(end.as_str())
-        .bind(to_i64(now))
-        .bind(&m.share_id.0[..])
-        .execute(&mut **tx)
-        .await?;
-    for sql in [common::DELETE_PARTS, common::DELETE_ATTACHMENTS] {
-        sqlx::query(sql)
-            .bind(&m.share_id.0[..])
-            .execute(&mut **tx)
-            .await?;
-    }
-    push_event(tx, m, end_event(end), now, None).await
-}
-
-async fn upload_row(
-    tx: &mut Transaction<'_, Postgres>,
-    id: &ShareId,
-    attachment: &str,
-) -> Result<UploadStatus> {
-    let row: UploadRow = sqlx::query_as(common::UPLOAD_ROW)
-        .bind(&id.0[..])
-        .bind(attachment)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or(Error::NotFound)?;
-    Ok(row.into())
-}
-
-#[async_trait]
-impl Store for PgStore {
-    async fn create_share(&self, s: &NewShare, max_live: u64) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        let owner = s.owner.to_bytes();
-        // The owner lock makes "count, then insert" atomic across instances.
-        lock_owner(&mut tx, &s.owner).await?;
-        let live: i64 = sqlx::query_scalar(common::COUNT_LIVE)
-            .bind(&owner[..])
-            .bind(to_i64(s.created_at))
-            .fetch_one(&mut *tx)
-            .await?;
-        if to_u64(live) >= max_live {
-            return Err(Error::Quota);
-        }
-        let inserted = sqlx::query(common::INSERT_SHARE)
-            .bind(&s.share_id.0[..])
-            .bind(&owner[..])
-            .bind(to_i64(s.created_at))
-            .bind(to_i64(s.expires_in))
-            .bind(s.self_destruct)
-            .bind(to_i64(initial_deadline(s)))
-            .bind(&s.verifier[..])
-            .bind(&s.wrapped_key[..])
-            .bind(&s.record[..])
-            .bind(&s.owner_data[..])
-            .execute(&mut *tx)
-            .await?;
-        if inserted.rows_affected() == 0 {
-            return Err(Error::Conflict("a share with this id exists"));
-        }
-        for a in &s.attachments {
-            let r = sqlx::query(common::INSERT_ATTACHMENT)
-                .bind(&s.share_id.0[..])
-                .bind(&a.id)
-                .bind(to_i64(a.size))
-                .bind(to_i64(s.part_size))
-                .execute(&mut *tx)
-                .await?;
-            if r.rows_affected() == 0 {
-                return Err(Error::BadRequest("duplicate attachment id".to_owned()));
-            }
-        }
-        let m = lock_owned(&mut tx, &s.share_id, None).await?;
-        push_event(&mut tx, &m, EventKind::Created, s.created_at, None).await?;
-        tx.commit().await?;
-        self.notify();
-        Ok(())
-    }
-
-    async fn share(&self, id: &ShareId) -> Result<Option<ShareMeta>> {
-        let row: Option<MetaRow> = sqlx::query_as(common::SHARE)
-            .bind(&id.0[..])
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(MetaRow::into_meta).transpose()
-    }
-
-    async fn bind(
-        &self,
-        id: &ShareId,
-        verifier: &[u8; 32],
-        device: &PublicKey,
-        now: u64,
-    ) -> Result<BindOutcome> {
-        let mut tx = self.pool.begin().await?;
-        let m = lock_owned(&mut tx, id, None).await?;
-        let state = live_state(&m, now)?;
-        let secrets: BindSecrets = sqlx::query_as(common::BIND_SECRETS)
-            .bind(&id.0[..])
-            .fetch_one(&mut *tx)
-            .await?;
-        secrets.check(verifier)?;
-        let retry = match lifetime::decide_bind(state, m.device_key.as_ref(), device) {
-            BindDecision::Bind => {
-                sqlx::query(common::SET_BINDING)
-                    .bind(&device.to_bytes()[..])
-                    .bind(to_i64(now))
-                    .bind(to_i64(bound_deadline(&m, now)))
-                    .bind(&id.0[..])
-                    .execute(&mut *tx)
-                    .await?;
-                let detail = bind_detail(m.created_at, now);
-                push_event(&mut tx, &m, EventKind::Bound, now, Some(detail)).await?;
-                false
-            }
-            BindDecision::Retry => true,
-            BindDecision::OtherDevice => {
-                let detail = Some(REFUSED_DETAIL.to_owned());
-                push_event(&mut tx, &m, EventKind::RefusedDevice, now, detail).await?;
-                tx.commit().await?;
-                self.notify();
-                return Err(Error::AlreadyBound);
-            }
-            BindDecision::Gone(s) => return Err(Error::Gone(s)),
-        };
-        let wrapped_key = secrets.wrapped_key()?;
-        let record = current_record(&mut tx, id).await?;
-        let attachments = finished_attachments(&mut tx, id).await?;
-        let after = lock_owned(&mut tx, id, None).await?;
-        tx.commit().await?;
-        if !retry {
-            self.notify();
-        }
-        Ok(BindOutcome {
-            wrapped_key,
-            record,
-            attachments,
-            access_expires_at: after.deadline(),
-            self_destruct: after.self_destruct,
-            retry,
-        })
-    }
-
-    async fn confirm(&self, id: &ShareId, device: &PublicKey, now: u64) -> Result<u64> {
-        let mut tx = self.pool.begin().await?;
-        let m = lock_owned(&mut tx, id, None).await?;
-        require_device(&m, device, now)?;
-        if m.state == State::Binding {
-            sqlx::query(common::SET_BOUND)
-                .bind(&id.0[..])
-                .execute(&mut *tx)
-                .await?;
-            push_event(&mut tx, &m, EventKind::Confirmed, now, None).await?;
-            tx.commit().await?;
-            self.notify();
-        }
-        Ok(m.deadline())
-    }
-
-    async fn fetch_record(&self, id: &ShareId, device: &PublicKey, now: u64) -> Result<RecordView> {
-        let mut tx = self.pool.begin().await?;
-        let m = lock_owned(&mut tx, id, None).await?;
-        require_device(&m, device, now)?;
-        let record = current_record(&mut tx, id).await?;
-        let attachments = finished_attachments(&mut tx, id).await?;
-        push_event(&mut tx, &m, EventKind::Viewed, now, None).await?;
-        tx.commit().await?;
-        self.notify();
-        Ok(RecordView {
-            record,
-            attachments,
-            access_expires_at: m.deadline(),
-        })
-    }
-
-    async fn update_record(
-        &self,
-        id: &ShareId,
-        owner: &PublicKey,
-        record: &RecordCiphertext,
-        now: u64,
-    ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        let m = lock_owned(&mut tx, id, Some(owner)).await?;
-        let detail = check_update(&m, record.version, now)?;
-        sqlx::query(common::SET_RECORD)
-            .bind(&record.ciphertext[..])
-            .bind(to_i64(record.version))
-            .bind(&id.0[..])
-            .execute(&mut *tx)
-            .await?;
-        push_event(&mut tx, &m, EventKind::Updated, now, Some(detail)).await?;
-        tx.commit().await?;
-        self.notify();
-        Ok(())
-    }
-
-    async fn revoke(&self, id: &ShareId, owner: Option<&PublicKey>, now: u64) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        let m = lock_owned(&mut tx, id, owner).await?;
-        m.require_live(now)?;
-        purge(&mut tx, &m, State::Revoked, now).await?;
-        tx.commit().await?;
-        self.notify();
-        Ok(())
-    }
-
-    async fn list_shares(&self, owner: Option<&PublicKey>, now: u64) -> Result<Vec<ShareSummary>> {
-        let q = match owner {
-            Some(o) => sqlx::query_as(concat!(
-                "SELECT ",
-                meta_columns!(),
-                ", owner_data FROM shares WHERE owner = $1 ORDER BY created_at DESC, seq DESC"
-            ))
-            .bind(o.to_bytes().to_vec()),
-            None => sqlx::query_as(concat!(
-                "SELECT ",
-                meta_columns!(),
-                ", NULL::bytea AS owner_data FROM shares ORDER BY created_at DESC, seq DESC"
-            )),
-        };
-        let rows: Vec<ListRow> = q.fetch_all(&self.pool).await?;
-        rows.into_iter()
-            .map(|r| r.into_summary(now, owner.is_some()))
-            .collect()
-    }
-
-    async fn count_by_state(&self) -> Result<Vec<(State, u64)>> {
-        let rows: Vec<StateCount> = sqlx::query_as(common::COUNT_BY_STATE)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.into_iter().map(StateCount::into_pair).collect()
-    }
-
-    async fn put_part(
-        &self,
-        id: &ShareId,
-        owner: &PublicKey,
-        attachment: &str,
-        n: u64,
-        bytes: &[u8],
-        now: u64,
-    ) -> Result<UploadStatus> {
-        let mut tx = self.pool.begin().await?;
-        // The share row lock also serializes concurrent uploads of its parts.
-        let m = lock_owned(&mut tx, id, Some(owner)).await?;
-        m.require_live(now)?;
-        let status = upload_row(&mut tx, id, attachment).await?;
-        let len = part_len(bytes);
-        let part = (&id.0[..], attachment, to_i64(n));
-        if !check_part(&status, n, len)? {
-            let stored: Vec<u8> = sqlx::query_scalar(common::PART)
-                .bind(part.0)
-                .bind(part.1)
-                .bind(part.2)
-                .fetch_one(&mut *tx)
-                .await?;
-            return same_part(&stored, bytes, status);
-        }
-        sqlx::query(common::INSERT_PART)
-            .bind(part.0)
-            .bind(part.1)
-            .bind(part.2)
-            .bind(bytes)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(common::ADVANCE_UPLOAD)
-            .bind(to_i64(len))
-            .bind(part.0)
-            .bind(part.1)
-            .execute(&mut *tx)
-            .await?;
-        let status = upload_row(&mut tx, id, attachment).await?;
-        tx.commit().await?;
-        Ok(status)
-    }
-
-    async fn upload_status(
-        &self,
-        id: &ShareId,
-        owner: &PublicKey,
-        attachment: &str,
-    ) -> Result<UploadStatus> {
-        let mut tx = self.pool.begin().await?;
-        let owned: Option<Vec<u8>> =
-            sqlx::query_scalar("SELECT owner FROM shares WHERE share_id = $1")
-                .bind(&id.0[..])
-                .fetch_optional(&mut *tx)
-                .await?;
-        if owned.as_deref() != Some(&owner.to_bytes()[..]) {
-            return Err(Error::NotFound);
-        }
-        let status = upload_row(&mut tx, id, attachment).await?;
-        tx.commit().await?;
-        Ok(status)
-    }
-
-    async fn finalize(
-        &self,
-        id: &ShareId,
-        owner: &PublicKey,
-        attachment: &str,
-        now: u64,
-    ) -> Result<UploadStatus> {
-        let mut tx = self.pool.begin().await?;
-        let m = lock_owned(&mut tx, id, Some(owner)).await?;
-        m.require_live(now)?;
-        let done = finalized(upload_row(&mut tx, id, attachment).await?)?;
-        sqlx::query(common::FINALIZE)
-            .bind(&id.0[..])
-            .bind(attachment)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(done)
-    }
-
-    async fn attachment(&self, id: &ShareId, attachment: &str) -> Result<AttachmentLayout> {
-        let row: LayoutRow = sqlx::query_as(common::LAYOUT)
-            .bind(&id.0[..])
-            .bind(attachment)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(Error::NotFound)?;
-        Ok(row.into())
-    }
-
-    async fn read_part(&self, id: &ShareId, attachment: &str, n: u64) -> Result<Vec<u8>> {
-        sqlx::query_scalar(common::PART)
-            .bind(&id.0[..])
-            .bind(attachment)
-            .bind(to_i64(n))
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(Error::NotFound)
-    }
-
-    async fn record_nonce(&self, signer: &str, nonce: &[u8; 16], expires_at: u64) -> Result<()> {
-        let r = sqlx::query(common::INSERT_NONCE)
-            .bind(signer)
-            .bind(&nonce[..])
-            .bind(to_i64(expires_at))
-            .execute(&self.pool)
-            .await?;
-        if r.rows_affected() == 0 {
-            return Err(Error::Replayed);
-        }
-        Ok(())
-    }
-
-    async fn events_since(&self, owner: &PublicKey, after: u64, limit: u32) -> Result<Vec<Event>> {
-        let rows: Vec<EventRow> = sqlx::query_as(common::EVENTS_SINCE)
-            .bind(&owner.to_bytes()[..])
-            .bind(to_i64(after))
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.into_iter().map(EventRow::into_event).collect()
-    }
-
-    async fn policy(&self) -> Result<Option<Policy>> {
-        let v: Option<String> = sqlx::query_scalar(common::POLICY)
-            .fetch_optional(&self.pool)
-            .await?;
-        v.map(|v| serde_json::from_str(&v).map_err(Error::internal))
-            .transpose()
-    }
-
-    async fn set_policy(&self, policy: &Policy) -> Result<()> {
-        let v = serde_json::to_string(policy).map_err(Error::internal)?;
-        sqlx::query(common::SET_POLICY)
-            .bind(v)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    async fn sweep(&self, now: u64) -> Result<SweepReport> {
-        // One short transaction per share, so a sweep never holds many row locks
-        // (and never locks two shares, which could deadlock with an owner lock).
-        let due: Vec<Vec<u8>> = sqlx::query_scalar(
-            "SELECT share_id FROM shares \
-             WHERE state IN ('unbound', 'binding', 'bound') AND deadline <= $1",
-        )
-        .bind(to_i64(now))
-        .fetch_all(&self.pool)
-        .await?;
-        let mut report = SweepReport::default();
-        for id in &due {
-            let id = share_id(id)?;
-            let mut tx = self.pool.begin().await?;
-            // Re-checked under the lock: another instance may have ended it.
-            let Some(m) = lock(&mut tx, &id).await? else {
-                continue;
-            };
-            if !m.state.is_live() || m.deadline() > now {
-                continue;
-            }
-            purge(&mut tx, &m, m.lifetime().end_state(), now).await?;
-            tx.commit().await?;
-            report.ended += 1;
-        }
-        let n = sqlx::query(common::DELETE_NONCES)
-            .bind(to_i64(now))
-            .execute(&self.pool)
-            .await?;
-        report.nonces = n.rows_affected();
-        if report.ended > 0 {
-            self.notify();
-        }
-        Ok(report)
-    }
-
-    fn event_signal(&self) -> watch::Receiver<u64> {
-        self.signal.subscribe()
-    }
-}
+common::sql_store!(PgStore, Postgres);
