@@ -70,8 +70,10 @@ fn octets(status: StatusCode, body: Vec<u8>) -> Response {
         .into_response()
 }
 
-/// The device key bound to a share, after checking the signer names it.
+/// The device key bound to a share, after the per-share rate limit and checking
+/// the signer names it: the preamble of every device-signed share request.
 async fn device_key(state: &AppState, signed: &Signed, id: &ShareId) -> Result<PublicKey> {
+    share_rate(state, id)?;
     match &signed.headers.signer {
         Signer::Device(sid) if sid == id => {}
         _ => {
@@ -85,6 +87,34 @@ async fn device_key(state: &AppState, signed: &Signed, id: &ShareId) -> Result<P
     let key = meta.device_key.ok_or(Error::BadSignature)?;
     signed.verify(state, &key).await?;
     Ok(key)
+}
+
+/// The share a device-signed request names, and the device key bound to it.
+async fn device_share(state: &AppState, signed: &Signed, id: &str) -> Result<(ShareId, PublicKey)> {
+    let id = share_id(id)?;
+    let key = device_key(state, signed, &id).await?;
+    Ok((id, key))
+}
+
+/// The share an owner-signed request names, and the verified owner (the path is
+/// checked before any signature work).
+async fn owner_share(state: &AppState, signed: &Signed, id: &str) -> Result<(ShareId, PublicKey)> {
+    let id = share_id(id)?;
+    let owner = signed.owner(state).await?;
+    Ok((id, owner))
+}
+
+/// The share and attachment an owner-signed upload request names, and the owner.
+async fn owner_attachment<'a>(
+    state: &AppState,
+    signed: &Signed,
+    id: &str,
+    aid: &'a str,
+) -> Result<(ShareId, &'a str, PublicKey)> {
+    let id = share_id(id)?;
+    let aid = attachment_id(aid)?;
+    let owner = signed.owner(state).await?;
+    Ok((id, aid, owner))
 }
 
 fn share_rate(state: &AppState, id: &ShareId) -> Result<()> {
@@ -253,9 +283,7 @@ pub async fn confirm(
     P(id): P<String>,
     signed: Signed,
 ) -> Result<Json<ConfirmResponse>> {
-    let id = share_id(&id)?;
-    share_rate(&state, &id)?;
-    let key = device_key(&state, &signed, &id).await?;
+    let (id, key) = device_share(&state, &signed, &id).await?;
     let access_expires_at = state.store.confirm(&id, &key, state.now()).await?;
     Ok(Json(ConfirmResponse { access_expires_at }))
 }
@@ -266,9 +294,7 @@ pub async fn record(
     P(id): P<String>,
     signed: Signed,
 ) -> Result<Response> {
-    let id = share_id(&id)?;
-    share_rate(&state, &id)?;
-    let key = device_key(&state, &signed, &id).await?;
+    let (id, key) = device_share(&state, &signed, &id).await?;
     let tk = signed.transmission_key(&state)?;
     let view = state.store.fetch_record(&id, &key, state.now()).await?;
     let body = RecordResponse {
@@ -285,8 +311,7 @@ pub async fn update(
     P(id): P<String>,
     signed: Signed,
 ) -> Result<StatusCode> {
-    let id = share_id(&id)?;
-    let owner = signed.owner(&state).await?;
+    let (id, owner) = owner_share(&state, &signed, &id).await?;
     let tk = signed.transmission_key(&state)?;
     let req: UpdateRecordRequest = signed.open_json(&tk)?;
     let policy = state.policy().await?;
@@ -308,8 +333,7 @@ pub async fn revoke(
     P(id): P<String>,
     signed: Signed,
 ) -> Result<StatusCode> {
-    let id = share_id(&id)?;
-    let owner = signed.owner(&state).await?;
+    let (id, owner) = owner_share(&state, &signed, &id).await?;
     state.store.revoke(&id, Some(&owner), state.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -320,9 +344,7 @@ pub async fn put_part(
     P((id, aid, n)): P<(String, String, u64)>,
     signed: Signed,
 ) -> Result<Response> {
-    let id = share_id(&id)?;
-    let aid = attachment_id(&aid)?;
-    let owner = signed.owner(&state).await?;
+    let (id, aid, owner) = owner_attachment(&state, &signed, &id, &aid).await?;
     let st = state
         .store
         .put_part(&id, &owner, aid, n, &signed.body, state.now())
@@ -336,9 +358,7 @@ pub async fn upload_status(
     P((id, aid)): P<(String, String)>,
     signed: Signed,
 ) -> Result<Response> {
-    let id = share_id(&id)?;
-    let aid = attachment_id(&aid)?;
-    let owner = signed.owner(&state).await?;
+    let (id, aid, owner) = owner_attachment(&state, &signed, &id, &aid).await?;
     Ok(Json(state.store.upload_status(&id, &owner, aid).await?).into_response())
 }
 
@@ -348,9 +368,7 @@ pub async fn finalize(
     P((id, aid)): P<(String, String)>,
     signed: Signed,
 ) -> Result<Response> {
-    let id = share_id(&id)?;
-    let aid = attachment_id(&aid)?;
-    let owner = signed.owner(&state).await?;
+    let (id, aid, owner) = owner_attachment(&state, &signed, &id, &aid).await?;
     Ok(Json(state.store.finalize(&id, &owner, aid, state.now()).await?).into_response())
 }
 
@@ -387,7 +405,6 @@ pub async fn download(
 ) -> Result<Response> {
     let id = share_id(&id)?;
     let aid = attachment_id(&aid)?.to_owned();
-    share_rate(&state, &id)?;
     device_key(&state, &signed, &id).await?;
     let layout = state.store.attachment(&id, &aid).await?;
     if !layout.complete || layout.part_size == 0 {
