@@ -452,8 +452,9 @@ pub(crate) fn part_len(bytes: &[u8]) -> u64 {
 /// - `load_owned(tx, id, owner)`: loads (and, where needed, locks) an owned share;
 /// - `guard_quota(tx, owner)`: makes "count live shares, then insert" atomic;
 /// - `push_event(tx, meta, kind, at, detail)`: appends (and announces) an event;
-/// - `self.list(owner, now)`, `self.progress(id, owner, attachment)` and
-///   `self.sweep_due(now)`: the methods whose SQL or transactions differ.
+/// - `LIST_OWN` / `LIST_ALL`: the listing queries (tie-break column, typed NULL);
+/// - `self.progress(id, owner, attachment)` and `self.sweep_due(now)`: the
+///   methods whose transactions differ.
 macro_rules! sql_store {
     ($store:ty, $db:ty) => {
         use $crate::store::common as sql;
@@ -770,7 +771,14 @@ macro_rules! sql_store {
                 owner: Option<&::oneshare_sdk::signing::PublicKey>,
                 now: u64,
             ) -> $crate::error::Result<Vec<::oneshare_sdk::api::ShareSummary>> {
-                self.list(owner, now).await
+                let q = match owner {
+                    Some(o) => ::sqlx::query_as(LIST_OWN).bind(o.to_bytes().to_vec()),
+                    None => ::sqlx::query_as(LIST_ALL),
+                };
+                let rows: Vec<sql::ListRow> = q.fetch_all(self.reader()).await?;
+                rows.into_iter()
+                    .map(|r| r.into_summary(now, owner.is_some()))
+                    .collect()
             }
 
             async fn count_by_state(

@@ -13,7 +13,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use oneshare_sdk::api::{EventKind, ShareSummary, UploadStatus};
+use oneshare_sdk::api::{EventKind, UploadStatus};
 use oneshare_sdk::signing::PublicKey;
 use oneshare_sdk::token::ShareId;
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
@@ -21,7 +21,7 @@ use sqlx::{Postgres, Transaction};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::common::{self, ListRow, MetaRow, meta_columns, share_id};
+use super::common::{self, MetaRow, meta_columns, share_id};
 use super::{ShareMeta, SweepReport, to_i64, to_u64};
 use crate::error::{Error, Result};
 
@@ -103,27 +103,6 @@ impl PgStore {
 
     fn notify(&self) {
         bump(&self.signal);
-    }
-
-    /// Lists shares; the admin listing (no owner) selects no owner data.
-    async fn list(&self, owner: Option<&PublicKey>, now: u64) -> Result<Vec<ShareSummary>> {
-        let q = match owner {
-            Some(o) => sqlx::query_as(concat!(
-                "SELECT ",
-                meta_columns!(),
-                ", owner_data FROM shares WHERE owner = $1 ORDER BY created_at DESC, seq DESC"
-            ))
-            .bind(o.to_bytes().to_vec()),
-            None => sqlx::query_as(concat!(
-                "SELECT ",
-                meta_columns!(),
-                ", NULL::bytea AS owner_data FROM shares ORDER BY created_at DESC, seq DESC"
-            )),
-        };
-        let rows: Vec<ListRow> = q.fetch_all(&self.pool).await?;
-        rows.into_iter()
-            .map(|r| r.into_summary(now, owner.is_some()))
-            .collect()
     }
 
     /// Upload progress: an owner check without the row lock, so polling never
@@ -275,5 +254,20 @@ async fn push_event(
         .await?;
     Ok(())
 }
+
+/// One owner's shares with owner data, newest first (the `seq` column breaks ties in
+/// insertion order).
+const LIST_OWN: &str = concat!(
+    "SELECT ",
+    meta_columns!(),
+    ", owner_data FROM shares WHERE owner = $1 ORDER BY created_at DESC, seq DESC"
+);
+
+/// Every share (the admin listing, which drops owner data), newest first.
+const LIST_ALL: &str = concat!(
+    "SELECT ",
+    meta_columns!(),
+    ", NULL::bytea AS owner_data FROM shares ORDER BY created_at DESC, seq DESC"
+);
 
 common::sql_store!(PgStore, Postgres);

@@ -7,7 +7,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use oneshare_sdk::api::{EventKind, ShareSummary, UploadStatus};
+use oneshare_sdk::api::{EventKind, UploadStatus};
 use oneshare_sdk::signing::PublicKey;
 use oneshare_sdk::token::ShareId;
 use sqlx::sqlite::{
@@ -17,7 +17,7 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, Transaction};
 use tokio::sync::watch;
 
-use super::common::{self, ListRow, MetaRow, meta_columns};
+use super::common::{self, MetaRow, meta_columns};
 use super::{ShareMeta, SweepReport, to_i64, to_u64};
 use crate::error::{Error, Result};
 
@@ -96,27 +96,6 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Lists shares; the admin listing (no owner) leaves owner data out.
-    async fn list(&self, owner: Option<&PublicKey>, now: u64) -> Result<Vec<ShareSummary>> {
-        let q = match owner {
-            Some(o) => sqlx::query_as(concat!(
-                "SELECT ",
-                meta_columns!(),
-                ", owner_data FROM shares WHERE owner = $1 ORDER BY created_at DESC, rowid DESC"
-            ))
-            .bind(o.to_bytes().to_vec()),
-            None => sqlx::query_as(concat!(
-                "SELECT ",
-                meta_columns!(),
-                ", owner_data FROM shares ORDER BY created_at DESC, rowid DESC"
-            )),
-        };
-        let rows: Vec<ListRow> = q.fetch_all(&self.reader).await?;
-        rows.into_iter()
-            .map(|r| r.into_summary(now, owner.is_some()))
-            .collect()
-    }
-
     /// Upload progress, read in one snapshot.
     async fn progress(
         &self,
@@ -187,5 +166,20 @@ async fn push_event(
 ) -> Result<()> {
     insert_event(tx, m, kind, at, detail).await
 }
+
+/// One owner's shares with owner data, newest first (SQLite's `rowid` breaks ties in
+/// insertion order).
+const LIST_OWN: &str = concat!(
+    "SELECT ",
+    meta_columns!(),
+    ", owner_data FROM shares WHERE owner = $1 ORDER BY created_at DESC, rowid DESC"
+);
+
+/// Every share (the admin listing, which drops owner data), newest first.
+const LIST_ALL: &str = concat!(
+    "SELECT ",
+    meta_columns!(),
+    ", owner_data FROM shares ORDER BY created_at DESC, rowid DESC"
+);
 
 common::sql_store!(SqliteStore, Sqlite);
