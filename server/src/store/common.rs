@@ -451,13 +451,41 @@ pub(crate) fn part_len(bytes: &[u8]) -> u64 {
 /// - `self.notify()`: wakes local SSE streams after a commit;
 /// - `load_owned(tx, id, owner)`: loads (and, where needed, locks) an owned share;
 /// - `guard_quota(tx, owner)`: makes "count live shares, then insert" atomic;
-/// - `push_event(tx, meta, kind, at, detail)`: appends (and announces) an event;
-/// - `LIST_OWN` / `LIST_ALL`: the listing queries (tie-break column, typed NULL);
+/// - `push_event`: the function that appends an event (`insert_event`, generated
+///   here, or a backend's wrapper that also locks and announces);
+/// - `tie`: the column that orders shares created in the same second;
+/// - `no_owner_data`: what the admin listing selects in place of owner data;
 /// - `self.progress(id, owner, attachment)` and `self.sweep_due(now)`: the
 ///   methods whose transactions differ.
 macro_rules! sql_store {
-    ($store:ty, $db:ty) => {
+    (
+        $store:ty,
+        $db:ty,
+        push_event: $push_event:ident,
+        tie: $tie:literal,
+        no_owner_data: $no_owner_data:literal $(,)?
+    ) => {
         use $crate::store::common as sql;
+
+        /// One owner's shares with owner data, newest first.
+        const LIST_OWN: &str = concat!(
+            "SELECT ",
+            $crate::store::common::meta_columns!(),
+            ", owner_data FROM shares WHERE owner = $1 ORDER BY created_at DESC, ",
+            $tie,
+            " DESC"
+        );
+
+        /// Every share (the admin listing, which drops owner data), newest first.
+        const LIST_ALL: &str = concat!(
+            "SELECT ",
+            $crate::store::common::meta_columns!(),
+            ", ",
+            $no_owner_data,
+            " FROM shares ORDER BY created_at DESC, ",
+            $tie,
+            " DESC"
+        );
 
         /// A share's metadata, unlocked.
         async fn load<'e>(
@@ -531,7 +559,7 @@ macro_rules! sql_store {
                     .execute(&mut **tx)
                     .await?;
             }
-            push_event(tx, m, sql::end_event(end), now, None).await
+            $push_event(tx, m, sql::end_event(end), now, None).await
         }
 
         async fn upload_row(
@@ -600,7 +628,7 @@ macro_rules! sql_store {
                     }
                 }
                 let m = load_owned(&mut tx, &s.share_id, None).await?;
-                push_event(
+                $push_event(
                     &mut tx,
                     &m,
                     ::oneshare_sdk::api::EventKind::Created,
@@ -653,13 +681,13 @@ macro_rules! sql_store {
                             .execute(&mut *tx)
                             .await?;
                         let detail = $crate::store::bind_detail(m.created_at, now);
-                        push_event(&mut tx, &m, EventKind::Bound, now, Some(detail)).await?;
+                        $push_event(&mut tx, &m, EventKind::Bound, now, Some(detail)).await?;
                         false
                     }
                     BindDecision::Retry => true,
                     BindDecision::OtherDevice => {
                         let detail = Some(sql::REFUSED_DETAIL.to_owned());
-                        push_event(&mut tx, &m, EventKind::RefusedDevice, now, detail).await?;
+                        $push_event(&mut tx, &m, EventKind::RefusedDevice, now, detail).await?;
                         tx.commit().await?;
                         self.notify();
                         return Err(Error::AlreadyBound);
@@ -699,7 +727,7 @@ macro_rules! sql_store {
                         .execute(&mut *tx)
                         .await?;
                     let kind = ::oneshare_sdk::api::EventKind::Confirmed;
-                    push_event(&mut tx, &m, kind, now, None).await?;
+                    $push_event(&mut tx, &m, kind, now, None).await?;
                     tx.commit().await?;
                     self.notify();
                 }
@@ -718,7 +746,7 @@ macro_rules! sql_store {
                 let record = current_record(&mut tx, id).await?;
                 let attachments = finished_attachments(&mut tx, id).await?;
                 let kind = ::oneshare_sdk::api::EventKind::Viewed;
-                push_event(&mut tx, &m, kind, now, None).await?;
+                $push_event(&mut tx, &m, kind, now, None).await?;
                 tx.commit().await?;
                 self.notify();
                 Ok($crate::store::RecordView {
@@ -745,7 +773,7 @@ macro_rules! sql_store {
                     .execute(&mut *tx)
                     .await?;
                 let kind = ::oneshare_sdk::api::EventKind::Updated;
-                push_event(&mut tx, &m, kind, now, Some(detail)).await?;
+                $push_event(&mut tx, &m, kind, now, Some(detail)).await?;
                 tx.commit().await?;
                 self.notify();
                 Ok(())

@@ -255,19 +255,10 @@ async fn push_event(
     Ok(())
 }
 
-/// One owner's shares with owner data, newest first (the `seq` column breaks ties in
-/// insertion order).
-const LIST_OWN: &str = concat!(
-    "SELECT ",
-    meta_columns!(),
-    ", owner_data FROM shares WHERE owner = $1 ORDER BY created_at DESC, seq DESC"
+common::sql_store!(
+    PgStore,
+    Postgres,
+    push_event: push_event,
+    tie: "seq",
+    no_owner_data: "NULL::bytea AS owner_data",
 );
-
-/// Every share (the admin listing, which drops owner data), newest first.
-const LIST_ALL: &str = concat!(
-    "SELECT ",
-    meta_columns!(),
-    ", NULL::bytea AS owner_data FROM shares ORDER BY created_at DESC, seq DESC"
-);
-
-common::sql_store!(PgStore, Postgres);

@@ -7,7 +7,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use oneshare_sdk::api::{EventKind, UploadStatus};
+use oneshare_sdk::api::UploadStatus;
 use oneshare_sdk::signing::PublicKey;
 use oneshare_sdk::token::ShareId;
 use sqlx::sqlite::{
@@ -156,30 +156,10 @@ async fn guard_quota(_tx: &mut Transaction<'_, Sqlite>, _owner: &PublicKey) -> R
     Ok(())
 }
 
-/// Appends an event; readers are woken by [`SqliteStore::notify`] after commit.
-async fn push_event(
-    tx: &mut Transaction<'_, Sqlite>,
-    m: &ShareMeta,
-    kind: EventKind,
-    at: u64,
-    detail: Option<String>,
-) -> Result<()> {
-    insert_event(tx, m, kind, at, detail).await
-}
-
-/// One owner's shares with owner data, newest first (SQLite's `rowid` breaks ties in
-/// insertion order).
-const LIST_OWN: &str = concat!(
-    "SELECT ",
-    meta_columns!(),
-    ", owner_data FROM shares WHERE owner = $1 ORDER BY created_at DESC, rowid DESC"
+common::sql_store!(
+    SqliteStore,
+    Sqlite,
+    push_event: insert_event,
+    tie: "rowid",
+    no_owner_data: "owner_data",
 );
-
-/// Every share (the admin listing, which drops owner data), newest first.
-const LIST_ALL: &str = concat!(
-    "SELECT ",
-    meta_columns!(),
-    ", owner_data FROM shares ORDER BY created_at DESC, rowid DESC"
-);
-
-common::sql_store!(SqliteStore, Sqlite);
