@@ -455,8 +455,7 @@ pub(crate) fn part_len(bytes: &[u8]) -> u64 {
 ///   here, or a backend's wrapper that also locks and announces);
 /// - `tie`: the column that orders shares created in the same second;
 /// - `no_owner_data`: what the admin listing selects in place of owner data;
-/// - `self.progress(id, owner, attachment)` and `self.sweep_due(now)`: the
-///   methods whose transactions differ.
+/// - `self.sweep_due(now)`: the sweep, whose transactions differ.
 macro_rules! sql_store {
     (
         $store:ty,
@@ -867,7 +866,12 @@ macro_rules! sql_store {
                 owner: &::oneshare_sdk::signing::PublicKey,
                 attachment: &str,
             ) -> $crate::error::Result<::oneshare_sdk::api::UploadStatus> {
-                self.progress(id, owner, attachment).await
+                // A plain read (no row lock), so polling never queues behind an upload.
+                let mut tx = self.reader().begin().await?;
+                sql::owned(load(&mut *tx, id).await?, Some(owner))?;
+                let status = upload_row(&mut tx, id, attachment).await?;
+                tx.commit().await?;
+                Ok(status)
             }
 
             async fn finalize(

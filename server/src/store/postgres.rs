@@ -13,7 +13,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use oneshare_sdk::api::{EventKind, UploadStatus};
+use oneshare_sdk::api::EventKind;
 use oneshare_sdk::signing::PublicKey;
 use oneshare_sdk::token::ShareId;
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
@@ -23,7 +23,7 @@ use tokio::task::JoinHandle;
 
 use super::common::{self, MetaRow, meta_columns, share_id};
 use super::{ShareMeta, SweepReport, to_i64, to_u64};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -105,28 +105,7 @@ impl PgStore {
         bump(&self.signal);
     }
 
-    /// Upload progress: an owner check without the row lock, so polling never
-    /// queues behind an upload.
-    async fn progress(
-        &self,
-        id: &ShareId,
-        owner: &PublicKey,
-        attachment: &str,
-    ) -> Result<UploadStatus> {
-        let mut tx = self.pool.begin().await?;
-        let owned: Option<Vec<u8>> =
-            sqlx::query_scalar("SELECT owner FROM shares WHERE share_id = $1")
-                .bind(&id.0[..])
-                .fetch_optional(&mut *tx)
-                .await?;
-        if owned.as_deref() != Some(&owner.to_bytes()[..]) {
-            return Err(Error::NotFound);
-        }
-        let status = upload_row(&mut tx, id, attachment).await?;
-        tx.commit().await?;
-        Ok(status)
-    }
-
+    /// Ends every due share, each in its own short transaction.
     async fn sweep_due(&self, now: u64) -> Result<SweepReport> {
         // One short transaction per share, so a sweep never holds many row locks
         // (and never locks two shares, which could deadlock with an owner lock).

@@ -7,7 +7,6 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use oneshare_sdk::api::UploadStatus;
 use oneshare_sdk::signing::PublicKey;
 use oneshare_sdk::token::ShareId;
 use sqlx::sqlite::{
@@ -94,20 +93,6 @@ impl SqliteStore {
             .execute(&self.writer)
             .await?;
         Ok(())
-    }
-
-    /// Upload progress, read in one snapshot.
-    async fn progress(
-        &self,
-        id: &ShareId,
-        owner: &PublicKey,
-        attachment: &str,
-    ) -> Result<UploadStatus> {
-        let mut tx = self.reader.begin().await?;
-        load_owned(&mut tx, id, Some(owner)).await?;
-        let status = upload_row(&mut tx, id, attachment).await?;
-        tx.commit().await?;
-        Ok(status)
     }
 
     /// Ends every due share in one write transaction (the one writer serializes
