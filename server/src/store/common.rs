@@ -1,7 +1,8 @@
 //! What both SQL backends share: row → type mapping (rows derive [`sqlx::FromRow`],
 //! which is generic over the database), the checks and decisions taken on loaded
-//! rows, and the SQL text both dialects accept (`$n` placeholders work in SQLite
-//! too). Backends keep only pools, locking and notification.
+//! rows, the SQL text both dialects accept (`$n` placeholders work in SQLite too),
+//! and [`sql_store!`], one copy of every `Store` method whose code is the same.
+//! Backends keep only pools, locking, notification, listing order and the sweep.
 
 use oneshare_sdk::api::{
     AttachmentInfo, Event, EventKind, RecordCiphertext, ShareSummary, UploadStatus,

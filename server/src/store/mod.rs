@@ -1,8 +1,8 @@
 //! Storage behind one small trait. Every method is one whole atomic operation, so
 //! a backend only has to make each method a transaction; the rules themselves come
-//! from the core (`oneshare_sdk::lifetime`). Backends: [`sqlite`] (embedded default);
-//! PostgreSQL plugs in by implementing [`Store`] and passing the same conformance
-//! suite (`server/tests/conformance`).
+//! from the core (`oneshare_sdk::lifetime`). Backends: [`sqlite`] (embedded default)
+//! and [`postgres`], both built from the shared code in `common` and both passing
+//! the same conformance suite (`server/tests/conformance`).
 
 mod common;
 pub mod postgres;
