@@ -1,7 +1,7 @@
 //! `cargo xtask bench` (criterion benchmarks of the core, then a summary with
-//! STREAM/raw AES-GCM ratios) and `cargo xtask fuzz [SECONDS]` (every cargo-fuzz
-//! target in turn). Fuzzing needs the nightly toolchain and stays out of
-//! `cargo xtask test` and CI.
+//! STREAM/raw AES-GCM ratios, then the relay bench with its own summary) and
+//! `cargo xtask fuzz [SECONDS]` (every cargo-fuzz target in turn). Fuzzing
+//! needs the nightly toolchain and stays out of `cargo xtask test` and CI.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,7 +15,12 @@ const DEFAULT_FUZZ_SECS: u64 = 60;
 
 pub fn bench() -> Result {
     run("cargo", &["bench", "-p", "oneshare-sdk", "--bench", "core"])?;
-    summary(&criterion_dir())
+    summary(&criterion_dir())?;
+    // The relay bench (server/benches/relay.rs) prints its own summary table last.
+    run(
+        "cargo",
+        &["bench", "-p", "oneshare-server", "--bench", "relay"],
+    )
 }
 
 /// Where criterion wrote its results, by criterion's own rules.
