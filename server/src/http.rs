@@ -82,6 +82,17 @@ async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Respo
     }
 }
 
+/// What a recipient sees at `/s` on a relay without the web viewer: the truth
+/// (nothing was opened, the link still works) and what to do next.
+const PLACEHOLDER: &str = "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\">\
+     <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+     <title>oneshare</title><main><h1>This share cannot be opened here yet</h1>\
+     <p>This relay has no web viewer installed. Nothing was opened: your link is still \
+     unused and keeps working until it expires.</p>\
+     <p>Open it in an app that uses <code>@oneshare/sdk</code>, or ask the sender how \
+     they want you to open it. Do not forward the link: the first device that opens \
+     it is the only one that can read it.</p></main></html>";
+
 /// `/s` and `/s…` (the viewer's open page). The path may hold a token (a mangled
 /// fragment), so it is never logged or echoed; the body is the viewer's page if
 /// there is one, else a placeholder.
@@ -93,11 +104,7 @@ async fn viewer(State(state): State<AppState>) -> Response {
             }
         }
     }
-    Html(
-        "<!doctype html><meta charset=utf-8><title>oneshare</title>\
-         <p>The oneshare viewer is not installed on this relay.</p>",
-    )
-    .into_response()
+    Html(PLACEHOLDER).into_response()
 }
 
 /// Routes that are not the API: `/s` pages, then JSON 404.

@@ -575,6 +575,11 @@ async fn limits_errors_and_headers() {
     let r = relay.call(Req::new("GET", "/s%23abcdef")).await;
     assert_eq!(r.status, 200);
     assert!(r.header("content-type").unwrap().starts_with("text/html"));
+    // Without a viewer the recipient is told the link was not used and what to do,
+    // and the mangled token is never echoed back.
+    let page = String::from_utf8_lossy(&r.body);
+    assert!(page.contains("Nothing was opened") && page.contains("viewport"));
+    assert!(!page.contains("abcdef"));
     // OpenAPI describes every route; metrics count by route template.
     let doc: serde_json::Value = relay.call(Req::new("GET", "/v1/openapi.json")).await.json();
     for p in [
