@@ -32,14 +32,7 @@ async fn full_lifecycle() {
         .map(|i| (i * 7 % 251) as u8)
         .collect();
     let (sent, req) = compose(&o, "lifecycle", 3_600, false, std::slice::from_ref(&file));
-    let r = relay
-        .call(
-            Req::new("POST", "/v1/shares")
-                .owner(&o)
-                .json(&req)
-                .encrypted(),
-        )
-        .await;
+    let r = relay.post_create(&o, &req).await;
     assert_eq!(r.status, 201);
     let (aid, _, fkey, ct) = &sent.attachments[0];
     let base = sent.path(&format!("/attachments/{aid}"));
@@ -349,18 +342,7 @@ async fn expiry_and_self_destruct_with_the_clock() {
     assert_eq!(list.shares[0].state, State::Expired);
 
     let (sd, req) = compose(&o, "sd", 86_400, true, &[]);
-    assert_eq!(
-        relay
-            .call(
-                Req::new("POST", "/v1/shares")
-                    .owner(&o)
-                    .json(&req)
-                    .encrypted()
-            )
-            .await
-            .status,
-        201
-    );
+    assert_eq!(relay.post_create(&o, &req).await.status, 201);
     let dev = device();
     let b: BindResponse = relay.bind(&sd, &dev).await.open();
     assert!(b.self_destruct);
@@ -399,36 +381,15 @@ async fn policy_quota_and_admin() {
     relay.create(&o, &[]).await;
     let s2 = relay.create(&o, &[]).await;
     let (_, req) = compose(&o, "3", 3_600, false, &[]);
-    let r = relay
-        .call(
-            Req::new("POST", "/v1/shares")
-                .owner(&o)
-                .json(&req)
-                .encrypted(),
-        )
-        .await;
+    let r = relay.post_create(&o, &req).await;
     assert_eq!((r.status, r.code().as_str()), (409, "quota"));
     // Too long an expiry, too big a record.
     let (_, mut req) = compose(&owner(), "x", 400 * 86_400, false, &[]);
-    let r = relay
-        .call(
-            Req::new("POST", "/v1/shares")
-                .owner(&owner())
-                .json(&req)
-                .encrypted(),
-        )
-        .await;
+    let r = relay.post_create(&owner(), &req).await;
     assert_eq!(r.status, 400);
     req.expires_in = 3_600;
     req.record = vec![0; 1024 * 1024 + 1];
-    let r = relay
-        .call(
-            Req::new("POST", "/v1/shares")
-                .owner(&owner())
-                .json(&req)
-                .encrypted(),
-        )
-        .await;
+    let r = relay.post_create(&owner(), &req).await;
     assert_eq!(r.code(), "too_large");
 
     // Admin: only configured keys.
@@ -460,14 +421,7 @@ async fn policy_quota_and_admin() {
         .await;
     assert_eq!((r.status, r.code().as_str()), (400, "bad_request"));
     let (_, req) = compose(&o, "not enrolled", 3_600, false, &[]);
-    let r = relay
-        .call(
-            Req::new("POST", "/v1/shares")
-                .owner(&o)
-                .json(&req)
-                .encrypted(),
-        )
-        .await;
+    let r = relay.post_create(&o, &req).await;
     assert_eq!((r.status, r.code().as_str()), (403, "forbidden"));
     relay.create(&enrolled, &[]).await;
 

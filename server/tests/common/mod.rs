@@ -361,19 +361,24 @@ impl Relay {
     /// Creates a share and uploads its attachments; panics on failure.
     pub async fn create(&self, owner: &OwnerIdentity, files: &[Vec<u8>]) -> Sent {
         let (sent, req) = compose(owner, "test record", 3_600, false, files);
-        let r = self
-            .call(
-                Req::new("POST", "/v1/shares")
-                    .owner(owner)
-                    .json(&req)
-                    .encrypted(),
-            )
-            .await;
+        let r = self.post_create(owner, &req).await;
         assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
         for (id, _, _, ct) in &sent.attachments {
             self.upload(&sent, id, ct).await;
         }
         sent
+    }
+
+    /// Sends a composed create request, owner-signed and encrypted, and returns
+    /// the answer whatever it is.
+    pub async fn post_create(&self, owner: &OwnerIdentity, req: &CreateShareRequest) -> Resp {
+        self.call(
+            Req::new("POST", "/v1/shares")
+                .owner(owner)
+                .json(req)
+                .encrypted(),
+        )
+        .await
     }
 
     pub async fn upload(&self, sent: &Sent, id: &str, ct: &[u8]) {
