@@ -54,7 +54,8 @@ pub async fn start(dir: &Path, database: &str, port: u16) -> Server {
     std::fs::write(
         &config,
         "[limits]\nrequests_per_minute = 10000000\nshare_requests_per_minute = 10000000\n\
-         binds_per_minute = 10000000\n",
+         binds_per_minute = 10000000\nmax_connections_per_ip = 100000\n\
+         max_in_flight_per_ip = 100000\n",
     )
     .unwrap();
     let server = Server(
