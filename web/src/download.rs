@@ -102,6 +102,18 @@ impl Download {
         size: u64,
         progress: Option<Progress>,
     ) -> Result<Self> {
+        Self::new_at(body, key, size, None, progress)
+    }
+
+    /// As [`Download::new`], with an [`Opener`] already past the header (a
+    /// ranged read); `size` is then the plaintext bytes from there on.
+    fn new_at(
+        body: &web_sys::ReadableStream,
+        key: AesKey,
+        size: u64,
+        opener: Option<Opener>,
+        progress: Option<Progress>,
+    ) -> Result<Self> {
         let reader: ReadableStreamDefaultReader = body
             .get_reader()
             .dyn_into()
@@ -109,7 +121,7 @@ impl Download {
         Ok(Self {
             reader,
             key,
-            opener: None,
+            opener,
             chunks: Chunks::default(),
             in_flight: VecDeque::new(),
             ended: false,
@@ -123,6 +135,15 @@ impl Download {
     /// Plaintext bytes decrypted so far.
     pub fn done(&self) -> u64 {
         self.done
+    }
+
+    /// The first [`HEADER_LEN`] bytes of the body.
+    async fn read_header(&mut self) -> Result<Vec<u8>> {
+        while self.chunks.len < HEADER_LEN && !self.ended {
+            self.read().await?;
+        }
+        let _ = self.reader.cancel();
+        Ok(self.chunks.take(HEADER_LEN.min(self.chunks.len)).to_vec())
     }
 
     /// Reads one more chunk from the body.
@@ -233,6 +254,10 @@ pub struct DownloadOptions {
     pub progress: Option<Progress>,
     /// Aborts the download (`aborted`).
     pub signal: Option<AbortSignal>,
+    /// Start at this segment (plaintext offset `from_segment × 65 536`) with a
+    /// ranged request: a service worker answering a `Range` request, or a
+    /// download resumed after a failure.
+    pub from_segment: u64,
 }
 
 impl Client {
@@ -251,28 +276,52 @@ impl Client {
         let id = ShareId::parse(share_id)?;
         let file_key = Secret::new(unb64_array::<32>(&attachment.key, "file key")?);
         let key = AesKey::import(&file_key, false).await?;
-        let mut call = Call::new(
-            "GET",
-            format!(
-                "/v1/shares/{}/attachments/{}",
-                seg(share_id),
-                seg(&attachment.id)
-            ),
-        )
-        .signed(Signer::Device(id), &entry.private_key);
-        call.signal = options.signal.as_ref();
-        let res = match self.relay.send(&call).await {
-            Ok((res, _)) => res,
-            Err(e) if e.share_ended() => {
-                self.forget(share_id).await?;
-                return Err(e);
+        let path = format!(
+            "/v1/shares/{}/attachments/{}",
+            seg(share_id),
+            seg(&attachment.id)
+        );
+        let get = async |range: Option<String>| {
+            let mut call =
+                Call::new("GET", path.clone()).signed(Signer::Device(id), &entry.private_key);
+            call.signal = options.signal.as_ref();
+            if let Some(r) = range {
+                call.headers.push(("range", r));
             }
-            // The record lists it, the relay does not have it whole yet.
-            Err(e) if e.status() == Some(404) => return Err(Error::AttachmentUploading),
-            Err(e) => return Err(e),
+            match self.relay.send(&call).await {
+                Ok((res, _)) => res
+                    .body()
+                    .ok_or(Error::from(oneshare_sdk::Error::Truncated)),
+                Err(e) if e.share_ended() => {
+                    self.forget(share_id).await?;
+                    Err(e)
+                }
+                // The record lists it, the relay does not have it whole yet.
+                Err(e) if e.status() == Some(404) => Err(Error::AttachmentUploading),
+                Err(e) => Err(e),
+            }
         };
-        let body = res.body().ok_or(oneshare_sdk::Error::Truncated)?;
-        Download::new(&body, key, attachment.size, options.progress)
+        if options.from_segment == 0 {
+            let body = get(None).await?;
+            return Download::new(&body, key, attachment.size, options.progress);
+        }
+        // The header (commitment, nonce prefix), then the segments from there on.
+        let header = get(Some(format!("bytes=0-{}", HEADER_LEN - 1))).await?;
+        let header = Download::new(&header, key.clone(), 0, None)?
+            .read_header()
+            .await?;
+        let mut opener = Opener::new(&key.commitment, &header)?;
+        let (offset, _) = opener.segment_at(attachment.size, options.from_segment)?;
+        opener.resume_at(options.from_segment)?;
+        let body = get(Some(format!("bytes={offset}-"))).await?;
+        let skipped = options.from_segment * oneshare_sdk::stream::SEGMENT_SIZE as u64;
+        Download::new_at(
+            &body,
+            key,
+            attachment.size - skipped,
+            Some(opener),
+            options.progress,
+        )
     }
 
     /// Downloads a whole attachment into a `Blob` (small files; large ones go

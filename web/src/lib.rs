@@ -14,6 +14,7 @@
 mod client;
 mod download;
 mod error;
+mod events;
 mod link;
 mod owner;
 mod platform;
@@ -24,7 +25,9 @@ mod webcrypto;
 pub use client::{Client, DEFAULT_STORE, DeviceShare, Opened, Status};
 pub use download::{Download, DownloadOptions, Progress};
 pub use error::{Error, Result};
+pub use events::Events;
 pub use link::{Link, take_link_from_location};
+pub use oneshare_sdk::api::{Event, EventKind};
 pub use oneshare_sdk::record::{Attachment, Field, FieldType, Record};
 pub use owner::{CreateOptions, Created, NewFile, OwnedShare, UploadProgress};
 pub use webcrypto::AesKey;

@@ -34,13 +34,13 @@ const UPLOAD_ATTEMPTS: usize = 4;
 
 /// This browser's owner identity.
 pub(crate) struct Owner {
-    private_key: CryptoKey,
+    pub(crate) private_key: CryptoKey,
     public_key: PublicKey,
     data_key: AesKey,
 }
 
 impl Owner {
-    fn signer(&self) -> Signer {
+    pub(crate) fn signer(&self) -> Signer {
         Signer::Owner(self.public_key)
     }
 }

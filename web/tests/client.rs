@@ -450,3 +450,59 @@ async fn storage_unavailable_and_not_on_device() {
             .is_ok()
     );
 }
+
+#[wasm_bindgen_test]
+async fn a_ranged_download_starts_at_a_segment() {
+    let sender = device().await;
+    let created = sender
+        .create(record(), vec![file(SIZE)], &CreateOptions::default(), None)
+        .await
+        .unwrap();
+    let recipient = device().await;
+    let opened = recipient
+        .open(&Link::parse(&created.link).unwrap())
+        .await
+        .unwrap();
+    let id = created.share_id.to_string();
+    let mut dl = recipient
+        .download(
+            &id,
+            &opened.record.attachments[0],
+            DownloadOptions {
+                from_segment: 2,
+                ..DownloadOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    while let Some(chunk) = dl.next_chunk().await.unwrap() {
+        got.extend(chunk.to_vec());
+    }
+    assert_eq!(got, expected(SIZE as usize)[2 * 65536..]);
+}
+
+#[wasm_bindgen_test]
+async fn the_owner_sees_its_events_live() {
+    let sender = device().await;
+    let mut events = sender.events(None, None).await.unwrap();
+    let created = sender
+        .create(record(), vec![], &CreateOptions::default(), None)
+        .await
+        .unwrap();
+    let recipient = device().await;
+    recipient
+        .open(&Link::parse(&created.link).unwrap())
+        .await
+        .unwrap();
+    let mut kinds = Vec::new();
+    while kinds.len() < 3 {
+        let ev = events.next().await.unwrap().unwrap();
+        if ev.share_id == created.share_id {
+            kinds.push(ev.kind);
+        }
+    }
+    use oneshare_web::EventKind::{Bound, Confirmed, Created};
+    assert_eq!(kinds, [Created, Bound, Confirmed]);
+    events.close();
+}

@@ -116,6 +116,25 @@ impl Opener {
         })
     }
 
+    /// Starts at segment `index` instead of 0, for a ranged read whose input
+    /// begins at that segment's offset ([`Opener::segment_at`]). Segments are
+    /// authenticated by their index, so skipping some weakens nothing.
+    ///
+    /// # Errors
+    /// [`Error::Length`] once input was fed; [`Error::CounterOverflow`].
+    pub fn resume_at(&mut self, index: u64) -> Result<()> {
+        if self.buffered > 0 || self.next > 0 || self.done {
+            return Err(Error::Length {
+                what: "resume point (input already fed)",
+                expected: 0,
+                got: usize::try_from(self.buffered).unwrap_or(usize::MAX),
+            });
+        }
+        u32::try_from(index).map_err(|_| Error::CounterOverflow)?;
+        self.next = index;
+        Ok(())
+    }
+
     /// Records that `len` more ciphertext bytes (after the header) arrived.
     pub fn feed(&mut self, len: usize) {
         self.buffered = self.buffered.saturating_add(len as u64);
@@ -306,6 +325,22 @@ mod tests {
         assert_eq!(opener.next_job(), Ok(None));
         opener.feed(1);
         assert_eq!(opener.next_job(), Err(Error::TrailingData));
+    }
+
+    #[test]
+    fn a_ranged_read_resumes_at_its_segment() {
+        let key = Secret::new([3; 32]);
+        let size = 3 * SEGMENT_SIZE as u64 + 1;
+        let (sealer, header) = Sealer::new(&commitment(&key), [5; 7], size).unwrap();
+        let mut opener = Opener::new(&commitment(&key), &header).unwrap();
+        let (offset, _) = opener.segment_at(size, 2).unwrap();
+        opener.resume_at(2).unwrap();
+        opener.feed((sealer.ciphertext_len() - offset) as usize);
+        let middle = opener.next_job().unwrap().unwrap();
+        assert_eq!((middle.index, middle.last), (2, false));
+        let last = opener.finish().unwrap();
+        assert_eq!((last.index, last.last, last.len), (3, true, 1 + TAG_LEN));
+        assert!(opener.resume_at(0).is_err());
     }
 
     #[test]
