@@ -16,6 +16,8 @@ pub mod slots;
 pub mod state;
 pub mod store;
 pub mod sweeper;
+pub mod testclock;
+pub mod www;
 
 pub use error::{Error, Result};
 pub use http::{app, serve};
