@@ -213,8 +213,7 @@ pub fn client_tests() -> Result {
 
 /// Builds the relay binary and returns its path (the smoke test starts it).
 fn relay_binary() -> Result<PathBuf> {
-    run("cargo", &["build", "-p", "oneshare-server", "--bins"])?;
-    Ok(target_dir().join("debug/oneshare-server"))
+    crate::relay::build(false)
 }
 
 /// Playwright against the packed tarball in a Vite app and a plain module page.
