@@ -140,6 +140,27 @@ impl Header {
     }
 }
 
+/// Seals segment `index` of a stream (shared by [`Encryptor`] and
+/// [`crate::parts::PartEncryptor`], so both produce the same bytes).
+pub(crate) fn seal_segment(
+    cipher: &Aes256Gcm,
+    prefix: [u8; NONCE_PREFIX_LEN],
+    index: u64,
+    last: bool,
+    plaintext: &[u8],
+) -> Result<Vec<u8>> {
+    let counter = u32::try_from(index).map_err(|_| Error::CounterOverflow)?;
+    let nonce = SegmentNonce {
+        prefix,
+        counter,
+        last,
+    }
+    .to_bytes();
+    cipher
+        .encrypt(&Nonce::from(nonce), plaintext)
+        .map_err(|_| Error::Malformed("segment too large"))
+}
+
 /// Encrypts a stream segment by segment. Consumed by [`Encryptor::encrypt_last`]
 /// (or [`Encryptor::finish`]), so nothing can be written after the final segment.
 pub struct Encryptor {
@@ -175,17 +196,9 @@ impl Encryptor {
     }
 
     fn seal(&mut self, plaintext: &[u8], last: bool) -> Result<Vec<u8>> {
-        let counter = u32::try_from(self.counter).map_err(|_| Error::CounterOverflow)?;
-        let nonce = SegmentNonce {
-            prefix: self.prefix,
-            counter,
-            last,
-        }
-        .to_bytes();
+        let out = seal_segment(&self.cipher, self.prefix, self.counter, last, plaintext)?;
         self.counter += 1;
-        self.cipher
-            .encrypt(&Nonce::from(nonce), plaintext)
-            .map_err(|_| Error::Malformed("segment too large"))
+        Ok(out)
     }
 
     /// Encrypts one full, non-final segment of exactly [`SEGMENT_SIZE`] bytes.

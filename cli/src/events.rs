@@ -1,0 +1,101 @@
+//! The owner's event stream (`GET /v1/events`, server-sent events): read on a
+//! thread into a channel, so callers can follow it or take what is stored.
+
+use std::io::{BufRead, BufReader};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::Duration;
+
+use oneshare_sdk::api::Event;
+use oneshare_sdk::owner::OwnerIdentity;
+
+use crate::error::{Error, Result};
+use crate::identity::owner_signer;
+use crate::relay::{self, Relay, Seal};
+
+/// How long the stream may stay quiet before the stored events count as all
+/// read (they are sent at once when the stream opens).
+pub const IDLE: Duration = Duration::from_millis(500);
+
+/// Opens the stream after event `since`; events arrive on the channel.
+///
+/// # Errors
+/// [`Error::Network`], [`Error::Relay`].
+pub fn open(
+    relay: &Relay,
+    owner: &OwnerIdentity,
+    since: Option<u64>,
+) -> Result<Receiver<Result<Event>>> {
+    let mut extra = vec![("accept", "text/event-stream".to_owned())];
+    if let Some(id) = since {
+        extra.push(("last-event-id", id.to_string()));
+    }
+    let (res, _) = relay.send(
+        "GET",
+        "/v1/events",
+        Vec::new(),
+        owner_signer(owner),
+        Seal::Plain,
+        &extra,
+    )?;
+    let url = relay.url.clone();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut data = String::new();
+        for line in BufReader::new(res).lines() {
+            let line = match line {
+                Ok(l) => l,
+                Err(e) => {
+                    let _ = tx.send(Err(Error::Network {
+                        url,
+                        reason: e.to_string(),
+                    }));
+                    return;
+                }
+            };
+            if let Some(d) = line.strip_prefix("data:") {
+                data.push_str(d.strip_prefix(' ').unwrap_or(d));
+            } else if line.is_empty() && !data.is_empty() {
+                let ev = relay::parse::<Event>(data.as_bytes());
+                data.clear();
+                if tx.send(ev).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    Ok(rx)
+}
+
+/// The events stored now (until the stream is quiet for [`IDLE`]).
+///
+/// # Errors
+/// The first error read.
+pub fn stored(rx: &Receiver<Result<Event>>) -> Result<Vec<Event>> {
+    let mut out = Vec::new();
+    loop {
+        match rx.recv_timeout(IDLE) {
+            Ok(ev) => out.push(ev?),
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return Ok(out),
+        }
+    }
+}
+
+/// One event as a line for people.
+pub fn line(ev: &Event) -> String {
+    let kind = serde_json::to_value(ev.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let mut s = format!(
+        "{}  {}  {:<15} {}",
+        ev.id,
+        crate::output::utc(ev.at),
+        kind,
+        ev.share_id
+    );
+    if let Some(d) = &ev.detail {
+        s.push_str("  ");
+        s.push_str(d);
+    }
+    s
+}
