@@ -1,14 +1,13 @@
-// Test server for Playwright: starts the real relay (`oneshare-server`) on a free
-// port with a temporary SQLite database, and serves on PORT
+// Test server for Playwright: starts the real relay (`oneshare-server`) on PORT+1
+// (it serves the embedded web viewer there, and the test-only clock route) with a
+// temporary SQLite database, and serves on PORT
 //   /            the Vite build (dist/)
 //   /plain/      a page that imports the package with a plain <script type="module">
 //   /pkg/        the installed package files, as in the tarball
 //   /v1/…        proxied to the relay (same origin: no CORS setup needed)
 import { spawn } from 'node:child_process';
-import { createReadStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,17 +20,6 @@ if (!relayBin && !external) {
   process.exit(2);
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port: p } = srv.address();
-      srv.close(() => resolve(p));
-    });
-  });
-}
-
 let relayHost = '127.0.0.1';
 let relayPort;
 if (external) {
@@ -39,8 +27,11 @@ if (external) {
   relayHost = u.hostname;
   relayPort = Number(u.port || 80);
 } else {
-  relayPort = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'oneshare-browser-'));
+  relayPort = port + 1;
+  // A known place, so the viewer specs can check that no plaintext reached it.
+  const dataDir = join(here, '.relay-data');
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir);
   // Every test talks from 127.0.0.1: lift the per-client rate limits, keep the rest.
   const config = join(dataDir, 'oneshare.toml');
   writeFileSync(config, '[limits]\nrequests_per_minute = 100000\nbinds_per_minute = 10000\n');
@@ -52,6 +43,8 @@ if (external) {
       '--database', `sqlite://${join(dataDir, 'oneshare.db')}`,
       '--data-dir', dataDir,
       '--public-url', `http://127.0.0.1:${port}`,
+      // Expiry and self-destruct tests move the relay's clock instead of sleeping.
+      '--insecure-test-clock',
     ],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );

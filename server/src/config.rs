@@ -73,6 +73,10 @@ pub struct Flags {
     /// Seconds between sweeps.
     #[arg(long, env = "ONESHARE_SWEEP_INTERVAL_SECS", global = true)]
     pub sweep_interval_secs: Option<u64>,
+    /// End-to-end tests only: `POST /test/clock/advance/{secs}` moves the relay's
+    /// clock forward. Anyone can then end every share: never in production.
+    #[arg(long, global = true)]
+    pub insecure_test_clock: bool,
 }
 
 /// Request limits.

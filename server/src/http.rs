@@ -26,6 +26,7 @@ use tracing::Instrument;
 use crate::error::Error;
 use crate::routes as r;
 use crate::state::AppState;
+use crate::www::Www;
 
 /// Content-Security-Policy of every response (DESIGN.md).
 pub const CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
@@ -93,36 +94,21 @@ const PLACEHOLDER: &str = "<!doctype html><html lang=\"en\"><meta charset=\"utf-
      they want you to open it. Do not forward the link: the first device that opens \
      it is the only one that can read it.</p></main></html>";
 
-/// `/s` and `/s…` (the viewer's open page). The path may hold a token (a mangled
-/// fragment), so it is never logged or echoed; the body is the viewer's page if
-/// there is one, else a placeholder.
-async fn viewer(State(state): State<AppState>) -> Response {
-    if let Some(dir) = &state.config.www_dir {
-        for name in ["s.html", "index.html"] {
-            if let Ok(html) = tokio::fs::read_to_string(dir.join(name)).await {
-                return Html(html).into_response();
-            }
-        }
-    }
-    Html(PLACEHOLDER).into_response()
-}
-
-/// Routes that are not the API: `/s` pages, then JSON 404.
-async fn fallback(state: State<AppState>, req: Request) -> Response {
-    let path = req.uri().path();
-    let is_viewer = path == "/s" || path.starts_with("/s/") || path.starts_with("/s%");
+/// Routes that are not the API: the viewer's pages and assets (see [`crate::www`]),
+/// `/s` falls back to a placeholder without a viewer, anything else is a JSON 404.
+/// `/s…` paths may hold a token (a mangled fragment): never logged or echoed.
+async fn fallback(State(state): State<AppState>, req: Request) -> Response {
     let readable = req.method() == Method::GET || req.method() == Method::HEAD;
-    if is_viewer && readable {
-        return viewer(state).await;
+    if !readable {
+        return Error::NotFound.into_response();
     }
-    // The viewer's static assets (/, /app.js, /app.wasm…), when installed.
-    if let Some(dir) = state.config.www_dir.clone().filter(|_| readable) {
-        let served = tower_http::services::ServeDir::new(dir).oneshot(req).await;
-        if let Ok(res) = served
-            && res.status().is_success()
-        {
-            return res.map(Body::new);
-        }
+    let www = Www::new(state.config.www_dir.as_deref());
+    let path = req.uri().path();
+    if let Some(res) = www.respond(path, req.headers()).await {
+        return res;
+    }
+    if path == "/s" || path.starts_with("/s/") || path.starts_with("/s%") {
+        return Html(PLACEHOLDER).into_response();
     }
     Error::NotFound.into_response()
 }
@@ -222,7 +208,11 @@ pub fn app(state: AppState) -> Router {
         .layer(h("cross-origin-opener-policy", "same-origin"))
         .layer(h("cross-origin-resource-policy", "same-origin"))
         .layer(h("x-frame-options", "DENY"))
-        .layer(h("cache-control", "no-store"))
+        // API answers are never cached; the viewer's files set their own policy.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         .with_state(state)
 }
 

@@ -14,6 +14,8 @@ pub mod routes;
 pub mod state;
 pub mod store;
 pub mod sweeper;
+pub mod testclock;
+pub mod www;
 
 pub use error::{Error, Result};
 pub use http::{app, serve};

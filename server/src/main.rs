@@ -7,6 +7,7 @@ use oneshare_server::config::{Cli, Command, Config};
 use oneshare_server::http::{self, ConnLimits};
 use oneshare_server::keys::RelayKeys;
 use oneshare_server::state::{AppState, system_clock};
+use oneshare_server::testclock::TestClock;
 use oneshare_server::{store, sweeper};
 
 async fn shutdown_signal() {
@@ -30,7 +31,16 @@ async fn shutdown_signal() {
 
 async fn run(cli: Cli) -> oneshare_server::Result<()> {
     let config = Config::load(&cli.flags)?;
-    let clock = system_clock();
+    let test_clock = if cli.flags.insecure_test_clock {
+        TestClock::allowed()?;
+        tracing::warn!("--insecure-test-clock: any client can move time and end every share");
+        Some(TestClock::default())
+    } else {
+        None
+    };
+    let clock = test_clock
+        .as_ref()
+        .map_or_else(system_clock, TestClock::clock);
     if let Some(Command::RotateKey) = cli.command {
         let kid = RelayKeys::rotate(&config.data_dir, config.key_grace_secs, clock())?;
         println!(
@@ -62,7 +72,11 @@ async fn run(cli: Cli) -> oneshare_server::Result<()> {
         shutdown_signal().await;
         stopping.begin_shutdown();
     };
-    http::serve(listener, http::app(state), limits, shutdown)
+    let router = match &test_clock {
+        Some(t) => http::app(state.clone()).merge(t.router(state)),
+        None => http::app(state),
+    };
+    http::serve(listener, router, limits, shutdown)
         .await
         .map_err(oneshare_server::Error::internal)?;
     sweeper.abort();

@@ -449,7 +449,14 @@ async fn policy_quota_and_admin() {
 
 #[tokio::test]
 async fn limits_errors_and_headers() {
-    let relay = start(|c| c.limits.json_body_bytes = 1024).await;
+    // An empty --www-dir: this relay has no viewer, whether or not one is embedded.
+    let no_viewer = tempfile::tempdir().unwrap();
+    let dir = no_viewer.path().to_owned();
+    let relay = start(move |c| {
+        c.limits.json_body_bytes = 1024;
+        c.www_dir = Some(dir);
+    })
+    .await;
     let o = owner();
     // 413 on an ordinary route.
     let r = relay
@@ -670,25 +677,94 @@ async fn shutdown_ends_event_streams() {
 
 #[tokio::test]
 async fn serves_viewer_files_when_installed() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "outside").unwrap();
     let www = tempfile::tempdir().unwrap();
+    let w = www.path();
     std::fs::write(
-        www.path().join("index.html"),
-        "<!doctype html><title>viewer</title>",
+        w.join("index.html"),
+        "<!doctype html><title>compose</title>",
     )
     .unwrap();
-    std::fs::write(www.path().join("app.js"), "console.log(1)").unwrap();
-    let dir = www.path().to_owned();
+    std::fs::write(w.join("s.html"), "<!doctype html><title>open</title>").unwrap();
+    std::fs::write(w.join("sw.js"), "self.x = 1").unwrap();
+    std::fs::write(w.join(".env"), "SECRET=1").unwrap();
+    std::fs::create_dir(w.join("assets")).unwrap();
+    std::fs::write(w.join("assets/app-1a2b.js"), "console.log(1)").unwrap();
+    std::fs::write(w.join("assets/app-1a2b.js.br"), "brotli bytes").unwrap();
+    std::fs::write(w.join("assets/app-1a2b.js.gz"), "gzip bytes").unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.txt"), w.join("leak.txt")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), w.join("out")).unwrap();
+    let dir = w.to_owned();
     let relay = start(move |c| c.www_dir = Some(dir)).await;
-    let r = relay.call(Req::new("GET", "/s")).await;
-    assert!(String::from_utf8_lossy(&r.body).contains("viewer"));
-    let r = relay.call(Req::new("GET", "/app.js")).await;
+    let get = |path: &'static str, enc: Option<&'static str>| {
+        let mut r = Req::new("GET", path);
+        if let Some(e) = enc {
+            r = r.header("accept-encoding", e);
+        }
+        relay.call(r)
+    };
+    // `/` is the compose page, `/s` (also with a mangled fragment) the open page.
+    for (path, title) in [
+        ("/", "compose"),
+        ("/s", "open"),
+        ("/s%23abc", "open"),
+        ("/s%2523abc", "open"),
+    ] {
+        let r = get(path, None).await;
+        assert_eq!(r.status, 200, "{path}");
+        assert!(String::from_utf8_lossy(&r.body).contains(title), "{path}");
+        assert_eq!(r.header("cache-control"), Some("no-store"), "{path}");
+        assert!(r.header("content-type").unwrap().starts_with("text/html"));
+        assert_eq!(
+            r.header("content-security-policy"),
+            Some(oneshare_server::http::CSP)
+        );
+    }
+    // Hashed assets: immutable, the precompressed variant the client prefers.
+    let r = get("/assets/app-1a2b.js", Some("gzip, deflate, br")).await;
     assert_eq!(r.status, 200);
+    assert_eq!(r.body, b"brotli bytes");
+    assert_eq!(r.header("content-encoding"), Some("br"));
+    assert_eq!(r.header("vary"), Some("accept-encoding"));
     assert_eq!(
-        r.header("content-security-policy"),
-        Some(oneshare_server::http::CSP)
+        r.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
     );
-    let r = relay.call(Req::new("GET", "/../../etc/passwd")).await;
+    assert!(
+        r.header("content-type")
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    let r = get("/assets/app-1a2b.js", Some("gzip")).await;
+    assert_eq!(
+        (r.body.as_slice(), r.header("content-encoding")),
+        (&b"gzip bytes"[..], Some("gzip"))
+    );
+    let r = get("/assets/app-1a2b.js", None).await;
+    assert_eq!(
+        (r.body.as_slice(), r.header("content-encoding")),
+        (&b"console.log(1)"[..], None)
+    );
+    // A stable name (the service worker) revalidates.
+    let r = get("/sw.js", None).await;
+    assert_eq!(r.header("cache-control"), Some("no-cache"));
+    // Dotfiles, traversal, symlinks out of the directory, variants by name: 404.
+    for path in [
+        "/.env",
+        "/../../etc/passwd",
+        "/assets/../.env",
+        "/leak.txt",
+        "/out/secret.txt",
+        "/assets/app-1a2b.js.br",
+        "/missing.js",
+    ] {
+        let r = get(path, None).await;
+        assert_eq!((r.status, r.code().as_str()), (404, "not_found"), "{path}");
+    }
+    // Nothing but GET and HEAD reads files.
+    let r = relay.call(Req::new("POST", "/s")).await;
     assert_eq!(r.status, 404);
-    let r = relay.call(Req::new("GET", "/missing.js")).await;
-    assert_eq!((r.status, r.code().as_str()), (404, "not_found"));
+    let r = relay.call(Req::new("HEAD", "/s")).await;
+    assert_eq!(r.status, 200);
 }

@@ -5,70 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::{Result, root, run, run_in};
-
-const WASM_TARGET: &str = "wasm32-unknown-unknown";
-
-fn output(program: &str, args: &[&str]) -> Option<String> {
-    let out = Command::new(program).args(args).output().ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"))
-}
-
-/// The exact `wasm-bindgen` version in Cargo.lock: the CLI must match it.
-fn locked_wasm_bindgen_version() -> Result<String> {
-    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
-        .map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
-    let mut lines = lock.lines();
-    while let Some(line) = lines.next() {
-        if line == "name = \"wasm-bindgen\""
-            && let Some(v) = lines
-                .next()
-                .and_then(|l| l.strip_prefix("version = \""))
-                .and_then(|l| l.strip_suffix('"'))
-        {
-            return Ok(v.to_owned());
-        }
-    }
-    Err("wasm-bindgen is not in Cargo.lock".into())
-}
-
-/// Installs the wasm32 target and the matching wasm-bindgen CLI when missing.
-/// `--locked` is left off on purpose (see TOOLCHAIN.md).
-pub fn ensure_tools() -> Result {
-    let targets = output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
-    if !targets.lines().any(|t| t == WASM_TARGET) {
-        run("rustup", &["target", "add", WASM_TARGET])?;
-    }
-    let version = locked_wasm_bindgen_version()?;
-    let have = output("wasm-bindgen", &["--version"]).unwrap_or_default();
-    if have != format!("wasm-bindgen {version}") {
-        run(
-            "cargo",
-            &["install", "wasm-bindgen-cli", "--version", &version],
-        )?;
-    }
-    Ok(())
-}
-
-fn npm_ci(dir: &Path) -> Result {
-    if dir.join("node_modules").is_dir() {
-        return Ok(());
-    }
-    run_in(
-        dir,
-        "npm",
-        &["ci", "--no-audit", "--no-fund"],
-        &[("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")],
-    )
-}
+use crate::setup::{WASM_TARGET, npm_ci};
+use crate::{Result, root, run, run_in, target_dir};
 
 fn file_len(path: &Path) -> Result<u64> {
     std::fs::metadata(path)
@@ -89,7 +27,7 @@ fn gzip_len(path: &Path) -> Result<u64> {
 /// npm, never Debian's: it miscompiles current wasm-bindgen output), into
 /// `npm/dist/`, then the TypeScript check of the curated `index.d.ts`.
 pub fn npm() -> Result {
-    ensure_tools()?;
+    crate::setup::wasm_tools()?;
     let npm_dir = root().join("npm");
     npm_ci(&npm_dir)?;
     // Size over speed for the wasm: bulk AES runs in SubtleCrypto, so opt-level
@@ -169,7 +107,7 @@ pub fn npm() -> Result {
 
 /// wasm-bindgen tests of the bindings in headless Chromium.
 pub fn wasm_tests() -> Result {
-    ensure_tools()?;
+    crate::setup::wasm_tools()?;
     run(
         "cargo",
         &[
