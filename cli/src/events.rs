@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use oneshare_sdk::api::Event;
 use oneshare_sdk::owner::OwnerIdentity;
+use oneshare_sdk::sse::EventParser;
 
 use crate::error::{Error, Result};
 use crate::identity::owner_signer;
-use crate::relay::{self, Relay, Seal};
+use crate::relay::{Relay, Seal};
 
 /// How long the stream may stay quiet before the stored events count as all
 /// read (they are sent at once when the stream opens).
@@ -40,10 +41,11 @@ pub fn open(
     let url = relay.url.clone();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        let mut data = String::new();
+        let mut parser = EventParser::new();
+        // Lines are whole UTF-8 text; the parser splits them into events.
         for line in BufReader::new(res).lines() {
             let line = match line {
-                Ok(l) => l,
+                Ok(l) => l + "\n",
                 Err(e) => {
                     let _ = tx.send(Err(Error::Network {
                         url,
@@ -52,12 +54,15 @@ pub fn open(
                     return;
                 }
             };
-            if let Some(d) = line.strip_prefix("data:") {
-                data.push_str(d.strip_prefix(' ').unwrap_or(d));
-            } else if line.is_empty() && !data.is_empty() {
-                let ev = relay::parse::<Event>(data.as_bytes());
-                data.clear();
-                if tx.send(ev).is_err() {
+            let events = match parser.push(&line) {
+                Ok(evs) => evs,
+                Err(e) => {
+                    let _ = tx.send(Err(e.into()));
+                    return;
+                }
+            };
+            for ev in events {
+                if tx.send(Ok(ev)).is_err() {
                     return;
                 }
             }

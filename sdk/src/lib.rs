@@ -15,6 +15,7 @@ pub mod record;
 pub mod request;
 pub mod secret;
 pub mod signing;
+pub mod sse;
 pub mod stream;
 pub mod token;
 pub mod transmission;

@@ -4,19 +4,19 @@
 //! middle of a segment. [`PartEncryptor`] builds any part on its own from the
 //! plaintext segments it overlaps, so an upload resumes at whatever part the
 //! relay asks for, and parts can be prepared ahead (in parallel) with one part
-//! of memory each. The bytes are exactly those of [`crate::stream::Encryptor`]
-//! with the same key and header.
+//! of memory each. Which segments a part overlaps and their nonces come from
+//! the STREAM plan ([`Sealer`]); the bytes are exactly those of
+//! [`crate::stream::Encryptor`] with the same key and header.
 
 use core::ops::Range;
 
-use aes_gcm::{Aes256Gcm, KeyInit};
+use aes_gcm::aead::Aead;
+use aes_gcm::{Aes256Gcm, KeyInit, Nonce};
 
 use crate::envelope::commitment;
 use crate::secret::{Key256, ct_eq};
-use crate::stream::{
-    ENCRYPTED_SEGMENT_SIZE, HEADER_LEN, Header, MAX_PLAINTEXT_LEN, NONCE_PREFIX_LEN, SEGMENT_SIZE,
-    ciphertext_len, seal_segment,
-};
+use crate::stream::Sealer;
+use crate::stream::{ENCRYPTED_SEGMENT_SIZE, HEADER_LEN, Header, SEGMENT_SIZE};
 use crate::{Error, Result};
 
 const SEG: u64 = SEGMENT_SIZE as u64;
@@ -26,10 +26,9 @@ const HEADER: u64 = HEADER_LEN as u64;
 /// Encrypts the parts of one attachment, in any order.
 pub struct PartEncryptor {
     cipher: Aes256Gcm,
+    sealer: Sealer,
     header: [u8; HEADER_LEN],
-    prefix: [u8; NONCE_PREFIX_LEN],
     plaintext_len: u64,
-    ciphertext_len: u64,
     part_size: u64,
 }
 
@@ -69,31 +68,25 @@ impl PartEncryptor {
                 got: usize::try_from(part_size).unwrap_or(usize::MAX),
             });
         }
-        if plaintext_len > MAX_PLAINTEXT_LEN {
-            return Err(Error::CounterOverflow);
-        }
+        let (sealer, planned) = Sealer::new(&parsed.commitment, parsed.prefix, plaintext_len)?;
+        debug_assert_eq!(planned, header);
         Ok(Self {
             cipher: Aes256Gcm::new(key.expose().into()),
+            sealer,
             header,
-            prefix: parsed.prefix,
             plaintext_len,
-            ciphertext_len: ciphertext_len(plaintext_len),
             part_size,
         })
     }
 
     /// Length of the whole ciphertext (what create declares as the size).
     pub fn ciphertext_len(&self) -> u64 {
-        self.ciphertext_len
+        self.sealer.ciphertext_len()
     }
 
     /// Number of parts.
     pub fn part_count(&self) -> u64 {
-        self.ciphertext_len.div_ceil(self.part_size)
-    }
-
-    fn segments(&self) -> u64 {
-        self.plaintext_len.div_ceil(SEG).max(1)
+        self.ciphertext_len().div_ceil(self.part_size)
     }
 
     /// Ciphertext byte range of `part`.
@@ -102,16 +95,13 @@ impl PartEncryptor {
             return Err(Error::Malformed("part index past the end"));
         }
         let start = part * self.part_size;
-        Ok(start..(start + self.part_size).min(self.ciphertext_len))
+        Ok(start..(start + self.part_size).min(self.ciphertext_len()))
     }
 
-    /// Segments that `part` overlaps (empty only for a part inside the header,
-    /// which cannot happen since a part holds at least one segment's bytes).
+    /// Segments that `part` overlaps (never empty: a part is longer than the header).
     fn segment_range(&self, part: u64) -> Result<Range<u64>> {
         let bytes = self.byte_range(part)?;
-        let first = bytes.start.saturating_sub(HEADER) / ENC_SEG;
-        let last = (bytes.end - 1).saturating_sub(HEADER) / ENC_SEG;
-        Ok(first..(last + 1).min(self.segments()))
+        Ok(self.sealer.segments_in(bytes.start, bytes.end))
     }
 
     /// The plaintext bytes `part` is made from: read exactly this range of the
@@ -152,15 +142,18 @@ impl PartEncryptor {
         } else {
             HEADER + segs.start * ENC_SEG
         };
-        let last_segment = self.segments() - 1;
-        for (i, chunk) in (segs.start..segs.end).zip(chunks(plaintext)) {
-            out.extend(seal_segment(
-                &self.cipher,
-                self.prefix,
-                i,
-                i == last_segment,
-                chunk,
-            )?);
+        let mut offset = 0;
+        for i in segs {
+            let (_, job) = self.sealer.job(i)?;
+            let chunk = plaintext
+                .get(offset..offset + job.len)
+                .ok_or(Error::Malformed("part layout"))?;
+            offset += job.len;
+            out.extend(
+                self.cipher
+                    .encrypt(&Nonce::from(job.nonce), chunk)
+                    .map_err(|_| Error::Malformed("segment too large"))?,
+            );
         }
         let from = usize::try_from(bytes.start - origin).unwrap_or(usize::MAX);
         let to = usize::try_from(bytes.end - origin).unwrap_or(usize::MAX);
@@ -172,20 +165,11 @@ impl PartEncryptor {
     }
 }
 
-/// Plaintext split into segments; an empty plaintext is one empty segment.
-fn chunks(plaintext: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let empty: &[u8] = &[];
-    let first_empty = plaintext.is_empty().then_some(empty);
-    first_empty
-        .into_iter()
-        .chain(plaintext.chunks(SEGMENT_SIZE))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::secret::Secret;
-    use crate::stream::{self, Encryptor};
+    use crate::stream::{self, Encryptor, MAX_PLAINTEXT_LEN};
     use proptest::prelude::*;
 
     fn key() -> Key256 {

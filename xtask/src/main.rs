@@ -17,11 +17,12 @@ fn main() -> ExitCode {
         Some("fuzz") => perf::fuzz(&args[1..]),
         Some("npm") => web::npm(),
         Some("bench-browser") => web::bench_browser(),
+        Some("test-web") => web::client_tests(),
         Some("stress") => hardening::stress(),
         Some("api-fuzz") => hardening::api_fuzz(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test | setup | serve | bench | fuzz [SECONDS] | npm | bench-browser | stress | api-fuzz>"
+                "usage: cargo xtask <test | setup | serve | bench | fuzz [SECONDS] | npm | bench-browser | test-web | stress | api-fuzz>"
             );
             return ExitCode::from(2);
         }

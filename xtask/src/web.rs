@@ -124,6 +124,93 @@ pub fn wasm_tests() -> Result {
     )
 }
 
+/// A relay process on a free port with a fresh SQLite database, stopped (and its
+/// data removed) when dropped. `cors_origin` is the page origin allowed to call it.
+struct TestRelay {
+    child: std::process::Child,
+    dir: PathBuf,
+    url: String,
+}
+
+fn free_port() -> Result<u16> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
+impl TestRelay {
+    fn start(binary: &Path, cors_origin: &str) -> Result<Self> {
+        let port = free_port()?;
+        let dir = std::env::temp_dir().join(format!("oneshare-web-test-{port}"));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        // Every test talks from 127.0.0.1: lift the per-client rate limits, and
+        // use two-segment parts so small files upload in several parts.
+        let config = dir.join("oneshare.toml");
+        std::fs::write(
+            &config,
+            "[limits]\nrequests_per_minute = 100000\nbinds_per_minute = 10000\nshare_requests_per_minute = 100000\npart_segments = 2\n",
+        )
+        .map_err(|e| format!("{}: {e}", config.display()))?;
+        let url = format!("http://127.0.0.1:{port}");
+        let child = Command::new(binary)
+            .arg("--config")
+            .arg(&config)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .arg("--database")
+            .arg(format!("sqlite://{}", dir.join("oneshare.db").display()))
+            .arg("--data-dir")
+            .arg(&dir)
+            .args(["--public-url", &url, "--cors-origin", cors_origin])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+        let relay = Self { child, dir, url };
+        for _ in 0..300 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Ok(relay);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        Err("the relay did not start".into())
+    }
+}
+
+impl Drop for TestRelay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// wasm-bindgen tests of the browser client (`web/tests/client.rs`) in headless
+/// Chromium against a real relay process.
+pub fn client_tests() -> Result {
+    crate::setup::wasm_tools()?;
+    let relay_bin = relay_binary()?;
+    let page = format!("127.0.0.1:{}", free_port()?);
+    let relay = TestRelay::start(&relay_bin, &format!("http://{page}"))?;
+    run_in(
+        &root(),
+        "cargo",
+        &[
+            "test",
+            "-p",
+            "oneshare-web",
+            "--target",
+            WASM_TARGET,
+            "--test",
+            "client",
+        ],
+        &[
+            ("ONESHARE_TEST_RELAY", relay.url.as_str()),
+            ("WASM_BINDGEN_TEST_ADDRESS", page.as_str()),
+            ("WASM_BINDGEN_TEST_TIMEOUT", "180"),
+        ],
+    )
+}
+
 /// Builds the relay binary and returns its path (the smoke test starts it).
 fn relay_binary() -> Result<PathBuf> {
     run("cargo", &["build", "-p", "oneshare-server", "--bins"])?;
@@ -184,6 +271,7 @@ pub fn package_tests(extra: &[&str]) -> Result {
 /// The browser stage of `cargo xtask test`.
 pub fn browser_tests() -> Result {
     wasm_tests()?;
+    client_tests()?;
     package_tests(&["--grep-invert", "@bench"])
 }
 
