@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::identity;
 use crate::output;
 use crate::owner;
-use crate::relay::Seal;
+use crate::relay::Call;
 
 /// Runs one admin subcommand.
 ///
@@ -36,13 +36,7 @@ pub fn run(ctx: &Ctx, cmd: &AdminCommand) -> Result<()> {
     match cmd {
         AdminCommand::Init => Ok(()),
         AdminCommand::Policy => {
-            let p: Policy = relay.json(
-                "GET",
-                "/v1/admin/policy",
-                Vec::new(),
-                admin.signer(),
-                Seal::Plain,
-            )?;
+            let p: Policy = relay.json(Call::new("GET", "/v1/admin/policy", admin.signer()))?;
             output::json(&p)
         }
         AdminCommand::SetPolicy { file } => {
@@ -54,17 +48,12 @@ pub fn run(ctx: &Ctx, cmd: &AdminCommand) -> Result<()> {
             })?;
             let body = serde_json::to_vec(&policy).unwrap_or_default();
             let stored: Policy =
-                relay.json("PUT", "/v1/admin/policy", body, admin.signer(), Seal::Plain)?;
+                relay.json(Call::new("PUT", "/v1/admin/policy", admin.signer()).json(body))?;
             output::json(&stored)
         }
         AdminCommand::List { json } => {
-            let list: ShareList = relay.json(
-                "GET",
-                "/v1/admin/shares",
-                Vec::new(),
-                admin.signer(),
-                Seal::Plain,
-            )?;
+            let list: ShareList =
+                relay.json(Call::new("GET", "/v1/admin/shares", admin.signer()))?;
             let rows = owner::admin_rows(&list.shares);
             if *json {
                 return output::json(&rows);
@@ -74,13 +63,11 @@ pub fn run(ctx: &Ctx, cmd: &AdminCommand) -> Result<()> {
         }
         AdminCommand::Revoke { id } => {
             ShareId::parse(id).map_err(|_| Error::Usage(format!("{id:?} is not a share id")))?;
-            relay.call(
+            relay.call(Call::new(
                 "DELETE",
-                &format!("/v1/admin/shares/{id}"),
-                Vec::new(),
+                format!("/v1/admin/shares/{id}"),
                 admin.signer(),
-                Seal::Plain,
-            )?;
+            ))?;
             println!("share {id} revoked by admin");
             Ok(())
         }

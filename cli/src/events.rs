@@ -11,7 +11,7 @@ use oneshare_sdk::sse::EventParser;
 
 use crate::error::{Error, Result};
 use crate::identity::owner_signer;
-use crate::relay::{Relay, Seal};
+use crate::relay::{Call, Relay};
 
 /// How long the stream may stay quiet before the stored events count as all
 /// read (they are sent at once when the stream opens).
@@ -26,18 +26,13 @@ pub fn open(
     owner: &OwnerIdentity,
     since: Option<u64>,
 ) -> Result<Receiver<Result<Event>>> {
-    let mut extra = vec![("accept", "text/event-stream".to_owned())];
+    let mut call = Call::new("GET", "/v1/events", owner_signer(owner))
+        .streaming()
+        .header("accept", "text/event-stream".into());
     if let Some(id) = since {
-        extra.push(("last-event-id", id.to_string()));
+        call = call.header("last-event-id", id.to_string());
     }
-    let (res, _) = relay.send(
-        "GET",
-        "/v1/events",
-        Vec::new(),
-        owner_signer(owner),
-        Seal::Plain,
-        &extra,
-    )?;
+    let (res, _) = relay.send(call)?;
     let url = relay.url.clone();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::events;
 use crate::identity::{self, owner_signer};
 use crate::output;
-use crate::relay::{Relay, Relays, Seal, normalize};
+use crate::relay::{Call, Relay, Relays, Seal, normalize};
 use crate::upload::{self, Pending};
 
 /// `oneshare init`.
@@ -173,8 +173,11 @@ pub fn create(ctx: &Ctx, args: &CreateArgs) -> Result<()> {
             .collect(),
     };
     let body = serde_json::to_vec(&req).unwrap_or_default();
-    let created: CreateShareResponse =
-        relay.json("POST", "/v1/shares", body, owner_signer(&owner), Seal::Body)?;
+    let created: CreateShareResponse = relay.json(
+        Call::new("POST", "/v1/shares", owner_signer(&owner))
+            .json(body)
+            .seal(Seal::Body),
+    )?;
     let link = token.to_link(&relay.url);
     let share_id = keys.share_id.to_string();
     let pending = Pending {
@@ -277,13 +280,7 @@ fn refusals(events: &[Event]) -> HashMap<ShareId, usize> {
 }
 
 fn summaries(relay: &Relay, owner: &OwnerIdentity) -> Result<Vec<ShareSummary>> {
-    let list: ShareList = relay.json(
-        "GET",
-        "/v1/shares",
-        Vec::new(),
-        owner_signer(owner),
-        Seal::Plain,
-    )?;
+    let list: ShareList = relay.json(Call::new("GET", "/v1/shares", owner_signer(owner)))?;
     Ok(list.shares)
 }
 
@@ -394,11 +391,13 @@ pub fn update(ctx: &Ctx, id: &str, args: &RecordArgs, json: bool) -> Result<()> 
     };
     let body = serde_json::to_vec(&req).unwrap_or_default();
     relay.call(
-        "PUT",
-        &format!("/v1/shares/{id}/record"),
-        body,
-        owner_signer(&owner),
-        Seal::Body,
+        Call::new(
+            "PUT",
+            format!("/v1/shares/{id}/record"),
+            owner_signer(&owner),
+        )
+        .json(body)
+        .seal(Seal::Body),
     )?;
     if json {
         #[derive(Serialize)]
@@ -426,13 +425,11 @@ pub fn revoke(ctx: &Ctx, id: &str) -> Result<()> {
     ShareId::parse(id).map_err(|_| Error::Usage(format!("{id:?} is not a share id")))?;
     let owner = identity::load_owner(&ctx.dirs)?;
     let relay = ctx.relay()?;
-    relay.call(
+    relay.call(Call::new(
         "DELETE",
-        &format!("/v1/shares/{id}"),
-        Vec::new(),
+        format!("/v1/shares/{id}"),
         owner_signer(&owner),
-        Seal::Plain,
-    )?;
+    ))?;
     println!("share {id} revoked; its data is deleted from the relay");
     Ok(())
 }

@@ -24,7 +24,7 @@ use crate::args::OpenArgs;
 use crate::error::{Error, Result};
 use crate::files;
 use crate::output;
-use crate::relay::{Relay, Seal};
+use crate::relay::{Call, Relay, Seal};
 
 /// A device key for one share, and the record key once bound.
 #[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
@@ -104,11 +104,12 @@ pub fn open(ctx: &Ctx, args: &OpenArgs) -> Result<()> {
                 .record_key()?
                 .ok_or_else(|| Error::NotFound("device file has no record key".into()))?;
             let resp: RecordResponse = match relay.json(
-                "GET",
-                &format!("/v1/shares/{id}/record"),
-                Vec::new(),
-                (&key, Signer::Device(id)),
-                Seal::Answer,
+                Call::new(
+                    "GET",
+                    format!("/v1/shares/{id}/record"),
+                    (&key, Signer::Device(id)),
+                )
+                .seal(Seal::Answer),
             ) {
                 Ok(r) => r,
                 Err(e) => {
@@ -170,11 +171,13 @@ fn bind(
     .unwrap_or_default();
     let body = Zeroizing::new(body);
     let bound: BindResponse = match relay.json(
-        "POST",
-        &format!("/v1/shares/{id}/bind"),
-        body.to_vec(),
-        (&device, Signer::Device(id)),
-        Seal::Both,
+        Call::new(
+            "POST",
+            format!("/v1/shares/{id}/bind"),
+            (&device, Signer::Device(id)),
+        )
+        .json(body.to_vec())
+        .seal(Seal::Both),
     ) {
         Ok(b) => b,
         Err(e) => {
@@ -195,13 +198,11 @@ fn bind(
     dev.record_key = Some(b64(rk.expose()));
     dev.self_destruct = bound.self_destruct;
     files::write_json(path, &dev)?;
-    let confirmed: ConfirmResponse = relay.json(
+    let confirmed: ConfirmResponse = relay.json(Call::new(
         "POST",
-        &format!("/v1/shares/{id}/confirm"),
-        Vec::new(),
+        format!("/v1/shares/{id}/confirm"),
         (&device, Signer::Device(id)),
-        Seal::Plain,
-    )?;
+    ))?;
     dev.confirmed = true;
     files::write_json(path, &dev)?;
     let view = Opened {
@@ -318,12 +319,12 @@ fn save_attachments(
         let target = dir.join(safe_name(&a.name));
         let tmp = dir.join(format!(".{}.oneshare-part", safe_name(&a.name)));
         let (res, _) = relay.send(
-            "GET",
-            &format!("/v1/shares/{id}/attachments/{}", a.id),
-            Vec::new(),
-            (device, Signer::Device(*id)),
-            Seal::Plain,
-            &[],
+            Call::new(
+                "GET",
+                format!("/v1/shares/{id}/attachments/{}", a.id),
+                (device, Signer::Device(*id)),
+            )
+            .streaming(),
         )?;
         let expected = stream::ciphertext_len(a.size);
         if res.content_length().is_some_and(|n| n != expected) {

@@ -77,6 +77,65 @@ pub enum Seal {
     Both,
 }
 
+/// One signed request to send: built with [`Call::new`] and the setters.
+pub struct Call<'a> {
+    method: &'a str,
+    path: String,
+    signer: (&'a SigningKey, Signer),
+    body: Vec<u8>,
+    seal: Seal,
+    raw: bool,
+    streaming: bool,
+    headers: Vec<(&'static str, String)>,
+}
+
+impl<'a> Call<'a> {
+    /// `method path`, signed by `signer`, no body, no sealing.
+    pub fn new(method: &'a str, path: impl Into<String>, signer: (&'a SigningKey, Signer)) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            signer,
+            body: Vec::new(),
+            seal: Seal::Plain,
+            raw: false,
+            streaming: false,
+            headers: Vec::new(),
+        }
+    }
+
+    /// A JSON body (sealed or not, as [`Call::seal`] says).
+    pub fn json(mut self, body: Vec<u8>) -> Self {
+        self.body = body;
+        self
+    }
+
+    /// A raw `application/octet-stream` body (attachment parts).
+    pub fn raw(mut self, body: Vec<u8>) -> Self {
+        self.body = body;
+        self.raw = true;
+        self
+    }
+
+    /// What travels under a transmission key.
+    pub fn seal(mut self, seal: Seal) -> Self {
+        self.seal = seal;
+        self
+    }
+
+    /// A long-lived answer (event stream, downloads): no overall timeout.
+    pub fn streaming(mut self) -> Self {
+        self.streaming = true;
+        self
+    }
+
+    /// An extra header.
+    pub fn header(mut self, name: &'static str, value: String) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+}
+
 /// A connected relay with its checked key.
 pub struct Relay {
     /// Base URL.
@@ -218,44 +277,36 @@ impl Relay {
     ///
     /// # Errors
     /// [`Error::Network`], [`Error::Relay`] for non-2xx answers.
-    pub fn send(
-        &self,
-        method: &str,
-        path: &str,
-        body: Vec<u8>,
-        signer: (&SigningKey, Signer),
-        seal: Seal,
-        extra: &[(&str, String)],
-    ) -> Result<(Response, request::Outgoing)> {
-        let sealing = match seal {
+    pub fn send(&self, call: Call<'_>) -> Result<(Response, request::Outgoing)> {
+        let sealing = match call.seal {
             Seal::Plain => Sealing::Plain,
             Seal::Answer => Sealing::Key(&self.key),
             Seal::Body | Seal::Both => Sealing::Body(&self.key),
         };
-        let mut out = request::prepare(method, path, body, signer, sealing, self.now())?;
-        let method = reqwest::Method::from_bytes(method.as_bytes())
-            .map_err(|_| Error::Usage(format!("bad HTTP method {method}")))?;
-        let streaming = extra.iter().any(|(k, _)| *k == "accept");
-        let http = if streaming {
+        let mut out = request::prepare(
+            call.method,
+            &call.path,
+            call.body,
+            call.signer,
+            sealing,
+            self.now(),
+        )?;
+        let method = reqwest::Method::from_bytes(call.method.as_bytes())
+            .map_err(|_| Error::Usage(format!("bad HTTP method {}", call.method)))?;
+        let http = if call.streaming {
             &self.stream_http
         } else {
             &self.http
         };
-        let mut req = http.request(method, format!("{}{path}", self.url));
-        for (k, v) in &out.headers {
-            req = req.header(*k, v);
-        }
-        for (k, v) in extra {
+        let mut req = http.request(method, format!("{}{}", self.url, call.path));
+        for (k, v) in out.headers.iter().chain(&call.headers) {
             req = req.header(*k, v);
         }
         if !out.body.is_empty() {
-            let ct = if matches!(seal, Seal::Body | Seal::Both) {
+            let ct = if matches!(call.seal, Seal::Body | Seal::Both) || call.raw {
                 "application/octet-stream"
             } else {
-                extra
-                    .iter()
-                    .find(|(k, _)| *k == "content-type")
-                    .map_or("application/json", |(_, v)| v.as_str())
+                "application/json"
             };
             req = req
                 .header("content-type", ct)
@@ -272,15 +323,9 @@ impl Relay {
     ///
     /// # Errors
     /// As [`Relay::send`], and the envelope errors of a sealed answer.
-    pub fn call(
-        &self,
-        method: &str,
-        path: &str,
-        body: Vec<u8>,
-        signer: (&SigningKey, Signer),
-        seal: Seal,
-    ) -> Result<Vec<u8>> {
-        let (res, out) = self.send(method, path, body, signer, seal, &[])?;
+    pub fn call(&self, call: Call<'_>) -> Result<Vec<u8>> {
+        let seal = call.seal;
+        let (res, out) = self.send(call)?;
         let bytes = res.bytes().map_err(|e| network(&self.url, &e))?;
         match seal {
             Seal::Plain | Seal::Body => Ok(bytes.to_vec()),
@@ -293,32 +338,8 @@ impl Relay {
     /// # Errors
     /// As [`Relay::call`]; [`Error::Relay`] with code `json` for an answer
     /// that does not parse.
-    pub fn json<T: DeserializeOwned>(
-        &self,
-        method: &str,
-        path: &str,
-        body: Vec<u8>,
-        signer: (&SigningKey, Signer),
-        seal: Seal,
-    ) -> Result<T> {
-        let bytes = self.call(method, path, body, signer, seal)?;
-        parse(&bytes)
-    }
-
-    /// A plain signed request with extra headers and a JSON answer.
-    ///
-    /// # Errors
-    /// As [`Relay::json`].
-    pub fn json_with<T: DeserializeOwned>(
-        &self,
-        method: &str,
-        path: &str,
-        body: Vec<u8>,
-        signer: (&SigningKey, Signer),
-        extra: &[(&str, String)],
-    ) -> Result<T> {
-        let (res, _) = self.send(method, path, body, signer, Seal::Plain, extra)?;
-        parse(&res.bytes().map_err(|e| network(&self.url, &e))?)
+    pub fn json<T: DeserializeOwned>(&self, call: Call<'_>) -> Result<T> {
+        parse(&self.call(call)?)
     }
 
     /// `GET` without a signature (public routes).

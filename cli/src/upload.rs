@@ -24,7 +24,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 use crate::error::{Error, Result};
 use crate::files::{self, Dirs};
 use crate::identity::owner_signer;
-use crate::relay::{Relay, Seal};
+use crate::relay::{Call, Relay};
 
 /// Set by the Ctrl-C handler while an upload runs; checked between parts.
 pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -151,7 +151,7 @@ pub fn upload_all(
                 Ok(()) => return Ok(()),
                 Err(e) if e.is_network() && failures < RETRIES => {
                     failures += 1;
-                    bar.println(format!("oneshare: {e}; retrying ({failures}/{RETRIES})"));
+                    bar.suspend(|| eprintln!("oneshare: {e}; retrying ({failures}/{RETRIES})"));
                     std::thread::sleep(Duration::from_secs(1 << failures.min(4)));
                 }
                 Err(e) => return Err(e),
@@ -171,13 +171,7 @@ fn upload_one(
 ) -> Result<()> {
     let base = format!("/v1/shares/{share_id}/attachments/{}", f.id);
     let signer = || owner_signer(owner);
-    let st: UploadStatus = relay.json(
-        "GET",
-        &format!("{base}/upload"),
-        Vec::new(),
-        signer(),
-        Seal::Plain,
-    )?;
+    let st: UploadStatus = relay.json(Call::new("GET", format!("{base}/upload"), signer()))?;
     if st.complete {
         bar.inc(st.size);
         return Ok(());
@@ -231,25 +225,13 @@ fn upload_one(
             check_interrupt(share_id)?;
             let (part, bytes) = made?;
             let n = bytes.len() as u64;
-            let _: UploadStatus = relay.json_with(
-                "PUT",
-                &format!("{base}/parts/{part}"),
-                bytes,
-                signer(),
-                &[("content-type", "application/octet-stream".into())],
-            )?;
+            relay.call(Call::new("PUT", format!("{base}/parts/{part}"), signer()).raw(bytes))?;
             bar.inc(n);
         }
         Ok::<(), Error>(())
     })?;
     check_interrupt(share_id)?;
-    let done: UploadStatus = relay.json(
-        "POST",
-        &format!("{base}/finalize"),
-        Vec::new(),
-        signer(),
-        Seal::Plain,
-    )?;
+    let done: UploadStatus = relay.json(Call::new("POST", format!("{base}/finalize"), signer()))?;
     if !done.complete {
         return Err(Error::Relay {
             status: 200,
