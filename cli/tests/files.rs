@@ -53,10 +53,8 @@ fn sha256_of(path: &Path) -> Vec<u8> {
 
 /// Starts `oneshare create --file` in the background.
 fn spawn_create(user: &User, file: &Path) -> Child {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_oneshare"));
-    c.env("ONESHARE_CONFIG_HOME", &user.config)
-        .env("ONESHARE_DATA_HOME", &user.data)
-        .args(["--quiet", "create", "--title", "big", "--json", "--file"])
+    let mut c = user.std_cmd();
+    c.args(["create", "--title", "big", "--json", "--file"])
         .arg(file)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

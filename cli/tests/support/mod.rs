@@ -47,12 +47,23 @@ impl Relay {
     }
 
     pub fn start_on(dir: &Path, port: u16, admin_key: Option<&str>) -> Self {
+        Self::start_full(dir, port, admin_key, "")
+    }
+
+    /// With more TOML configuration (e.g. a `[policy]` section).
+    pub fn start_with(dir: &Path, extra_config: &str) -> Self {
+        Self::start_full(dir, free_port(), None, extra_config)
+    }
+
+    fn start_full(dir: &Path, port: u16, admin_key: Option<&str>, extra_config: &str) -> Self {
         std::fs::create_dir_all(dir).unwrap();
         let config = dir.join("oneshare.toml");
         std::fs::write(
             &config,
-            "[limits]\nrequests_per_minute = 10000000\nshare_requests_per_minute = 10000000\n\
-             binds_per_minute = 10000000\n",
+            format!(
+                "[limits]\nrequests_per_minute = 10000000\nshare_requests_per_minute = 10000000\n\
+                 binds_per_minute = 10000000\n{extra_config}"
+            ),
         )
         .unwrap();
         let url = format!("http://127.0.0.1:{port}");
@@ -127,6 +138,16 @@ impl User {
             config: root.join(name).join("config"),
             data: root.join(name).join("data"),
         }
+    }
+
+    /// `oneshare ARGS` as this user, as a plain process (to spawn and watch).
+    pub fn std_cmd(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_oneshare"));
+        c.env("ONESHARE_CONFIG_HOME", &self.config)
+            .env("ONESHARE_DATA_HOME", &self.data)
+            .env_remove("ONESHARE_RELAY")
+            .arg("--quiet");
+        c
     }
 
     /// `oneshare ARGS` as this user.
