@@ -211,19 +211,18 @@ pub fn client_tests() -> Result {
     )
 }
 
-/// Builds the relay and CLI binaries and returns the relay's path (the smoke
-/// test starts it; the interop spec runs the CLI, see [`cli_binary`]).
+/// Builds the relay binary and returns its path (the smoke test starts it).
 fn relay_binary() -> Result<PathBuf> {
-    run(
-        "cargo",
-        &["build", "-p", "oneshare-server", "-p", "oneshare-cli", "--bins"],
-    )?;
-    Ok(target_dir().join("debug/oneshare-server"))
+    crate::relay::build(false)
 }
 
-/// The CLI built by [`relay_binary`].
-fn cli_binary() -> PathBuf {
-    target_dir().join("debug/oneshare")
+/// Builds the `oneshare` CLI and returns its path (the interop spec runs it).
+fn cli_binary() -> Result<PathBuf> {
+    run(
+        "cargo",
+        &["build", "-p", "oneshare-cli", "--bin", "oneshare"],
+    )?;
+    Ok(target_dir().join("debug/oneshare"))
 }
 
 /// Playwright against the packed tarball in a Vite app and a plain module page.
@@ -264,7 +263,7 @@ pub fn package_tests(extra: &[&str]) -> Result {
     )?;
     run_in(&tests_dir, "npx", &["vite", "build"], &[])?;
     let relay_arg = relay.to_string_lossy().into_owned();
-    let cli_arg = cli_binary().to_string_lossy().into_owned();
+    let cli_arg = cli_binary()?.to_string_lossy().into_owned();
     let mut args = vec!["playwright", "test"];
     args.extend_from_slice(extra);
     run_in(
