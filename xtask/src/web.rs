@@ -216,6 +216,15 @@ fn relay_binary() -> Result<PathBuf> {
     crate::relay::build(false)
 }
 
+/// Builds the `oneshare` CLI and returns its path (the interop spec runs it).
+fn cli_binary() -> Result<PathBuf> {
+    run(
+        "cargo",
+        &["build", "-p", "oneshare-cli", "--bin", "oneshare"],
+    )?;
+    Ok(target_dir().join("debug/oneshare"))
+}
+
 /// Playwright against the packed tarball in a Vite app and a plain module page.
 pub fn package_tests(extra: &[&str]) -> Result {
     npm()?;
@@ -254,6 +263,7 @@ pub fn package_tests(extra: &[&str]) -> Result {
     )?;
     run_in(&tests_dir, "npx", &["vite", "build"], &[])?;
     let relay_arg = relay.to_string_lossy().into_owned();
+    let cli_arg = cli_binary()?.to_string_lossy().into_owned();
     let mut args = vec!["playwright", "test"];
     args.extend_from_slice(extra);
     run_in(
@@ -262,6 +272,7 @@ pub fn package_tests(extra: &[&str]) -> Result {
         &args,
         &[
             ("ONESHARE_RELAY_BIN", relay_arg.as_str()),
+            ("ONESHARE_CLI_BIN", cli_arg.as_str()),
             ("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
         ],
     )
