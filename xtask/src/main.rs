@@ -4,6 +4,7 @@ use std::process::{Command, ExitCode};
 
 mod hardening;
 mod perf;
+mod viewer;
 mod web;
 
 fn main() -> ExitCode {
@@ -14,12 +15,13 @@ fn main() -> ExitCode {
         Some("bench") => perf::bench(),
         Some("fuzz") => perf::fuzz(&args[1..]),
         Some("npm") => web::npm(),
+        Some("viewer") => viewer::build(),
         Some("bench-browser") => web::bench_browser(),
         Some("stress") => hardening::stress(),
         Some("api-fuzz") => hardening::api_fuzz(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test | serve | bench | fuzz [SECONDS] | npm | bench-browser | stress | api-fuzz>"
+                "usage: cargo xtask <test | serve | bench | fuzz [SECONDS] | npm | viewer | bench-browser | stress | api-fuzz>"
             );
             return ExitCode::from(2);
         }
@@ -95,10 +97,11 @@ fn test() -> Result {
     web::browser_tests()
 }
 
-/// Builds and runs the relay on http://127.0.0.1:8080 with SQLite under ./data
-/// (and the viewer from www/); extra arguments go to `oneshare-server`, and any
-/// flag given there replaces the default here.
+/// Builds the viewer, then builds and runs the relay (which embeds it) on
+/// http://127.0.0.1:8080 with SQLite under ./data; extra arguments go to
+/// `oneshare-server`, and any flag given there replaces the default here.
 fn serve(args: &[String]) -> Result {
+    viewer::build()?;
     let mut all: Vec<String> = vec![
         "run".into(),
         "-p".into(),
@@ -107,15 +110,12 @@ fn serve(args: &[String]) -> Result {
         "oneshare-server".into(),
         "--".into(),
     ];
-    let mut defaults = vec![
+    let defaults = [
         ("--listen", "127.0.0.1:8080".to_owned()),
         ("--public-url", "http://127.0.0.1:8080".to_owned()),
         ("--database", "sqlite://./data/oneshare.db".to_owned()),
         ("--data-dir", "./data".to_owned()),
     ];
-    if root().join("www").is_dir() {
-        defaults.push(("--www-dir", "./www".to_owned()));
-    }
     for (flag, value) in defaults {
         let given = args
             .iter()

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use crate::{Result, root, run, run_in};
 
-const WASM_TARGET: &str = "wasm32-unknown-unknown";
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 fn output(program: &str, args: &[&str]) -> Option<String> {
     let out = Command::new(program).args(args).output().ok()?;
@@ -16,7 +16,7 @@ fn output(program: &str, args: &[&str]) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
-fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("target"))
@@ -58,7 +58,7 @@ pub fn ensure_tools() -> Result {
     Ok(())
 }
 
-fn npm_ci(dir: &Path) -> Result {
+pub fn npm_ci(dir: &Path) -> Result {
     if dir.join("node_modules").is_dir() {
         return Ok(());
     }
