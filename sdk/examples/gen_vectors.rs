@@ -1729,10 +1729,17 @@ fn signing_cases() -> R<Vec<Value>> {
         }
         cases.push(parse_case(name, &m)?);
     }
-    // The timestamp keeps its 12-digit limit but leading zeros are fine.
-    let mut padded = base_map.clone();
-    padded.insert(signing::HEADER_TIMESTAMP, "000000000042".into());
-    cases.push(parse_case("timestamp_12_digits_leading_zeros", &padded)?);
+    // The timestamp is canonical decimal, so the signed text is the header value:
+    // "0" is fine, a leading zero is not.
+    for (name, value) in [
+        ("timestamp_zero", "0"),
+        ("timestamp_leading_zero", "01800000000"),
+        ("timestamp_12_digits_leading_zeros", "000000000042"),
+    ] {
+        let mut m = base_map.clone();
+        m.insert(signing::HEADER_TIMESTAMP, value.into());
+        cases.push(parse_case(name, &m)?);
+    }
 
     // Public key encodings.
     let pk_bytes = pk.to_bytes();

@@ -134,6 +134,20 @@ impl<'a> Envelope<'a> {
         })
     }
 
+    /// Parses and checks the commitment against the key the caller holds
+    /// (constant time), the order of PROTOCOL.md §3 for clients whose AES runs
+    /// elsewhere (a non-extractable SubtleCrypto key).
+    ///
+    /// # Errors
+    /// As [`Envelope::parse`], and [`Error::WrongKey`].
+    pub fn parse_for(bytes: &'a [u8], key_commitment: &[u8; COMMITMENT_LEN]) -> Result<Self> {
+        let env = Self::parse(bytes)?;
+        if !crate::secret::ct_eq(&env.commitment, key_commitment) {
+            return Err(Error::WrongKey);
+        }
+        Ok(env)
+    }
+
     /// Writes the envelope back to bytes (the canonical encoding).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(1 + COMMITMENT_LEN + NONCE_LEN + self.ciphertext.len());
@@ -152,10 +166,7 @@ impl<'a> Envelope<'a> {
 /// [`Error::WrongKey`] when the commitment is for another key, [`Error::Decrypt`]
 /// when the ciphertext, nonce or AAD was altered.
 pub fn open(key: &Key256, aad: &[u8], bytes: &[u8]) -> Result<Vec<u8>> {
-    let env = Envelope::parse(bytes)?;
-    if !crate::secret::ct_eq(&env.commitment, &commitment(key)) {
-        return Err(Error::WrongKey);
-    }
+    let env = Envelope::parse_for(bytes, &commitment(key))?;
     Aes256Gcm::new(key.expose().into())
         .decrypt(
             &Nonce::from(env.nonce),

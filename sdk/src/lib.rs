@@ -13,6 +13,7 @@ pub mod random;
 pub mod record;
 pub mod secret;
 pub mod signing;
+pub mod sse;
 pub mod stream;
 pub mod token;
 pub mod transmission;

@@ -5,7 +5,7 @@
 //! | header               | value                                                   |
 //! |----------------------|---------------------------------------------------------|
 //! | `oneshare-signer`    | `device:<share id>`, `owner:<pubkey>` or `admin:<pubkey>` |
-//! | `oneshare-timestamp` | Unix seconds, decimal                                   |
+//! | `oneshare-timestamp` | Unix seconds, canonical decimal (no leading zero)       |
 //! | `oneshare-nonce`     | 16 random bytes, base64url                              |
 //! | `oneshare-signature` | 64-byte IEEE P1363 `r || s`, base64url                  |
 //!
@@ -256,7 +256,12 @@ impl SignedHeaders {
         let need = |name: &'static str| get(name).ok_or(Error::InvalidHeader(name));
         let signer = Signer::parse(need(HEADER_SIGNER)?)?;
         let ts = need(HEADER_TIMESTAMP)?;
-        if ts.is_empty() || ts.len() > 12 || !ts.bytes().all(|b| b.is_ascii_digit()) {
+        // Canonical decimal only (no sign, no leading zero), so the signed text
+        // and the header value are one string.
+        let canonical = ts.len() <= 12
+            && ts.bytes().all(|b| b.is_ascii_digit())
+            && (ts == "0" || !ts.is_empty() && !ts.starts_with('0'));
+        if !canonical {
             return Err(Error::InvalidHeader(HEADER_TIMESTAMP));
         }
         let timestamp = ts

@@ -28,7 +28,8 @@ use oneshare_sdk::record::{self, Record};
 use oneshare_sdk::secret::{Key256, Secret};
 use oneshare_sdk::signing::{self, PublicKey, Request, SignedHeaders, Signer, SigningKey};
 use oneshare_sdk::stream::{
-    self, Decryptor, ENCRYPTED_SEGMENT_SIZE, Encryptor, HEADER_LEN, SEGMENT_SIZE, SegmentNonce,
+    self, ENCRYPTED_SEGMENT_SIZE, Encryptor, HEADER_LEN, Opener, SEGMENT_SIZE, SegmentJob,
+    SegmentNonce, Verdict,
 };
 use oneshare_sdk::token::{ShareId, Token, verifier};
 use oneshare_sdk::transmission::{self, RelayKeyPair, RelayPublicKey};
@@ -572,17 +573,31 @@ fn seal_by_segments(s: &Sealed) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// Decrypts segment by segment, the way a bounded-memory reader does.
+/// Decrypts through the sans-io job machine ([`Opener`]) the way the browser
+/// does: input arrives in odd-sized chunks, every job names the next bytes, and
+/// a failed job's probe decides the error.
 fn open_by_segments(key: &Key256, ct: &[u8]) -> oneshare_sdk::Result<Vec<u8>> {
-    let mut dec = Decryptor::new(key, ct)?;
+    let aes = Aes256Gcm::new(key.expose().into());
+    let mut opener = Opener::new(&oneshare_sdk::envelope::commitment(key), ct)?;
     let body = &ct[HEADER_LEN..];
-    let mut segments: Vec<&[u8]> = body.chunks(ENCRYPTED_SEGMENT_SIZE).collect();
-    let last = segments.pop().unwrap_or_default();
-    let mut out = Vec::new();
-    for s in segments {
-        out.extend(dec.decrypt_next(s)?);
+    let run = |mut job: SegmentJob, input: &[u8]| loop {
+        let result = aes.decrypt(&Nonce::from(job.nonce), input).ok();
+        match job.verdict(result.as_ref().map(Vec::len)) {
+            Verdict::Plaintext => return result.ok_or(oneshare_sdk::Error::Decrypt),
+            Verdict::Probe(probe) => job = probe,
+            Verdict::Failed(e) => return Err(e),
+        }
+    };
+    let (mut out, mut used) = (Vec::new(), 0);
+    for chunk in body.chunks(40_000) {
+        opener.feed(chunk.len());
+        while let Some(job) = opener.next_job()? {
+            out.extend(run(job, &body[used..used + job.len])?);
+            used += job.len;
+        }
     }
-    out.extend(dec.decrypt_last(last)?);
+    let job = opener.finish()?;
+    out.extend(run(job, &body[used..])?);
     Ok(out)
 }
 

@@ -18,7 +18,13 @@ use crate::state::{self, duration_words, expiry_choices, invitation, parse_custo
 use crate::totp::Otp;
 
 /// The states of the page (`id="st-…"` in index.html).
-const STATES: [&str; 5] = ["st-loading", "st-compose", "st-result", "st-mine", "st-failed"];
+const STATES: [&str; 5] = [
+    "st-loading",
+    "st-compose",
+    "st-result",
+    "st-mine",
+    "st-failed",
+];
 
 /// One field being edited.
 struct Row {
@@ -155,7 +161,10 @@ fn wire() -> Result<()> {
     dom::on_click(&dom::by_id("failed-retry")?, |_| {
         let _ = route();
     })?;
-    for (button, source) in [("copy-link", "result-link"), ("copy-invitation", "invitation")] {
+    for (button, source) in [
+        ("copy-link", "result-link"),
+        ("copy-invitation", "invitation"),
+    ] {
         let b = dom::by_id(button)?;
         let b2 = b.clone();
         dom::on_click(&b, move |_| copy_from(source, &b2))?;
@@ -261,7 +270,12 @@ fn add_field(kind: FieldType, label: &str, value: &str, focus: bool) -> Result<(
         _ => {}
     }
     dom::append(&dom::by_id("fields")?, &el)?;
-    with(|p| p.rows.push(Row { kind, el: el.clone() }));
+    with(|p| {
+        p.rows.push(Row {
+            kind,
+            el: el.clone(),
+        })
+    });
     if focus {
         let _ = value_el.focus();
     }
@@ -337,7 +351,10 @@ fn generate_password() -> Option<String> {
 /// A live preview of the code a TOTP secret gives, or what is wrong with it.
 fn totp_preview(value: &HtmlElement, help: &HtmlElement) -> Result<()> {
     help.set_attribute("aria-live", "polite")?;
-    dom::set_text(help, "Paste the setup key or the otpauth:// link; the current code shows here.");
+    dom::set_text(
+        help,
+        "Paste the setup key or the otpauth:// link; the current code shows here.",
+    );
     let (v, h) = (value.clone(), help.clone());
     let update = move || {
         let text = value_of(&v);
@@ -347,7 +364,10 @@ fn totp_preview(value: &HtmlElement, help: &HtmlElement) -> Result<()> {
         match Otp::parse(&text) {
             Ok(otp) => {
                 let c = otp.at(dom::now_secs());
-                dom::set_text(&h, &format!("Current code: {} (changes in {} s)", c.code, c.seconds_left));
+                dom::set_text(
+                    &h,
+                    &format!("Current code: {} (changes in {} s)", c.code, c.seconds_left),
+                );
             }
             Err(e) => dom::set_text(&h, &format!("Not usable: {e}.")),
         }
@@ -446,7 +466,11 @@ fn draw_files() -> Result<()> {
         dom::append(&li, &dom::element("span", "file-name", &f.name())?)?;
         dom::append(
             &li,
-            &dom::element("span", "file-size muted", &state::size_words(f.size() as u64))?,
+            &dom::element(
+                "span",
+                "file-size muted",
+                &state::size_words(f.size() as u64),
+            )?,
         )?;
         let rm = dom::button("Remove", "small")?;
         rm.set_attribute("aria-label", &format!("Remove {}", f.name()))?;
@@ -468,7 +492,12 @@ fn draw_files() -> Result<()> {
 fn read_form() -> core::result::Result<Record, String> {
     let title = input("title").map(|i| i.value()).unwrap_or_default();
     let mut fields = Vec::new();
-    let rows = with(|p| p.rows.iter().map(|r| (r.kind, r.el.clone())).collect::<Vec<_>>());
+    let rows = with(|p| {
+        p.rows
+            .iter()
+            .map(|r| (r.kind, r.el.clone()))
+            .collect::<Vec<_>>()
+    });
     for (kind, el) in rows {
         let value = el
             .query_selector(".cf-value")
@@ -497,7 +526,11 @@ fn read_form() -> core::result::Result<Record, String> {
         }
         fields.push(Field {
             kind,
-            label: if kind == FieldType::Custom { label } else { None },
+            label: if kind == FieldType::Custom {
+                label
+            } else {
+                None
+            },
             value,
         });
     }
@@ -516,10 +549,13 @@ fn expiry_secs() -> core::result::Result<u64, String> {
     let select: HtmlSelectElement = dom::typed("expiry").map_err(|_| "no expiry".to_owned())?;
     let v = select.value();
     if v == "custom" {
-        let text = input("custom-expiry").map(|i| i.value()).unwrap_or_default();
+        let text = input("custom-expiry")
+            .map(|i| i.value())
+            .unwrap_or_default();
         parse_custom_expiry(&text, 30 * 86_400)
     } else {
-        v.parse().map_err(|_| "Choose when the link expires.".to_owned())
+        v.parse()
+            .map_err(|_| "Choose when the link expires.".to_owned())
     }
 }
 
@@ -575,8 +611,11 @@ async fn send(record: Record) -> Result<()> {
     match c.create(record, files, &options, Some(progress)).await {
         Ok(created) => {
             dom::text("result-link", &created.link)?;
-            dom::typed::<HtmlTextAreaElement>("invitation")?
-                .set_value(&invitation(&created.link, expires_in, self_destruct));
+            dom::typed::<HtmlTextAreaElement>("invitation")?.set_value(&invitation(
+                &created.link,
+                expires_in,
+                self_destruct,
+            ));
             crate::qr::draw("qr", &created.link)?;
             reset_form()?;
             show("st-result")?;
@@ -667,7 +706,11 @@ fn event_words(e: &Event) -> Option<String> {
         EventKind::Expired => "Expired",
         EventKind::SelfDestructed => "Self-destructed",
     };
-    let detail = e.detail.as_deref().map(|d| format!(" — {d}")).unwrap_or_default();
+    let detail = e
+        .detail
+        .as_deref()
+        .map(|d| format!(" — {d}"))
+        .unwrap_or_default();
     Some(format!("{what} {when}{detail}"))
 }
 
@@ -719,7 +762,11 @@ async fn draw_shares(c: &Client) -> Result<()> {
     let events = with(|p| p.events.clone());
     for s in shares {
         let li = dom::instance("tpl-share")?;
-        let name = s.label.clone().filter(|l| !l.is_empty()).unwrap_or_else(|| "Unlabelled share".into());
+        let name = s
+            .label
+            .clone()
+            .filter(|l| !l.is_empty())
+            .unwrap_or_else(|| "Unlabelled share".into());
         dom::set_text(&dom::find(&li, ".share-label")?, &name);
         let (words, class) = state_words(&s);
         let badge = dom::find(&li, ".badge")?;
@@ -734,7 +781,10 @@ async fn draw_shares(c: &Client) -> Result<()> {
             s.record_version
         );
         if s.state.is_live() {
-            times.push_str(&format!(" · ends in {}", duration_words(s.expires_at.saturating_sub(now))));
+            times.push_str(&format!(
+                " · ends in {}",
+                duration_words(s.expires_at.saturating_sub(now))
+            ));
         }
         if s.self_destruct {
             times.push_str(" · self-destructs");

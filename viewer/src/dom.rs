@@ -120,7 +120,11 @@ pub fn on_click(
 }
 
 /// Adds an event listener that lives as long as the page.
-pub fn on(el: &web_sys::EventTarget, kind: &str, f: impl FnMut(web_sys::Event) + 'static) -> Result<()> {
+pub fn on(
+    el: &web_sys::EventTarget,
+    kind: &str,
+    f: impl FnMut(web_sys::Event) + 'static,
+) -> Result<()> {
     let cb = Closure::<dyn FnMut(web_sys::Event)>::new(f);
     el.add_event_listener_with_callback(kind, cb.as_ref().unchecked_ref())?;
     cb.forget();
@@ -137,7 +141,11 @@ pub fn copy(text: &str, button: &HtmlElement) {
         let ok = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
         let original = b.text_content().unwrap_or_default();
         set_text(&b, if ok { "Copied" } else { "Copy failed" });
-        announce(if ok { "Copied to the clipboard" } else { "Could not copy" });
+        announce(if ok {
+            "Copied to the clipboard"
+        } else {
+            "Could not copy"
+        });
         gloo_timers::future::TimeoutFuture::new(1_500).await;
         set_text(&b, &original);
     });

@@ -8,8 +8,18 @@ use web_sys::HtmlElement;
 use crate::dom::{self, Result};
 
 /// Wires a file row's Download button.
-pub fn wire(share_id: &str, a: &Attachment, get: &HtmlElement, progress: &HtmlElement) -> Result<()> {
-    let (id, a, get2, progress) = (share_id.to_owned(), a.clone(), get.clone(), progress.clone());
+pub fn wire(
+    share_id: &str,
+    a: &Attachment,
+    get: &HtmlElement,
+    progress: &HtmlElement,
+) -> Result<()> {
+    let (id, a, get2, progress) = (
+        share_id.to_owned(),
+        a.clone(),
+        get.clone(),
+        progress.clone(),
+    );
     dom::on_click(get, move |_| {
         let (id, a, get, progress) = (id.clone(), a.clone(), get2.clone(), progress.clone());
         wasm_bindgen_futures::spawn_local(async move {
@@ -18,7 +28,12 @@ pub fn wire(share_id: &str, a: &Attachment, get: &HtmlElement, progress: &HtmlEl
     })
 }
 
-async fn download(share_id: &str, a: &Attachment, get: &HtmlElement, bar: &HtmlElement) -> Result<()> {
+async fn download(
+    share_id: &str,
+    a: &Attachment,
+    get: &HtmlElement,
+    bar: &HtmlElement,
+) -> Result<()> {
     let c = crate::open::client_for_files().await?;
     get.set_attribute("disabled", "")?;
     bar.set_hidden(false);

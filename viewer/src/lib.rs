@@ -8,10 +8,10 @@ pub mod qr;
 pub mod state;
 pub mod totp;
 
-#[cfg(target_arch = "wasm32")]
-mod dom;
 #[cfg(all(target_arch = "wasm32", feature = "compose"))]
 mod compose;
+#[cfg(target_arch = "wasm32")]
+mod dom;
 #[cfg(all(target_arch = "wasm32", feature = "open"))]
 mod files;
 #[cfg(all(target_arch = "wasm32", feature = "open"))]

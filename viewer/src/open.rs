@@ -184,7 +184,10 @@ async fn load() -> Result<()> {
         let left = status.expires_at.saturating_sub(dom::now_secs());
         dom::text(
             "ready-expiry",
-            &format!("If nobody opens it, it expires in {}.", duration_words(left)),
+            &format!(
+                "If nobody opens it, it expires in {}.",
+                duration_words(left)
+            ),
         )?;
         show(Page::Ready)?;
         // The gesture clock starts when the button is on screen.
@@ -278,10 +281,7 @@ fn gesture(e: &web_sys::Event) -> Gesture {
             .as_ref()
             .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible),
         focused: doc.as_ref().is_some_and(|d| d.has_focus().unwrap_or(false)),
-        since_paint_ms: page()
-            .ready_at
-            .get()
-            .map_or(0.0, |t| dom::now_ms() - t),
+        since_paint_ms: page().ready_at.get().map_or(0.0, |t| dom::now_ms() - t),
     }
 }
 

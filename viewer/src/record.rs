@@ -78,7 +78,10 @@ fn field(f: &Field, generation: u32, current: impl Fn() -> u32 + 'static) -> Res
         FieldType::Totp => match Otp::parse(&f.value) {
             Ok(otp) => totp(&row, &value, &actions, otp, generation, current)?,
             Err(e) => {
-                dom::set_text(&value, &format!("This code generator cannot be used ({e})."));
+                dom::set_text(
+                    &value,
+                    &format!("This code generator cannot be used ({e})."),
+                );
                 let v = f.value.clone();
                 copy(&actions, "Copy secret", &copy_label, move || v.clone())?;
             }
@@ -111,8 +114,16 @@ fn password(value: &HtmlElement, actions: &HtmlElement, secret: &str, label: &st
     dom::set_text(value, MASK);
     let toggle = dom::button("Show", "small")?;
     toggle.set_attribute("aria-pressed", "false")?;
-    toggle.set_attribute("aria-label", &format!("Show {}", label.to_ascii_lowercase()))?;
-    let (v, t, s, l) = (value.clone(), toggle.clone(), secret.to_owned(), label.to_ascii_lowercase());
+    toggle.set_attribute(
+        "aria-label",
+        &format!("Show {}", label.to_ascii_lowercase()),
+    )?;
+    let (v, t, s, l) = (
+        value.clone(),
+        toggle.clone(),
+        secret.to_owned(),
+        label.to_ascii_lowercase(),
+    );
     dom::on_click(&toggle, move |_| {
         let shown = t.get_attribute("aria-pressed").as_deref() == Some("true");
         dom::set_text(&v, if shown { MASK } else { &s });
@@ -138,7 +149,10 @@ fn totp(
 ) -> Result<()> {
     value.set_class_name("field-value totp");
     if let Some(l) = &otp.label {
-        dom::set_text(&dom::find(row, ".field-label")?, &format!("One-time code · {l}"));
+        dom::set_text(
+            &dom::find(row, ".field-label")?,
+            &format!("One-time code · {l}"),
+        );
     }
     let countdown = dom::element("span", "countdown", "")?;
     let bar = dom::element("progress", "", "")?;

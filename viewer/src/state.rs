@@ -184,7 +184,12 @@ pub fn check_gesture(g: &Gesture) -> Result<(), Refusal> {
 /// A duration in words, largest two units ("2 days 3 hours", "4 minutes",
 /// "less than a minute" under 60 s).
 pub fn duration_words(secs: u64) -> String {
-    const UNITS: [(u64, &str); 4] = [(86_400, "day"), (3_600, "hour"), (60, "minute"), (1, "second")];
+    const UNITS: [(u64, &str); 4] = [
+        (86_400, "day"),
+        (3_600, "hour"),
+        (60, "minute"),
+        (1, "second"),
+    ];
     if secs == 0 {
         return "no time".into();
     }
@@ -256,13 +261,34 @@ pub struct Expiry {
 
 /// The presets, 5 minutes to 30 days.
 pub const EXPIRY_PRESETS: [Expiry; 7] = [
-    Expiry { secs: 300, label: "5 minutes" },
-    Expiry { secs: 3_600, label: "1 hour" },
-    Expiry { secs: 86_400, label: "1 day" },
-    Expiry { secs: 3 * 86_400, label: "3 days" },
-    Expiry { secs: 7 * 86_400, label: "7 days" },
-    Expiry { secs: 14 * 86_400, label: "14 days" },
-    Expiry { secs: 30 * 86_400, label: "30 days" },
+    Expiry {
+        secs: 300,
+        label: "5 minutes",
+    },
+    Expiry {
+        secs: 3_600,
+        label: "1 hour",
+    },
+    Expiry {
+        secs: 86_400,
+        label: "1 day",
+    },
+    Expiry {
+        secs: 3 * 86_400,
+        label: "3 days",
+    },
+    Expiry {
+        secs: 7 * 86_400,
+        label: "7 days",
+    },
+    Expiry {
+        secs: 14 * 86_400,
+        label: "14 days",
+    },
+    Expiry {
+        secs: 30 * 86_400,
+        label: "30 days",
+    },
 ];
 
 /// The presets a relay allowing at most `max_secs` offers.
@@ -298,7 +324,10 @@ pub fn parse_custom_expiry(text: &str, max_secs: u64) -> Result<u64, String> {
         return Err("The shortest is 1 minute.".into());
     }
     if secs > max_secs {
-        return Err(format!("This relay allows at most {}.", duration_words(max_secs)));
+        return Err(format!(
+            "This relay allows at most {}.",
+            duration_words(max_secs)
+        ));
     }
     Ok(secs)
 }
@@ -351,11 +380,41 @@ mod tests {
         };
         assert_eq!(check_gesture(&ok), Ok(()));
         let cases = [
-            (Gesture { trusted: false, ..ok }, Refusal::Synthetic),
-            (Gesture { user_active: false, ..ok }, Refusal::NoActivation),
-            (Gesture { visible: false, ..ok }, Refusal::NotInView),
-            (Gesture { focused: false, ..ok }, Refusal::NotInView),
-            (Gesture { since_paint_ms: 400.0, ..ok }, Refusal::TooSoon),
+            (
+                Gesture {
+                    trusted: false,
+                    ..ok
+                },
+                Refusal::Synthetic,
+            ),
+            (
+                Gesture {
+                    user_active: false,
+                    ..ok
+                },
+                Refusal::NoActivation,
+            ),
+            (
+                Gesture {
+                    visible: false,
+                    ..ok
+                },
+                Refusal::NotInView,
+            ),
+            (
+                Gesture {
+                    focused: false,
+                    ..ok
+                },
+                Refusal::NotInView,
+            ),
+            (
+                Gesture {
+                    since_paint_ms: 400.0,
+                    ..ok
+                },
+                Refusal::TooSoon,
+            ),
         ];
         for (g, why) in cases {
             assert_eq!(check_gesture(&g), Err(why));
@@ -381,7 +440,11 @@ mod tests {
 
     #[test]
     fn only_web_urls_are_links() {
-        for good in ["https://example.com", "http://x.y/path?q=1", "HTTPS://EXAMPLE.COM"] {
+        for good in [
+            "https://example.com",
+            "http://x.y/path?q=1",
+            "HTTPS://EXAMPLE.COM",
+        ] {
             assert!(linkable(good), "{good}");
         }
         for bad in [
@@ -405,7 +468,11 @@ mod tests {
         assert_eq!(parse_custom_expiry("90m", 86_400), Ok(5_400));
         assert_eq!(parse_custom_expiry("2 d", 30 * 86_400), Ok(172_800));
         assert_eq!(parse_custom_expiry("45", 86_400), Ok(2_700));
-        assert!(parse_custom_expiry("3d", 86_400).unwrap_err().contains("1 day"));
+        assert!(
+            parse_custom_expiry("3d", 86_400)
+                .unwrap_err()
+                .contains("1 day")
+        );
         assert!(parse_custom_expiry("0m", 86_400).is_err());
         assert!(parse_custom_expiry("soon", 86_400).is_err());
         assert!(parse_custom_expiry("5w", 86_400).is_err());

@@ -183,8 +183,7 @@ mod tests {
         );
         for bad in ["digits=12", "digits=x", "period=0", "algorithm=MD5"] {
             assert_eq!(
-                Otp::parse(&format!("otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&{bad}"))
-                    .unwrap_err(),
+                Otp::parse(&format!("otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&{bad}")).unwrap_err(),
                 OtpError::BadParameters,
                 "{bad}"
             );

@@ -4,17 +4,11 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{Result, root, run};
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"))
-}
+use crate::{Result, root, run, setup, target_dir};
 
 /// `cargo xtask stress`: 1,000 rounds of 64 concurrent binders per backend, in
 /// release mode, one backend at a time so each figure is measured alone.
@@ -110,15 +104,7 @@ fn start_relay(binary: &Path, dir: &Path) -> Result<(Relay, u16)> {
 /// content type, header and body conforms to the document. `positive_data_acceptance`
 /// is left out: signed endpoints rightly refuse schema-valid but unsigned requests.
 pub fn api_fuzz() -> Result {
-    if Command::new("schemathesis")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .map(|s| !s.success())
-        .unwrap_or(true)
-    {
-        return Err("schemathesis is missing: `pip install schemathesis` (see .ci/run)".into());
-    }
+    setup::python_venv()?;
     run("cargo", &["build", "-p", "oneshare-server", "--bins"])?;
     let binary = target_dir().join("debug/oneshare-server");
     let dir = std::env::temp_dir().join(format!("oneshare-api-fuzz-{}", std::process::id()));
@@ -143,9 +129,13 @@ pub fn api_fuzz() -> Result {
             "--generation-database",
             "none",
         ];
-        eprintln!("$ schemathesis {}", args.join(" "));
+        eprintln!(
+            "$ {} {}",
+            setup::venv_bin("schemathesis").display(),
+            args.join(" ")
+        );
         // Run in the temp dir: schemathesis leaves a `.schemathesis/` cache in its cwd.
-        let status = Command::new("schemathesis")
+        let status = Command::new(setup::venv_bin("schemathesis"))
             .args(args)
             .current_dir(&dir)
             .status()

@@ -1,9 +1,10 @@
-//! Project tasks: `cargo xtask test | serve | bench | fuzz`.
+//! Project tasks: `cargo xtask test | setup | serve | bench | fuzz | …`.
 
 use std::process::{Command, ExitCode};
 
 mod hardening;
 mod perf;
+mod setup;
 mod viewer;
 mod web;
 
@@ -11,17 +12,19 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
+        Some("setup") => setup::all(),
         Some("serve") => serve(&args[1..]),
         Some("bench") => perf::bench(),
         Some("fuzz") => perf::fuzz(&args[1..]),
         Some("npm") => web::npm(),
         Some("viewer") => viewer::build(),
         Some("bench-browser") => web::bench_browser(),
+        Some("test-web") => web::client_tests(),
         Some("stress") => hardening::stress(),
         Some("api-fuzz") => hardening::api_fuzz(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test | serve | bench | fuzz [SECONDS] | npm | viewer | bench-browser | stress | api-fuzz>"
+                "usage: cargo xtask <test | setup | serve | bench | fuzz [SECONDS] | npm | viewer | bench-browser | test-web | stress | api-fuzz>"
             );
             return ExitCode::from(2);
         }
@@ -62,6 +65,13 @@ fn run_in(dir: &std::path::Path, program: &str, args: &[&str], env: &[(&str, &st
     }
 }
 
+/// Cargo's target directory (`CARGO_TARGET_DIR`, else `target/`).
+fn target_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
 fn root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -70,6 +80,7 @@ fn root() -> std::path::PathBuf {
 }
 
 fn test() -> Result {
+    setup::all()?;
     run("cargo", &["fmt", "--all", "--", "--check"])?;
     run(
         "cargo",
@@ -89,9 +100,10 @@ fn test() -> Result {
             "-p",
             "oneshare-sdk",
             "--target",
-            "wasm32-unknown-unknown",
+            setup::WASM_TARGET,
         ],
     )?;
+    viewer::lint()?;
     run("cargo", &["test", "--workspace"])?;
     hardening::api_fuzz()?;
     web::browser_tests()

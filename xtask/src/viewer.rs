@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::web::{WASM_TARGET, ensure_tools, npm_ci, target_dir};
-use crate::{Result, root, run_in};
+use crate::setup::{WASM_TARGET, npm_ci, wasm_tools};
+use crate::{Result, root, run, run_in, target_dir};
 
 /// The pages' modules: cargo feature and output name.
 const MODULES: [&str; 2] = ["open", "compose"];
@@ -150,7 +150,7 @@ fn emit(dist: &Path, name: &str, bytes: &[u8]) -> Result {
 
 /// `cargo xtask viewer`: `www/dist` from `viewer/` and `www/`.
 pub fn build() -> Result {
-    ensure_tools()?;
+    wasm_tools()?;
     npm_ci(&root().join("npm"))?;
     let www = root().join("www");
     let work = target_dir().join("viewer");
@@ -194,6 +194,29 @@ pub fn build() -> Result {
     let _ = std::fs::remove_dir_all(&dist);
     std::fs::rename(&staging, &dist).map_err(io(&dist))?;
     report(&dist)
+}
+
+/// Clippy on the wasm code of both modules (the workspace run is native, where
+/// the DOM code is not compiled).
+pub fn lint() -> Result {
+    for feature in MODULES {
+        run(
+            "cargo",
+            &[
+                "clippy",
+                "-p",
+                "oneshare-viewer",
+                "--features",
+                feature,
+                "--target",
+                WASM_TARGET,
+                "--",
+                "-D",
+                "warnings",
+            ],
+        )?;
+    }
+    Ok(())
 }
 
 /// Prints each file's size, gzipped and brotli, for the record.

@@ -5,70 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::{Result, root, run, run_in};
-
-pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
-
-fn output(program: &str, args: &[&str]) -> Option<String> {
-    let out = Command::new(program).args(args).output().ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
-}
-
-pub fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"))
-}
-
-/// The exact `wasm-bindgen` version in Cargo.lock: the CLI must match it.
-fn locked_wasm_bindgen_version() -> Result<String> {
-    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
-        .map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
-    let mut lines = lock.lines();
-    while let Some(line) = lines.next() {
-        if line == "name = \"wasm-bindgen\""
-            && let Some(v) = lines
-                .next()
-                .and_then(|l| l.strip_prefix("version = \""))
-                .and_then(|l| l.strip_suffix('"'))
-        {
-            return Ok(v.to_owned());
-        }
-    }
-    Err("wasm-bindgen is not in Cargo.lock".into())
-}
-
-/// Installs the wasm32 target and the matching wasm-bindgen CLI when missing.
-/// `--locked` is left off on purpose (see TOOLCHAIN.md).
-pub fn ensure_tools() -> Result {
-    let targets = output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
-    if !targets.lines().any(|t| t == WASM_TARGET) {
-        run("rustup", &["target", "add", WASM_TARGET])?;
-    }
-    let version = locked_wasm_bindgen_version()?;
-    let have = output("wasm-bindgen", &["--version"]).unwrap_or_default();
-    if have != format!("wasm-bindgen {version}") {
-        run(
-            "cargo",
-            &["install", "wasm-bindgen-cli", "--version", &version],
-        )?;
-    }
-    Ok(())
-}
-
-pub fn npm_ci(dir: &Path) -> Result {
-    if dir.join("node_modules").is_dir() {
-        return Ok(());
-    }
-    run_in(
-        dir,
-        "npm",
-        &["ci", "--no-audit", "--no-fund"],
-        &[("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")],
-    )
-}
+use crate::setup::{WASM_TARGET, npm_ci};
+use crate::{Result, root, run, run_in, target_dir};
 
 fn file_len(path: &Path) -> Result<u64> {
     std::fs::metadata(path)
@@ -89,7 +27,7 @@ fn gzip_len(path: &Path) -> Result<u64> {
 /// npm, never Debian's: it miscompiles current wasm-bindgen output), into
 /// `npm/dist/`, then the TypeScript check of the curated `index.d.ts`.
 pub fn npm() -> Result {
-    ensure_tools()?;
+    crate::setup::wasm_tools()?;
     let npm_dir = root().join("npm");
     npm_ci(&npm_dir)?;
     // Size over speed for the wasm: bulk AES runs in SubtleCrypto, so opt-level
@@ -169,7 +107,7 @@ pub fn npm() -> Result {
 
 /// wasm-bindgen tests of the bindings in headless Chromium.
 pub fn wasm_tests() -> Result {
-    ensure_tools()?;
+    crate::setup::wasm_tools()?;
     run(
         "cargo",
         &[
@@ -186,13 +124,103 @@ pub fn wasm_tests() -> Result {
     )
 }
 
-/// Builds the relay binary and returns its path (the smoke test starts it).
+/// A relay process on a free port with a fresh SQLite database, stopped (and its
+/// data removed) when dropped. `cors_origin` is the page origin allowed to call it.
+struct TestRelay {
+    child: std::process::Child,
+    dir: PathBuf,
+    url: String,
+}
+
+fn free_port() -> Result<u16> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
+impl TestRelay {
+    fn start(binary: &Path, cors_origin: &str) -> Result<Self> {
+        let port = free_port()?;
+        let dir = std::env::temp_dir().join(format!("oneshare-web-test-{port}"));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        // Every test talks from 127.0.0.1: lift the per-client rate limits, and
+        // use two-segment parts so small files upload in several parts.
+        let config = dir.join("oneshare.toml");
+        std::fs::write(
+            &config,
+            "[limits]\nrequests_per_minute = 100000\nbinds_per_minute = 10000\nshare_requests_per_minute = 100000\npart_segments = 2\n",
+        )
+        .map_err(|e| format!("{}: {e}", config.display()))?;
+        let url = format!("http://127.0.0.1:{port}");
+        let child = Command::new(binary)
+            .arg("--config")
+            .arg(&config)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .arg("--database")
+            .arg(format!("sqlite://{}", dir.join("oneshare.db").display()))
+            .arg("--data-dir")
+            .arg(&dir)
+            .args(["--public-url", &url, "--cors-origin", cors_origin])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+        let relay = Self { child, dir, url };
+        for _ in 0..300 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Ok(relay);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        Err("the relay did not start".into())
+    }
+}
+
+impl Drop for TestRelay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// wasm-bindgen tests of the browser client (`web/tests/client.rs`) in headless
+/// Chromium against a real relay process.
+pub fn client_tests() -> Result {
+    crate::setup::wasm_tools()?;
+    let relay_bin = relay_binary()?;
+    let page = format!("127.0.0.1:{}", free_port()?);
+    let relay = TestRelay::start(&relay_bin, &format!("http://{page}"))?;
+    run_in(
+        &root(),
+        "cargo",
+        &[
+            "test",
+            "-p",
+            "oneshare-web",
+            "--target",
+            WASM_TARGET,
+            "--test",
+            "client",
+        ],
+        &[
+            ("ONESHARE_TEST_RELAY", relay.url.as_str()),
+            ("WASM_BINDGEN_TEST_ADDRESS", page.as_str()),
+            ("WASM_BINDGEN_TEST_TIMEOUT", "180"),
+        ],
+    )
+}
+
+/// Builds the viewer, then the relay binary that embeds it, and returns the
+/// binary's path (the Playwright server starts it).
 fn relay_binary() -> Result<PathBuf> {
+    crate::viewer::build()?;
     run("cargo", &["build", "-p", "oneshare-server", "--bins"])?;
     Ok(target_dir().join("debug/oneshare-server"))
 }
 
-/// Playwright against the packed tarball in a Vite app and a plain module page.
+/// Playwright: the packed tarball in a Vite app and a plain module page, and
+/// the relay's own web viewer (specs/viewer.spec.mjs).
 pub fn package_tests(extra: &[&str]) -> Result {
     npm()?;
     let relay = relay_binary()?;
@@ -246,6 +274,7 @@ pub fn package_tests(extra: &[&str]) -> Result {
 /// The browser stage of `cargo xtask test`.
 pub fn browser_tests() -> Result {
     wasm_tests()?;
+    client_tests()?;
     package_tests(&["--grep-invert", "@bench"])
 }
 

@@ -21,6 +21,9 @@ use crate::envelope::{COMMITMENT_LEN, TAG_LEN, commitment};
 use crate::secret::Key256;
 use crate::{Error, Result, random};
 
+mod jobs;
+pub use jobs::{Opener, Sealer, SegmentJob, Verdict, segments_of};
+
 /// STREAM format version.
 pub const VERSION: u8 = 1;
 /// Plaintext bytes per segment (64 KiB: the fastest size for SubtleCrypto too).
@@ -249,11 +252,11 @@ impl Encryptor {
 }
 
 /// Decrypts a stream segment by segment, detecting truncation, reordering,
-/// extension and a forged final flag.
+/// extension and a forged final flag: the [`Opener`] state machine with
+/// `aes-gcm` as its AEAD (the browser runs the same machine with SubtleCrypto).
 pub struct Decryptor {
     cipher: Aes256Gcm,
-    prefix: [u8; NONCE_PREFIX_LEN],
-    counter: u64,
+    opener: Opener,
     pending: Vec<u8>,
 }
 
@@ -264,74 +267,22 @@ impl Decryptor {
     /// [`Error::Truncated`] for a short header, [`Error::UnsupportedVersion`],
     /// [`Error::WrongKey`] when the header commits to another key.
     pub fn new(key: &Key256, header: &[u8]) -> Result<Self> {
-        let header = Header::parse(header)?;
-        if !crate::secret::ct_eq(&header.commitment, &commitment(key)) {
-            return Err(Error::WrongKey);
-        }
-        let prefix = header.prefix;
         Ok(Self {
+            opener: Opener::new(&commitment(key), header)?,
             cipher: Aes256Gcm::new(key.expose().into()),
-            prefix,
-            counter: 0,
             pending: Vec::new(),
         })
     }
 
-    /// Decrypts segment `index` on its own (for ranged downloads).
-    ///
-    /// # Errors
-    /// [`Error::Decrypt`] when the segment is not authentic at that position.
-    pub fn decrypt_segment(&self, index: u64, last: bool, segment: &[u8]) -> Result<Vec<u8>> {
-        let counter = u32::try_from(index).map_err(|_| Error::CounterOverflow)?;
-        let nonce = SegmentNonce {
-            prefix: self.prefix,
-            counter,
-            last,
-        }
-        .to_bytes();
-        self.cipher
-            .decrypt(&Nonce::from(nonce), segment)
-            .map_err(|_| Error::Decrypt)
-    }
-
-    /// Decrypts the next full, non-final segment.
-    ///
-    /// # Errors
-    /// [`Error::TrailingData`] when it is in fact a final segment (something was
-    /// appended), [`Error::Decrypt`] otherwise.
-    pub fn decrypt_next(&mut self, segment: &[u8]) -> Result<Vec<u8>> {
-        if segment.len() != ENCRYPTED_SEGMENT_SIZE {
-            return Err(Error::Length {
-                what: "segment",
-                expected: ENCRYPTED_SEGMENT_SIZE,
-                got: segment.len(),
-            });
-        }
-        let result = self.decrypt_segment(self.counter, false, segment);
-        if result.is_err() && self.decrypt_segment(self.counter, true, segment).is_ok() {
-            return Err(Error::TrailingData);
-        }
-        self.counter += 1;
-        result
-    }
-
-    /// Decrypts the final segment and ends the stream.
-    ///
-    /// # Errors
-    /// [`Error::Truncated`] when the segment is authentic but not marked final
-    /// (the real final segment was cut off) or too short to hold a tag;
-    /// [`Error::Decrypt`] otherwise.
-    pub fn decrypt_last(self, segment: &[u8]) -> Result<Vec<u8>> {
-        if segment.len() < TAG_LEN || segment.len() > ENCRYPTED_SEGMENT_SIZE {
-            return Err(Error::Truncated);
-        }
-        match self.decrypt_segment(self.counter, true, segment) {
-            Ok(pt) if pt.is_empty() && self.counter > 0 => Err(Error::TrailingData),
-            Ok(pt) => Ok(pt),
-            Err(_) if self.decrypt_segment(self.counter, false, segment).is_ok() => {
-                Err(Error::Truncated)
+    /// Runs one job and its probe, as [`SegmentJob::verdict`] decides.
+    fn run(&self, mut job: SegmentJob, segment: &[u8]) -> Result<Vec<u8>> {
+        loop {
+            let result = self.cipher.decrypt(&Nonce::from(job.nonce), segment).ok();
+            match job.verdict(result.as_ref().map(Vec::len)) {
+                Verdict::Plaintext => return result.ok_or(Error::Decrypt),
+                Verdict::Probe(probe) => job = probe,
+                Verdict::Failed(e) => return Err(e),
             }
-            Err(e) => Err(e),
         }
     }
 
@@ -339,28 +290,34 @@ impl Decryptor {
     /// not to be the last.
     ///
     /// # Errors
-    /// As [`Decryptor::decrypt_next`].
-    pub fn push(&mut self, mut data: &[u8]) -> Result<Vec<u8>> {
+    /// [`Error::TrailingData`] when a segment is in fact a final one (something
+    /// was appended), [`Error::Decrypt`] otherwise.
+    pub fn push(&mut self, data: &[u8]) -> Result<Vec<u8>> {
+        self.pending.extend_from_slice(data);
+        self.opener.feed(data.len());
         let mut out = Vec::new();
-        while !data.is_empty() {
-            if self.pending.len() == ENCRYPTED_SEGMENT_SIZE {
-                let segment = core::mem::take(&mut self.pending);
-                out.extend_from_slice(&self.decrypt_next(&segment)?);
-            }
-            let take = (ENCRYPTED_SEGMENT_SIZE - self.pending.len()).min(data.len());
-            self.pending.extend_from_slice(&data[..take]);
-            data = &data[take..];
+        let mut used = 0;
+        while let Some(job) = self.opener.next_job()? {
+            let segment = self
+                .pending
+                .get(used..used + job.len)
+                .ok_or(Error::Truncated)?;
+            out.extend(self.run(job, segment)?);
+            used += job.len;
         }
+        self.pending.drain(..used);
         Ok(out)
     }
 
     /// Decrypts what is buffered as the final segment.
     ///
     /// # Errors
-    /// As [`Decryptor::decrypt_last`].
+    /// [`Error::Truncated`] when the segment is authentic but not marked final
+    /// (the real final segment was cut off) or too short to hold a tag;
+    /// [`Error::Decrypt`] otherwise.
     pub fn finish(mut self) -> Result<Vec<u8>> {
-        let last = core::mem::take(&mut self.pending);
-        self.decrypt_last(&last)
+        let job = self.opener.finish()?;
+        self.run(job, &self.pending)
     }
 }
 

@@ -1,0 +1,363 @@
+//! The recipient side: status, two-phase open (bind → decrypt → store keys →
+//! confirm), signed record fetches, and the shares kept on this device.
+//!
+//! Keys are forgotten only when the relay says the share ended (410) or the
+//! caller asks ([`Client::forget`]); every other failure keeps them so a retry
+//! can finish what was started (PROTOCOL.md §9.3).
+
+use std::cell::RefCell;
+
+use oneshare_sdk::api::{
+    AttachmentInfo, BindRequest, BindResponse, ConfirmResponse, RecordCiphertext, RecordResponse,
+    ShareStatus,
+};
+use oneshare_sdk::lifetime::State;
+use oneshare_sdk::record::{self, Record};
+use oneshare_sdk::signing::{PublicKey, Signer};
+use oneshare_sdk::token::ShareId;
+
+use crate::error::{Error, Result};
+use crate::link::Link;
+use crate::relay::{Call, Relay, json, seg};
+use crate::store::{DEVICES, DeviceEntry, KeyStore};
+use crate::webcrypto::{AesKey, generate_signing_key};
+
+/// Name of the IndexedDB database unless [`Client::with_store`] says otherwise.
+pub const DEFAULT_STORE: &str = "oneshare-sdk";
+
+/// A client of one relay, with this browser's key store.
+pub struct Client {
+    pub(crate) relay: Relay,
+    /// Where links point (`{link_base}/s#T`): the relay unless the viewer lives elsewhere.
+    pub(crate) link_base: String,
+    store_name: String,
+    store: RefCell<Option<std::rc::Rc<KeyStore>>>,
+}
+
+/// A decrypted record and what the relay said about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Opened {
+    /// The share id.
+    pub share_id: ShareId,
+    /// The record version (1 at create, +1 per update).
+    pub version: u64,
+    /// The plaintext record.
+    pub record: Record,
+    /// Attachments the relay has completely (ids and ciphertext sizes).
+    pub uploaded: Vec<AttachmentInfo>,
+    /// When access ends (Unix seconds).
+    pub access_expires_at: u64,
+    /// Whether the share self-destructs.
+    pub self_destruct: bool,
+}
+
+/// What a link leads to, read without consuming anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    /// The share id.
+    pub share_id: ShareId,
+    /// The relay's state of the share (`unbound`: waiting to be opened).
+    pub state: State,
+    /// When the link (or access) ends, Unix seconds.
+    pub expires_at: u64,
+    /// Whether this device holds the share's keys (opened here before).
+    pub on_this_device: bool,
+}
+
+/// A share whose keys this device holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceShare {
+    /// The share id.
+    pub share_id: String,
+    /// The relay it was opened through.
+    pub relay: String,
+    /// Whether the relay confirmed the binding.
+    pub confirmed: bool,
+    /// When access ends, once known.
+    pub access_expires_at: Option<u64>,
+    /// Whether the share self-destructs.
+    pub self_destruct: bool,
+}
+
+impl Client {
+    /// Connects to a relay: fetches and pins its HPKE key for this client's life.
+    ///
+    /// # Errors
+    /// `network`, a relay code, `invalid_key` for a relay key that does not check.
+    pub async fn connect(relay_url: &str) -> Result<Self> {
+        let relay = Relay::connect(relay_url).await?;
+        Ok(Self {
+            link_base: relay.base.clone(),
+            relay,
+            store_name: DEFAULT_STORE.to_owned(),
+            store: RefCell::new(None),
+        })
+    }
+
+    /// Uses the IndexedDB database `name` for keys (apps that keep several).
+    #[must_use]
+    pub fn with_store(mut self, name: &str) -> Self {
+        self.store_name = name.to_owned();
+        self
+    }
+
+    /// Makes links point to `base` (`{base}/s#T`) instead of the relay.
+    #[must_use]
+    pub fn with_link_base(mut self, base: &str) -> Self {
+        self.link_base = base.trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// The relay URL (no trailing slash).
+    pub fn relay_url(&self) -> &str {
+        &self.relay.base
+    }
+
+    /// The pinned relay key id.
+    pub fn relay_key_id(&self) -> &str {
+        &self.relay.key.key_id
+    }
+
+    pub(crate) async fn db(&self) -> Result<std::rc::Rc<KeyStore>> {
+        if let Some(db) = self.store.borrow().as_ref() {
+            return Ok(db.clone());
+        }
+        let db = std::rc::Rc::new(KeyStore::open(&self.store_name).await?);
+        *self.store.borrow_mut() = Some(db.clone());
+        Ok(db)
+    }
+
+    /// Closes the IndexedDB connection (reopened on demand).
+    pub fn close(&self) {
+        if let Some(db) = self.store.borrow_mut().take() {
+            db.close();
+        }
+    }
+
+    async fn entry(&self, share_id: &str) -> Result<Option<DeviceEntry>> {
+        let db = self.db().await?;
+        let entry = db
+            .get(DEVICES, share_id)
+            .await?
+            .and_then(DeviceEntry::from_js);
+        match entry {
+            Some(e) if e.relay != self.relay.base => Err(Error::OtherRelay { relay: e.relay }),
+            other => Ok(other),
+        }
+    }
+
+    /// What the link leads to: the relay's state and deadline, and whether this
+    /// device holds it. Binds nothing, counts nothing.
+    ///
+    /// # Errors
+    /// `network`, `not_found`, `storage_unavailable`.
+    pub async fn status(&self, link: &Link) -> Result<Status> {
+        let share_id = link.share_id();
+        let id = share_id.to_string();
+        let body = self
+            .relay
+            .call(&Call::new("GET", format!("/v1/shares/{}/status", seg(&id))))
+            .await?;
+        let status: ShareStatus = json(&body, "share status")?;
+        let on_this_device = self
+            .db()
+            .await?
+            .get(DEVICES, &id)
+            .await?
+            .and_then(DeviceEntry::from_js)
+            .is_some_and(|e| e.record_key.is_some());
+        Ok(Status {
+            share_id,
+            state: status.state,
+            expires_at: status.expires_at,
+            on_this_device,
+        })
+    }
+
+    /// Opens a link on this device: two-phase bind (bind → decrypt → store keys →
+    /// signed confirm). Retry-safe: the device key is stored before bind, so after
+    /// a lost answer another `open` re-binds with it; after a lost confirm answer
+    /// it confirms again and reads the record. Once bound, `open` reads the record.
+    ///
+    /// # Errors
+    /// `already_bound` (another device has it), `bad_token`, `expired`, `revoked`,
+    /// `self_destructed`, `other_relay`, `network`, `storage_unavailable`, …
+    pub async fn open(&self, link: &Link) -> Result<Opened> {
+        let keys = link.keys();
+        let share_id = keys.share_id;
+        let id = share_id.to_string();
+        let db = self.db().await?;
+        let mut entry = match self.entry(&id).await? {
+            Some(e) if e.record_key.is_some() => return self.finish_open(e).await,
+            Some(e) => e,
+            None => {
+                let (private_key, public_key) = generate_signing_key().await?;
+                let e = DeviceEntry {
+                    share_id: id.clone(),
+                    relay: self.relay.base.clone(),
+                    private_key,
+                    public_key,
+                    confirmed: false,
+                    created_at: js_sys::Date::now(),
+                    record_key: None,
+                    access_expires_at: None,
+                    self_destruct: false,
+                };
+                // Stored before bind, so a retry after a lost answer uses this key.
+                db.put(DEVICES, &e.to_js()).await?;
+                e
+            }
+        };
+        let device_key = PublicKey::from_bytes(&entry.public_key)?;
+        let body = serde_json::to_vec(&BindRequest {
+            bind_secret: *keys.bind_secret.expose(),
+            device_key,
+        })
+        .map_err(|_| Error::Argument("bind request"))?;
+        let call = Call::new("POST", format!("/v1/shares/{}/bind", seg(&id)))
+            .signed(Signer::Device(share_id), &entry.private_key)
+            .body(body, true)
+            .encrypted_response();
+        let plain = match self.relay.call(&call).await {
+            Ok(p) => p,
+            Err(e) => {
+                // Refused for good (wrong token, another device, ended): the key
+                // pair made for this bind is useless. Anything else (408, 401,
+                // 5xx, network) may have bound it: keep it for the retry.
+                if matches!(e.status(), Some(403 | 409 | 410)) {
+                    db.delete(DEVICES, &id).await?;
+                }
+                return Err(e);
+            }
+        };
+        let bind: BindResponse = json(&plain, "bind response")?;
+        let raw = record::unwrap_key(&keys.wrap_key, &share_id, &bind.wrapped_key)?;
+        let record_key = AesKey::import(&raw, false).await?;
+        drop(raw);
+        let record = decrypt_record(&record_key, &share_id, &bind.record).await?;
+        entry.record_key = Some(record_key);
+        entry.access_expires_at = Some(bind.access_expires_at);
+        entry.self_destruct = bind.self_destruct;
+        db.put(DEVICES, &entry.to_js()).await?;
+        let access_expires_at = self.confirm(&mut entry).await?;
+        Ok(Opened {
+            share_id,
+            version: bind.record.version,
+            record,
+            uploaded: bind.attachments,
+            access_expires_at,
+            self_destruct: bind.self_destruct,
+        })
+    }
+
+    /// The rest of an open whose record key is already stored: confirm if that
+    /// answer was lost, then the current record.
+    async fn finish_open(&self, mut entry: DeviceEntry) -> Result<Opened> {
+        if !entry.confirmed {
+            self.confirm(&mut entry).await?;
+        }
+        self.record_of(&entry).await
+    }
+
+    async fn confirm(&self, entry: &mut DeviceEntry) -> Result<u64> {
+        let share_id = ShareId::parse(&entry.share_id)?;
+        let call = Call::new(
+            "POST",
+            format!("/v1/shares/{}/confirm", seg(&entry.share_id)),
+        )
+        .signed(Signer::Device(share_id), &entry.private_key);
+        let body = self.device_call(entry, &call).await?;
+        let confirm: ConfirmResponse = json(&body, "confirm response")?;
+        entry.confirmed = true;
+        entry.access_expires_at = Some(confirm.access_expires_at);
+        self.db().await?.put(DEVICES, &entry.to_js()).await?;
+        Ok(confirm.access_expires_at)
+    }
+
+    /// A device-signed call; a 410 (the share ended) forgets the keys here too.
+    pub(crate) async fn device_call(
+        &self,
+        entry: &DeviceEntry,
+        call: &Call<'_>,
+    ) -> Result<Vec<u8>> {
+        match self.relay.call(call).await {
+            Err(e) if e.share_ended() => {
+                self.forget(&entry.share_id).await?;
+                Err(e)
+            }
+            other => other,
+        }
+    }
+
+    /// The keys of a share opened on this device.
+    pub(crate) async fn device(&self, share_id: &str) -> Result<DeviceEntry> {
+        self.entry(share_id)
+            .await?
+            .filter(|e| e.record_key.is_some())
+            .ok_or(Error::NotOnDevice)
+    }
+
+    /// The current record of a share opened on this device (a signed fetch).
+    ///
+    /// # Errors
+    /// `not_on_device`, `other_relay`, `expired`/`revoked`/`self_destructed`
+    /// (the keys are then forgotten), `network`, …
+    pub async fn record(&self, share_id: &str) -> Result<Opened> {
+        let entry = self.device(share_id).await?;
+        self.record_of(&entry).await
+    }
+
+    async fn record_of(&self, entry: &DeviceEntry) -> Result<Opened> {
+        let share_id = ShareId::parse(&entry.share_id)?;
+        let call = Call::new("GET", format!("/v1/shares/{}/record", seg(&entry.share_id)))
+            .signed(Signer::Device(share_id), &entry.private_key)
+            .encrypted_response();
+        let body = self.device_call(entry, &call).await?;
+        let resp: RecordResponse = json(&body, "record response")?;
+        let key = entry.record_key.as_ref().ok_or(Error::NotOnDevice)?;
+        let record = decrypt_record(key, &share_id, &resp.record).await?;
+        Ok(Opened {
+            share_id,
+            version: resp.record.version,
+            record,
+            uploaded: resp.attachments,
+            access_expires_at: resp.access_expires_at,
+            self_destruct: entry.self_destruct,
+        })
+    }
+
+    /// Shares opened (or being opened) on this device, through any relay.
+    ///
+    /// # Errors
+    /// `storage_unavailable`.
+    pub async fn shares_on_device(&self) -> Result<Vec<DeviceShare>> {
+        let all = self.db().await?.all(DEVICES).await?;
+        Ok(all
+            .into_iter()
+            .filter_map(DeviceEntry::from_js)
+            .map(|e| DeviceShare {
+                share_id: e.share_id,
+                relay: e.relay,
+                confirmed: e.confirmed,
+                access_expires_at: e.access_expires_at,
+                self_destruct: e.self_destruct,
+            })
+            .collect())
+    }
+
+    /// Deletes a share's keys from this device: the record cannot be read here
+    /// again.
+    ///
+    /// # Errors
+    /// `storage_unavailable`.
+    pub async fn forget(&self, share_id: &str) -> Result<()> {
+        self.db().await?.delete(DEVICES, share_id).await
+    }
+}
+
+/// Decrypts a record envelope with the stored record key.
+async fn decrypt_record(key: &AesKey, share_id: &ShareId, rc: &RecordCiphertext) -> Result<Record> {
+    let aad = record::record_aad(share_id, rc.version);
+    let plain = key.open_envelope(&aad, &rc.ciphertext).await?;
+    Ok(Record::from_json(&plain)?)
+}

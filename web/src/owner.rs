@@ -1,0 +1,521 @@
+//! The sender side: this browser's owner identity (a non-extractable ECDSA key
+//! and a non-extractable AES key for owner data), create with resumable
+//! attachment uploads, list, update and revoke.
+
+use js_sys::Uint8Array;
+use oneshare_sdk::api::{
+    AttachmentDecl, CreateShareRequest, CreateShareResponse, RecordCiphertext, ShareList,
+    ShareSummary, UpdateRecordRequest, UploadStatus,
+};
+use oneshare_sdk::encoding::b64;
+use oneshare_sdk::envelope::{COMMITMENT_LEN, commitment};
+use oneshare_sdk::lifetime::State;
+use oneshare_sdk::owner::{OwnerData, owner_aad};
+use oneshare_sdk::record::{self, Attachment, Record};
+use oneshare_sdk::secret::Key256;
+use oneshare_sdk::signing::{PUBLIC_KEY_LEN, PublicKey, Signer};
+use oneshare_sdk::stream::{ENCRYPTED_SEGMENT_SIZE, HEADER_LEN, NONCE_PREFIX_LEN, Sealer};
+use oneshare_sdk::token::{ShareId, Token};
+use oneshare_sdk::{duration, token};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::CryptoKey;
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::link::Link;
+use crate::platform::random;
+use crate::relay::{Call, json, seg};
+use crate::store::{Fields, OWNER};
+use crate::webcrypto::{AesKey, generate_signing_key};
+
+/// Upload attempts after network failures before `upload_incomplete`.
+const UPLOAD_ATTEMPTS: usize = 4;
+
+/// This browser's owner identity.
+pub(crate) struct Owner {
+    pub(crate) private_key: CryptoKey,
+    public_key: PublicKey,
+    data_key: AesKey,
+}
+
+impl Owner {
+    pub(crate) fn signer(&self) -> Signer {
+        Signer::Owner(self.public_key)
+    }
+}
+
+/// A file to attach.
+pub struct NewFile {
+    /// File name shown to the recipient.
+    pub name: String,
+    /// Media type.
+    pub mime: String,
+    /// The bytes (a `File` is a `Blob`).
+    pub blob: web_sys::Blob,
+}
+
+impl NewFile {
+    /// A file from a `File` (its name and type).
+    pub fn from_file(file: &web_sys::File) -> Self {
+        let mime = file.type_();
+        Self {
+            name: file.name(),
+            mime: if mime.is_empty() {
+                "application/octet-stream".into()
+            } else {
+                mime
+            },
+            blob: file.clone().into(),
+        }
+    }
+}
+
+/// Options of a new share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateOptions {
+    /// Seconds until the link (or, once opened, access) ends.
+    pub expires_in: u64,
+    /// End access five minutes after the first view at the latest.
+    pub self_destruct: bool,
+    /// A label only the owner can read in its list.
+    pub label: String,
+    /// Aborts the uploads (`aborted`); the share stays, its attachments
+    /// incomplete until revoked or expired.
+    pub signal: Option<web_sys::AbortSignal>,
+}
+
+impl Default for CreateOptions {
+    fn default() -> Self {
+        Self {
+            expires_in: 3600,
+            self_destruct: false,
+            label: String::new(),
+            signal: None,
+        }
+    }
+}
+
+/// Upload progress: plaintext bytes sent, total, and the file being sent.
+pub type UploadProgress = Box<dyn FnMut(u64, u64, &str)>;
+
+/// A created share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created {
+    /// The link to hand to the recipient. Secret.
+    pub link: String,
+    /// The share id.
+    pub share_id: ShareId,
+    /// When the unused link expires.
+    pub expires_at: u64,
+}
+
+/// One of the owner's shares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedShare {
+    /// The share id.
+    pub share_id: ShareId,
+    /// Current state.
+    pub state: State,
+    /// The owner's label (`None` when sealed under another owner key).
+    pub label: Option<String>,
+    /// Creation time.
+    pub created_at: u64,
+    /// When the link or access ends.
+    pub expires_at: u64,
+    /// When a device bound.
+    pub bound_at: Option<u64>,
+    /// Current record version.
+    pub record_version: u64,
+    /// Self-destruct flag.
+    pub self_destruct: bool,
+}
+
+/// A file being attached.
+struct Upload {
+    id: String,
+    key: Key256,
+    prefix: [u8; NONCE_PREFIX_LEN],
+    file: NewFile,
+    size: u64,
+}
+
+impl Client {
+    /// The owner identity of this browser, created on first use.
+    pub(crate) async fn owner(&self) -> Result<Owner> {
+        let db = self.db().await?;
+        if let Some(v) = db.get(OWNER, "default").await? {
+            let f = Fields(v.dyn_into().map_err(|_| Error::StorageUnavailable)?);
+            if let (Some(private_key), Some(public), Some(key), Some(c)) = (
+                f.key("privateKey"),
+                f.bytes::<PUBLIC_KEY_LEN>("publicKey"),
+                f.key("ownerKey"),
+                f.bytes::<COMMITMENT_LEN>("ownerCommitment"),
+            ) {
+                return Ok(Owner {
+                    private_key,
+                    public_key: PublicKey::from_bytes(&public)?,
+                    data_key: AesKey::from_parts(key, c),
+                });
+            }
+        }
+        let (private_key, public) = generate_signing_key().await?;
+        let data_key = AesKey::import(&record::generate_key()?, true).await?;
+        let f = Fields::new();
+        f.set("id", "default")
+            .set("privateKey", private_key.clone())
+            .set("publicKey", Uint8Array::from(&public[..]))
+            .set("ownerKey", data_key.key.clone())
+            .set(
+                "ownerCommitment",
+                Uint8Array::from(&data_key.commitment[..]),
+            );
+        db.put(OWNER, &f.0.into()).await?;
+        Ok(Owner {
+            private_key,
+            public_key: PublicKey::from_bytes(&public)?,
+            data_key,
+        })
+    }
+
+    /// The owner public key of this browser (base64url), created if needed.
+    ///
+    /// # Errors
+    /// `storage_unavailable`, `webcrypto`.
+    pub async fn owner_public_key(&self) -> Result<String> {
+        Ok(self.owner().await?.public_key.to_string())
+    }
+
+    async fn owner_call(&self, owner: &Owner, call: Call<'_>) -> Result<Vec<u8>> {
+        let signer = owner.signer();
+        self.relay
+            .call(&call.signed(signer, &owner.private_key))
+            .await
+    }
+
+    /// Creates a share and uploads its attachments.
+    ///
+    /// # Errors
+    /// `duration` for an expiry out of range, relay codes (`too_large`, `quota`,
+    /// `forbidden`, …), `upload_incomplete`, `network`, `storage_unavailable`.
+    pub async fn create(
+        &self,
+        mut record: Record,
+        files: Vec<NewFile>,
+        options: &CreateOptions,
+        mut progress: Option<UploadProgress>,
+    ) -> Result<Created> {
+        let expires_in = duration::check(options.expires_in)?;
+        let owner = self.owner().await?;
+        let token = Token::generate()?;
+        let keys = token.derive();
+        let share_id = keys.share_id;
+        let mut uploads = Vec::with_capacity(files.len());
+        let mut decls = Vec::with_capacity(files.len());
+        for file in files {
+            // A Blob's size is an integer number of bytes.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let size = file.blob.size() as u64;
+            let up = Upload {
+                id: b64(random::<16>()?),
+                key: record::generate_key()?,
+                prefix: random()?,
+                file,
+                size,
+            };
+            let (sealer, _) = Sealer::new(&commitment(&up.key), up.prefix, size)?;
+            record.attachments.push(Attachment {
+                id: up.id.clone(),
+                name: up.file.name.clone(),
+                mime: up.file.mime.clone(),
+                size,
+                key: b64(up.key.expose()),
+            });
+            decls.push(AttachmentDecl {
+                id: up.id.clone(),
+                size: sealer.ciphertext_len(),
+            });
+            uploads.push(up);
+        }
+        let record_key = record::generate_key()?;
+        let data = OwnerData::new(options.label.clone(), &record_key);
+        let data_json = zeroize::Zeroizing::new(
+            serde_json::to_vec(&data).map_err(|_| Error::Argument("owner data"))?,
+        );
+        let body = CreateShareRequest {
+            share_id,
+            verifier: token::verifier(&keys.bind_secret),
+            wrapped_key: record::wrap_key(&keys.wrap_key, &share_id, &record_key)?,
+            record: record::seal_record(&record_key, &share_id, 1, &record)?,
+            owner_data: owner
+                .data_key
+                .seal_envelope(&owner_aad(&share_id), &data_json)
+                .await?,
+            expires_in,
+            self_destruct: options.self_destruct,
+            attachments: decls,
+        };
+        let body = serde_json::to_vec(&body).map_err(|_| Error::Argument("create request"))?;
+        let created: CreateShareResponse = json(
+            &self
+                .owner_call(
+                    &owner,
+                    Call::new("POST", "/v1/shares".into()).body(body, true),
+                )
+                .await?,
+            "create response",
+        )?;
+        let total: u64 = uploads.iter().map(|u| u.size).sum();
+        let mut before = 0;
+        for up in &uploads {
+            let mut report = |done: u64| {
+                if let Some(p) = progress.as_mut() {
+                    p(before + done, total, &up.file.name);
+                }
+            };
+            self.upload(&owner, &share_id, up, options.signal.as_ref(), &mut report)
+                .await?;
+            before += up.size;
+        }
+        Ok(Created {
+            link: Link::from_token(token).to_url(&self.link_base),
+            share_id,
+            expires_at: created.expires_at,
+        })
+    }
+
+    /// Uploads one attachment in parts, resuming where the relay says.
+    async fn upload(
+        &self,
+        owner: &Owner,
+        share_id: &ShareId,
+        up: &Upload,
+        signal: Option<&web_sys::AbortSignal>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<()> {
+        let base = format!(
+            "/v1/shares/{}/attachments/{}",
+            seg(&share_id.to_string()),
+            seg(&up.id)
+        );
+        let status = async || {
+            let path = format!("{base}/upload");
+            json::<UploadStatus>(
+                &self.owner_call(owner, Call::new("GET", path)).await?,
+                "upload status",
+            )
+        };
+        let key = AesKey::import(&up.key, true).await?;
+        let (sealer, header) = Sealer::new(&key.commitment, up.prefix, up.size)?;
+        let mut st = status().await?;
+        let mut attempts = 0;
+        while !st.complete {
+            attempts += 1;
+            if attempts > UPLOAD_ATTEMPTS {
+                return Err(Error::UploadIncomplete);
+            }
+            let sent: Result<UploadStatus> = async {
+                let mut st = st.clone();
+                let total = sealer.ciphertext_len();
+                while st.next_part * st.part_size < total {
+                    let start = st.next_part * st.part_size;
+                    let end = (start + st.part_size).min(total);
+                    let part =
+                        encrypt_part(&sealer, &header, &key, &up.file.blob, start, end).await?;
+                    let path = format!("{base}/parts/{}", st.next_part);
+                    let mut call = Call::new("PUT", path);
+                    call.body = part;
+                    call.content_type = "application/octet-stream";
+                    call.signal = signal;
+                    st = json(&self.owner_call(owner, call).await?, "upload status")?;
+                    progress(plaintext_before(end, up.size));
+                }
+                let path = format!("{base}/finalize");
+                json(
+                    &self.owner_call(owner, Call::new("POST", path)).await?,
+                    "upload status",
+                )
+            }
+            .await;
+            st = match sent {
+                Ok(st) => st,
+                // Network trouble: ask the relay where to resume.
+                Err(Error::Network) => status().await?,
+                Err(e) => return Err(e),
+            };
+        }
+        Ok(())
+    }
+
+    /// The shares this browser's owner identity created, labels decrypted.
+    ///
+    /// # Errors
+    /// `network`, relay codes, `storage_unavailable`.
+    pub async fn list_shares(&self) -> Result<Vec<OwnedShare>> {
+        let owner = self.owner().await?;
+        let mut out = Vec::new();
+        for s in self.summaries(&owner).await? {
+            // Sealed under another owner key (or damaged): no label.
+            let label = open_owner_data(&owner, &s)
+                .await
+                .ok()
+                .map(|d| d.label.clone());
+            out.push(OwnedShare {
+                share_id: s.share_id,
+                state: s.state,
+                label,
+                created_at: s.created_at,
+                expires_at: s.expires_at,
+                bound_at: s.bound_at,
+                record_version: s.record_version,
+                self_destruct: s.self_destruct,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn summaries(&self, owner: &Owner) -> Result<Vec<ShareSummary>> {
+        let list: ShareList = json(
+            &self
+                .owner_call(owner, Call::new("GET", "/v1/shares".into()))
+                .await?,
+            "share list",
+        )?;
+        Ok(list.shares)
+    }
+
+    /// Publishes a new version of a share's record (same record key); returns
+    /// the new version.
+    ///
+    /// # Errors
+    /// `not_found` (not this owner's share), `conflict`, relay codes.
+    pub async fn update(&self, share_id: &ShareId, record: &Record) -> Result<u64> {
+        let owner = self.owner().await?;
+        let s = self
+            .summaries(&owner)
+            .await?
+            .into_iter()
+            .find(|s| s.share_id == *share_id)
+            .ok_or(Error::Relay {
+                code: "not_found".into(),
+                status: 404,
+                message: "no share with this id belongs to this owner".into(),
+            })?;
+        let data = open_owner_data(&owner, &s).await?;
+        let version = s.record_version + 1;
+        let body = UpdateRecordRequest {
+            record: RecordCiphertext {
+                version,
+                ciphertext: record::seal_record(&data.record_key()?, share_id, version, record)?,
+            },
+        };
+        let body = serde_json::to_vec(&body).map_err(|_| Error::Argument("update request"))?;
+        let path = format!("/v1/shares/{}/record", seg(&share_id.to_string()));
+        self.owner_call(&owner, Call::new("PUT", path).body(body, true))
+            .await?;
+        Ok(version)
+    }
+
+    /// Revokes a share now ("Delete Now").
+    ///
+    /// # Errors
+    /// `not_found`, relay codes.
+    pub async fn revoke(&self, share_id: &ShareId) -> Result<()> {
+        let owner = self.owner().await?;
+        let path = format!("/v1/shares/{}", seg(&share_id.to_string()));
+        self.owner_call(&owner, Call::new("DELETE", path)).await?;
+        Ok(())
+    }
+}
+
+async fn open_owner_data(owner: &Owner, s: &ShareSummary) -> Result<OwnerData> {
+    let plain = owner
+        .data_key
+        .open_envelope(&owner_aad(&s.share_id), &s.owner_data)
+        .await?;
+    Ok(
+        serde_json::from_slice(&plain).map_err(|_| oneshare_sdk::Error::Json {
+            what: "owner data",
+            reason: "not owner data".into(),
+        })?,
+    )
+}
+
+/// Plaintext bytes sent once the stream bytes before `end` are on the relay.
+fn plaintext_before(end: u64, size: u64) -> u64 {
+    if end >= oneshare_sdk::stream::ciphertext_len(size) {
+        return size;
+    }
+    let whole = end.saturating_sub(HEADER_LEN as u64) / ENCRYPTED_SEGMENT_SIZE as u64;
+    (whole * oneshare_sdk::stream::SEGMENT_SIZE as u64).min(size)
+}
+
+/// The stream bytes `start..end` of a file: the segments that overlap them,
+/// encrypted with SubtleCrypto (all in flight at once), cut to the range.
+async fn encrypt_part(
+    sealer: &Sealer,
+    header: &[u8; HEADER_LEN],
+    key: &AesKey,
+    file: &web_sys::Blob,
+    start: u64,
+    end: u64,
+) -> Result<Vec<u8>> {
+    let segments = sealer.segments_in(start, end);
+    let mut jobs = Vec::new();
+    let mut plain_start = None;
+    for i in segments.clone() {
+        let (offset, job) = sealer.job(i)?;
+        plain_start.get_or_insert(offset);
+        jobs.push((offset, job));
+    }
+    let plain = match (plain_start, jobs.last()) {
+        (Some(a), Some((b, job))) => read_blob(file, a, b + job.len as u64).await?,
+        _ => Uint8Array::new_with_length(0),
+    };
+    let base = plain_start.unwrap_or(0);
+    let mut pending = Vec::with_capacity(jobs.len());
+    for (offset, job) in &jobs {
+        let from = u32::try_from(offset - base).map_err(|_| Error::Argument("part size"))?;
+        let len = u32::try_from(job.len).map_err(|_| Error::Argument("part size"))?;
+        let data = plain.subarray(from, from + len);
+        let params =
+            web_sys::AesGcmParams::new_with_u8_array("AES-GCM", &Uint8Array::from(&job.nonce[..]));
+        let promise = crate::platform::subtle()?
+            .encrypt_with_object_and_buffer_source(&params, &key.key, &data)
+            .map_err(|e| Error::webcrypto("encrypt", &e))?;
+        pending.push((job.index, promise));
+    }
+    let len = usize::try_from(end - start).map_err(|_| Error::Argument("part size"))?;
+    let mut out = vec![0u8; len];
+    let mut put = |at: u64, bytes: &[u8]| {
+        // Copy the overlap of stream bytes at..at+len with start..end.
+        let from = start.max(at);
+        let to = end.min(at + bytes.len() as u64);
+        if from < to {
+            let (src, dst) = ((from - at) as usize, (from - start) as usize);
+            let n = (to - from) as usize;
+            out[dst..dst + n].copy_from_slice(&bytes[src..src + n]);
+        }
+    };
+    put(0, header);
+    for (index, promise) in pending {
+        let ct = JsFuture::from(promise)
+            .await
+            .map_err(|e| Error::webcrypto("encrypt", &e))?;
+        let at = HEADER_LEN as u64 + u64::from(index) * ENCRYPTED_SEGMENT_SIZE as u64;
+        put(at, &Uint8Array::new(&ct).to_vec());
+    }
+    Ok(out)
+}
+
+/// Bytes `a..b` of a Blob.
+async fn read_blob(file: &web_sys::Blob, a: u64, b: u64) -> Result<Uint8Array> {
+    #[allow(clippy::cast_precision_loss)]
+    let slice = file
+        .slice_with_f64_and_f64(a as f64, b as f64)
+        .map_err(|_| Error::Unsupported("Blob.slice"))?;
+    let buf = JsFuture::from(slice.array_buffer())
+        .await
+        .map_err(|_| Error::Argument("the file could not be read"))?;
+    Ok(Uint8Array::new(&buf))
+}

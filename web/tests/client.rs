@@ -1,0 +1,508 @@
+//! The browser client in headless Chromium against a real relay process
+//! (`cargo xtask test` starts it and passes its URL in `ONESHARE_TEST_RELAY`).
+//! Each test uses its own IndexedDB databases: one database is one device.
+//!
+//! Faults a network can cause (an answer lost after the relay acted, a timeout
+//! from a proxy) are injected by wrapping `fetch`: the real relay still does the
+//! work, only its answer does not arrive.
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use js_sys::Uint8Array;
+use oneshare_sdk::lifetime::State;
+use oneshare_web::{
+    Client, CreateOptions, DownloadOptions, Error, Field, FieldType, Link, NewFile, Record,
+    take_link_from_location,
+};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen(inline_js = r#"
+const faults = [];
+const real = globalThis.fetch.bind(globalThis);
+globalThis.fetch = async (url, init) => {
+  const method = init?.method ?? 'GET';
+  const i = faults.findIndex((f) => f.method === method && String(url).endsWith(f.suffix));
+  if (i < 0) return real(url, init);
+  const f = faults.splice(i, 1)[0];
+  const res = await real(url, init);
+  await res.arrayBuffer();
+  if (f.status === 0) throw new TypeError('Failed to fetch');
+  return new Response(JSON.stringify({ code: 'timeout', message: 'the request took too long' }),
+    { status: f.status, headers: { 'content-type': 'application/json' } });
+};
+export function loseAnswer(method, suffix, status) { faults.push({ method, suffix, status }); }
+let savedIdb = null;
+export function hideIndexedDb() {
+  savedIdb = Object.getOwnPropertyDescriptor(globalThis, 'indexedDB');
+  Object.defineProperty(globalThis, 'indexedDB', { value: undefined, configurable: true });
+}
+export function restoreIndexedDb() { Object.defineProperty(globalThis, 'indexedDB', savedIdb); }
+export function pushUrl(u) { history.pushState(null, '', u); }
+export function historyLength() { return history.length; }
+export function href() { return location.href; }
+export function pattern(n) { const b = new Uint8Array(n); for (let i = 0; i < n; i++) b[i] = i % 251; return new Blob([b], { type: 'application/octet-stream' }); }
+export function aborter() { return new AbortController(); }
+export function abortNow(c) { c.abort(); }
+export function signalOf(c) { return c.signal; }
+export function unique() { return Math.random().toString(36).slice(2); }
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = loseAnswer)]
+    fn lose_answer(method: &str, suffix: &str, status: u16);
+    #[wasm_bindgen(js_name = hideIndexedDb)]
+    fn hide_indexed_db();
+    #[wasm_bindgen(js_name = restoreIndexedDb)]
+    fn restore_indexed_db();
+    #[wasm_bindgen(js_name = pushUrl)]
+    fn push_url(u: &str);
+    #[wasm_bindgen(js_name = historyLength)]
+    fn history_length() -> u32;
+    fn href() -> String;
+    fn pattern(n: u32) -> web_sys::Blob;
+    fn aborter() -> JsValue;
+    #[wasm_bindgen(js_name = abortNow)]
+    fn abort_now(c: &JsValue);
+    #[wasm_bindgen(js_name = signalOf)]
+    fn signal_of(c: &JsValue) -> web_sys::AbortSignal;
+    fn unique() -> String;
+}
+
+fn relay_url() -> &'static str {
+    match option_env!("ONESHARE_TEST_RELAY") {
+        Some(url) => url,
+        None => panic!("ONESHARE_TEST_RELAY: run through `cargo xtask test` (it starts the relay)"),
+    }
+}
+
+/// A new device: its own key store.
+async fn device() -> Client {
+    Client::connect(relay_url())
+        .await
+        .unwrap()
+        .with_store(&format!("device-{}", unique()))
+}
+
+fn record() -> Record {
+    Record {
+        title: "Production database".into(),
+        fields: vec![
+            Field {
+                kind: FieldType::Login,
+                label: None,
+                value: "admin".into(),
+            },
+            Field {
+                kind: FieldType::Password,
+                label: None,
+                value: "correct horse battery staple".into(),
+            },
+        ],
+        attachments: Vec::new(),
+    }
+}
+
+fn file(size: u32) -> NewFile {
+    NewFile {
+        name: "data.bin".into(),
+        mime: "application/octet-stream".into(),
+        blob: pattern(size),
+    }
+}
+
+async fn blob_bytes(blob: &web_sys::Blob) -> Vec<u8> {
+    Uint8Array::new(&JsFuture::from(blob.array_buffer()).await.unwrap()).to_vec()
+}
+
+fn expected(size: usize) -> Vec<u8> {
+    (0..size).map(|i| (i % 251) as u8).collect()
+}
+
+fn code<T: std::fmt::Debug>(r: Result<T, Error>) -> String {
+    match r {
+        Ok(v) => panic!("expected an error, got {v:?}"),
+        Err(e) => e.code().to_owned(),
+    }
+}
+
+/// Several segments and a short final one, over several upload parts.
+const SIZE: u32 = 3 * 65536 + 12345;
+
+#[wasm_bindgen_test]
+async fn open_decrypts_keeps_keys_and_refuses_a_second_device() {
+    let sender = device().await;
+    let mut progress = Vec::new();
+    let created = {
+        let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let s = seen.clone();
+        let out = sender
+            .create(
+                record(),
+                vec![file(SIZE)],
+                &CreateOptions::default(),
+                Some(Box::new(move |done, total, _| {
+                    s.borrow_mut().push((done, total))
+                })),
+            )
+            .await
+            .unwrap();
+        progress.extend(seen.borrow().iter().copied());
+        out
+    };
+    assert_eq!(progress.last(), Some(&(u64::from(SIZE), u64::from(SIZE))));
+    let link = Link::parse(&created.link.replace('#', "%23")).unwrap();
+    assert_eq!(link.share_id(), created.share_id);
+
+    let recipient = device().await;
+    let before = recipient.status(&link).await.unwrap();
+    assert_eq!(before.state, State::Unbound);
+    assert!(!before.on_this_device);
+    // Status consumed nothing: still unbound.
+    assert_eq!(recipient.status(&link).await.unwrap().state, State::Unbound);
+
+    let opened = recipient.open(&link).await.unwrap();
+    assert_eq!(opened.record.title, "Production database");
+    assert_eq!(opened.record.fields, record().fields);
+    assert_eq!(opened.version, 1);
+    let meta = opened.record.attachments[0].clone();
+    assert_eq!(meta.size, u64::from(SIZE));
+    let id = created.share_id.to_string();
+    let blob = recipient
+        .download_blob(&id, &meta, DownloadOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(blob_bytes(&blob).await, expected(SIZE as usize));
+
+    let after = recipient.status(&link).await.unwrap();
+    assert_eq!(after.state, State::Bound);
+    assert!(after.on_this_device);
+    let on_device = recipient.shares_on_device().await.unwrap();
+    assert_eq!(on_device.len(), 1);
+    assert!(on_device[0].confirmed);
+    assert_eq!(on_device[0].relay, recipient.relay_url());
+    // The same link again on this device just reads the record.
+    assert_eq!(
+        recipient.open(&link).await.unwrap().record.title,
+        opened.record.title
+    );
+    // A reload (a new connection to the same store) still reads it by id.
+    recipient.close();
+    assert_eq!(recipient.record(&id).await.unwrap().version, 1);
+
+    // A second device is refused, and the key pair it made is dropped.
+    let third = device().await;
+    assert_eq!(code(third.open(&link).await), "already_bound");
+    assert!(third.shares_on_device().await.unwrap().is_empty());
+    assert_eq!(code(third.record(&id).await), "not_on_device");
+
+    // The owner publishes version 2; the device sees it.
+    let mut next = record();
+    next.title = "Rotated".into();
+    next.attachments = opened.record.attachments.clone();
+    assert_eq!(sender.update(&created.share_id, &next).await.unwrap(), 2);
+    let v2 = recipient.record(&id).await.unwrap();
+    assert_eq!((v2.version, v2.record.title.as_str()), (2, "Rotated"));
+    let listed = sender.list_shares().await.unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|s| s.share_id == created.share_id && s.state == State::Bound)
+    );
+
+    // Revoked: the relay answers 410 and the device forgets the keys.
+    sender.revoke(&created.share_id).await.unwrap();
+    assert_eq!(code(recipient.record(&id).await), "revoked");
+    assert!(recipient.shares_on_device().await.unwrap().is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn forget_drops_the_keys() {
+    let sender = device().await;
+    let created = sender
+        .create(record(), vec![], &CreateOptions::default(), None)
+        .await
+        .unwrap();
+    let recipient = device().await;
+    recipient
+        .open(&Link::parse(&created.link).unwrap())
+        .await
+        .unwrap();
+    let id = created.share_id.to_string();
+    recipient.forget(&id).await.unwrap();
+    assert_eq!(code(recipient.record(&id).await), "not_on_device");
+}
+
+#[wasm_bindgen_test]
+async fn a_share_bound_through_another_relay_is_refused_not_forgotten() {
+    let sender = device().await;
+    let created = sender
+        .create(record(), vec![], &CreateOptions::default(), None)
+        .await
+        .unwrap();
+    let store = format!("device-{}", unique());
+    let a = Client::connect(relay_url())
+        .await
+        .unwrap()
+        .with_store(&store);
+    let link = Link::parse(&created.link).unwrap();
+    a.open(&link).await.unwrap();
+    // The same browser store, a client of another relay URL.
+    let other = relay_url().replace("127.0.0.1", "localhost");
+    let b = Client::connect(&other).await.unwrap().with_store(&store);
+    let id = created.share_id.to_string();
+    assert_eq!(code(b.record(&id).await), "other_relay");
+    assert_eq!(code(b.open(&link).await), "other_relay");
+    assert_eq!(b.shares_on_device().await.unwrap().len(), 1);
+    assert_eq!(a.record(&id).await.unwrap().version, 1);
+}
+
+#[wasm_bindgen_test]
+async fn an_abort_gives_aborted() {
+    let sender = device().await;
+    let controller = aborter();
+    let c = controller.clone();
+    let options = CreateOptions {
+        signal: Some(signal_of(&controller)),
+        ..CreateOptions::default()
+    };
+    // Aborted after the first part: the share exists, its attachment is not whole.
+    let result = sender
+        .create(
+            record(),
+            vec![file(SIZE)],
+            &options,
+            Some(Box::new(move |_, _, _| abort_now(&c))),
+        )
+        .await;
+    assert_eq!(code(result), "aborted");
+
+    let created = sender
+        .create(record(), vec![file(SIZE)], &CreateOptions::default(), None)
+        .await
+        .unwrap();
+    let recipient = device().await;
+    let opened = recipient
+        .open(&Link::parse(&created.link).unwrap())
+        .await
+        .unwrap();
+    let controller = aborter();
+    abort_now(&controller);
+    let r = recipient
+        .download(
+            &created.share_id.to_string(),
+            &opened.record.attachments[0],
+            DownloadOptions {
+                signal: Some(signal_of(&controller)),
+                ..DownloadOptions::default()
+            },
+        )
+        .await;
+    assert_eq!(code(r.map(|_| ())), "aborted");
+}
+
+#[wasm_bindgen_test]
+async fn a_404_for_an_attachment_still_uploading_keeps_the_keys() {
+    let sender = device().await;
+    let created = sender
+        .create(record(), vec![], &CreateOptions::default(), None)
+        .await
+        .unwrap();
+    let recipient = device().await;
+    recipient
+        .open(&Link::parse(&created.link).unwrap())
+        .await
+        .unwrap();
+    // The owner lists a file before its upload is whole (the relay answers 404).
+    let mut next = record();
+    next.attachments.push(oneshare_web::Attachment {
+        id: "AAAAAAAAAAAAAAAAAAAAAA".into(),
+        name: "later.bin".into(),
+        mime: "application/octet-stream".into(),
+        size: 10,
+        key: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into(),
+    });
+    sender.update(&created.share_id, &next).await.unwrap();
+    let id = created.share_id.to_string();
+    let v2 = recipient.record(&id).await.unwrap();
+    assert_eq!(
+        code(
+            recipient
+                .download(&id, &v2.record.attachments[0], DownloadOptions::default())
+                .await
+                .map(|_| ())
+        ),
+        "attachment_uploading"
+    );
+    assert_eq!(recipient.record(&id).await.unwrap().version, 2);
+    assert_eq!(recipient.shares_on_device().await.unwrap().len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_bind_answered_408_keeps_the_device_key_and_the_next_open_succeeds() {
+    let sender = device().await;
+    let created = sender
+        .create(record(), vec![], &CreateOptions::default(), None)
+        .await
+        .unwrap();
+    let link = Link::parse(&created.link).unwrap();
+    let recipient = device().await;
+    // The relay binds, a proxy answers 408.
+    lose_answer("POST", "/bind", 408);
+    assert_eq!(code(recipient.open(&link).await), "timeout");
+    let pending = recipient.shares_on_device().await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert!(!pending[0].confirmed);
+    // The relay holds the share for this key: the retry re-binds with it.
+    let opened = recipient.open(&link).await.unwrap();
+    assert_eq!(opened.record.title, "Production database");
+    assert!(recipient.shares_on_device().await.unwrap()[0].confirmed);
+}
+
+#[wasm_bindgen_test]
+async fn a_lost_confirm_answer_then_open_returns_the_record() {
+    let sender = device().await;
+    let created = sender
+        .create(record(), vec![], &CreateOptions::default(), None)
+        .await
+        .unwrap();
+    let link = Link::parse(&created.link).unwrap();
+    let recipient = device().await;
+    // The relay confirms (the token is dead), the answer never arrives.
+    lose_answer("POST", "/confirm", 0);
+    assert_eq!(code(recipient.open(&link).await), "network");
+    let opened = recipient.open(&link).await.unwrap();
+    assert_eq!(opened.record.title, "Production database");
+    assert!(recipient.shares_on_device().await.unwrap()[0].confirmed);
+}
+
+#[wasm_bindgen_test]
+async fn a_bind_refused_for_good_drops_the_pending_key() {
+    let recipient = device().await;
+    let sender = device().await;
+    let created = sender
+        .create(record(), vec![], &CreateOptions::default(), None)
+        .await
+        .unwrap();
+    sender.revoke(&created.share_id).await.unwrap();
+    assert_eq!(
+        code(recipient.open(&Link::parse(&created.link).unwrap()).await),
+        "revoked"
+    );
+    assert!(recipient.shares_on_device().await.unwrap().is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn the_link_is_taken_from_the_address_bar_and_cleared() {
+    let sender = device().await;
+    let created = sender
+        .create(record(), vec![], &CreateOptions::default(), None)
+        .await
+        .unwrap();
+    let token = created.link.split('#').nth(1).unwrap().to_owned();
+    let start = href();
+    for url in [
+        format!("/s#{token}"),
+        format!("/s%23{token}"),
+        format!("/s%2523{token}"),
+    ] {
+        push_url(&url);
+        let entries = history_length();
+        let link = take_link_from_location().unwrap().unwrap();
+        assert_eq!(link.share_id(), created.share_id);
+        assert!(!href().contains(&token), "token left in {}", href());
+        assert!(href().ends_with("/s"), "{}", href());
+        // Replaced, not pushed: the history holds no entry with the token.
+        assert_eq!(history_length(), entries);
+    }
+    assert!(take_link_from_location().unwrap().is_none());
+    push_url("/s#not-a-token");
+    assert_eq!(code(take_link_from_location()), "invalid_link");
+    assert!(!href().contains("not-a-token"));
+    push_url(&start);
+}
+
+#[wasm_bindgen_test]
+async fn storage_unavailable_and_not_on_device() {
+    let recipient = device().await;
+    assert_eq!(
+        code(recipient.record("AAAAAAAAAAAAAAAAAAAAAA").await),
+        "not_on_device"
+    );
+    let sender = device().await;
+    let created = sender
+        .create(record(), vec![], &CreateOptions::default(), None)
+        .await
+        .unwrap();
+    let fresh = device().await;
+    hide_indexed_db();
+    let r = fresh.open(&Link::parse(&created.link).unwrap()).await;
+    restore_indexed_db();
+    assert_eq!(code(r), "storage_unavailable");
+    // Nothing was bound: a device with storage still opens it.
+    assert!(
+        device()
+            .await
+            .open(&Link::parse(&created.link).unwrap())
+            .await
+            .is_ok()
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_ranged_download_starts_at_a_segment() {
+    let sender = device().await;
+    let created = sender
+        .create(record(), vec![file(SIZE)], &CreateOptions::default(), None)
+        .await
+        .unwrap();
+    let recipient = device().await;
+    let opened = recipient
+        .open(&Link::parse(&created.link).unwrap())
+        .await
+        .unwrap();
+    let id = created.share_id.to_string();
+    let mut dl = recipient
+        .download(
+            &id,
+            &opened.record.attachments[0],
+            DownloadOptions {
+                from_segment: 2,
+                ..DownloadOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    while let Some(chunk) = dl.next_chunk().await.unwrap() {
+        got.extend(chunk.to_vec());
+    }
+    assert_eq!(got, expected(SIZE as usize)[2 * 65536..]);
+}
+
+#[wasm_bindgen_test]
+async fn the_owner_sees_its_events_live() {
+    let sender = device().await;
+    let mut events = sender.events(None, None).await.unwrap();
+    let created = sender
+        .create(record(), vec![], &CreateOptions::default(), None)
+        .await
+        .unwrap();
+    let recipient = device().await;
+    recipient
+        .open(&Link::parse(&created.link).unwrap())
+        .await
+        .unwrap();
+    let mut kinds = Vec::new();
+    while kinds.len() < 3 {
+        let ev = events.next().await.unwrap().unwrap();
+        if ev.share_id == created.share_id {
+            kinds.push(ev.kind);
+        }
+    }
+    use oneshare_web::EventKind::{Bound, Confirmed, Created};
+    assert_eq!(kinds, [Created, Bound, Confirmed]);
+    events.close();
+}
