@@ -207,3 +207,132 @@ test('compose → open by a real click → TOTP ticks → reload → second devi
   await shoot(a.page, 'open-revoked');
   for (const d of [sender, a, b]) await clean(d.page);
 });
+
+/** A fresh share made through the compose page of a throw-away sender. */
+async function freshLink(browser, options = {}) {
+  const sender = await device(browser);
+  const link = await compose(sender.page, { title: secret(`Scanner test ${Math.random()}`), password: secret(`pw-${Math.random()}`), ...options });
+  await sender.context.close();
+  return link;
+}
+
+const ready = (page) => expect(page.getByRole('heading', { name: 'Someone shared something with you' })).toBeVisible();
+const opened = (page) => expect(page.getByText('Opened on this device', { exact: false })).toBeVisible();
+
+test('scanners: GET, HEAD and prefetch consume nothing; scripted and too-early clicks do not bind; Enter and Space do', async ({ browser, request }) => {
+  const link = await freshLink(browser);
+  const token = link.split('#')[1];
+  // What a mail or chat scanner does without running the page (the fragment
+  // never leaves a browser, so these send the mangled forms too).
+  for (const url of [`${RELAY}/s`, `${RELAY}/s%23${token}`, `${RELAY}/s%2523${token}`]) {
+    expect((await request.get(url)).status()).toBe(200);
+    expect((await request.head(url)).status()).toBe(200);
+  }
+  const scanner = await device(browser);
+  await scanner.page.setContent(`<link rel="prefetch" href="${RELAY}/s%23${token}"><link rel="prerender" href="${link}">`);
+  // A page that runs the script but never gets a person's gesture.
+  await scanner.page.goto(link);
+  await ready(scanner.page);
+  const hint = scanner.page.locator('#open-hint');
+  // Too soon after the button appeared (a bot clicking at once).
+  await scanner.page.getByRole('button', { name: 'Open', exact: true }).click();
+  await expect(hint).toHaveText('One moment — press Open again.');
+  await scanner.page.waitForTimeout(1_200);
+  // Script clicks: el.click() and a synthetic event are not trusted.
+  await scanner.page.evaluate(() => document.getElementById('open-button').click());
+  await expect(hint).toHaveText(/Press the button yourself/);
+  await scanner.page.locator('#open-hint').evaluate((el) => (el.textContent = ''));
+  await scanner.page.evaluate(() => document.getElementById('open-button').dispatchEvent(new MouseEvent('click', { bubbles: true })));
+  await expect(hint).toHaveText(/Press the button yourself/);
+  await ready(scanner.page);
+  await scanner.context.close();
+
+  // Still unused: a person with a %23-mangled link opens it with the keyboard.
+  const person = await device(browser);
+  await person.page.goto(`${RELAY}/s%23${token}`);
+  await ready(person.page);
+  expect(person.page.url()).toBe(`${RELAY}/s`);
+  await person.page.waitForTimeout(1_200);
+  await person.page.getByRole('button', { name: 'Open', exact: true }).focus();
+  await person.page.keyboard.press('Enter');
+  await opened(person.page);
+  await clean(person.page);
+
+  // Space works too, on a %2523 link.
+  const other = await freshLink(browser);
+  const viaSpace = await device(browser);
+  await viaSpace.page.goto(`${RELAY}/s%2523${other.split('#')[1]}`);
+  await ready(viaSpace.page);
+  await viaSpace.page.waitForTimeout(1_200);
+  await viaSpace.page.getByRole('button', { name: 'Open', exact: true }).focus();
+  await viaSpace.page.keyboard.press('Space');
+  await opened(viaSpace.page);
+  await clean(viaSpace.page);
+});
+
+// Keep last: it moves the relay's clock forward for good.
+test('every other state says what happened and what to do', async ({ browser, request }) => {
+  const states = async (page, name, heading, allowed) => {
+    await expect(page.getByRole('heading', { name: heading })).toBeVisible();
+    await expect(page.locator('section:visible').getByText('What to do:')).toBeVisible();
+    await accessible(page, name);
+    await shoot(page, `open-${name}`);
+    // The network failure this test makes on purpose is logged by Chromium.
+    if (allowed) page.problems = page.problems.filter((p) => !allowed.test(p));
+    await clean(page);
+  };
+  // An incomplete link, and no link at all.
+  const d = await device(browser);
+  await d.page.goto(`${RELAY}/s#tooShort`);
+  await states(d.page, 'bad-link', 'This link is incomplete');
+  await d.page.goto(`${RELAY}/s`);
+  await states(d.page, 'no-link', 'No share here');
+
+  // Made now: the relay's clock moves forward below, for good (this test runs last).
+  const link = await freshLink(browser, { selfDestruct: true });
+  const unused = await freshLink(browser);
+
+  // The relay cannot be reached, then can: Try again. This device's clock is
+  // Playwright's, so it can follow the relay's test clock (signatures carry time).
+  const u = await device(browser);
+  await u.context.clock.install();
+  await u.page.route('**/v1/**', (route) => route.abort());
+  await u.page.goto(link);
+  await states(u.page, 'unreachable', 'The relay cannot be reached', /net::ERR_FAILED/);
+  await u.page.unroute('**/v1/**');
+  await u.page.getByRole('button', { name: 'Try again' }).click();
+  await ready(u.page);
+
+  // A private window that refuses storage.
+  const s = await device(browser);
+  await s.context.addInitScript(() => Object.defineProperty(window, 'indexedDB', { get: () => undefined }));
+  await s.page.goto(link);
+  await states(s.page, 'storage', 'This browser blocks storage');
+
+  // Self-destruct: five minutes after the first view, on the relay's test clock.
+  await u.page.waitForTimeout(1_200);
+  await u.page.getByRole('button', { name: 'Open', exact: true }).click();
+  await opened(u.page);
+  await expect(u.page.getByText(/deletes itself in 4:5\d/)).toBeVisible();
+  await shoot(u.page, 'open-record-self-destruct');
+  expect((await request.post(`${RELAY}/test/clock/advance/301`)).status()).toBe(200);
+  // The open page's countdown reaches zero and it shows the end by itself.
+  await u.page.clock.fastForward(301_000);
+  await states(u.page, 'self-destructed', 'This share has self-destructed');
+
+  // Expiry of an unused link (a day by default).
+  expect((await request.post(`${RELAY}/test/clock/advance/${86_400 + 60}`)).status()).toBe(200);
+  const e = await device(browser);
+  await e.page.goto(unused);
+  await states(e.page, 'expired', 'This share has expired');
+});
+
+test.afterAll(() => {
+  // The relay's SQLite files (database, WAL) hold no plaintext of any record made here.
+  const dir = join(here, '.relay-data');
+  const blobs = readdirSync(dir).map((f) => readFileSync(join(dir, f)).toString('latin1'));
+  for (const m of MARKERS) {
+    for (const b of blobs) expect(b.includes(m), `plaintext "${m}" in the relay's files`).toBe(false);
+  }
+  expect(MARKERS.length).toBeGreaterThan(3);
+});
