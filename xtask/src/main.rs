@@ -4,6 +4,7 @@ use std::process::{Command, ExitCode};
 
 mod hardening;
 mod perf;
+mod relay;
 mod setup;
 mod viewer;
 mod web;
@@ -22,9 +23,10 @@ fn main() -> ExitCode {
         Some("test-web") => web::client_tests(),
         Some("stress") => hardening::stress(),
         Some("api-fuzz") => hardening::api_fuzz(),
+        Some("interop") => hardening::interop(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test | setup | serve | bench | fuzz [SECONDS] | npm | viewer | bench-browser | test-web | stress | api-fuzz>"
+                "usage: cargo xtask <test | setup | serve | bench | fuzz [SECONDS] | npm | viewer | bench-browser | test-web | stress | interop | api-fuzz>"
             );
             return ExitCode::from(2);
         }
@@ -105,6 +107,7 @@ fn test() -> Result {
     )?;
     viewer::lint()?;
     run("cargo", &["test", "--workspace"])?;
+    hardening::interop()?;
     hardening::api_fuzz()?;
     web::browser_tests()
 }

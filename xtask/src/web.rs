@@ -215,8 +215,16 @@ pub fn client_tests() -> Result {
 /// binary's path (the Playwright server starts it).
 fn relay_binary() -> Result<PathBuf> {
     crate::viewer::build()?;
-    run("cargo", &["build", "-p", "oneshare-server", "--bins"])?;
-    Ok(target_dir().join("debug/oneshare-server"))
+    crate::relay::build(false)
+}
+
+/// Builds the `oneshare` CLI and returns its path (the interop spec runs it).
+fn cli_binary() -> Result<PathBuf> {
+    run(
+        "cargo",
+        &["build", "-p", "oneshare-cli", "--bin", "oneshare"],
+    )?;
+    Ok(target_dir().join("debug/oneshare"))
 }
 
 /// Playwright: the packed tarball in a Vite app and a plain module page, and
@@ -258,6 +266,7 @@ pub fn package_tests(extra: &[&str]) -> Result {
     )?;
     run_in(&tests_dir, "npx", &["vite", "build"], &[])?;
     let relay_arg = relay.to_string_lossy().into_owned();
+    let cli_arg = cli_binary()?.to_string_lossy().into_owned();
     let mut args = vec!["playwright", "test"];
     args.extend_from_slice(extra);
     run_in(
@@ -266,6 +275,7 @@ pub fn package_tests(extra: &[&str]) -> Result {
         &args,
         &[
             ("ONESHARE_RELAY_BIN", relay_arg.as_str()),
+            ("ONESHARE_CLI_BIN", cli_arg.as_str()),
             ("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
         ],
     )
