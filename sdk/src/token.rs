@@ -161,6 +161,21 @@ pub fn verifier(bind_secret: &Secret<32>) -> [u8; 32] {
 
 /// Finds the token text inside a link: after `#`, `%23` or `%2523`, or the whole
 /// input when it looks like a bare token.
+/// The relay base URL of a link: what precedes `/s#`, `/s%23` or `/s%2523`
+/// (the path the viewer is served at), for clients that are given only a link.
+/// `None` for a bare token or anything without an `http(s)://` base.
+pub fn link_base(link: &str) -> Option<&str> {
+    let text = link.trim().trim_start_matches('<');
+    let cut = text
+        .find("/s#")
+        .or_else(|| find_ascii_ci(text, "/s%2523"))
+        .or_else(|| find_ascii_ci(text, "/s%23"))?;
+    let base = &text[..cut];
+    let scheme_ok = base.starts_with("https://") || base.starts_with("http://");
+    let host = base.split_once("://").map_or("", |(_, h)| h);
+    (scheme_ok && !host.is_empty()).then_some(base)
+}
+
 fn locate_token(text: &str) -> Option<&str> {
     let after = if let Some(i) = text.find('#') {
         &text[i + 1..]
@@ -190,6 +205,26 @@ fn find_ascii_ci(haystack: &str, needle: &str) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn link_base_finds_the_relay() {
+        let t = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+        assert_eq!(
+            link_base(&format!("https://share.example/s#{t}")),
+            Some("https://share.example")
+        );
+        assert_eq!(
+            link_base(&format!(" <http://127.0.0.1:8080/s%2523{t}> ")),
+            Some("http://127.0.0.1:8080")
+        );
+        assert_eq!(
+            link_base(&format!("https://h.example/sub/s%23{t}")),
+            Some("https://h.example/sub")
+        );
+        assert_eq!(link_base(t), None);
+        assert_eq!(link_base(&format!("ftp://x/s#{t}")), None);
+        assert_eq!(link_base(&format!("https:///s#{t}")), None);
+    }
+
     use super::*;
 
     fn sample() -> Token {

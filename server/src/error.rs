@@ -171,3 +171,104 @@ impl IntoResponse for Error {
         res
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One of every variant; the `match` fails to compile when a variant is added
+    /// without being listed here (and so in PROTOCOL.md §10.5).
+    fn every() -> Vec<Error> {
+        let all = vec![
+            Error::NotFound,
+            Error::Gone(State::Expired),
+            Error::Gone(State::Revoked),
+            Error::Gone(State::SelfDestructed),
+            Error::BadToken,
+            Error::AlreadyBound,
+            Error::Conflict("x"),
+            Error::Replayed,
+            Error::BadSignature,
+            Error::StaleTimestamp,
+            Error::InvalidHeader("x"),
+            Error::Hpke,
+            Error::Forbidden("x"),
+            Error::MethodNotAllowed,
+            Error::TooLarge("x"),
+            Error::Quota,
+            Error::BadRequest("x".into()),
+            Error::Range,
+            Error::RateLimited(1),
+            Error::Timeout,
+            Error::Internal("x".into()),
+            Error::Config("x".into()),
+        ];
+        for e in &all {
+            match e {
+                Error::NotFound
+                | Error::Gone(_)
+                | Error::BadToken
+                | Error::AlreadyBound
+                | Error::Conflict(_)
+                | Error::Replayed
+                | Error::BadSignature
+                | Error::StaleTimestamp
+                | Error::InvalidHeader(_)
+                | Error::Hpke
+                | Error::Forbidden(_)
+                | Error::MethodNotAllowed
+                | Error::TooLarge(_)
+                | Error::Quota
+                | Error::BadRequest(_)
+                | Error::Range
+                | Error::RateLimited(_)
+                | Error::Timeout
+                | Error::Internal(_)
+                | Error::Config(_) => {}
+            }
+        }
+        all
+    }
+
+    /// The `| code | status | meaning |` rows of PROTOCOL.md §10.5.
+    fn protocol_table() -> std::collections::BTreeMap<String, u16> {
+        let spec = include_str!("../../PROTOCOL.md");
+        let section = spec
+            .split("### 10.5 Errors")
+            .nth(1)
+            .and_then(|s| s.split("\n## ").next())
+            .unwrap_or_default();
+        section
+            .lines()
+            .filter_map(|l| {
+                let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+                let code = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+                Some((code.to_owned(), cells.get(2)?.parse().ok()?))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_code_has_the_status_protocol_md_gives() {
+        let table = protocol_table();
+        assert!(table.len() > 15, "PROTOCOL.md §10.5 table not found");
+        let mut seen = std::collections::BTreeMap::new();
+        for e in every() {
+            let (code, status) = (e.code(), e.status_code().as_u16());
+            assert_eq!(
+                table.get(code),
+                Some(&status),
+                "{code} answers {status}; PROTOCOL.md §10.5 must say the same"
+            );
+            if let Some(other) = seen.insert(code, status) {
+                assert_eq!(other, status, "{code} has two statuses");
+            }
+        }
+        let documented: Vec<&String> = table.keys().collect();
+        let built: Vec<&str> = seen.keys().copied().collect();
+        assert_eq!(
+            documented, built,
+            "PROTOCOL.md §10.5 lists a code the relay never sends"
+        );
+    }
+}

@@ -16,6 +16,15 @@ fn ok_octets(desc: &str) -> Value {
     json!({"description": desc, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}})
 }
 
+/// An encrypted answer: a transmission-key envelope whose plaintext is `schema`
+/// (named in `x-oneshare-plaintext`, PROTOCOL.md §7 and §10.3).
+fn ok_sealed(desc: &str, schema: &str) -> Value {
+    let mut r = ok_octets(desc);
+    r["content"]["application/octet-stream"]["x-oneshare-plaintext"] =
+        json!({"$ref": format!("#/components/schemas/{schema}")});
+    r
+}
+
 fn no_content() -> Value {
     json!({"description": "done"})
 }
@@ -76,11 +85,19 @@ fn path_param(name: &str) -> Value {
     json!({"name": name, "in": "path", "required": true, "schema": {"type": "string", "pattern": pattern}})
 }
 
+/// A request body: raw bytes, a transmission-key envelope of a schema, or JSON.
+#[derive(Clone, Copy)]
+enum Body {
+    Raw,
+    Sealed(&'static str),
+    Json(&'static str),
+}
+
 fn op(
     summary: &str,
     mut params: Vec<Value>,
     extra: &[&str],
-    body: Option<&str>,
+    body: Option<Body>,
     resp: Value,
 ) -> Value {
     for e in extra {
@@ -91,12 +108,21 @@ fn op(
         });
     }
     let mut o = json!({"summary": summary, "parameters": params, "responses": resp});
-    if let Some(ct) = body {
-        o["requestBody"] = json!({"required": true, "content": {ct: {"schema": {"type": "string", "format": "binary"}}}});
-        if ct == "application/json" {
-            o["requestBody"] = json!({"required": true, "content": {ct: {"schema": {"$ref": "#/components/schemas/Policy"}}}});
+    let binary = json!({"type": "string", "format": "binary"});
+    let reference = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
+    o["requestBody"] = match body {
+        None => return o,
+        Some(Body::Raw) => {
+            json!({"required": true, "content": {"application/octet-stream": {"schema": binary}}})
         }
-    }
+        Some(Body::Sealed(name)) => {
+            json!({"required": true, "content": {"application/octet-stream": {
+            "schema": binary, "x-oneshare-plaintext": reference(name)}}})
+        }
+        Some(Body::Json(name)) => {
+            json!({"required": true, "content": {"application/json": {"schema": reference(name)}}})
+        }
+    };
     o
 }
 
@@ -107,7 +133,6 @@ fn with(mut params: Vec<Value>, extra: Value) -> Vec<Value> {
 
 /// The document.
 pub fn document() -> Value {
-    let enc = "application/octet-stream";
     let id = &["id"];
     let att = &["id", "aid"];
     let up = ok_json("upload progress", "UploadStatus");
@@ -121,7 +146,7 @@ pub fn document() -> Value {
             "/v1/relay-key": {"get": {"summary": "relay HPKE keys", "responses": {"200": ok_json("keys", "RelayKeyResponse")}}},
             "/v1/openapi.json": {"get": {"summary": "this document", "responses": {"200": {"description": "OpenAPI", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
             "/v1/shares": {
-                "post": op("create a share (owner, encrypted CreateShareRequest)", signed_params(true), &[], Some(enc),
+                "post": op("create a share (owner, encrypted CreateShareRequest)", signed_params(true), &[], Some(Body::Sealed("CreateShareRequest")),
                     signed_errors(responses(vec![("201", ok_json("created", "CreateShareResponse")), ("409", err("id exists or quota"))]))),
                 "get": op("the owner's shares", signed_params(false), &[], None,
                     signed_errors(responses(vec![("200", ok_json("shares", "ShareList"))]))),
@@ -130,17 +155,17 @@ pub fn document() -> Value {
                 signed_errors(responses(vec![("204", no_content()), ("410", err("already ended"))])))},
             "/v1/shares/{id}/status": {"get": {"summary": "public state; changes nothing", "parameters": [path_param("id")],
                 "responses": {"200": ok_json("status", "ShareStatus"), "400": err("bad id"), "404": err("unknown"), "429": err("rate limited")}}},
-            "/v1/shares/{id}/bind": {"post": op("bind (device key in the encrypted BindRequest; encrypted BindResponse)", signed_params(true), id, Some(enc),
-                signed_errors(responses(vec![("200", ok_octets("encrypted BindResponse")), ("403", err("bad_token")), ("409", err("already_bound")), ("410", err("expired, revoked or self_destructed"))])))},
+            "/v1/shares/{id}/bind": {"post": op("bind (device key in the encrypted BindRequest; encrypted BindResponse)", signed_params(true), id, Some(Body::Sealed("BindRequest")),
+                signed_errors(responses(vec![("200", ok_sealed("encrypted BindResponse", "BindResponse")), ("403", err("bad_token")), ("409", err("already_bound")), ("410", err("expired, revoked or self_destructed"))])))},
             "/v1/shares/{id}/confirm": {"post": op("confirm the bind (device)", signed_params(false), id, None,
                 signed_errors(responses(vec![("200", ok_json("access end", "ConfirmResponse")), ("410", err("ended"))])))},
             "/v1/shares/{id}/record": {
                 "get": op("current record (device; encrypted RecordResponse)", signed_params(true), id, None,
-                    signed_errors(responses(vec![("200", ok_octets("encrypted RecordResponse")), ("410", err("ended"))]))),
-                "put": op("publish record version +1 (owner, encrypted UpdateRecordRequest)", signed_params(true), id, Some(enc),
+                    signed_errors(responses(vec![("200", ok_sealed("encrypted RecordResponse", "RecordResponse")), ("410", err("ended"))]))),
+                "put": op("publish record version +1 (owner, encrypted UpdateRecordRequest)", signed_params(true), id, Some(Body::Sealed("UpdateRecordRequest")),
                     signed_errors(responses(vec![("204", no_content()), ("409", err("wrong version")), ("410", err("ended"))]))),
             },
-            "/v1/shares/{id}/attachments/{aid}/parts/{n}": {"put": op("upload part n (owner; raw bytes)", signed_params(false), &["id", "aid", "n"], Some(enc),
+            "/v1/shares/{id}/attachments/{aid}/parts/{n}": {"put": op("upload part n (owner; raw bytes)", signed_params(false), &["id", "aid", "n"], Some(Body::Raw),
                 signed_errors(responses(vec![("200", up.clone()), ("409", err("out of order or different bytes")), ("410", err("ended"))])))},
             "/v1/shares/{id}/attachments/{aid}/upload": {"get": op("upload progress, for resume (owner)", signed_params(false), att, None,
                 signed_errors(responses(vec![("200", up.clone())])))},
@@ -149,10 +174,10 @@ pub fn document() -> Value {
             "/v1/shares/{id}/attachments/{aid}": {"get": op("attachment ciphertext (device; single Range supported)", with(signed_params(false), json!({"name": "range", "in": "header", "required": false, "schema": {"type": "string", "pattern": "^bytes=[0-9]*-[0-9]*$"}})), att, None,
                 signed_errors(responses(vec![("200", ok_octets("STREAM ciphertext")), ("206", ok_octets("range")), ("410", err("ended")), ("416", err("bad range"))])))},
             "/v1/events": {"get": op("owner events (SSE, Last-Event-ID resumes)", with(signed_params(false), json!({"name": "last-event-id", "in": "header", "required": false, "schema": {"type": "string", "pattern": "^[0-9]{1,19}$"}})), &[], None,
-                signed_errors(responses(vec![("200", {json!({"description": "event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}})})])))},
+                signed_errors(responses(vec![("200", {json!({"description": "event stream", "content": {"text/event-stream": {"schema": {"type": "string"}, "x-oneshare-event": {"$ref": "#/components/schemas/Event"}}}})})])))},
             "/v1/admin/policy": {
                 "get": op("relay policy (admin)", signed_params(false), &[], None, signed_errors(responses(vec![("200", ok_json("policy", "Policy"))]))),
-                "put": op("set the relay policy (admin)", signed_params(false), &[], Some("application/json"), signed_errors(responses(vec![("200", ok_json("policy", "Policy"))]))),
+                "put": op("set the relay policy (admin)", signed_params(false), &[], Some(Body::Json("Policy")), signed_errors(responses(vec![("200", ok_json("policy", "Policy"))]))),
             },
             "/v1/admin/shares": {"get": op("every share's metadata, never content (admin)", signed_params(false), &[], None,
                 signed_errors(responses(vec![("200", ok_json("shares", "ShareList"))])))},
@@ -163,11 +188,41 @@ pub fn document() -> Value {
     })
 }
 
+/// Every body of PROTOCOL.md §10.3; encrypted ones are the plaintext JSON.
 fn schemas() -> Value {
-    let b64 = json!({"type": "string", "description": "base64url, no padding"});
+    let b64 = json!({"type": "string", "pattern": "^[A-Za-z0-9_-]*$", "description": "base64url, no padding"});
     let u = json!({"type": "integer", "minimum": 0});
+    let aid = json!({"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"});
+    let reference = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
+    let attachments = json!({"type": "array", "items": reference("AttachmentInfo")});
     let state = json!({"type": "string", "enum": ["unbound", "binding", "bound", "expired", "revoked", "self_destructed"]});
     json!({
+        "CreateShareRequest": {"type": "object", "additionalProperties": false,
+            "description": "plaintext of the encrypted create body",
+            "required": ["share_id", "verifier", "wrapped_key", "record", "owner_data", "expires_in"], "properties": {
+            "share_id": b64, "verifier": b64, "wrapped_key": b64, "record": b64, "owner_data": b64,
+            "expires_in": {"type": "integer", "minimum": 60, "maximum": 31_536_000},
+            "self_destruct": {"type": "boolean", "default": false},
+            "attachments": {"type": "array", "maxItems": 256, "items": reference("AttachmentDecl")}}},
+        "AttachmentDecl": {"type": "object", "additionalProperties": false, "required": ["id", "size"],
+            "properties": {"id": aid, "size": {"type": "integer", "minimum": 1, "description": "STREAM ciphertext length"}}},
+        "AttachmentInfo": {"type": "object", "required": ["id", "size"], "properties": {"id": aid, "size": u}},
+        "RecordCiphertext": {"type": "object", "required": ["version", "ciphertext"],
+            "properties": {"version": {"type": "integer", "minimum": 1}, "ciphertext": b64}},
+        "BindRequest": {"type": "object", "additionalProperties": false, "required": ["bind_secret", "device_key"],
+            "description": "plaintext of the encrypted bind body", "properties": {"bind_secret": b64, "device_key": b64}},
+        "BindResponse": {"type": "object", "description": "plaintext of the encrypted bind answer",
+            "required": ["wrapped_key", "record", "attachments", "access_expires_at", "self_destruct"], "properties": {
+            "wrapped_key": b64, "record": reference("RecordCiphertext"), "attachments": attachments,
+            "access_expires_at": u, "self_destruct": {"type": "boolean"}}},
+        "RecordResponse": {"type": "object", "description": "plaintext of the encrypted record answer",
+            "required": ["record", "attachments", "access_expires_at"], "properties": {
+            "record": reference("RecordCiphertext"), "attachments": attachments, "access_expires_at": u}},
+        "UpdateRecordRequest": {"type": "object", "additionalProperties": false, "required": ["record"],
+            "description": "plaintext of the encrypted update body", "properties": {"record": reference("RecordCiphertext")}},
+        "Event": {"type": "object", "required": ["id", "share_id", "kind", "at"], "description": "the data of one server-sent event",
+            "properties": {"id": u, "share_id": b64, "at": u, "detail": {"type": "string"},
+            "kind": {"type": "string", "enum": ["created", "bound", "confirmed", "refused_device", "viewed", "updated", "revoked", "expired", "self_destructed"]}}},
         "ErrorBody": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
         "RelayKeyResponse": {"type": "object", "required": ["current", "accepted"], "properties": {
             "current": {"type": "object", "required": ["key_id", "public_key", "suite"], "properties": {"key_id": {"type": "string"}, "public_key": b64, "suite": {"type": "string"}}},

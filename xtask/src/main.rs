@@ -4,6 +4,7 @@ use std::process::{Command, ExitCode};
 
 mod hardening;
 mod perf;
+mod relay;
 mod setup;
 mod web;
 
@@ -20,9 +21,10 @@ fn main() -> ExitCode {
         Some("test-web") => web::client_tests(),
         Some("stress") => hardening::stress(),
         Some("api-fuzz") => hardening::api_fuzz(),
+        Some("interop") => hardening::interop(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test | setup | serve | bench | fuzz [SECONDS] | npm | bench-browser | test-web | stress | api-fuzz>"
+                "usage: cargo xtask <test | setup | serve | bench | fuzz [SECONDS] | npm | bench-browser | test-web | stress | interop | api-fuzz>"
             );
             return ExitCode::from(2);
         }
@@ -135,6 +137,7 @@ fn test() -> Result {
         &["check", "--manifest-path", "fuzz/Cargo.toml", "--bins"],
     )?;
     run("cargo", &["test", "--workspace"])?;
+    hardening::interop()?;
     hardening::api_fuzz()?;
     web::browser_tests()
 }

@@ -1,5 +1,6 @@
 //! `cargo xtask bench` (criterion benchmarks of the core, then a summary with
-//! STREAM/raw AES-GCM ratios, then the relay bench with its own summary) and
+//! STREAM/raw AES-GCM ratios, then the relay bench and the CLI transfer bench,
+//! each with its own summary) and
 //! `cargo xtask fuzz [SECONDS]` (every cargo-fuzz target in turn). Fuzzing
 //! needs the nightly toolchain and stays out of `cargo xtask test` and CI.
 
@@ -16,10 +17,16 @@ const DEFAULT_FUZZ_SECS: u64 = 60;
 pub fn bench() -> Result {
     run("cargo", &["bench", "-p", "oneshare-sdk", "--bench", "core"])?;
     summary(&criterion_dir())?;
-    // The relay bench (server/benches/relay.rs) prints its own summary table last.
+    // The relay bench (server/benches/relay.rs) prints its own summary table.
     run(
         "cargo",
         &["bench", "-p", "oneshare-server", "--bench", "relay"],
+    )?;
+    // The CLI bench (cli/benches/transfer.rs) runs the release relay the relay
+    // bench built, and prints its table last.
+    run(
+        "cargo",
+        &["bench", "-p", "oneshare-cli", "--bench", "transfer"],
     )
 }
 

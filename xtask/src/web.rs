@@ -214,8 +214,16 @@ pub fn client_tests() -> Result {
 
 /// Builds the relay binary and returns its path (the smoke test starts it).
 fn relay_binary() -> Result<PathBuf> {
-    run("cargo", &["build", "-p", "oneshare-server", "--bins"])?;
-    Ok(target_dir().join("debug/oneshare-server"))
+    crate::relay::build(false)
+}
+
+/// Builds the `oneshare` CLI and returns its path (the interop spec runs it).
+fn cli_binary() -> Result<PathBuf> {
+    run(
+        "cargo",
+        &["build", "-p", "oneshare-cli", "--bin", "oneshare"],
+    )?;
+    Ok(target_dir().join("debug/oneshare"))
 }
 
 /// Playwright against the packed tarball in a Vite app and a plain module page.
@@ -256,6 +264,7 @@ pub fn package_tests(extra: &[&str]) -> Result {
     )?;
     run_in(&tests_dir, "npx", &["vite", "build"], &[])?;
     let relay_arg = relay.to_string_lossy().into_owned();
+    let cli_arg = cli_binary()?.to_string_lossy().into_owned();
     let mut args = vec!["playwright", "test"];
     args.extend_from_slice(extra);
     run_in(
@@ -264,6 +273,7 @@ pub fn package_tests(extra: &[&str]) -> Result {
         &args,
         &[
             ("ONESHARE_RELAY_BIN", relay_arg.as_str()),
+            ("ONESHARE_CLI_BIN", cli_arg.as_str()),
             ("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
         ],
     )

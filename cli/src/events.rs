@@ -1,0 +1,101 @@
+//! The owner's event stream (`GET /v1/events`, server-sent events): read on a
+//! thread into a channel, so callers can follow it or take what is stored.
+
+use std::io::{BufRead, BufReader};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::Duration;
+
+use oneshare_sdk::api::Event;
+use oneshare_sdk::owner::OwnerIdentity;
+use oneshare_sdk::sse::EventParser;
+
+use crate::error::{Error, Result};
+use crate::identity::owner_signer;
+use crate::relay::{Call, Relay};
+
+/// How long the stream may stay quiet before the stored events count as all
+/// read (they are sent at once when the stream opens).
+pub const IDLE: Duration = Duration::from_millis(500);
+
+/// Opens the stream after event `since`; events arrive on the channel.
+///
+/// # Errors
+/// [`Error::Network`], [`Error::Relay`].
+pub fn open(
+    relay: &Relay,
+    owner: &OwnerIdentity,
+    since: Option<u64>,
+) -> Result<Receiver<Result<Event>>> {
+    let mut call = Call::new("GET", "/v1/events", owner_signer(owner))
+        .streaming()
+        .header("accept", "text/event-stream".into());
+    if let Some(id) = since {
+        call = call.header("last-event-id", id.to_string());
+    }
+    let (res, _) = relay.send(call)?;
+    let url = relay.url.clone();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut parser = EventParser::new();
+        // Lines are whole UTF-8 text; the parser splits them into events.
+        for line in BufReader::new(res).lines() {
+            let line = match line {
+                Ok(l) => l + "\n",
+                Err(e) => {
+                    let _ = tx.send(Err(Error::Network {
+                        url,
+                        reason: e.to_string(),
+                    }));
+                    return;
+                }
+            };
+            let events = match parser.push(&line) {
+                Ok(evs) => evs,
+                Err(e) => {
+                    let _ = tx.send(Err(e.into()));
+                    return;
+                }
+            };
+            for ev in events {
+                if tx.send(Ok(ev)).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    Ok(rx)
+}
+
+/// The events stored now (until the stream is quiet for [`IDLE`]).
+///
+/// # Errors
+/// The first error read.
+pub fn stored(rx: &Receiver<Result<Event>>) -> Result<Vec<Event>> {
+    let mut out = Vec::new();
+    loop {
+        match rx.recv_timeout(IDLE) {
+            Ok(ev) => out.push(ev?),
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return Ok(out),
+        }
+    }
+}
+
+/// One event as a line for people.
+pub fn line(ev: &Event) -> String {
+    let kind = serde_json::to_value(ev.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let mut s = format!(
+        "{}  {}  {:<15} {}",
+        ev.id,
+        crate::output::utc(ev.at),
+        kind,
+        ev.share_id
+    );
+    if let Some(d) = &ev.detail {
+        s.push_str("  ");
+        s.push_str(d);
+    }
+    s
+}
