@@ -248,15 +248,17 @@ pub struct Listed {
     created_at: u64,
     expires_at: u64,
     opened_at: Option<u64>,
-    refused_devices: usize,
+    refused_devices: Option<usize>,
     record_version: u64,
     self_destruct: bool,
 }
 
-fn listed(owner: &OwnerIdentity, s: &ShareSummary, refused: &HashMap<ShareId, usize>) -> Listed {
-    let label = (!s.owner_data.is_empty())
-        .then(|| open_owner_data(&owner.owner_key, &s.share_id, &s.owner_data).ok())
-        .flatten()
+/// A row; the label and refusal count only in the owner's view (admins have
+/// neither the owner key nor the owner's events).
+fn listed(s: &ShareSummary, owner: Option<(&OwnerIdentity, &HashMap<ShareId, usize>)>) -> Listed {
+    let label = owner
+        .filter(|_| !s.owner_data.is_empty())
+        .and_then(|(o, _)| open_owner_data(&o.owner_key, &s.share_id, &s.owner_data).ok())
         .map(|d| d.label.clone());
     Listed {
         share_id: s.share_id.to_string(),
@@ -265,7 +267,7 @@ fn listed(owner: &OwnerIdentity, s: &ShareSummary, refused: &HashMap<ShareId, us
         created_at: s.created_at,
         expires_at: s.expires_at,
         opened_at: s.bound_at,
-        refused_devices: refused.get(&s.share_id).copied().unwrap_or(0),
+        refused_devices: owner.map(|(_, r)| r.get(&s.share_id).copied().unwrap_or(0)),
         record_version: s.record_version,
         self_destruct: s.self_destruct,
     }
@@ -286,20 +288,32 @@ fn summaries(relay: &Relay, owner: &OwnerIdentity) -> Result<Vec<ShareSummary>> 
 
 /// Prints shares as a table (shared by `list` and `admin list`).
 pub fn print_table(rows: &[Listed]) {
-    let mut t = output::table(&[
+    let owner_view = rows.iter().any(|r| r.refused_devices.is_some());
+    let mut header = vec![
         "ID", "LABEL", "STATE", "CREATED", "ENDS", "OPENED", "REFUSED", "V",
-    ]);
+    ];
+    if !owner_view {
+        header.retain(|h| *h != "LABEL" && *h != "REFUSED");
+    }
+    let mut t = output::table(&header);
     for r in rows {
-        t.add_row(vec![
-            r.share_id.clone(),
-            r.label.clone().unwrap_or_default(),
-            format!("{}{}", r.state, if r.self_destruct { " (sd)" } else { "" }),
-            output::utc(r.created_at),
-            output::relative(r.expires_at),
-            r.opened_at.map(output::relative).unwrap_or_default(),
-            r.refused_devices.to_string(),
-            r.record_version.to_string(),
-        ]);
+        let mut row = vec![r.share_id.clone()];
+        if owner_view {
+            row.push(r.label.clone().unwrap_or_default());
+        }
+        row.push(format!(
+            "{}{}",
+            r.state,
+            if r.self_destruct { " (sd)" } else { "" }
+        ));
+        row.push(output::utc(r.created_at));
+        row.push(output::relative(r.expires_at));
+        row.push(r.opened_at.map(output::relative).unwrap_or_default());
+        if let Some(n) = r.refused_devices {
+            row.push(n.to_string());
+        }
+        row.push(r.record_version.to_string());
+        t.add_row(row);
     }
     println!("{t}");
 }
@@ -314,7 +328,10 @@ pub fn list(ctx: &Ctx, json: bool) -> Result<()> {
     let shares = summaries(&relay, &owner)?;
     let evs = events::stored(&events::open(&relay, &owner, None)?)?;
     let refused = refusals(&evs);
-    let rows: Vec<Listed> = shares.iter().map(|s| listed(&owner, s, &refused)).collect();
+    let rows: Vec<Listed> = shares
+        .iter()
+        .map(|s| listed(s, Some((&owner, &refused))))
+        .collect();
     if json {
         return output::json(&rows);
     }
@@ -346,7 +363,8 @@ pub fn show(ctx: &Ctx, id: &str, json: bool) -> Result<()> {
         .into_iter()
         .filter(|e| e.share_id == s.share_id)
         .collect();
-    let row = listed(&owner, &s, &refusals(&evs));
+    let refused = refusals(&evs);
+    let row = listed(&s, Some((&owner, &refused)));
     if json {
         #[derive(Serialize)]
         struct Shown<'a> {
@@ -464,20 +482,7 @@ pub fn events(ctx: &Ctx, follow: bool, since: Option<u64>, json: bool) -> Result
     Ok(())
 }
 
-/// Used by admin listing too.
+/// Rows of an admin listing (metadata only).
 pub(crate) fn admin_rows(shares: &[ShareSummary]) -> Vec<Listed> {
-    shares
-        .iter()
-        .map(|s| Listed {
-            share_id: s.share_id.to_string(),
-            label: None,
-            state: s.state.as_str(),
-            created_at: s.created_at,
-            expires_at: s.expires_at,
-            opened_at: s.bound_at,
-            refused_devices: 0,
-            record_version: s.record_version,
-            self_destruct: s.self_destruct,
-        })
-        .collect()
+    shares.iter().map(|s| listed(s, None)).collect()
 }

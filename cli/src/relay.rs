@@ -7,6 +7,7 @@ use std::io::Read;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use oneshare_sdk::api::{ErrorBody, RelayKeyResponse};
+use oneshare_sdk::encoding::b64;
 use oneshare_sdk::request::{self, Sealing};
 use oneshare_sdk::signing::{Signer, SigningKey};
 use oneshare_sdk::transmission::RelayPublicKey;
@@ -23,9 +24,18 @@ pub struct Relays {
     /// Relay used when no `--relay` is given.
     #[serde(default)]
     pub default: Option<String>,
-    /// Pinned key id per relay URL.
+    /// Pinned key per relay URL.
     #[serde(default)]
-    pub pins: BTreeMap<String, String>,
+    pub pins: BTreeMap<String, Pin>,
+}
+
+/// A pinned relay key: the whole public key, not only its 8-byte id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pin {
+    /// Key id (what the relay lists in `accepted` while a rotation is in grace).
+    pub key_id: String,
+    /// 65-byte public key, b64.
+    pub public_key: String,
 }
 
 impl Relays {
@@ -236,25 +246,32 @@ impl Relay {
             return Err(oneshare_sdk::Error::InvalidKey("relay").into());
         }
         let mut relays = Relays::load(dirs)?;
+        let pin = Pin {
+            key_id: key.key_id.clone(),
+            public_key: b64(key.public_key),
+        };
         match relays.pins.get(&url) {
-            Some(pinned) if *pinned == key.key_id => {}
-            Some(pinned) if keys.accepted.contains(pinned) || trust_new => {
+            Some(pinned) if *pinned == pin => {}
+            Some(pinned)
+                if (pinned.key_id != pin.key_id && keys.accepted.contains(&pinned.key_id))
+                    || trust_new =>
+            {
                 eprintln!(
-                    "oneshare: relay {url} rotated its key {pinned} -> {}; pinned the new key",
-                    key.key_id
+                    "oneshare: relay {url} rotated its key {} -> {}; pinned the new key",
+                    pinned.key_id, pin.key_id
                 );
-                relays.pins.insert(url.clone(), key.key_id.clone());
+                relays.pins.insert(url.clone(), pin);
                 relays.save(dirs)?;
             }
             Some(pinned) => {
                 return Err(Error::RelayKeyChanged {
                     url,
-                    pinned: pinned.clone(),
+                    pinned: pinned.key_id.clone(),
                     new: key.key_id,
                 });
             }
             None => {
-                relays.pins.insert(url.clone(), key.key_id.clone());
+                relays.pins.insert(url.clone(), pin);
                 relays.save(dirs)?;
             }
         }

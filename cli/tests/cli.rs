@@ -300,6 +300,10 @@ fn admin_commands() {
     assert_eq!(rows[0]["share_id"], id.as_str());
     assert!(rows[0]["label"].is_null(), "admins never see labels");
     let mut c = admin.cmd();
+    c.args(["--relay", &relay.url, "admin", "list"]);
+    let table = run(c, "").code(OK).stdout;
+    assert!(table.contains(&id) && !table.contains("LABEL"), "{table}");
+    let mut c = admin.cmd();
     c.args(["--relay", &relay.url, "admin", "revoke", &id]);
     run(c, "").code(OK);
     let mut c = owner.cmd();
@@ -313,4 +317,50 @@ fn admin_commands() {
     let mut c = owner.cmd();
     c.args(["admin", "list"]);
     run(c, "").code(REFUSED);
+}
+
+/// `events --follow` prints events as they happen.
+#[test]
+fn events_follow() {
+    use std::io::BufRead;
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&tmp.path().join("relay"), None);
+    let alice = User::new(tmp.path(), "alice");
+    init(&alice, &relay);
+    let mut follow = alice
+        .std_cmd()
+        .args(["events", "--follow", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = follow.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                return;
+            }
+        }
+    });
+    let mut c = alice.cmd();
+    c.args(["create", "--title", "t", "--generate-password", "--json"]);
+    let id = run(c, "").code(OK).json()["share_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut c = alice.cmd();
+    c.args(["revoke", &id]);
+    run(c, "").code(OK);
+    let mut kinds = Vec::new();
+    while kinds.len() < 2 {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("no event arrived");
+        let ev: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(ev["share_id"], id.as_str());
+        kinds.push(ev["kind"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(kinds, ["created", "revoked"]);
+    let _ = follow.kill();
+    let _ = follow.wait();
 }

@@ -33,7 +33,7 @@ use oneshare_sdk::signing::{
 use oneshare_sdk::stream::{
     self, ENCRYPTED_SEGMENT_SIZE, Encryptor, HEADER_LEN, SEGMENT_SIZE, SegmentNonce,
 };
-use oneshare_sdk::token::{ShareId, Token, verifier};
+use oneshare_sdk::token::{ShareId, Token, alarm_verifier, verifier};
 use oneshare_sdk::transmission::{self, RelayKeyPair, RelayPublicKey};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -77,7 +77,8 @@ anything else text or a JSON number. Each case has an op, a name, inputs, and ei
 
 const TOKEN_DESC: &str = "PROTOCOL.md §1-2: token text, link syntax and HKDF derivations. \
 op=derive: token bytes and relay base URL -> token text, link, share_id, wrap_key, bind_secret, \
-verifier = SHA-256(bind_secret). op=parse: a link as pasted -> token bytes, or invalid_link.";
+verifier = SHA-256(bind_secret), alarm_verifier = SHA-256(\"oneshare/v1/alarm-verifier\" || \
+bind_secret). op=parse: a link as pasted -> token bytes, or invalid_link.";
 const ENVELOPE_DESC: &str = "PROTOCOL.md §3: envelope = 0x01 || commitment (16) || nonce (12) || \
 AES-256-GCM(key, nonce, aad, plaintext). op=seal: inputs -> commitment and envelope (which must \
 also open back to the plaintext). op=open: an envelope that must fail with `error`.";
@@ -202,6 +203,7 @@ fn token_cases() -> R<Vec<Value>> {
                 "wrap_key_hex": hex(keys.wrap_key.expose()),
                 "bind_secret_hex": hex(keys.bind_secret.expose()),
                 "verifier_hex": hex(verifier(&keys.bind_secret)),
+                "alarm_verifier_hex": hex(alarm_verifier(&keys.bind_secret)),
             }
         }));
     }
@@ -2283,6 +2285,7 @@ fn lifetime_cases() -> R<Vec<Value>> {
             BindDecision::Bind => json!({ "decision": "bind" }),
             BindDecision::Retry => json!({ "decision": "retry" }),
             BindDecision::OtherDevice => json!({ "decision": "other_device" }),
+            BindDecision::AlreadyYours => json!({ "decision": "already_yours" }),
             BindDecision::Gone(s) => json!({ "decision": "gone", "state": s.as_str() }),
         };
         cases.push(json!({

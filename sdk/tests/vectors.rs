@@ -31,7 +31,7 @@ use oneshare_sdk::stream::{
     self, ENCRYPTED_SEGMENT_SIZE, Encryptor, HEADER_LEN, Opener, SEGMENT_SIZE, SegmentJob,
     SegmentNonce, Verdict,
 };
-use oneshare_sdk::token::{ShareId, Token, verifier};
+use oneshare_sdk::token::{ShareId, Token, alarm_verifier, verifier};
 use oneshare_sdk::transmission::{self, RelayKeyPair, RelayPublicKey};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -337,6 +337,7 @@ fn check_token(c: &Value, _: &Value) -> Check {
                 same_hex(e, "wrap_key_hex", keys.wrap_key.expose())?;
                 same_hex(e, "bind_secret_hex", keys.bind_secret.expose())?;
                 same_hex(e, "verifier_hex", verifier(&keys.bind_secret))?;
+                same_hex(e, "alarm_verifier_hex", alarm_verifier(&keys.bind_secret))?;
                 // The link and the token text parse back to the same token.
                 same("parse(link)", Token::parse(&t.to_link(base)), Ok(t.clone()))?;
                 same("parse(text)", Token::parse(&t.to_text()), Ok(t.clone()))
@@ -973,6 +974,7 @@ fn check_lifetime(c: &Value, _: &Value) -> Check {
                     BindDecision::Bind => ("bind", None),
                     BindDecision::Retry => ("retry", None),
                     BindDecision::OtherDevice => ("other_device", None),
+                    BindDecision::AlreadyYours => ("already_yours", None),
                     BindDecision::Gone(s) => ("gone", Some(s.as_str())),
                 };
                 same("decision", name, text(e, "decision")?)?;

@@ -22,6 +22,9 @@ pub enum Error {
     /// Another device holds the share.
     #[error("this share was already opened on another device")]
     AlreadyBound,
+    /// This device already opened and confirmed the share: fetch the record instead.
+    #[error("this device already opened this share; fetch the record with a signed request")]
+    AlreadyConfirmed,
     /// The request conflicts with the current state (version, part order, …).
     #[error("{0}")]
     Conflict(&'static str),
@@ -83,7 +86,9 @@ impl Error {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Gone(_) => StatusCode::GONE,
             Self::BadToken | Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::AlreadyBound | Self::Conflict(_) | Self::Quota => StatusCode::CONFLICT,
+            Self::AlreadyBound | Self::AlreadyConfirmed | Self::Conflict(_) | Self::Quota => {
+                StatusCode::CONFLICT
+            }
             Self::Replayed | Self::BadSignature | Self::StaleTimestamp => StatusCode::UNAUTHORIZED,
             Self::InvalidHeader(_) | Self::Hpke | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -102,6 +107,7 @@ impl Error {
             Self::Gone(state) => state.as_str(),
             Self::BadToken => "bad_token",
             Self::AlreadyBound => "already_bound",
+            Self::AlreadyConfirmed => "already_confirmed",
             Self::Conflict(_) => "conflict",
             Self::Replayed => "replayed",
             Self::BadSignature => "bad_signature",
@@ -186,6 +192,7 @@ mod tests {
             Error::Gone(State::SelfDestructed),
             Error::BadToken,
             Error::AlreadyBound,
+            Error::AlreadyConfirmed,
             Error::Conflict("x"),
             Error::Replayed,
             Error::BadSignature,
@@ -209,6 +216,7 @@ mod tests {
                 | Error::Gone(_)
                 | Error::BadToken
                 | Error::AlreadyBound
+                | Error::AlreadyConfirmed
                 | Error::Conflict(_)
                 | Error::Replayed
                 | Error::BadSignature

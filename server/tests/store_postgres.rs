@@ -32,7 +32,7 @@ async fn event_from_instance_b_wakes_instance_a() {
     let a = PgStore::open(&url).await.unwrap();
     let b = PgStore::open(&url).await.unwrap();
     let owner = conformance::key();
-    let mut signal = a.event_signal();
+    let mut signal = a.event_signal(&owner);
     signal.borrow_and_update();
     let s = conformance::share(&owner, b"cross-instance");
     b.create_share(&s, 10).await.unwrap();

@@ -19,14 +19,15 @@ use oneshare_sdk::lifetime::{SELF_DESTRUCT_AFTER_VIEW_SECS, State};
 use oneshare_sdk::signing::{PublicKey, SigningKey};
 use oneshare_sdk::token::ShareId;
 use oneshare_server::Error;
-use oneshare_server::store::{NewShare, Store};
+use oneshare_server::store::{BindProof, NewShare, Store};
 
 /// Generates one test per conformance case for a store factory.
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:path) => {
         $crate::conformance_tests!(@cases $make,
-            create_and_quota, bind_two_phase, refused_device_event, update_versions,
+            create_and_quota, bind_two_phase, refused_device_event, alarm_needs_the_token,
+            update_versions,
             revoke_purges, attachments_in_parts, nonces_replay_and_expire,
             expiry_and_sweep, self_destruct_after_view, policy_round_trip,
             concurrent_binders_one_winner, event_signal_changes, list_all_hides_owner_data);
@@ -48,6 +49,22 @@ pub const PART: u64 = 1000;
 
 pub fn key() -> PublicKey {
     SigningKey::generate().unwrap().public_key()
+}
+
+/// The proof of the token of [`share`] (its verifier is `[7; 32]`).
+pub fn good() -> BindProof {
+    BindProof {
+        verifier: [7; 32],
+        alarm: [17; 32],
+    }
+}
+
+/// A proof that matches nothing.
+pub fn bad(b: u8) -> BindProof {
+    BindProof {
+        verifier: [b; 32],
+        alarm: [b; 32],
+    }
 }
 
 pub fn new_id() -> ShareId {
@@ -117,15 +134,15 @@ pub async fn bind_two_phase(store: Arc<dyn Store>) {
     store.create_share(&s, 10).await.unwrap();
     let dev = key();
     is(
-        store.bind(&s.share_id, &[8; 32], &dev, T0 + 10).await,
+        store.bind(&s.share_id, &bad(8), &dev, T0 + 10).await,
         "bad_token",
     );
     is(
-        store.bind(&new_id(), &[7; 32], &dev, T0 + 10).await,
+        store.bind(&new_id(), &good(), &dev, T0 + 10).await,
         "not_found",
     );
     let first = store
-        .bind(&s.share_id, &[7; 32], &dev, T0 + 10)
+        .bind(&s.share_id, &good(), &dev, T0 + 10)
         .await
         .unwrap();
     assert!(!first.retry);
@@ -140,7 +157,7 @@ pub async fn bind_two_phase(store: Arc<dyn Store>) {
     assert_eq!(first.access_expires_at, T0 + 10 + HOUR);
     // The same device may retry until confirm.
     let again = store
-        .bind(&s.share_id, &[7; 32], &dev, T0 + 20)
+        .bind(&s.share_id, &good(), &dev, T0 + 20)
         .await
         .unwrap();
     assert!(again.retry);
@@ -162,10 +179,10 @@ pub async fn bind_two_phase(store: Arc<dyn Store>) {
     let m = store.share(&s.share_id).await.unwrap().unwrap();
     assert_eq!(m.state, State::Bound);
     assert_eq!(m.device_key, Some(dev));
-    // The token is dead now, even for the bound device.
+    // The token is dead now; the bound device binding again is told so, distinctly.
     is(
-        store.bind(&s.share_id, &[7; 32], &dev, T0 + 40).await,
-        "already_bound",
+        store.bind(&s.share_id, &good(), &dev, T0 + 40).await,
+        "already_confirmed",
     );
     let view = store
         .fetch_record(&s.share_id, &dev, T0 + 50)
@@ -182,7 +199,6 @@ pub async fn bind_two_phase(store: Arc<dyn Store>) {
             EventKind::Created,
             EventKind::Bound,
             EventKind::Confirmed,
-            EventKind::RefusedDevice,
             EventKind::Viewed
         ]
     );
@@ -193,14 +209,14 @@ pub async fn refused_device_event(store: Arc<dyn Store>) {
     let s = share(&owner, b"x");
     store.create_share(&s, 10).await.unwrap();
     let (a, b) = (key(), key());
-    store.bind(&s.share_id, &[7; 32], &a, T0 + 1).await.unwrap();
+    store.bind(&s.share_id, &good(), &a, T0 + 1).await.unwrap();
     is(
-        store.bind(&s.share_id, &[7; 32], &b, T0 + 2).await,
+        store.bind(&s.share_id, &good(), &b, T0 + 2).await,
         "already_bound",
     );
     // A wrong token from the other device is just a bad token (no event).
     is(
-        store.bind(&s.share_id, &[9; 32], &b, T0 + 3).await,
+        store.bind(&s.share_id, &bad(9), &b, T0 + 3).await,
         "bad_token",
     );
     let events = store.events_since(&owner, 0, 100).await.unwrap();
@@ -218,10 +234,74 @@ pub async fn refused_device_event(store: Arc<dyn Store>) {
     // Still bound to a.
     assert!(
         store
-            .bind(&s.share_id, &[7; 32], &a, T0 + 4)
+            .bind(&s.share_id, &good(), &a, T0 + 4)
             .await
             .unwrap()
             .retry
+    );
+}
+
+/// After confirm only a holder of the token (the alarm verifier) raises
+/// `refused_device`; anything else is `bad_token` without an event, and a share
+/// reports a bounded number of refusals.
+pub async fn alarm_needs_the_token(store: Arc<dyn Store>) {
+    let owner = key();
+    let s = share(&owner, b"x");
+    store.create_share(&s, 10).await.unwrap();
+    let dev = key();
+    store
+        .bind(&s.share_id, &good(), &dev, T0 + 1)
+        .await
+        .unwrap();
+    store.confirm(&s.share_id, &dev, T0 + 2).await.unwrap();
+    let refused = || async {
+        store
+            .events_since(&owner, 0, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == EventKind::RefusedDevice)
+            .collect::<Vec<_>>()
+    };
+    // A share id and any secret: no alarm.
+    is(
+        store.bind(&s.share_id, &bad(9), &key(), T0 + 3).await,
+        "bad_token",
+    );
+    // The old verifier alone (it was deleted at confirm) proves nothing either.
+    let verifier_only = BindProof {
+        verifier: [7; 32],
+        alarm: [9; 32],
+    };
+    is(
+        store
+            .bind(&s.share_id, &verifier_only, &key(), T0 + 3)
+            .await,
+        "bad_token",
+    );
+    assert!(refused().await.is_empty());
+    // The token on another device: 409 and an alarm, bounded per share.
+    for i in 0..oneshare_server::store::MAX_REFUSED_EVENTS + 5 {
+        is(
+            store.bind(&s.share_id, &good(), &key(), T0 + 4 + i).await,
+            "already_bound",
+        );
+    }
+    let events = refused().await;
+    assert_eq!(
+        events.len() as u64,
+        oneshare_server::store::MAX_REFUSED_EVENTS
+    );
+    let last = events.last().unwrap().detail.clone().unwrap();
+    assert!(last.contains("further attempts"), "{last}");
+    // Ending the share forgets the alarm verifier with the rest.
+    store
+        .revoke(&s.share_id, Some(&owner), T0 + 100)
+        .await
+        .unwrap();
+    is(
+        store.bind(&s.share_id, &good(), &key(), T0 + 101).await,
+        "revoked",
     );
 }
 
@@ -257,7 +337,7 @@ pub async fn update_versions(store: Arc<dyn Store>) {
         .unwrap();
     let dev = key();
     let b = store
-        .bind(&s.share_id, &[7; 32], &dev, T0 + 5)
+        .bind(&s.share_id, &good(), &dev, T0 + 5)
         .await
         .unwrap();
     assert_eq!(b.record, v(2, b"v2"));
@@ -304,7 +384,7 @@ pub async fn revoke_purges(store: Arc<dyn Store>) {
     );
     is(store.revoke(&s.share_id, None, T0 + 2).await, "revoked");
     is(
-        store.bind(&s.share_id, &[7; 32], &key(), T0 + 2).await,
+        store.bind(&s.share_id, &good(), &key(), T0 + 2).await,
         "revoked",
     );
     is(store.read_part(&s.share_id, "a1", 0).await, "not_found");
@@ -406,7 +486,7 @@ pub async fn attachments_in_parts(store: Arc<dyn Store>) {
     let dev = key();
     assert!(
         store
-            .bind(id, &[7; 32], &dev, T0 + 1)
+            .bind(id, &good(), &dev, T0 + 1)
             .await
             .unwrap()
             .attachments
@@ -434,7 +514,7 @@ pub async fn attachments_in_parts(store: Arc<dyn Store>) {
     assert_eq!(store.read_part(id, "big", 1).await.unwrap(), p1);
     assert_eq!(store.read_part(id, "big", 2).await.unwrap(), vec![0xA2; 5]);
     is(store.read_part(id, "big", 3).await, "not_found");
-    let b = store.bind(id, &[7; 32], &dev, T0 + 2).await.unwrap();
+    let b = store.bind(id, &good(), &dev, T0 + 2).await.unwrap();
     assert_eq!(b.attachments.len(), 1);
     assert_eq!(
         (b.attachments[0].id.as_str(), b.attachments[0].size),
@@ -490,7 +570,7 @@ pub async fn expiry_and_sweep(store: Arc<dyn Store>) {
     store.create_share(&used, 10).await.unwrap();
     let dev = key();
     store
-        .bind(&used.share_id, &[7; 32], &dev, T0 + HOUR / 2)
+        .bind(&used.share_id, &good(), &dev, T0 + HOUR / 2)
         .await
         .unwrap();
     store
@@ -500,7 +580,7 @@ pub async fn expiry_and_sweep(store: Arc<dyn Store>) {
     // Before the sweeper runs, the clock alone ends the unused link.
     is(
         store
-            .bind(&unused.share_id, &[7; 32], &key(), T0 + HOUR)
+            .bind(&unused.share_id, &good(), &key(), T0 + HOUR)
             .await,
         "expired",
     );
@@ -543,7 +623,7 @@ pub async fn self_destruct_after_view(store: Arc<dyn Store>) {
     store.create_share(&s, 10).await.unwrap();
     let dev = key();
     let b = store
-        .bind(&s.share_id, &[7; 32], &dev, T0 + 100)
+        .bind(&s.share_id, &good(), &dev, T0 + 100)
         .await
         .unwrap();
     assert!(b.self_destruct);
@@ -598,7 +678,7 @@ pub async fn concurrent_binders_one_winner(store: Arc<dyn Store>) {
             let store = store.clone();
             let id = s.share_id;
             tasks.push(tokio::spawn(async move {
-                store.bind(&id, &[7; 32], &key(), T0 + round).await
+                store.bind(&id, &good(), &key(), T0 + round).await
             }));
         }
         let mut wins = 0;
@@ -612,15 +692,22 @@ pub async fn concurrent_binders_one_winner(store: Arc<dyn Store>) {
     }
 }
 
+/// An owner's signal changes with its own events only, so an event wakes only
+/// that owner's streams (issue 8, item 4).
 pub async fn event_signal_changes(store: Arc<dyn Store>) {
-    let mut rx = store.event_signal();
+    let (mine, other) = (key(), key());
+    let mut rx = store.event_signal(&mine);
+    let mut quiet = store.event_signal(&other);
     let before = *rx.borrow_and_update();
-    store.create_share(&share(&key(), b"e"), 10).await.unwrap();
+    quiet.borrow_and_update();
+    store.create_share(&share(&mine, b"e"), 10).await.unwrap();
     tokio::time::timeout(std::time::Duration::from_secs(5), rx.changed())
         .await
         .unwrap()
         .unwrap();
     assert_ne!(*rx.borrow(), before);
+    let woke = tokio::time::timeout(std::time::Duration::from_millis(500), quiet.changed()).await;
+    assert!(woke.is_err(), "another owner's stream was woken");
 }
 
 pub async fn list_all_hides_owner_data(store: Arc<dyn Store>) {
