@@ -569,7 +569,7 @@ fn record_cases() -> R<Vec<Value>> {
     let mut cases = Vec::new();
     for (name, sid, version, record, nonce) in &positives {
         let parsed = Record::from_json(&serde_json::to_vec(record)?)?;
-        let sealed = record::seal_record_with_nonce(&k, sid, *version, &parsed, *nonce);
+        let sealed = record::seal_record_with_nonce(&k, sid, *version, &parsed, *nonce)?;
         if record::open_record(&k, sid, *version, &sealed)? != parsed {
             return Err(format!("{name}: does not open").into());
         }
@@ -582,7 +582,7 @@ fn record_cases() -> R<Vec<Value>> {
             "record": record,
             "nonce_hex": hex(nonce),
             "expected": {
-                "record_json": String::from_utf8(parsed.to_json().to_vec())?,
+                "record_json": String::from_utf8(parsed.to_json()?.to_vec())?,
                 "aad_hex": hex(record::record_aad(sid, *version)),
                 "envelope_hex": hex(&sealed),
             }
@@ -590,7 +590,7 @@ fn record_cases() -> R<Vec<Value>> {
     }
 
     let full = Record::from_json(&serde_json::to_vec(&full_record())?)?;
-    let good = record::seal_record_with_nonce(&k, &id, 1, &full, fixed("record nonce"));
+    let good = record::seal_record_with_nonce(&k, &id, 1, &full, fixed("record nonce"))?;
     let aad1 = record::record_aad(&id, 1);
     let sealed_plain =
         |pt: &[u8]| envelope::seal_with_nonce(&k, fixed("record nonce 4"), &aad1, pt);
@@ -849,7 +849,7 @@ fn owner_data_cases() -> R<Vec<Value>> {
     let mut cases = Vec::new();
     for (name, sid, label, rk, nonce) in &positives {
         let data = OwnerData::new(*label, &Secret::new(*rk));
-        let sealed = owner::seal_owner_data_with_nonce(&ok, sid, &data, *nonce);
+        let sealed = owner::seal_owner_data_with_nonce(&ok, sid, &data, *nonce)?;
         if owner::open_owner_data(&ok, sid, &sealed)? != data {
             return Err(format!("{name}: does not open").into());
         }
@@ -870,7 +870,7 @@ fn owner_data_cases() -> R<Vec<Value>> {
     }
 
     let data = OwnerData::new("DB password for Alice", &Secret::new(record_key));
-    let good = owner::seal_owner_data_with_nonce(&ok, &id, &data, fixed("owner nonce"));
+    let good = owner::seal_owner_data_with_nonce(&ok, &id, &data, fixed("owner nonce"))?;
     let aad = owner::owner_aad(&id);
     let sealed_plain = |pt: &[u8]| envelope::seal_with_nonce(&ok, [2; 12], &aad, pt);
     let last = good.len() - 1;
@@ -934,7 +934,7 @@ fn owner_data_cases() -> R<Vec<Value>> {
         signing_key: SigningKey::from_bytes(&Secret::new(scalar))?,
         owner_key: Secret::new(owner_key),
     };
-    let text = identity.to_json().to_string();
+    let text = identity.to_json()?.to_string();
     let back = OwnerIdentity::from_json(&text)?;
     if back.public_key() != identity.public_key() {
         return Err("identity: round trip".into());
