@@ -35,27 +35,6 @@ pub fn to_js<T: Serialize>(value: &T) -> JsResult<JsValue> {
     js_sys::JSON::parse(&text).map_err(|_| js_error(&Error::Argument("value for JavaScript")))
 }
 
-/// A value from a plain object; `what` names it in the error.
-pub fn from_js<T: serde::de::DeserializeOwned>(value: JsValue, what: &'static str) -> JsResult<T> {
-    let bad = |reason: &str| {
-        js_error(&Error::Core(oneshare_sdk::Error::Json {
-            what,
-            reason: reason.into(),
-        }))
-    };
-    let text = js_sys::JSON::stringify(&value)
-        .ok()
-        .and_then(|t| t.as_string())
-        .ok_or_else(|| bad("not a JSON value"))?;
-    serde_json::from_str(&text).map_err(|e| {
-        bad(&format!(
-            "{:?} error at column {}",
-            e.classify(),
-            e.column()
-        ))
-    })
-}
-
 /// Field `name` of an options object (`undefined` when absent).
 pub fn field(options: &JsValue, name: &str) -> JsValue {
     if options.is_object() {

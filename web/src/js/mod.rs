@@ -21,7 +21,7 @@ use web_sys::AbortSignal;
 
 use crate::owner::{CreateOptions, NewFile};
 use crate::{Client, Error, Link, Opened, take_link_from_location};
-use convert::{JsResult, field, field_as, from_js, js, js_error, report, to_js, whole};
+use convert::{JsResult, field, field_as, js, js_error, report, to_js, whole};
 
 /// A client of one relay with this browser's key store.
 #[wasm_bindgen(js_name = Oneshare)]
@@ -71,6 +71,15 @@ fn link_or_location(link: Option<String>) -> JsResult<Link> {
             )))
         }),
     }
+}
+
+/// A record from a plain object, checked by the core (schema, custom labels).
+fn record_from(value: &JsValue) -> JsResult<Record> {
+    let text = js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|t| t.as_string())
+        .unwrap_or_default();
+    js(Record::from_json(text.as_bytes()).map_err(Error::from))
 }
 
 fn parse_share_id(text: &str) -> JsResult<ShareId> {
@@ -250,8 +259,7 @@ impl JsOneshare {
     ) -> Promise {
         let client = self.inner.clone();
         promise(async move {
-            let record: Record = from_js(field(&options, "record"), "record")?;
-            let record = js(Record::from_json(&record.to_json()).map_err(Error::from))?;
+            let record = record_from(&field(&options, "record"))?;
             let expires = field(&options, "expiresIn");
             let expires_in = match (expires.as_f64(), expires.as_string()) {
                 (Some(n), _) => whole(n, "expiresIn")?,
@@ -341,8 +349,7 @@ impl JsOneshare {
     ) -> Promise {
         let client = self.inner.clone();
         promise(async move {
-            let record: Record = from_js(record, "record")?;
-            let record = js(Record::from_json(&record.to_json()).map_err(Error::from))?;
+            let record = record_from(&record)?;
             let id = parse_share_id(&share_id)?;
             let version = js(client.update(&id, &record).await)?;
             #[derive(Serialize)]
