@@ -138,6 +138,10 @@ pub struct Limits {
     pub json_body_bytes: usize,
     /// Attachment part size, in STREAM segments.
     pub part_segments: u64,
+    /// Bytes all live shares together may reserve (records, owner data, wrapped
+    /// keys, declared attachments): fresh owner keys get fresh per-owner quotas,
+    /// so this is the relay's overall bound.
+    pub max_stored_bytes: u64,
 }
 
 impl Default for Limits {
@@ -161,6 +165,7 @@ impl Default for Limits {
             min_body_bytes_per_sec: 32 * 1024,
             json_body_bytes: 64 * 1024,
             part_segments: 64,
+            max_stored_bytes: 64 * 1024 * 1024 * 1024,
         }
     }
 }

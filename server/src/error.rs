@@ -55,6 +55,9 @@ pub enum Error {
     /// The owner has too many live shares.
     #[error("share quota reached: revoke or wait for shares to end")]
     Quota,
+    /// The relay's storage quota is used up (every owner together).
+    #[error("this relay's storage is full; try again later")]
+    StorageFull,
     /// Malformed input.
     #[error("{0}")]
     BadRequest(String),
@@ -92,6 +95,7 @@ impl Error {
             Self::Replayed | Self::BadSignature | Self::StaleTimestamp => StatusCode::UNAUTHORIZED,
             Self::InvalidHeader(_) | Self::Hpke | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             Self::Range => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Timeout => StatusCode::REQUEST_TIMEOUT,
@@ -117,6 +121,7 @@ impl Error {
             Self::Forbidden(_) => "forbidden",
             Self::TooLarge(_) => "too_large",
             Self::Quota => "quota",
+            Self::StorageFull => "storage_full",
             Self::BadRequest(_) => "bad_request",
             Self::Range => "range_not_satisfiable",
             Self::RateLimited(_) => "rate_limited",
@@ -159,7 +164,7 @@ impl From<oneshare_sdk::Error> for Error {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status_code();
-        let message = if status.is_server_error() {
+        let message = if matches!(self, Self::Internal(_) | Self::Config(_)) {
             tracing::error!(error = %self, "internal error");
             "internal error; the request id is in the relay's log".to_owned()
         } else {
@@ -203,6 +208,7 @@ mod tests {
             Error::MethodNotAllowed,
             Error::TooLarge("x"),
             Error::Quota,
+            Error::StorageFull,
             Error::BadRequest("x".into()),
             Error::Range,
             Error::RateLimited(1),
@@ -227,6 +233,7 @@ mod tests {
                 | Error::MethodNotAllowed
                 | Error::TooLarge(_)
                 | Error::Quota
+                | Error::StorageFull
                 | Error::BadRequest(_)
                 | Error::Range
                 | Error::RateLimited(_)

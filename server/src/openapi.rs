@@ -147,7 +147,7 @@ pub fn document() -> Value {
             "/v1/openapi.json": {"get": {"summary": "this document", "responses": {"200": {"description": "OpenAPI", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
             "/v1/shares": {
                 "post": op("create a share (owner, encrypted CreateShareRequest)", signed_params(true), &[], Some(Body::Sealed("CreateShareRequest")),
-                    signed_errors(responses(vec![("201", ok_json("created", "CreateShareResponse")), ("409", err("id exists or quota"))]))),
+                    signed_errors(responses(vec![("201", ok_json("created", "CreateShareResponse")), ("409", err("id exists or quota")), ("507", err("storage_full"))]))),
                 "get": op("the owner's shares", signed_params(false), &[], None,
                     signed_errors(responses(vec![("200", ok_json("shares", "ShareList"))]))),
             },

@@ -274,7 +274,11 @@ pub async fn create(State(state): State<AppState>, signed: Signed) -> Result<Res
     };
     state
         .store
-        .create_share(&share, policy.max_shares_per_owner)
+        .create_share(
+            &share,
+            policy.max_shares_per_owner,
+            state.config.limits.max_stored_bytes,
+        )
         .await?;
     let body = CreateShareResponse {
         share_id: share.share_id,

@@ -962,3 +962,70 @@ async fn hsts_follows_the_public_url() {
         Some("max-age=31536000")
     );
 }
+
+/// Issue 8, item 10: every create field is checked, and the record body limit
+/// follows the policy in force, not the start-up one.
+#[tokio::test]
+async fn create_checks_every_field_and_the_current_policy() {
+    let admin = device();
+    let relay = start(|c| {
+        c.admin_keys = vec![admin.public_key()];
+        c.limits.json_body_bytes = 4096;
+        c.policy.max_record_bytes = 1000;
+    })
+    .await;
+    let o = owner();
+    let bad = |edit: &dyn Fn(&mut oneshare_sdk::api::CreateShareRequest)| {
+        let (_, mut req) = compose(&o, "x", 3_600, false, &[]);
+        edit(&mut req);
+        req
+    };
+    for (what, req) in [
+        ("short wrapped key", bad(&|r| r.wrapped_key.truncate(5))),
+        ("huge owner data", bad(&|r| r.owner_data = vec![0; 20_000])),
+        (
+            "1-byte attachment",
+            bad(&|r| {
+                r.attachments = vec![oneshare_sdk::api::AttachmentDecl {
+                    id: "a".into(),
+                    size: 1,
+                }]
+            }),
+        ),
+        (
+            "duplicate attachment ids",
+            bad(&|r| {
+                let a = oneshare_sdk::api::AttachmentDecl {
+                    id: "a".into(),
+                    size: 1000,
+                };
+                r.attachments = vec![a.clone(), a];
+            }),
+        ),
+    ] {
+        let r = relay.post_create(&o, &req).await;
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (400, "bad_request"),
+            "{what}"
+        );
+    }
+    // A 20 kB record: too large under the start-up policy...
+    let big = bad(&|r| r.record = vec![1; 20_000]);
+    let r = relay.post_create(&o, &big).await;
+    assert_eq!((r.status, r.code().as_str()), (413, "too_large"));
+    // ...accepted once the admin raises the limit, without a restart.
+    let adm =
+        |m, p: &str| Req::new(m, p.to_owned()).signed(&admin, Signer::Admin(admin.public_key()));
+    let mut p: Policy = relay.call(adm("GET", "/v1/admin/policy")).await.json();
+    p.max_record_bytes = 100_000;
+    assert_eq!(
+        relay
+            .call(adm("PUT", "/v1/admin/policy").json(&p))
+            .await
+            .status,
+        200
+    );
+    let r = relay.post_create(&o, &big).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+}

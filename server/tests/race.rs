@@ -41,7 +41,7 @@ async fn race(name: &str, store: Arc<dyn Store>) {
     for round in 0..rounds {
         let owner = conformance::key();
         let s = conformance::share(&owner, b"race");
-        store.create_share(&s, 10).await.unwrap();
+        store.create_share(&s, 10, u64::MAX).await.unwrap();
         let devices: Vec<_> = (0..BINDERS)
             .map(|_| SigningKey::generate().unwrap().public_key())
             .collect();
@@ -120,7 +120,7 @@ async fn race_postgres_two_instances() {
     let b: Arc<dyn Store> = Arc::new(PgStore::open(&url).await.unwrap());
     for round in 0..20u64 {
         let s = conformance::share(&conformance::key(), b"race");
-        a.create_share(&s, 10).await.unwrap();
+        a.create_share(&s, 10, u64::MAX).await.unwrap();
         let tasks: Vec<_> = (0..BINDERS)
             .map(|i| {
                 let store = if i % 2 == 0 { a.clone() } else { b.clone() };

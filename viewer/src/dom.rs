@@ -182,6 +182,14 @@ pub fn every_second(mut tick: impl FnMut() -> bool + 'static) {
     });
 }
 
+/// A `performance.mark` (read by `cargo xtask bench-browser`).
+#[cfg(feature = "open")]
+pub fn mark(name: &str) {
+    if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = p.mark(name);
+    }
+}
+
 /// Logs to the console without failing (for developer detail; never secrets).
 #[cfg(feature = "open")]
 pub fn log_error(what: &str, e: &JsValue) {

@@ -192,6 +192,7 @@ async fn load() -> Result<()> {
         show(Page::Ready)?;
         // The gesture clock starts when the button is on screen.
         page().ready_at.set(Some(dom::now_ms()));
+        dom::mark("oneshare:open-ready");
         return Ok(());
     }
     show(p)
@@ -227,6 +228,7 @@ fn show_record(opened: Opened) -> Result<()> {
         move || refresh(id.clone()),
     )?;
     show(Page::Record)?;
+    dom::mark("oneshare:record-shown");
     dom::announce("The share is open.");
     Ok(())
 }
@@ -293,6 +295,7 @@ fn wire_buttons() -> Result<()> {
             return;
         }
         let _ = dom::text("open-hint", "");
+        dom::mark("oneshare:open-pressed");
         wasm_bindgen_futures::spawn_local(async {
             if let Err(e) = open_now().await {
                 dom::log_error("open", &e);

@@ -41,6 +41,24 @@ pub(crate) const INSERT_SHARE: &str = "INSERT INTO shares (share_id, owner, stat
      owner_data) VALUES ($1, $2, 'unbound', $3, $4, $5, $6, $7, $8, 1, $9, $10) \
      ON CONFLICT DO NOTHING";
 
+/// Reserves a new share's bytes: 0 rows means the relay's storage quota is reached.
+pub(crate) const RESERVE: &str =
+    "UPDATE usage SET bytes = bytes + $1 WHERE id = 1 AND bytes + $1 <= $2";
+
+/// A share's reservation.
+pub(crate) const SET_RESERVED: &str = "UPDATE shares SET reserved = $1 WHERE share_id = $2";
+
+/// Releases an ending share's bytes (before [`END_SHARE`] clears them).
+pub(crate) const RELEASE: &str = "UPDATE usage SET bytes = bytes - \
+     (SELECT reserved FROM shares WHERE share_id = $1) WHERE id = 1";
+
+/// Moves a share's reservation by `$1` bytes (a new record version).
+pub(crate) const ADJUST: &str = "UPDATE usage SET bytes = bytes + $1 WHERE id = 1";
+
+/// As [`ADJUST`], on the share.
+pub(crate) const ADJUST_SHARE: &str =
+    "UPDATE shares SET reserved = reserved + $1 WHERE share_id = $2";
+
 /// A declared attachment; 0 rows means a duplicate id.
 pub(crate) const INSERT_ATTACHMENT: &str = "INSERT INTO attachments (share_id, attachment_id, \
      size, part_size) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
@@ -70,7 +88,7 @@ pub(crate) const CURRENT_RECORD: &str =
     "SELECT record_version, record FROM shares WHERE share_id = $1";
 
 /// Ends a share, keeping its tombstone.
-pub(crate) const END_SHARE: &str = "UPDATE shares SET state = $1, ended_at = $2, \
+pub(crate) const END_SHARE: &str = "UPDATE shares SET state = $1, ended_at = $2, reserved = 0, \
      verifier = NULL, alarm = NULL, wrapped_key = NULL, record = NULL, owner_data = NULL \
      WHERE share_id = $3";
 
@@ -369,6 +387,18 @@ impl BindSecrets {
     }
 }
 
+/// The bytes a new share reserves in the relay's storage quota.
+pub(crate) fn reserved(s: &NewShare) -> u64 {
+    let fixed = [&s.record, &s.owner_data, &s.wrapped_key]
+        .iter()
+        .map(|b| part_len(b))
+        .fold(0u64, u64::saturating_add);
+    s.attachments
+        .iter()
+        .map(|a| a.size)
+        .fold(fixed, u64::saturating_add)
+}
+
 /// A new share's deadline (unbound: link lifetime).
 pub(crate) fn initial_deadline(s: &NewShare) -> u64 {
     Lifetime {
@@ -572,6 +602,10 @@ macro_rules! sql_store {
             end: ::oneshare_sdk::lifetime::State,
             now: u64,
         ) -> $crate::error::Result<()> {
+            ::sqlx::query(sql::RELEASE)
+                .bind(&m.share_id.0[..])
+                .execute(&mut **tx)
+                .await?;
             ::sqlx::query(sql::END_SHARE)
                 .bind(end.as_str())
                 .bind($crate::store::to_i64(now))
@@ -607,6 +641,7 @@ macro_rules! sql_store {
                 &self,
                 s: &$crate::store::NewShare,
                 max_live: u64,
+                max_stored_bytes: u64,
             ) -> $crate::error::Result<()> {
                 use $crate::store::{to_i64, to_u64};
                 let mut tx = self.writer().begin().await?;
@@ -638,6 +673,20 @@ macro_rules! sql_store {
                         "a share with this id exists",
                     ));
                 }
+                let reserved = to_i64(sql::reserved(s));
+                let room = ::sqlx::query(sql::RESERVE)
+                    .bind(reserved)
+                    .bind(to_i64(max_stored_bytes))
+                    .execute(&mut *tx)
+                    .await?;
+                if room.rows_affected() == 0 {
+                    return Err($crate::error::Error::StorageFull);
+                }
+                ::sqlx::query(sql::SET_RESERVED)
+                    .bind(reserved)
+                    .bind(&s.share_id.0[..])
+                    .execute(&mut *tx)
+                    .await?;
                 for a in &s.attachments {
                     let r = ::sqlx::query(sql::INSERT_ATTACHMENT)
                         .bind(&s.share_id.0[..])
@@ -800,6 +849,18 @@ macro_rules! sql_store {
                 let mut tx = self.writer().begin().await?;
                 let m = load_owned(&mut tx, id, Some(owner)).await?;
                 let detail = sql::check_update(&m, record.version, now)?;
+                let old = current_record(&mut tx, id).await?;
+                let delta = $crate::store::to_i64(sql::part_len(&record.ciphertext))
+                    .saturating_sub($crate::store::to_i64(sql::part_len(&old.ciphertext)));
+                ::sqlx::query(sql::ADJUST)
+                    .bind(delta)
+                    .execute(&mut *tx)
+                    .await?;
+                ::sqlx::query(sql::ADJUST_SHARE)
+                    .bind(delta)
+                    .bind(&id.0[..])
+                    .execute(&mut *tx)
+                    .await?;
                 ::sqlx::query(sql::SET_RECORD)
                     .bind(&record.ciphertext[..])
                     .bind($crate::store::to_i64(record.version))

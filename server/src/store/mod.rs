@@ -188,8 +188,15 @@ pub struct SweepReport {
 pub trait Store: Send + Sync + 'static {
     /// Creates a share (and its declared attachments) and appends `created`.
     /// Fails with `Conflict` if the id exists, `Quota` if the owner already has
-    /// `max_live` live shares.
-    async fn create_share(&self, share: &NewShare, max_live: u64) -> Result<()>;
+    /// `max_live` live shares, `StorageFull` if the bytes live shares reserve
+    /// (record, owner data, wrapped key, declared attachments) would pass
+    /// `max_stored_bytes` for the whole relay.
+    async fn create_share(
+        &self,
+        share: &NewShare,
+        max_live: u64,
+        max_stored_bytes: u64,
+    ) -> Result<()>;
 
     /// A share's metadata.
     async fn share(&self, id: &ShareId) -> Result<Option<ShareMeta>>;

@@ -27,7 +27,7 @@ macro_rules! conformance_tests {
     ($make:path) => {
         $crate::conformance_tests!(@cases $make,
             create_and_quota, bind_two_phase, refused_device_event, alarm_needs_the_token,
-            update_versions,
+            update_versions, storage_quota,
             revoke_purges, attachments_in_parts, nonces_replay_and_expire,
             expiry_and_sweep, self_destruct_after_view, policy_round_trip,
             concurrent_binders_one_winner, event_signal_changes, list_all_hides_owner_data);
@@ -107,18 +107,27 @@ async fn kinds(store: &Arc<dyn Store>, owner: &PublicKey) -> Vec<EventKind> {
 pub async fn create_and_quota(store: Arc<dyn Store>) {
     let owner = key();
     let s = share(&owner, b"r1");
-    store.create_share(&s, 2).await.unwrap();
-    is(store.create_share(&s, 10).await, "conflict");
+    store.create_share(&s, 2, u64::MAX).await.unwrap();
+    is(store.create_share(&s, 10, u64::MAX).await, "conflict");
     let m = store.share(&s.share_id).await.unwrap().unwrap();
     assert_eq!(m.state, State::Unbound);
     assert_eq!(m.owner, owner);
     assert_eq!(m.record_version, 1);
     assert_eq!(m.deadline(), T0 + HOUR);
     assert!(store.share(&new_id()).await.unwrap().is_none());
-    store.create_share(&share(&owner, b"r2"), 2).await.unwrap();
-    is(store.create_share(&share(&owner, b"r3"), 2).await, "quota");
+    store
+        .create_share(&share(&owner, b"r2"), 2, u64::MAX)
+        .await
+        .unwrap();
+    is(
+        store.create_share(&share(&owner, b"r3"), 2, u64::MAX).await,
+        "quota",
+    );
     // Another owner has its own quota.
-    store.create_share(&share(&key(), b"r4"), 2).await.unwrap();
+    store
+        .create_share(&share(&key(), b"r4"), 2, u64::MAX)
+        .await
+        .unwrap();
     let list = store.list_shares(Some(&owner), T0).await.unwrap();
     assert_eq!(list.len(), 2);
     assert!(list.iter().all(|s| s.owner_data == b"owner-data"));
@@ -131,7 +140,7 @@ pub async fn create_and_quota(store: Arc<dyn Store>) {
 pub async fn bind_two_phase(store: Arc<dyn Store>) {
     let owner = key();
     let s = share(&owner, b"record-v1");
-    store.create_share(&s, 10).await.unwrap();
+    store.create_share(&s, 10, u64::MAX).await.unwrap();
     let dev = key();
     is(
         store.bind(&s.share_id, &bad(8), &dev, T0 + 10).await,
@@ -207,7 +216,7 @@ pub async fn bind_two_phase(store: Arc<dyn Store>) {
 pub async fn refused_device_event(store: Arc<dyn Store>) {
     let owner = key();
     let s = share(&owner, b"x");
-    store.create_share(&s, 10).await.unwrap();
+    store.create_share(&s, 10, u64::MAX).await.unwrap();
     let (a, b) = (key(), key());
     store.bind(&s.share_id, &good(), &a, T0 + 1).await.unwrap();
     is(
@@ -247,7 +256,7 @@ pub async fn refused_device_event(store: Arc<dyn Store>) {
 pub async fn alarm_needs_the_token(store: Arc<dyn Store>) {
     let owner = key();
     let s = share(&owner, b"x");
-    store.create_share(&s, 10).await.unwrap();
+    store.create_share(&s, 10, u64::MAX).await.unwrap();
     let dev = key();
     store
         .bind(&s.share_id, &good(), &dev, T0 + 1)
@@ -305,10 +314,54 @@ pub async fn alarm_needs_the_token(store: Arc<dyn Store>) {
     );
 }
 
+/// The relay-wide storage quota counts what live shares reserve, frees it when a
+/// share ends, and follows record updates (issue 8, item 10).
+pub async fn storage_quota(store: Arc<dyn Store>) {
+    let one = |o: &PublicKey| share(o, &[1; 100]);
+    // record 100 + owner data 10 + wrapped key 77.
+    let each = 187;
+    let (a, b) = (key(), key());
+    let first = one(&a);
+    store.create_share(&first, 10, 2 * each).await.unwrap();
+    store.create_share(&one(&b), 10, 2 * each).await.unwrap();
+    // A fresh owner key gets a fresh per-owner quota, not more storage.
+    is(
+        store.create_share(&one(&key()), 10, 2 * each).await,
+        "storage_full",
+    );
+    store
+        .revoke(&first.share_id, Some(&a), T0 + 1)
+        .await
+        .unwrap();
+    let c = one(&key());
+    store.create_share(&c, 10, 2 * each).await.unwrap();
+    // A bigger record version takes more; once full, the next create is refused.
+    let v2 = RecordCiphertext {
+        version: 2,
+        ciphertext: vec![2; 150],
+    };
+    store
+        .update_record(&c.share_id, &c.owner, &v2, T0 + 2)
+        .await
+        .unwrap();
+    store
+        .revoke(&c.share_id, Some(&c.owner), T0 + 3)
+        .await
+        .unwrap();
+    store
+        .create_share(&one(&key()), 10, 2 * each)
+        .await
+        .unwrap();
+    is(
+        store.create_share(&one(&key()), 10, 2 * each).await,
+        "storage_full",
+    );
+}
+
 pub async fn update_versions(store: Arc<dyn Store>) {
     let owner = key();
     let s = share(&owner, b"v1");
-    store.create_share(&s, 10).await.unwrap();
+    store.create_share(&s, 10, u64::MAX).await.unwrap();
     let v = |n, c: &[u8]| RecordCiphertext {
         version: n,
         ciphertext: c.to_vec(),
@@ -365,7 +418,7 @@ pub async fn revoke_purges(store: Arc<dyn Store>) {
         id: "a1".into(),
         size: 10,
     }];
-    store.create_share(&s, 10).await.unwrap();
+    store.create_share(&s, 10, u64::MAX).await.unwrap();
     store
         .put_part(&s.share_id, &owner, "a1", 0, &[5; 10], T0)
         .await
@@ -397,7 +450,7 @@ pub async fn revoke_purges(store: Arc<dyn Store>) {
     );
     // An admin may revoke anyone's share.
     let s2 = share(&owner, b"two");
-    store.create_share(&s2, 10).await.unwrap();
+    store.create_share(&s2, 10, u64::MAX).await.unwrap();
     store.revoke(&s2.share_id, None, T0 + 3).await.unwrap();
     assert_eq!(
         store.share(&s2.share_id).await.unwrap().unwrap().state,
@@ -418,7 +471,7 @@ pub async fn attachments_in_parts(store: Arc<dyn Store>) {
             size: 3,
         },
     ];
-    store.create_share(&s, 10).await.unwrap();
+    store.create_share(&s, 10, u64::MAX).await.unwrap();
     let id = &s.share_id;
     let st = store.upload_status(id, &owner, "big").await.unwrap();
     assert_eq!(
@@ -533,7 +586,7 @@ pub async fn attachments_in_parts(store: Arc<dyn Store>) {
             size: 1,
         },
     ];
-    is(store.create_share(&dup, 10).await, "bad_request");
+    is(store.create_share(&dup, 10, u64::MAX).await, "bad_request");
     assert!(store.share(&dup.share_id).await.unwrap().is_none());
 }
 
@@ -566,8 +619,8 @@ pub async fn expiry_and_sweep(store: Arc<dyn Store>) {
     let owner = key();
     let unused = share(&owner, b"u");
     let used = share(&owner, b"b");
-    store.create_share(&unused, 10).await.unwrap();
-    store.create_share(&used, 10).await.unwrap();
+    store.create_share(&unused, 10, u64::MAX).await.unwrap();
+    store.create_share(&used, 10, u64::MAX).await.unwrap();
     let dev = key();
     store
         .bind(&used.share_id, &good(), &dev, T0 + HOUR / 2)
@@ -613,14 +666,14 @@ pub async fn expiry_and_sweep(store: Arc<dyn Store>) {
     // Ended shares no longer count against the quota.
     let mut later = share(&owner, b"n");
     later.created_at = T0 + 2 * HOUR;
-    store.create_share(&later, 1).await.unwrap();
+    store.create_share(&later, 1, u64::MAX).await.unwrap();
 }
 
 pub async fn self_destruct_after_view(store: Arc<dyn Store>) {
     let owner = key();
     let mut s = share(&owner, b"sd");
     s.self_destruct = true;
-    store.create_share(&s, 10).await.unwrap();
+    store.create_share(&s, 10, u64::MAX).await.unwrap();
     let dev = key();
     let b = store
         .bind(&s.share_id, &good(), &dev, T0 + 100)
@@ -672,7 +725,7 @@ pub async fn policy_round_trip(store: Arc<dyn Store>) {
 pub async fn concurrent_binders_one_winner(store: Arc<dyn Store>) {
     for round in 0..5 {
         let s = share(&key(), b"race");
-        store.create_share(&s, 10).await.unwrap();
+        store.create_share(&s, 10, u64::MAX).await.unwrap();
         let mut tasks = Vec::new();
         for _ in 0..16 {
             let store = store.clone();
@@ -700,7 +753,10 @@ pub async fn event_signal_changes(store: Arc<dyn Store>) {
     let mut quiet = store.event_signal(&other);
     let before = *rx.borrow_and_update();
     quiet.borrow_and_update();
-    store.create_share(&share(&mine, b"e"), 10).await.unwrap();
+    store
+        .create_share(&share(&mine, b"e"), 10, u64::MAX)
+        .await
+        .unwrap();
     tokio::time::timeout(std::time::Duration::from_secs(5), rx.changed())
         .await
         .unwrap()
@@ -712,8 +768,14 @@ pub async fn event_signal_changes(store: Arc<dyn Store>) {
 
 pub async fn list_all_hides_owner_data(store: Arc<dyn Store>) {
     let (a, b) = (key(), key());
-    store.create_share(&share(&a, b"1"), 10).await.unwrap();
-    store.create_share(&share(&b, b"2"), 10).await.unwrap();
+    store
+        .create_share(&share(&a, b"1"), 10, u64::MAX)
+        .await
+        .unwrap();
+    store
+        .create_share(&share(&b, b"2"), 10, u64::MAX)
+        .await
+        .unwrap();
     let all = store.list_shares(None, T0).await.unwrap();
     assert_eq!(all.len(), 2);
     assert!(all.iter().all(|s| s.owner_data.is_empty()));
