@@ -18,7 +18,7 @@ export type ErrorCode =
   // the relay (JSON error bodies), and http_STATUS when a proxy answered
   | 'not_found' | 'method_not_allowed' | 'expired' | 'revoked' | 'self_destructed'
   | 'bad_token' | 'already_bound' | 'conflict' | 'replayed' | 'forbidden'
-  | 'too_large' | 'quota' | 'bad_request' | 'range_not_satisfiable'
+  | 'too_large' | 'quota' | 'storage_full' | 'bad_request' | 'range_not_satisfiable'
   | 'rate_limited' | 'timeout' | 'internal' | `http_${number}`
   // the browser client
   | 'network' | 'aborted' | 'webcrypto' | 'insecure_context' | 'storage_unavailable'
