@@ -221,6 +221,7 @@ mod tests {
             "forbidden",
             "too_large",
             "quota",
+            "storage_full",
             "bad_request",
             "range_not_satisfiable",
             "rate_limited",
