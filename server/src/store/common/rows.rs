@@ -1,0 +1,243 @@
+//! Rows as stored → typed values (rows derive [`sqlx::FromRow`], which is generic
+//! over the database), with the constant-time bind proof check on loaded secrets.
+
+use oneshare_sdk::api::{
+    AttachmentInfo, Event, EventKind, RecordCiphertext, ShareSummary, UploadStatus,
+};
+use oneshare_sdk::lifetime::State;
+use oneshare_sdk::secret::ct_eq;
+use oneshare_sdk::signing::PublicKey;
+use oneshare_sdk::token::ShareId;
+
+use super::sql::{LAST_REFUSED_DETAIL, REFUSED_DETAIL};
+use crate::error::{Error, Result};
+use crate::store::{AttachmentLayout, BindProof, ShareMeta, to_u64};
+
+pub(crate) fn parse_state(s: &str) -> Result<State> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .map_err(|_| Error::internal(format!("unknown state {s}")))
+}
+
+pub(crate) fn kind_str(k: EventKind) -> Result<String> {
+    match serde_json::to_value(k) {
+        Ok(serde_json::Value::String(s)) => Ok(s),
+        _ => Err(Error::internal("event kind")),
+    }
+}
+
+pub(crate) fn share_id(bytes: &[u8]) -> Result<ShareId> {
+    bytes
+        .try_into()
+        .map(ShareId)
+        .map_err(|_| Error::internal("bad share id in store"))
+}
+
+fn key(bytes: &[u8]) -> Result<PublicKey> {
+    PublicKey::from_bytes(bytes).map_err(|_| Error::internal("bad key in store"))
+}
+
+/// A share row as stored (`meta_columns!`).
+#[derive(sqlx::FromRow)]
+pub(crate) struct MetaRow {
+    share_id: Vec<u8>,
+    owner: Vec<u8>,
+    state: String,
+    created_at: i64,
+    expires_in: i64,
+    self_destruct: bool,
+    bound_at: Option<i64>,
+    device_key: Option<Vec<u8>>,
+    record_version: i64,
+}
+
+impl MetaRow {
+    pub(crate) fn into_meta(self) -> Result<ShareMeta> {
+        Ok(ShareMeta {
+            share_id: share_id(&self.share_id)?,
+            owner: key(&self.owner)?,
+            state: parse_state(&self.state)?,
+            created_at: to_u64(self.created_at),
+            expires_in: to_u64(self.expires_in),
+            self_destruct: self.self_destruct,
+            bound_at: self.bound_at.map(to_u64),
+            device_key: self.device_key.as_deref().map(key).transpose()?,
+            record_version: to_u64(self.record_version),
+        })
+    }
+}
+
+/// A listing row: the share plus (for its owner) the owner data.
+#[derive(sqlx::FromRow)]
+pub(crate) struct ListRow {
+    #[sqlx(flatten)]
+    meta: MetaRow,
+    owner_data: Option<Vec<u8>>,
+}
+
+impl ListRow {
+    /// The summary at `now`; owner data only when `with_owner_data`.
+    pub(crate) fn into_summary(self, now: u64, with_owner_data: bool) -> Result<ShareSummary> {
+        let m = self.meta.into_meta()?;
+        let owner_data = self.owner_data.filter(|_| with_owner_data);
+        Ok(ShareSummary {
+            share_id: m.share_id,
+            state: m.state_at(now),
+            created_at: m.created_at,
+            expires_at: m.deadline(),
+            bound_at: m.bound_at,
+            record_version: m.record_version,
+            self_destruct: m.self_destruct,
+            owner_data: owner_data.unwrap_or_default(),
+        })
+    }
+}
+
+/// A state count (`COUNT_BY_STATE`).
+#[derive(sqlx::FromRow)]
+pub(crate) struct StateCount {
+    state: String,
+    n: i64,
+}
+
+impl StateCount {
+    pub(crate) fn into_pair(self) -> Result<(State, u64)> {
+        Ok((parse_state(&self.state)?, to_u64(self.n)))
+    }
+}
+
+/// A finished attachment.
+#[derive(sqlx::FromRow)]
+pub(crate) struct AttachmentRow {
+    attachment_id: String,
+    size: i64,
+}
+
+impl From<AttachmentRow> for AttachmentInfo {
+    fn from(r: AttachmentRow) -> Self {
+        Self {
+            id: r.attachment_id,
+            size: to_u64(r.size),
+        }
+    }
+}
+
+/// The current record (`CURRENT_RECORD`).
+#[derive(sqlx::FromRow)]
+pub(crate) struct RecordRow {
+    record_version: i64,
+    record: Option<Vec<u8>>,
+}
+
+impl RecordRow {
+    pub(crate) fn into_record(self) -> Result<RecordCiphertext> {
+        Ok(RecordCiphertext {
+            version: to_u64(self.record_version),
+            ciphertext: self
+                .record
+                .ok_or_else(|| Error::internal("live share without record"))?,
+        })
+    }
+}
+
+/// An attachment's progress (`UPLOAD_ROW`).
+#[derive(sqlx::FromRow)]
+pub(crate) struct UploadRow {
+    size: i64,
+    part_size: i64,
+    received: i64,
+    next_part: i64,
+    complete: bool,
+}
+
+impl From<UploadRow> for UploadStatus {
+    fn from(r: UploadRow) -> Self {
+        Self {
+            part_size: to_u64(r.part_size),
+            next_part: to_u64(r.next_part),
+            received: to_u64(r.received),
+            size: to_u64(r.size),
+            complete: r.complete,
+        }
+    }
+}
+
+/// An attachment's layout (`LAYOUT`).
+#[derive(sqlx::FromRow)]
+pub(crate) struct LayoutRow {
+    size: i64,
+    part_size: i64,
+    complete: bool,
+}
+
+impl From<LayoutRow> for AttachmentLayout {
+    fn from(r: LayoutRow) -> Self {
+        Self {
+            size: to_u64(r.size),
+            part_size: to_u64(r.part_size),
+            complete: r.complete,
+        }
+    }
+}
+
+/// One event (`EVENTS_SINCE`).
+#[derive(sqlx::FromRow)]
+pub(crate) struct EventRow {
+    id: i64,
+    share_id: Vec<u8>,
+    kind: String,
+    at: i64,
+    detail: Option<String>,
+}
+
+impl EventRow {
+    pub(crate) fn into_event(self) -> Result<Event> {
+        Ok(Event {
+            id: to_u64(self.id),
+            share_id: share_id(&self.share_id)?,
+            kind: serde_json::from_value(serde_json::Value::String(self.kind))
+                .map_err(Error::internal)?,
+            at: to_u64(self.at),
+            detail: self.detail,
+        })
+    }
+}
+
+/// The bind secrets (`BIND_SECRETS`).
+#[derive(sqlx::FromRow)]
+pub(crate) struct BindSecrets {
+    verifier: Option<Vec<u8>>,
+    alarm: Option<Vec<u8>>,
+    wrapped_key: Option<Vec<u8>>,
+    refusals: i64,
+}
+
+impl BindSecrets {
+    /// Constant-time proof that the binder holds the token: the verifier until
+    /// confirm, the alarm verifier after it (PROTOCOL.md §9.3). A share with
+    /// neither (confirmed before alarm verifiers existed) proves nothing.
+    pub(crate) fn check(&self, proof: &BindProof) -> Result<()> {
+        let ok = match (&self.verifier, &self.alarm) {
+            (Some(stored), _) => ct_eq(stored, &proof.verifier),
+            (None, Some(stored)) => ct_eq(stored, &proof.alarm),
+            (None, None) => false,
+        };
+        if ok { Ok(()) } else { Err(Error::BadToken) }
+    }
+
+    /// The `refused_device` event to append for one more refusal, if the share
+    /// has not reported [`MAX_REFUSED_EVENTS`](crate::store::MAX_REFUSED_EVENTS) yet.
+    pub(crate) fn refused_detail(&self) -> Option<&'static str> {
+        let n = to_u64(self.refusals).saturating_add(1);
+        match n.cmp(&crate::store::MAX_REFUSED_EVENTS) {
+            core::cmp::Ordering::Less => Some(REFUSED_DETAIL),
+            core::cmp::Ordering::Equal => Some(LAST_REFUSED_DETAIL),
+            core::cmp::Ordering::Greater => None,
+        }
+    }
+
+    /// The wrapped key a binding share still holds.
+    pub(crate) fn wrapped_key(self) -> Result<Vec<u8>> {
+        self.wrapped_key
+            .ok_or_else(|| Error::internal("binding share without wrapped key"))
+    }
+}

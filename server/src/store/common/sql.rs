@@ -1,0 +1,144 @@
+//! The SQL text both backends run (`$n` placeholders work in SQLite too).
+
+/// The columns `MetaRow` reads.
+macro_rules! meta_columns {
+    () => {
+        "share_id, owner, state, created_at, expires_in, self_destruct, bound_at, device_key, \
+         record_version"
+    };
+}
+pub(crate) use meta_columns;
+
+/// One share's metadata.
+pub(crate) const SHARE: &str = concat!(
+    "SELECT ",
+    meta_columns!(),
+    " FROM shares WHERE share_id = $1"
+);
+
+/// Live shares of one owner (`$1`) whose deadline is after `$2`.
+pub(crate) const COUNT_LIVE: &str = "SELECT COUNT(*) FROM shares WHERE owner = $1 \
+     AND state IN ('unbound', 'binding', 'bound') AND deadline > $2";
+
+/// A new share row; `ON CONFLICT DO NOTHING` turns an existing id into 0 rows.
+pub(crate) const INSERT_SHARE: &str = "INSERT INTO shares (share_id, owner, state, created_at, \
+     expires_in, self_destruct, deadline, verifier, wrapped_key, record_version, record, \
+     owner_data) VALUES ($1, $2, 'unbound', $3, $4, $5, $6, $7, $8, 1, $9, $10) \
+     ON CONFLICT DO NOTHING";
+
+/// Reserves a new share's bytes: 0 rows means the relay's storage quota is reached.
+pub(crate) const RESERVE: &str =
+    "UPDATE usage SET bytes = bytes + $1 WHERE id = 1 AND bytes + $1 <= $2";
+
+/// A share's reservation.
+pub(crate) const SET_RESERVED: &str = "UPDATE shares SET reserved = $1 WHERE share_id = $2";
+
+/// Releases an ending share's bytes (before [`END_SHARE`] clears them).
+pub(crate) const RELEASE: &str = "UPDATE usage SET bytes = bytes - \
+     (SELECT reserved FROM shares WHERE share_id = $1) WHERE id = 1";
+
+/// Moves a share's reservation by `$1` bytes (a new record version).
+pub(crate) const ADJUST: &str = "UPDATE usage SET bytes = bytes + $1 WHERE id = 1";
+
+/// As [`ADJUST`], on the share.
+pub(crate) const ADJUST_SHARE: &str =
+    "UPDATE shares SET reserved = reserved + $1 WHERE share_id = $2";
+
+/// A declared attachment; 0 rows means a duplicate id.
+pub(crate) const INSERT_ATTACHMENT: &str = "INSERT INTO attachments (share_id, attachment_id, \
+     size, part_size) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
+
+/// The secrets a bind checks and hands back.
+pub(crate) const BIND_SECRETS: &str =
+    "SELECT verifier, alarm, wrapped_key, refusals FROM shares WHERE share_id = $1";
+
+/// First bind: `binding`, with device, bind time, the new deadline and the alarm verifier.
+pub(crate) const SET_BINDING: &str = "UPDATE shares SET state = 'binding', device_key = $1, \
+     bound_at = $2, deadline = $3, alarm = $4 WHERE share_id = $5";
+
+/// One more refused device (bounds the `refused_device` events of a share).
+pub(crate) const COUNT_REFUSAL: &str =
+    "UPDATE shares SET refusals = refusals + 1 WHERE share_id = $1";
+
+/// Confirmation: `bound`, and the one-time secrets are gone.
+pub(crate) const SET_BOUND: &str = "UPDATE shares SET state = 'bound', wrapped_key = NULL, \
+     verifier = NULL WHERE share_id = $1";
+
+/// A new record version.
+pub(crate) const SET_RECORD: &str =
+    "UPDATE shares SET record = $1, record_version = $2 WHERE share_id = $3";
+
+/// The current record.
+pub(crate) const CURRENT_RECORD: &str =
+    "SELECT record_version, record FROM shares WHERE share_id = $1";
+
+/// Ends a share, keeping its tombstone.
+pub(crate) const END_SHARE: &str = "UPDATE shares SET state = $1, ended_at = $2, reserved = 0, \
+     verifier = NULL, alarm = NULL, wrapped_key = NULL, record = NULL, owner_data = NULL \
+     WHERE share_id = $3";
+
+/// A share's parts.
+pub(crate) const DELETE_PARTS: &str = "DELETE FROM attachment_parts WHERE share_id = $1";
+
+/// A share's attachments.
+pub(crate) const DELETE_ATTACHMENTS: &str = "DELETE FROM attachments WHERE share_id = $1";
+
+/// One event.
+pub(crate) const INSERT_EVENT: &str =
+    "INSERT INTO events (owner, share_id, kind, at, detail) VALUES ($1, $2, $3, $4, $5)";
+
+/// An attachment's progress.
+pub(crate) const UPLOAD_ROW: &str = "SELECT size, part_size, received, next_part, complete \
+     FROM attachments WHERE share_id = $1 AND attachment_id = $2";
+
+/// One stored part.
+pub(crate) const PART: &str =
+    "SELECT data FROM attachment_parts WHERE share_id = $1 AND attachment_id = $2 AND part = $3";
+
+/// A new part.
+pub(crate) const INSERT_PART: &str =
+    "INSERT INTO attachment_parts (share_id, attachment_id, part, data) VALUES ($1, $2, $3, $4)";
+
+/// Progress after a new part of `$1` bytes.
+pub(crate) const ADVANCE_UPLOAD: &str = "UPDATE attachments SET received = received + $1, \
+     next_part = next_part + 1 WHERE share_id = $2 AND attachment_id = $3";
+
+/// A share's finalized attachments.
+pub(crate) const FINISHED_ATTACHMENTS: &str = "SELECT attachment_id, size FROM attachments \
+     WHERE share_id = $1 AND complete ORDER BY attachment_id";
+
+/// Marks an upload complete.
+pub(crate) const FINALIZE: &str =
+    "UPDATE attachments SET complete = TRUE WHERE share_id = $1 AND attachment_id = $2";
+
+/// An attachment's layout.
+pub(crate) const LAYOUT: &str = "SELECT size, part_size, complete FROM attachments \
+     WHERE share_id = $1 AND attachment_id = $2";
+
+/// Shares per stored state.
+pub(crate) const COUNT_BY_STATE: &str = "SELECT state, COUNT(*) AS n FROM shares GROUP BY state";
+
+/// A replay nonce; 0 rows means it was seen.
+pub(crate) const INSERT_NONCE: &str =
+    "INSERT INTO nonces (signer, nonce, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+
+/// Expired nonces.
+pub(crate) const DELETE_NONCES: &str = "DELETE FROM nonces WHERE expires_at <= $1";
+
+/// One owner's events after a cursor.
+pub(crate) const EVENTS_SINCE: &str = "SELECT id, share_id, kind, at, detail FROM events \
+     WHERE owner = $1 AND id > $2 ORDER BY id LIMIT $3";
+
+/// The stored policy.
+pub(crate) const POLICY: &str = "SELECT value FROM settings WHERE name = 'policy'";
+
+/// Stores the policy.
+pub(crate) const SET_POLICY: &str = "INSERT INTO settings (name, value) VALUES ('policy', $1) \
+     ON CONFLICT (name) DO UPDATE SET value = excluded.value";
+
+/// The event detail of a refused second device.
+pub(crate) const REFUSED_DETAIL: &str = "another device tried to open the link and was refused";
+
+/// The detail of the last `refused_device` event a share reports.
+pub(crate) const LAST_REFUSED_DETAIL: &str = "another device tried to open the link and was \
+     refused; further attempts on this share are refused without an event";
