@@ -136,7 +136,7 @@ def run(c: Checks, base: str, protocol_md: Path):
     c.status("confirm again", relay.call("POST", f"/v1/shares/{s['id']}/confirm", signer=device), 200)
     c("status says bound", relay.call("GET", f"/v1/shares/{s['id']}/status").json()["state"] == "bound")
     c.status("the bound device binds again after confirm",
-             bind(relay, s["id"], s["keys"]["bind_secret"], device), 409, "already_bound")
+             bind(relay, s["id"], s["keys"]["bind_secret"], device), 409, "already_confirmed")
 
     # Signed requests: replay, clock window, canonical timestamp, tampering (§6).
     headers, _, _, _ = relay.signed_headers(device, "POST", f"/v1/shares/{s['id']}/confirm", b"")

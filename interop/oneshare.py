@@ -116,6 +116,7 @@ def derive(token: bytes) -> dict:
         "wrap_key": wrap_key,
         "bind_secret": bind_secret,
         "verifier": hashlib.sha256(bind_secret).digest(),
+        "alarm_verifier": hashlib.sha256(b"oneshare/v1/alarm-verifier" + bind_secret).digest(),
     }
 
 
@@ -516,6 +517,8 @@ def bind_decision(state, bound_key, presented) -> dict:
         return {"decision": "bind"}
     if state == "binding" and bound_key == presented:
         return {"decision": "retry"}
+    if state == "bound" and bound_key == presented:
+        return {"decision": "already_yours"}
     if state in ("binding", "bound"):
         return {"decision": "other_device"}
     return {"decision": "gone", "state": state}

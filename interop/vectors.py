@@ -22,7 +22,7 @@ def check_token(c, _doc):
             "token_b64": b64e(token), "link": o.link(c["base"], token),
             "share_id_b64": b64e(d["share_id"]), "share_id_hex": d["share_id"].hex(),
             "wrap_key_hex": d["wrap_key"].hex(), "bind_secret_hex": d["bind_secret"].hex(),
-            "verifier_hex": d["verifier"].hex(),
+            "verifier_hex": d["verifier"].hex(), "alarm_verifier_hex": d["alarm_verifier"].hex(),
         }
     if c["op"] == "parse":
         return {"token_hex": o.parse_link(c["link"]).hex()}

@@ -46,7 +46,7 @@ pub fn ensure_owner(dirs: &Dirs) -> Result<(OwnerIdentity, bool)> {
         Ok(id) => Ok((id, false)),
         Err(Error::NoIdentity(_)) => {
             let id = OwnerIdentity::generate()?;
-            files::write_private(&identity_path(dirs), id.to_json().as_bytes())?;
+            files::write_private(&identity_path(dirs), id.to_json()?.as_bytes())?;
             Ok((id, true))
         }
         Err(e) => Err(e),

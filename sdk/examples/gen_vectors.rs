@@ -33,7 +33,7 @@ use oneshare_sdk::signing::{
 use oneshare_sdk::stream::{
     self, ENCRYPTED_SEGMENT_SIZE, Encryptor, HEADER_LEN, SEGMENT_SIZE, SegmentNonce,
 };
-use oneshare_sdk::token::{ShareId, Token, verifier};
+use oneshare_sdk::token::{ShareId, Token, alarm_verifier, verifier};
 use oneshare_sdk::transmission::{self, RelayKeyPair, RelayPublicKey};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -77,7 +77,8 @@ anything else text or a JSON number. Each case has an op, a name, inputs, and ei
 
 const TOKEN_DESC: &str = "PROTOCOL.md §1-2: token text, link syntax and HKDF derivations. \
 op=derive: token bytes and relay base URL -> token text, link, share_id, wrap_key, bind_secret, \
-verifier = SHA-256(bind_secret). op=parse: a link as pasted -> token bytes, or invalid_link.";
+verifier = SHA-256(bind_secret), alarm_verifier = SHA-256(\"oneshare/v1/alarm-verifier\" || \
+bind_secret). op=parse: a link as pasted -> token bytes, or invalid_link.";
 const ENVELOPE_DESC: &str = "PROTOCOL.md §3: envelope = 0x01 || commitment (16) || nonce (12) || \
 AES-256-GCM(key, nonce, aad, plaintext). op=seal: inputs -> commitment and envelope (which must \
 also open back to the plaintext). op=open: an envelope that must fail with `error`.";
@@ -202,6 +203,7 @@ fn token_cases() -> R<Vec<Value>> {
                 "wrap_key_hex": hex(keys.wrap_key.expose()),
                 "bind_secret_hex": hex(keys.bind_secret.expose()),
                 "verifier_hex": hex(verifier(&keys.bind_secret)),
+                "alarm_verifier_hex": hex(alarm_verifier(&keys.bind_secret)),
             }
         }));
     }
@@ -567,7 +569,7 @@ fn record_cases() -> R<Vec<Value>> {
     let mut cases = Vec::new();
     for (name, sid, version, record, nonce) in &positives {
         let parsed = Record::from_json(&serde_json::to_vec(record)?)?;
-        let sealed = record::seal_record_with_nonce(&k, sid, *version, &parsed, *nonce);
+        let sealed = record::seal_record_with_nonce(&k, sid, *version, &parsed, *nonce)?;
         if record::open_record(&k, sid, *version, &sealed)? != parsed {
             return Err(format!("{name}: does not open").into());
         }
@@ -580,7 +582,7 @@ fn record_cases() -> R<Vec<Value>> {
             "record": record,
             "nonce_hex": hex(nonce),
             "expected": {
-                "record_json": String::from_utf8(parsed.to_json().to_vec())?,
+                "record_json": String::from_utf8(parsed.to_json()?.to_vec())?,
                 "aad_hex": hex(record::record_aad(sid, *version)),
                 "envelope_hex": hex(&sealed),
             }
@@ -588,7 +590,7 @@ fn record_cases() -> R<Vec<Value>> {
     }
 
     let full = Record::from_json(&serde_json::to_vec(&full_record())?)?;
-    let good = record::seal_record_with_nonce(&k, &id, 1, &full, fixed("record nonce"));
+    let good = record::seal_record_with_nonce(&k, &id, 1, &full, fixed("record nonce"))?;
     let aad1 = record::record_aad(&id, 1);
     let sealed_plain =
         |pt: &[u8]| envelope::seal_with_nonce(&k, fixed("record nonce 4"), &aad1, pt);
@@ -847,7 +849,7 @@ fn owner_data_cases() -> R<Vec<Value>> {
     let mut cases = Vec::new();
     for (name, sid, label, rk, nonce) in &positives {
         let data = OwnerData::new(*label, &Secret::new(*rk));
-        let sealed = owner::seal_owner_data_with_nonce(&ok, sid, &data, *nonce);
+        let sealed = owner::seal_owner_data_with_nonce(&ok, sid, &data, *nonce)?;
         if owner::open_owner_data(&ok, sid, &sealed)? != data {
             return Err(format!("{name}: does not open").into());
         }
@@ -868,7 +870,7 @@ fn owner_data_cases() -> R<Vec<Value>> {
     }
 
     let data = OwnerData::new("DB password for Alice", &Secret::new(record_key));
-    let good = owner::seal_owner_data_with_nonce(&ok, &id, &data, fixed("owner nonce"));
+    let good = owner::seal_owner_data_with_nonce(&ok, &id, &data, fixed("owner nonce"))?;
     let aad = owner::owner_aad(&id);
     let sealed_plain = |pt: &[u8]| envelope::seal_with_nonce(&ok, [2; 12], &aad, pt);
     let last = good.len() - 1;
@@ -932,7 +934,7 @@ fn owner_data_cases() -> R<Vec<Value>> {
         signing_key: SigningKey::from_bytes(&Secret::new(scalar))?,
         owner_key: Secret::new(owner_key),
     };
-    let text = identity.to_json().to_string();
+    let text = identity.to_json()?.to_string();
     let back = OwnerIdentity::from_json(&text)?;
     if back.public_key() != identity.public_key() {
         return Err("identity: round trip".into());
@@ -2283,6 +2285,7 @@ fn lifetime_cases() -> R<Vec<Value>> {
             BindDecision::Bind => json!({ "decision": "bind" }),
             BindDecision::Retry => json!({ "decision": "retry" }),
             BindDecision::OtherDevice => json!({ "decision": "other_device" }),
+            BindDecision::AlreadyYours => json!({ "decision": "already_yours" }),
             BindDecision::Gone(s) => json!({ "decision": "gone", "state": s.as_str() }),
         };
         cases.push(json!({

@@ -107,8 +107,12 @@ pub enum BindDecision {
     Bind,
     /// Same device retrying before confirm: answer again.
     Retry,
-    /// Another device already holds the share: refuse (409) and tell the owner.
+    /// Another device already holds the share: refuse (409) and, if the binder
+    /// proved the token, tell the owner.
     OtherDevice,
+    /// The device that confirmed binds again: nothing to hand back (409), and
+    /// nothing to tell the owner.
+    AlreadyYours,
     /// The share has ended: 410.
     Gone(State),
 }
@@ -122,6 +126,7 @@ pub fn decide_bind(
     match state {
         State::Unbound => BindDecision::Bind,
         State::Binding if bound_key == Some(presented) => BindDecision::Retry,
+        State::Bound if bound_key == Some(presented) => BindDecision::AlreadyYours,
         State::Binding | State::Bound => BindDecision::OtherDevice,
         ended => BindDecision::Gone(ended),
     }
@@ -184,6 +189,10 @@ mod tests {
         );
         assert_eq!(
             decide_bind(State::Bound, Some(&a), &a),
+            BindDecision::AlreadyYours
+        );
+        assert_eq!(
+            decide_bind(State::Bound, Some(&a), &b),
             BindDecision::OtherDevice
         );
         assert_eq!(

@@ -54,13 +54,22 @@ impl OwnerIdentity {
     }
 
     /// Serializes to the identity file format (secret).
-    pub fn to_json(&self) -> Zeroizing<String> {
+    ///
+    /// # Errors
+    /// [`Error::Json`] if serialization fails, so an identity file is never
+    /// written empty.
+    pub fn to_json(&self) -> Result<Zeroizing<String>> {
         let file = IdentityFile {
             version: 1,
             signing_key: b64(self.signing_key.to_bytes().expose()),
             owner_key: b64(self.owner_key.expose()),
         };
-        Zeroizing::new(serde_json::to_string_pretty(&file).unwrap_or_default())
+        serde_json::to_string_pretty(&file)
+            .map(Zeroizing::new)
+            .map_err(|e| Error::Json {
+                what: "owner identity",
+                reason: format!("{:?}", e.classify()),
+            })
     }
 
     /// Parses the identity file format.
@@ -128,31 +137,37 @@ pub fn owner_aad(share_id: &ShareId) -> Vec<u8> {
 }
 
 /// Seals owner data with a caller-chosen nonce (vectors).
+///
+/// # Errors
+/// [`Error::Json`] if serialization fails (never an empty envelope).
 pub fn seal_owner_data_with_nonce(
     owner_key: &Key256,
     share_id: &ShareId,
     data: &OwnerData,
     nonce: [u8; 12],
-) -> Vec<u8> {
-    let json = Zeroizing::new(serde_json::to_vec(data).unwrap_or_default());
-    envelope::seal_with_nonce(owner_key, nonce, &owner_aad(share_id), &json)
+) -> Result<Vec<u8>> {
+    let json = Zeroizing::new(serde_json::to_vec(data).map_err(|e| Error::Json {
+        what: "owner data",
+        reason: format!("{:?}", e.classify()),
+    })?);
+    Ok(envelope::seal_with_nonce(
+        owner_key,
+        nonce,
+        &owner_aad(share_id),
+        &json,
+    ))
 }
 
 /// Seals owner data.
 ///
 /// # Errors
-/// [`Error::Random`].
+/// [`Error::Random`] or [`Error::Json`].
 pub fn seal_owner_data(
     owner_key: &Key256,
     share_id: &ShareId,
     data: &OwnerData,
 ) -> Result<Vec<u8>> {
-    Ok(seal_owner_data_with_nonce(
-        owner_key,
-        share_id,
-        data,
-        random::bytes()?,
-    ))
+    seal_owner_data_with_nonce(owner_key, share_id, data, random::bytes()?)
 }
 
 /// Opens owner data.
@@ -174,7 +189,7 @@ mod tests {
     #[test]
     fn identity_file_round_trip() {
         let id = OwnerIdentity::generate().unwrap();
-        let back = OwnerIdentity::from_json(&id.to_json()).unwrap();
+        let back = OwnerIdentity::from_json(&id.to_json().unwrap()).unwrap();
         assert_eq!(back.public_key(), id.public_key());
         assert_eq!(back.owner_key, id.owner_key);
         assert!(!format!("{id:?}").contains(&b64(id.owner_key.expose())));

@@ -107,9 +107,17 @@ impl Record {
     }
 
     /// Canonical JSON bytes (zeroized when dropped).
-    pub fn to_json(&self) -> Zeroizing<Vec<u8>> {
-        // Serializing plain structs of strings to a Vec cannot fail.
-        Zeroizing::new(serde_json::to_vec(self).unwrap_or_default())
+    ///
+    /// # Errors
+    /// [`Error::Json`] if serialization fails (it should not for these plain
+    /// types; if it ever does, the caller gets an error, never empty output).
+    pub fn to_json(&self) -> Result<Zeroizing<Vec<u8>>> {
+        serde_json::to_vec(self)
+            .map(Zeroizing::new)
+            .map_err(|e| Error::Json {
+                what: "record",
+                reason: scrub(&e),
+            })
     }
 }
 
@@ -138,38 +146,35 @@ pub fn record_aad(share_id: &ShareId, version: u64) -> Vec<u8> {
 }
 
 /// Encrypts a record for `share_id` at `version` with a caller-chosen nonce.
+///
+/// # Errors
+/// [`Error::Json`] (see [`Record::to_json`]).
 pub fn seal_record_with_nonce(
     key: &Key256,
     share_id: &ShareId,
     version: u64,
     record: &Record,
     nonce: [u8; 12],
-) -> Vec<u8> {
-    envelope::seal_with_nonce(
+) -> Result<Vec<u8>> {
+    Ok(envelope::seal_with_nonce(
         key,
         nonce,
         &record_aad(share_id, version),
-        &record.to_json(),
-    )
+        &record.to_json()?,
+    ))
 }
 
 /// Encrypts a record for `share_id` at `version`.
 ///
 /// # Errors
-/// [`Error::Random`].
+/// [`Error::Random`] or [`Error::Json`].
 pub fn seal_record(
     key: &Key256,
     share_id: &ShareId,
     version: u64,
     record: &Record,
 ) -> Result<Vec<u8>> {
-    Ok(seal_record_with_nonce(
-        key,
-        share_id,
-        version,
-        record,
-        random::bytes()?,
-    ))
+    seal_record_with_nonce(key, share_id, version, record, random::bytes()?)
 }
 
 /// Decrypts and parses a record envelope.
@@ -263,7 +268,7 @@ mod tests {
     fn record_is_bound_to_share_and_version() {
         let key = Secret::new([3; 32]);
         let id = ShareId([1; 16]);
-        let sealed = seal_record_with_nonce(&key, &id, 1, &record(), [0; 12]);
+        let sealed = seal_record_with_nonce(&key, &id, 1, &record(), [0; 12]).unwrap();
         assert_eq!(open_record(&key, &id, 1, &sealed), Ok(record()));
         assert_eq!(open_record(&key, &id, 2, &sealed), Err(Error::Decrypt));
         assert_eq!(

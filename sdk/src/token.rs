@@ -9,7 +9,9 @@
 //! | `wrap_key`    | `oneshare/v1/wrap-key`       | 32    |
 //! | `bind_secret` | `oneshare/v1/bind-secret`    | 32    |
 //!
-//! The relay stores `verifier = SHA-256(bind_secret)`, never `bind_secret`.
+//! The relay stores `verifier = SHA-256(bind_secret)`, never `bind_secret`. At
+//! bind it also keeps [`alarm_verifier`], a separately labelled hash that outlives
+//! confirm, so that only a holder of the token can raise a "link leaked" alarm.
 
 use hkdf::Hkdf;
 use sha2::{Digest, Sha256};
@@ -157,6 +159,20 @@ fn expand<const N: usize>(hk: &Hkdf<Sha256>, info: &[u8]) -> [u8; N] {
 /// The relay-side verifier of a bind secret: `SHA-256(bind_secret)`.
 pub fn verifier(bind_secret: &Secret<32>) -> [u8; 32] {
     Sha256::digest(bind_secret.expose()).into()
+}
+
+/// Label of the alarm verifier (PROTOCOL.md §9.3).
+pub const ALARM_VERIFIER_LABEL: &[u8] = b"oneshare/v1/alarm-verifier";
+
+/// The relay-side proof that a late bind holds the token:
+/// `SHA-256("oneshare/v1/alarm-verifier" || bind_secret)`. Computed by the relay
+/// at bind (when it has just checked `bind_secret`) and kept after confirm, when
+/// `verifier` is gone; distinct from `verifier` so neither reveals the other.
+pub fn alarm_verifier(bind_secret: &Secret<32>) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(ALARM_VERIFIER_LABEL);
+    h.update(bind_secret.expose());
+    h.finalize().into()
 }
 
 /// Finds the token text inside a link: after `#`, `%23` or `%2523`, or the whole

@@ -31,7 +31,7 @@ use oneshare_sdk::stream::{
     self, ENCRYPTED_SEGMENT_SIZE, Encryptor, HEADER_LEN, Opener, SEGMENT_SIZE, SegmentJob,
     SegmentNonce, Verdict,
 };
-use oneshare_sdk::token::{ShareId, Token, verifier};
+use oneshare_sdk::token::{ShareId, Token, alarm_verifier, verifier};
 use oneshare_sdk::transmission::{self, RelayKeyPair, RelayPublicKey};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -337,6 +337,7 @@ fn check_token(c: &Value, _: &Value) -> Check {
                 same_hex(e, "wrap_key_hex", keys.wrap_key.expose())?;
                 same_hex(e, "bind_secret_hex", keys.bind_secret.expose())?;
                 same_hex(e, "verifier_hex", verifier(&keys.bind_secret))?;
+                same_hex(e, "alarm_verifier_hex", alarm_verifier(&keys.bind_secret))?;
                 // The link and the token text parse back to the same token.
                 same("parse(link)", Token::parse(&t.to_link(base)), Ok(t.clone()))?;
                 same("parse(text)", Token::parse(&t.to_text()), Ok(t.clone()))
@@ -386,14 +387,16 @@ fn check_record(c: &Value, _: &Value) -> Check {
             let input = serde_json::to_vec(field(c, "record")?).map_err(|e| e.to_string())?;
             let rec = Record::from_json(&input).map_err(|e| e.to_string())?;
             let sealed =
-                record::seal_record_with_nonce(&k, &sid, version, &rec, array(c, "nonce_hex")?);
+                record::seal_record_with_nonce(&k, &sid, version, &rec, array(c, "nonce_hex")?)
+                    .map_err(|e| e.to_string())?;
             outcome(
                 c,
                 record::open_record(&k, &sid, version, &sealed),
                 |opened, e| {
                     same(
                         "record_json",
-                        String::from_utf8_lossy(&rec.to_json()).as_ref(),
+                        String::from_utf8_lossy(&rec.to_json().map_err(|e| e.to_string())?)
+                            .as_ref(),
                         text(e, "record_json")?,
                     )?;
                     same_hex(e, "aad_hex", record::record_aad(&sid, version))?;
@@ -408,7 +411,7 @@ fn check_record(c: &Value, _: &Value) -> Check {
             |rec, e| {
                 same(
                     "record_json",
-                    String::from_utf8_lossy(&rec.to_json()).as_ref(),
+                    String::from_utf8_lossy(&rec.to_json().map_err(|e| e.to_string())?).as_ref(),
                     text(e, "record_json")?,
                 )
             },
@@ -455,7 +458,8 @@ fn check_owner_data(c: &Value, _: &Value) -> Check {
             let sid = share_id(c, "share_id_b64")?;
             let data = OwnerData::new(text(c, "label")?, &key(c, "record_key_hex")?);
             let sealed =
-                owner::seal_owner_data_with_nonce(&ok, &sid, &data, array(c, "nonce_hex")?);
+                owner::seal_owner_data_with_nonce(&ok, &sid, &data, array(c, "nonce_hex")?)
+                    .map_err(|e| e.to_string())?;
             outcome(
                 c,
                 owner::open_owner_data(&ok, &sid, &sealed),
@@ -495,7 +499,7 @@ fn check_owner_data(c: &Value, _: &Value) -> Check {
                 signing_key,
                 owner_key: key(c, "owner_key_hex")?,
             };
-            let json = identity.to_json();
+            let json = identity.to_json().map_err(|e| e.to_string())?;
             outcome(c, OwnerIdentity::from_json(&json), |back, e| {
                 same("identity_json", json.as_str(), text(e, "identity_json")?)?;
                 same(
@@ -973,6 +977,7 @@ fn check_lifetime(c: &Value, _: &Value) -> Check {
                     BindDecision::Bind => ("bind", None),
                     BindDecision::Retry => ("retry", None),
                     BindDecision::OtherDevice => ("other_device", None),
+                    BindDecision::AlreadyYours => ("already_yours", None),
                     BindDecision::Gone(s) => ("gone", Some(s.as_str())),
                 };
                 same("decision", name, text(e, "decision")?)?;

@@ -4,6 +4,8 @@
 //! header, the timestamp window, and records the nonce in the store (replays fail
 //! across instances).
 
+use std::time::Duration;
+
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::HeaderMap;
@@ -33,6 +35,22 @@ fn header<'h>(h: &'h HeaderMap, name: &str) -> Option<&'h str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// How long a body may take to arrive: `body_timeout_secs` for a small one, plus
+/// a second per `min_body_bytes_per_sec` of its declared length, so a client that
+/// trickles a small JSON body holds its slot for seconds, not the whole request
+/// timeout, while a large attachment part still has time to upload.
+fn body_deadline(state: &AppState, headers: &HeaderMap) -> Duration {
+    let l = &state.config.limits;
+    let len = header(headers, "content-length")
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    let secs = l
+        .body_timeout_secs
+        .max(1)
+        .saturating_add(len / l.min_body_bytes_per_sec.max(1));
+    Duration::from_secs(secs)
+}
+
 impl FromRequest<AppState> for Signed {
     type Rejection = Error;
 
@@ -44,7 +62,9 @@ impl FromRequest<AppState> for Signed {
             .uri()
             .path_and_query()
             .map_or_else(|| req.uri().path().to_owned(), |p| p.as_str().to_owned());
-        let body = Bytes::from_request(req, state).await.map_err(|e| {
+        let deadline = body_deadline(state, req.headers());
+        let read = tokio::time::timeout(deadline, Bytes::from_request(req, state));
+        let body = read.await.map_err(|_| Error::Timeout)?.map_err(|e| {
             if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                 Error::TooLarge("the request body is larger than this route allows")
             } else {

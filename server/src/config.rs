@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use ipnet::IpNet;
 use oneshare_sdk::api::{CreatePolicy, Policy};
 use oneshare_sdk::signing::PublicKey;
 use serde::Deserialize;
@@ -70,6 +71,23 @@ pub struct Flags {
         global = true
     )]
     pub cors_origins: Vec<String>,
+    /// Reverse proxies (addresses or CIDR blocks, comma separated) whose
+    /// `X-Forwarded-For` / `Forwarded` headers name the client.
+    #[arg(
+        long = "trusted-proxy",
+        env = "ONESHARE_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub trusted_proxies: Vec<String>,
+    /// Bearer token that `/metrics` requires (unset: `/metrics` is off).
+    #[arg(
+        long,
+        env = "ONESHARE_METRICS_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
     /// Seconds between sweeps.
     #[arg(long, env = "ONESHARE_SWEEP_INTERVAL_SECS", global = true)]
     pub sweep_interval_secs: Option<u64>,
@@ -91,16 +109,39 @@ pub struct Limits {
     pub share_requests_per_minute: u64,
     /// Open connections.
     pub max_connections: usize,
-    /// Requests handled at once.
+    /// Open connections per client IP (IPv6: per /64).
+    pub max_connections_per_ip: usize,
+    /// Requests handled at once (health checks are not counted).
     pub max_in_flight: usize,
+    /// Requests handled at once per client IP, checked before `max_in_flight`.
+    pub max_in_flight_per_ip: usize,
+    /// Open event streams (`GET /v1/events`), well below `max_connections`.
+    pub max_streams: usize,
+    /// Open event streams per owner key.
+    pub max_streams_per_owner: usize,
+    /// Open event streams per client IP.
+    pub max_streams_per_ip: usize,
+    /// Seconds an event stream stays open (the client resumes with `Last-Event-ID`).
+    pub stream_max_secs: u64,
+    /// Seconds a connection may leave written bytes unread before it is closed.
+    pub write_timeout_secs: u64,
     /// Seconds to read the request and produce the response head.
     pub request_timeout_secs: u64,
     /// Seconds to receive the request headers.
     pub header_timeout_secs: u64,
+    /// Seconds to receive a small body; larger ones get one more second per
+    /// `min_body_bytes_per_sec` bytes (within `request_timeout_secs`).
+    pub body_timeout_secs: u64,
+    /// Slowest accepted upload rate of a large body.
+    pub min_body_bytes_per_sec: u64,
     /// Largest JSON body of ordinary routes.
     pub json_body_bytes: usize,
     /// Attachment part size, in STREAM segments.
     pub part_segments: u64,
+    /// Bytes all live shares together may reserve (records, owner data, wrapped
+    /// keys, declared attachments): fresh owner keys get fresh per-owner quotas,
+    /// so this is the relay's overall bound.
+    pub max_stored_bytes: u64,
 }
 
 impl Default for Limits {
@@ -110,11 +151,21 @@ impl Default for Limits {
             binds_per_minute: 30,
             share_requests_per_minute: 600,
             max_connections: 1024,
+            max_connections_per_ip: 64,
             max_in_flight: 256,
+            max_in_flight_per_ip: 32,
+            max_streams: 256,
+            max_streams_per_owner: 4,
+            max_streams_per_ip: 16,
+            stream_max_secs: 3_600,
+            write_timeout_secs: 30,
             request_timeout_secs: 60,
             header_timeout_secs: 10,
+            body_timeout_secs: 10,
+            min_body_bytes_per_sec: 32 * 1024,
             json_body_bytes: 64 * 1024,
             part_segments: 64,
+            max_stored_bytes: 64 * 1024 * 1024 * 1024,
         }
     }
 }
@@ -181,6 +232,8 @@ struct FileConfig {
     www_dir: Option<PathBuf>,
     admin_keys: Vec<String>,
     cors_origins: Vec<String>,
+    trusted_proxies: Vec<String>,
+    metrics_token: Option<String>,
     sweep_interval_secs: Option<u64>,
     key_grace_secs: Option<u64>,
     limits: Limits,
@@ -204,6 +257,11 @@ pub struct Config {
     pub admin_keys: Vec<PublicKey>,
     /// CORS allowlist.
     pub cors_origins: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` headers name the client.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Bearer token of `/metrics` (secret: redacted in `Debug`); without one,
+    /// `/metrics` answers 404.
+    pub metrics_token: Option<String>,
     /// Seconds between sweeps.
     pub sweep_interval_secs: u64,
     /// How long a rotated relay key stays accepted.
@@ -224,6 +282,8 @@ impl Default for Config {
             www_dir: None,
             admin_keys: Vec::new(),
             cors_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
+            metrics_token: None,
             sweep_interval_secs: 30,
             key_grace_secs: 7 * 86_400,
             limits: Limits::default(),
@@ -232,12 +292,16 @@ impl Default for Config {
     }
 }
 
-/// Hides a password in a database URL.
+/// What of a database URL may be logged: scheme, host and database. User
+/// info and the query (`?password=…`, `sslkey=…`) are dropped.
 fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
-        _ => url.to_owned(),
-    }
+    let (scheme, rest) = url
+        .split_once("://")
+        .or_else(|| url.split_once(':'))
+        .unwrap_or(("?", url));
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    let rest = rest.rfind('@').map_or(rest, |at| &rest[at + 1..]);
+    format!("{scheme}://{rest}")
 }
 
 impl core::fmt::Debug for Config {
@@ -250,6 +314,8 @@ impl core::fmt::Debug for Config {
             .field("www_dir", &self.www_dir)
             .field("admin_keys", &self.admin_keys)
             .field("cors_origins", &self.cors_origins)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .field("sweep_interval_secs", &self.sweep_interval_secs)
             .field("key_grace_secs", &self.key_grace_secs)
             .field("limits", &self.limits)
@@ -264,6 +330,47 @@ fn parse_keys(keys: &[String]) -> Result<Vec<PublicKey>> {
         .map(|k| {
             PublicKey::parse(k.trim())
                 .map_err(|_| Error::Config("an admin key is not a valid P-256 public key".into()))
+        })
+        .collect()
+}
+
+/// Origins for the CORS allowlist: each exactly `scheme://host[:port]`. A
+/// wildcard would let any site drive the API with a visitor's browser, and the
+/// allowlist is the point, so `*` is a configuration error.
+fn parse_origins(origins: Vec<String>) -> Result<Vec<String>> {
+    origins
+        .into_iter()
+        .map(|o| o.trim().to_owned())
+        .filter(|o| !o.is_empty())
+        .map(|o| {
+            let valid = (o.starts_with("https://") || o.starts_with("http://"))
+                && !o.contains('*')
+                && !o.trim_end_matches('/').contains(['?', '#', ' '])
+                && axum::http::HeaderValue::from_str(&o).is_ok();
+            if valid {
+                Ok(o.trim_end_matches('/').to_owned())
+            } else {
+                Err(Error::Config(format!(
+                    "cors origin {o:?} must be a plain origin such as https://app.example \
+                     (a wildcard is not allowed)"
+                )))
+            }
+        })
+        .collect()
+}
+
+fn parse_proxies(list: &[String]) -> Result<Vec<IpNet>> {
+    list.iter()
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    Error::Config(format!(
+                        "trusted proxy {p:?} is not an IP address or CIDR block"
+                    ))
+                })
         })
         .collect()
 }
@@ -294,6 +401,18 @@ impl Config {
         } else {
             flags.cors_origins.clone()
         };
+        let cors = parse_origins(cors)?;
+        let proxies = if flags.trusted_proxies.is_empty() {
+            &file.trusted_proxies
+        } else {
+            &flags.trusted_proxies
+        };
+        let metrics_token = flags.metrics_token.clone().or(file.metrics_token);
+        if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(Error::Config(
+                "metrics_token must be at least 16 characters".into(),
+            ));
+        }
         Ok(Self {
             listen: flags.listen.or(file.listen).unwrap_or(d.listen),
             public_url: flags
@@ -314,6 +433,8 @@ impl Config {
             www_dir: flags.www_dir.clone().or(file.www_dir),
             admin_keys: parse_keys(admin)?,
             cors_origins: cors,
+            trusted_proxies: parse_proxies(proxies)?,
+            metrics_token,
             sweep_interval_secs: flags
                 .sweep_interval_secs
                 .or(file.sweep_interval_secs)
@@ -332,8 +453,13 @@ mod tests {
 
     #[test]
     fn redacts_passwords_and_reads_files() {
-        assert_eq!(redact("postgres://u:pw@h/db"), "postgres://***@h/db");
+        assert_eq!(redact("postgres://u:pw@h/db"), "postgres://h/db");
         assert_eq!(redact("sqlite://./x.db"), "sqlite://./x.db");
+        assert_eq!(
+            redact("postgresql://h:5432/db?user=u&password=hunter2"),
+            "postgresql://h:5432/db"
+        );
+        assert_eq!(redact("sqlite:x.db?mode=rwc"), "sqlite://x.db");
         let c = Config {
             database: "postgres://u:hunter2@h/db".into(),
             ..Config::default()
@@ -358,6 +484,41 @@ mod tests {
         assert_eq!(c.limits.binds_per_minute, 30);
         assert_eq!(c.policy.create, CreatePolicy::Enrolled);
         assert_eq!(c.database, "sqlite://./data/oneshare.db");
+    }
+
+    #[test]
+    fn origins_and_proxies_are_checked() {
+        let load = |f: Flags| Config::load(&f).map(|c| (c.cors_origins, c.trusted_proxies));
+        for bad in [
+            "*",
+            "https://*.example",
+            "app.example",
+            "https://a.example/?x",
+        ] {
+            let f = Flags {
+                cors_origins: vec![bad.into()],
+                ..Flags::default()
+            };
+            assert!(matches!(load(f), Err(Error::Config(_))), "{bad}");
+        }
+        let f = Flags {
+            cors_origins: vec!["https://app.example/".into()],
+            trusted_proxies: vec!["10.0.0.0/8".into(), "::1".into()],
+            ..Flags::default()
+        };
+        let (origins, proxies) = load(f).unwrap();
+        assert_eq!(origins, ["https://app.example"]);
+        assert_eq!(proxies.len(), 2);
+        let f = Flags {
+            trusted_proxies: vec!["10.0.0.0/33".into()],
+            ..Flags::default()
+        };
+        assert!(matches!(load(f), Err(Error::Config(_))));
+        let f = Flags {
+            metrics_token: Some("short".into()),
+            ..Flags::default()
+        };
+        assert!(matches!(load(f), Err(Error::Config(_))));
     }
 
     #[test]

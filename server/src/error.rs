@@ -22,6 +22,9 @@ pub enum Error {
     /// Another device holds the share.
     #[error("this share was already opened on another device")]
     AlreadyBound,
+    /// This device already opened and confirmed the share: fetch the record instead.
+    #[error("this device already opened this share; fetch the record with a signed request")]
+    AlreadyConfirmed,
     /// The request conflicts with the current state (version, part order, …).
     #[error("{0}")]
     Conflict(&'static str),
@@ -52,6 +55,9 @@ pub enum Error {
     /// The owner has too many live shares.
     #[error("share quota reached: revoke or wait for shares to end")]
     Quota,
+    /// The relay's storage quota is used up (every owner together).
+    #[error("this relay's storage is full; try again later")]
+    StorageFull,
     /// Malformed input.
     #[error("{0}")]
     BadRequest(String),
@@ -83,10 +89,13 @@ impl Error {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Gone(_) => StatusCode::GONE,
             Self::BadToken | Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::AlreadyBound | Self::Conflict(_) | Self::Quota => StatusCode::CONFLICT,
+            Self::AlreadyBound | Self::AlreadyConfirmed | Self::Conflict(_) | Self::Quota => {
+                StatusCode::CONFLICT
+            }
             Self::Replayed | Self::BadSignature | Self::StaleTimestamp => StatusCode::UNAUTHORIZED,
             Self::InvalidHeader(_) | Self::Hpke | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             Self::Range => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Timeout => StatusCode::REQUEST_TIMEOUT,
@@ -102,6 +111,7 @@ impl Error {
             Self::Gone(state) => state.as_str(),
             Self::BadToken => "bad_token",
             Self::AlreadyBound => "already_bound",
+            Self::AlreadyConfirmed => "already_confirmed",
             Self::Conflict(_) => "conflict",
             Self::Replayed => "replayed",
             Self::BadSignature => "bad_signature",
@@ -111,6 +121,7 @@ impl Error {
             Self::Forbidden(_) => "forbidden",
             Self::TooLarge(_) => "too_large",
             Self::Quota => "quota",
+            Self::StorageFull => "storage_full",
             Self::BadRequest(_) => "bad_request",
             Self::Range => "range_not_satisfiable",
             Self::RateLimited(_) => "rate_limited",
@@ -153,7 +164,7 @@ impl From<oneshare_sdk::Error> for Error {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status_code();
-        let message = if status.is_server_error() {
+        let message = if matches!(self, Self::Internal(_) | Self::Config(_)) {
             tracing::error!(error = %self, "internal error");
             "internal error; the request id is in the relay's log".to_owned()
         } else {
@@ -186,6 +197,7 @@ mod tests {
             Error::Gone(State::SelfDestructed),
             Error::BadToken,
             Error::AlreadyBound,
+            Error::AlreadyConfirmed,
             Error::Conflict("x"),
             Error::Replayed,
             Error::BadSignature,
@@ -196,6 +208,7 @@ mod tests {
             Error::MethodNotAllowed,
             Error::TooLarge("x"),
             Error::Quota,
+            Error::StorageFull,
             Error::BadRequest("x".into()),
             Error::Range,
             Error::RateLimited(1),
@@ -209,6 +222,7 @@ mod tests {
                 | Error::Gone(_)
                 | Error::BadToken
                 | Error::AlreadyBound
+                | Error::AlreadyConfirmed
                 | Error::Conflict(_)
                 | Error::Replayed
                 | Error::BadSignature
@@ -219,6 +233,7 @@ mod tests {
                 | Error::MethodNotAllowed
                 | Error::TooLarge(_)
                 | Error::Quota
+                | Error::StorageFull
                 | Error::BadRequest(_)
                 | Error::Range
                 | Error::RateLimited(_)

@@ -4,7 +4,9 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -15,16 +17,19 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post, put};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
-use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tracing::Instrument;
 
+use crate::client_ip::ClientIp;
+use crate::config::Config;
 use crate::error::Error;
 use crate::routes as r;
+use crate::slots::Slots;
 use crate::state::AppState;
 use crate::www::Www;
 
@@ -59,28 +64,73 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     res
 }
 
-/// Per-client-IP rate limit (not for health checks and scrapes) and the request
-/// timeout, which also cuts off bodies that trickle in.
-async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let ops = matches!(req.uri().path(), "/healthz" | "/metrics");
-    if let Some(ConnectInfo(addr)) = req
+/// Admission, in this order, so no single client can hold the shared pool: health
+/// checks pass untouched (they never wait behind anything); the client's address is
+/// resolved ([`ClientIp`], honouring `trusted_proxies`) and stored for handlers;
+/// its rate limit and its own in-flight cap are checked; only then does the
+/// request wait for one of the `max_in_flight` permits. The request timeout covers
+/// the wait and the handler (bodies have their own, shorter deadline in `Signed`).
+async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    if req.uri().path() == "/healthz" {
+        return next.run(req).await;
+    }
+    let limits = &state.config.limits;
+    let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .filter(|_| !ops)
-    {
-        let key = format!("ip:{}", addr.ip());
+        .map(|c| c.0.ip());
+    let mut own_slot = None;
+    if let Some(peer) = peer {
+        let client = ClientIp::resolve(peer, req.headers(), &state.config.trusted_proxies);
+        req.extensions_mut().insert(client);
         if let Err(e) = state
             .limiter
-            .check(&key, state.config.limits.requests_per_minute)
+            .check(&format!("ip:{client}"), limits.requests_per_minute)
         {
             return e.into_response();
         }
+        match state
+            .in_flight_per_ip
+            .take(client, limits.max_in_flight_per_ip.max(1))
+        {
+            Some(slot) => own_slot = Some(slot),
+            None => return Error::RateLimited(1).into_response(),
+        }
     }
-    let limit = Duration::from_secs(state.config.limits.request_timeout_secs.max(1));
-    match tokio::time::timeout(limit, next.run(req)).await {
+    let limit = Duration::from_secs(limits.request_timeout_secs.max(1));
+    let run = async {
+        let Ok(_permit) = state.in_flight.acquire().await else {
+            return Error::internal("the in-flight pool is closed").into_response();
+        };
+        next.run(req).await
+    };
+    let res = match tokio::time::timeout(limit, run).await {
         Ok(res) => res,
         Err(_) => Error::Timeout.into_response(),
+    };
+    drop(own_slot);
+    res
+}
+
+/// The body limit of the routes that carry a record, from the policy in force
+/// now (an admin may change it at run time), not the one at start-up.
+async fn record_body_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let policy = match state.policy().await {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let limit = r::record_body_limit(&policy, state.config.limits.json_body_bytes);
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Error::TooLarge("the request body is larger than this route allows")
+            .into_response();
     }
+    next.run(req.map(|b| Body::new(http_body_util::Limited::new(b, limit))))
+        .await
 }
 
 /// What a recipient sees at `/s` on a relay without the web viewer: the truth
@@ -143,11 +193,12 @@ fn cors(origins: &[String]) -> CorsLayer {
 pub fn app(state: AppState) -> Router {
     let limits = &state.config.limits;
     let json_limit = limits.json_body_bytes;
-    // Encrypted create/update bodies: base64 JSON of the record plus envelope.
-    let record_limit = usize::try_from(state.config.policy.max_record_bytes)
-        .unwrap_or(usize::MAX)
-        .saturating_mul(2)
-        .saturating_add(json_limit);
+    let record_limit = || {
+        (
+            middleware::from_fn_with_state(state.clone(), record_body_limit),
+            DefaultBodyLimit::disable(),
+        )
+    };
     let part_limit = usize::try_from(limits.part_size()).unwrap_or(usize::MAX);
     let big = |n: usize| DefaultBodyLimit::max(n);
     let api = Router::new()
@@ -157,7 +208,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/openapi.json", get(r::openapi))
         .route(
             "/v1/shares",
-            post(r::create).layer(big(record_limit)).get(r::list),
+            post(r::create).layer(record_limit()).get(r::list),
         )
         .route("/v1/shares/{id}", axum::routing::delete(r::revoke))
         .route("/v1/shares/{id}/status", get(r::status))
@@ -165,7 +216,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/shares/{id}/confirm", post(r::confirm))
         .route(
             "/v1/shares/{id}/record",
-            get(r::record).put(r::update).layer(big(record_limit)),
+            get(r::record).put(r::update).layer(record_limit()),
         )
         .route(
             "/v1/shares/{id}/attachments/{aid}/parts/{n}",
@@ -191,17 +242,25 @@ pub fn app(state: AppState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), observe))
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(json_limit))
-        .layer(middleware::from_fn_with_state(state.clone(), guard))
-        .layer(GlobalConcurrencyLimitLayer::new(
-            limits.max_in_flight.max(1),
-        ));
+        .layer(middleware::from_fn_with_state(state.clone(), guard));
     let h = |name: &'static str, value: &'static str| {
         SetResponseHeaderLayer::overriding(
             HeaderName::from_static(name),
             HeaderValue::from_static(value),
         )
     };
+    // HSTS only where the relay is reached over https (a plain-http relay on a
+    // laptop must not pin its host name to https for a year).
+    let hsts = state
+        .config
+        .public_url
+        .starts_with("https://")
+        .then(|| HeaderValue::from_static("max-age=31536000"));
     api.layer(cors(&state.config.cors_origins))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            move |_: &Response| hsts.clone(),
+        ))
         .layer(h("content-security-policy", CSP))
         .layer(h("referrer-policy", "no-referrer"))
         .layer(h("x-content-type-options", "nosniff"))
@@ -217,12 +276,114 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Server limits that act on connections.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ConnLimits {
     /// Open connections at once (further clients wait in the backlog).
     pub max_connections: usize,
+    /// Open connections per peer address (IPv6: per /64); trusted proxies are exempt.
+    pub max_connections_per_ip: usize,
+    /// Peers exempt from the per-address cap.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Time to receive a request's headers.
     pub header_timeout: Duration,
+    /// Time a write may wait for the client to read.
+    pub write_timeout: Duration,
+}
+
+impl ConnLimits {
+    /// The connection limits of a configuration.
+    pub fn new(config: &Config) -> Self {
+        let l = &config.limits;
+        Self {
+            max_connections: l.max_connections.max(1),
+            max_connections_per_ip: l.max_connections_per_ip.max(1),
+            trusted_proxies: config.trusted_proxies.clone(),
+            header_timeout: Duration::from_secs(l.header_timeout_secs.max(1)),
+            write_timeout: Duration::from_secs(l.write_timeout_secs.max(1)),
+        }
+    }
+}
+
+/// A connection whose writes fail once the client has not read for `limit`, so
+/// a client that stops reading (an event stream, a download) frees its slot.
+struct WriteDeadline<S> {
+    io: S,
+    limit: Duration,
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<S> WriteDeadline<S> {
+    /// After a `Pending` write: arms the deadline, and errors once it passed.
+    fn stalled<T>(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<T>> {
+        let limit = self.limit;
+        let sleep = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the client stopped reading",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn progress<T>(
+        &mut self,
+        r: Poll<std::io::Result<T>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<std::io::Result<T>> {
+        match r {
+            Poll::Pending => self.stalled(cx),
+            ready => {
+                self.stalled = None;
+                ready
+            }
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for WriteDeadline<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for WriteDeadline<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.io).poll_write(cx, buf);
+        self.progress(r, cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+        self.progress(r, cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let r = Pin::new(&mut self.io).poll_flush(cx);
+        self.progress(r, cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then drains open
@@ -237,7 +398,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let per_ip: Arc<Slots<ClientIp>> = Arc::default();
+    let no_headers = axum::http::HeaderMap::new();
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -258,22 +421,41 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let peer_slot = if limits
+            .trusted_proxies
+            .iter()
+            .any(|n| n.contains(&addr.ip()))
+        {
+            None
+        } else {
+            let key = ClientIp::resolve(addr.ip(), &no_headers, &[]);
+            match per_ip.take(key, limits.max_connections_per_ip) {
+                Some(slot) => Some(slot),
+                // Over its share of connections: closed at once, before any read.
+                None => continue,
+            }
+        };
         let router = router.clone();
         let svc =
             hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
                 req.extensions_mut().insert(ConnectInfo(addr));
                 router.clone().oneshot(req.map(Body::new))
             });
+        let io = WriteDeadline {
+            io: stream,
+            limit: limits.write_timeout,
+            stalled: None,
+        };
         let conn = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_timeout)
-            .serve_connection(TokioIo::new(stream), svc);
+            .serve_connection(TokioIo::new(io), svc);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
-            drop(permit);
+            drop((permit, peer_slot));
         });
     }
     drop(listener);

@@ -3,6 +3,7 @@
 //! HTTP surface ([`http::app`], [`http::serve`]) over a [`store::Store`].
 
 pub mod auth;
+pub mod client_ip;
 pub mod config;
 pub mod error;
 pub mod http;
@@ -11,6 +12,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod ratelimit;
 pub mod routes;
+pub mod slots;
 pub mod state;
 pub mod store;
 pub mod sweeper;

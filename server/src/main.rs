@@ -57,10 +57,7 @@ async fn run(cli: Cli) -> oneshare_server::Result<()> {
         .map_err(|e| {
             oneshare_server::Error::Config(format!("cannot listen on {}: {e}", config.listen))
         })?;
-    let limits = ConnLimits {
-        max_connections: config.limits.max_connections,
-        header_timeout: std::time::Duration::from_secs(config.limits.header_timeout_secs.max(1)),
-    };
+    let limits = ConnLimits::new(&config);
     let state = AppState::new(store, config, keys, clock);
     let sweeper = sweeper::spawn(state.clone());
     let addr = listener

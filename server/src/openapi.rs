@@ -142,12 +142,12 @@ pub fn document() -> Value {
             "description": "End-to-end-encrypted one-time sharing relay (PROTOCOL.md). Encrypted bodies are transmission-key envelopes."},
         "paths": {
             "/healthz": {"get": {"summary": "liveness", "responses": {"200": {"description": "ok", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
-            "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+            "/metrics": {"get": {"summary": "Prometheus metrics (operators: Authorization: Bearer <metrics_token>)", "responses": {"200": {"description": "metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}, "403": err("wrong token"), "404": err("no metrics token configured")}}},
             "/v1/relay-key": {"get": {"summary": "relay HPKE keys", "responses": {"200": ok_json("keys", "RelayKeyResponse")}}},
             "/v1/openapi.json": {"get": {"summary": "this document", "responses": {"200": {"description": "OpenAPI", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
             "/v1/shares": {
                 "post": op("create a share (owner, encrypted CreateShareRequest)", signed_params(true), &[], Some(Body::Sealed("CreateShareRequest")),
-                    signed_errors(responses(vec![("201", ok_json("created", "CreateShareResponse")), ("409", err("id exists or quota"))]))),
+                    signed_errors(responses(vec![("201", ok_json("created", "CreateShareResponse")), ("409", err("id exists or quota")), ("507", err("storage_full"))]))),
                 "get": op("the owner's shares", signed_params(false), &[], None,
                     signed_errors(responses(vec![("200", ok_json("shares", "ShareList"))]))),
             },
@@ -156,7 +156,7 @@ pub fn document() -> Value {
             "/v1/shares/{id}/status": {"get": {"summary": "public state; changes nothing", "parameters": [path_param("id")],
                 "responses": {"200": ok_json("status", "ShareStatus"), "400": err("bad id"), "404": err("unknown"), "429": err("rate limited")}}},
             "/v1/shares/{id}/bind": {"post": op("bind (device key in the encrypted BindRequest; encrypted BindResponse)", signed_params(true), id, Some(Body::Sealed("BindRequest")),
-                signed_errors(responses(vec![("200", ok_sealed("encrypted BindResponse", "BindResponse")), ("403", err("bad_token")), ("409", err("already_bound")), ("410", err("expired, revoked or self_destructed"))])))},
+                signed_errors(responses(vec![("200", ok_sealed("encrypted BindResponse", "BindResponse")), ("403", err("bad_token")), ("409", err("already_bound (another device; the owner is told) or already_confirmed (this device)")), ("410", err("expired, revoked or self_destructed"))])))},
             "/v1/shares/{id}/confirm": {"post": op("confirm the bind (device)", signed_params(false), id, None,
                 signed_errors(responses(vec![("200", ok_json("access end", "ConfirmResponse")), ("410", err("ended"))])))},
             "/v1/shares/{id}/record": {

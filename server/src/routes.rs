@@ -4,27 +4,29 @@
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
-use axum::Json;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use futures_util::Stream;
 use oneshare_sdk::api::{
     BindRequest, BindResponse, ConfirmResponse, CreatePolicy, CreateShareRequest,
     CreateShareResponse, Policy, RecordResponse, ShareList, ShareStatus, UpdateRecordRequest,
 };
 use oneshare_sdk::signing::{PublicKey, Signer};
-use oneshare_sdk::token::{ShareId, verifier};
+use oneshare_sdk::token::ShareId;
 use serde::de::DeserializeOwned;
 
 use crate::auth::{Signed, json};
+use crate::client_ip::ClientIp;
 use crate::error::{Error, Result};
 use crate::state::AppState;
-use crate::store::NewShare;
+use crate::store::{BindProof, NewShare};
 
 /// Path parameters with rejections in the common error shape.
 pub struct P<T>(pub T);
@@ -70,10 +72,11 @@ fn octets(status: StatusCode, body: Vec<u8>) -> Response {
         .into_response()
 }
 
-/// The device key bound to a share, after the per-share rate limit and checking
-/// the signer names it: the preamble of every device-signed share request.
+/// The device key bound to a share, once the signer names it and the signature
+/// verifies: the preamble of every device-signed share request. The per-share
+/// rate limit counts only verified requests, so someone who merely knows the
+/// share id cannot spend the bound device's budget.
 async fn device_key(state: &AppState, signed: &Signed, id: &ShareId) -> Result<PublicKey> {
-    share_rate(state, id)?;
     match &signed.headers.signer {
         Signer::Device(sid) if sid == id => {}
         _ => {
@@ -86,6 +89,7 @@ async fn device_key(state: &AppState, signed: &Signed, id: &ShareId) -> Result<P
     meta.require_live(state.now())?;
     let key = meta.device_key.ok_or(Error::BadSignature)?;
     signed.verify(state, &key).await?;
+    share_rate(state, id)?;
     Ok(key)
 }
 
@@ -129,9 +133,24 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// `GET /metrics`.
-pub async fn metrics(State(state): State<AppState>) -> Result<Response> {
-    let counts = state.store.count_by_state().await?;
+/// `GET /metrics`: for operators only (`Authorization: Bearer <metrics_token>`,
+/// compared in constant time; without a configured token the route is off). The
+/// share counts are the sweeper's last snapshot, so a scrape never queries the store.
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
+    let Some(token) = state.config.metrics_token.as_deref() else {
+        return Err(Error::NotFound);
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !oneshare_sdk::secret::ct_eq(given.as_bytes(), token.as_bytes()) {
+        return Err(Error::Forbidden(
+            "/metrics needs the operator's bearer token",
+        ));
+    }
+    let counts = state.metrics.share_counts();
     Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(&counts),
@@ -149,6 +168,84 @@ pub async fn openapi() -> impl IntoResponse {
     Json(crate::openapi::document())
 }
 
+/// Largest owner data envelope (an encrypted label and record key).
+pub const MAX_OWNER_DATA_BYTES: usize = 16 * 1024;
+
+/// Most attachments per share.
+pub const MAX_ATTACHMENTS: usize = 256;
+
+/// A record envelope: at least the envelope overhead, at most the policy's limit.
+fn check_record(len: usize, policy: &Policy) -> Result<()> {
+    if len <= oneshare_sdk::envelope::OVERHEAD {
+        return Err(Error::BadRequest("the record is not an envelope".into()));
+    }
+    if len as u64 > policy.max_record_bytes {
+        return Err(Error::TooLarge(
+            "the record is larger than this relay allows",
+        ));
+    }
+    Ok(())
+}
+
+/// Every field of a create request against the protocol and the current policy.
+fn check_create(req: &CreateShareRequest, policy: &Policy) -> Result<()> {
+    oneshare_sdk::duration::check(req.expires_in)?;
+    if req.expires_in > policy.max_expires_in {
+        return Err(Error::BadRequest(format!(
+            "expires_in is longer than this relay allows ({} s)",
+            policy.max_expires_in
+        )));
+    }
+    if req.wrapped_key.len() != oneshare_sdk::record::WRAPPED_KEY_LEN {
+        return Err(Error::BadRequest(format!(
+            "wrapped_key must be {} bytes",
+            oneshare_sdk::record::WRAPPED_KEY_LEN
+        )));
+    }
+    check_record(req.record.len(), policy)?;
+    if req.owner_data.len() <= oneshare_sdk::envelope::OVERHEAD
+        || req.owner_data.len() > MAX_OWNER_DATA_BYTES
+    {
+        return Err(Error::BadRequest(format!(
+            "owner_data must be an envelope of at most {MAX_OWNER_DATA_BYTES} bytes"
+        )));
+    }
+    if req.attachments.len() > MAX_ATTACHMENTS {
+        return Err(Error::BadRequest("too many attachments".into()));
+    }
+    let mut total: u64 = 0;
+    let mut ids = std::collections::HashSet::new();
+    for a in &req.attachments {
+        attachment_id(&a.id)?;
+        if !ids.insert(a.id.as_str()) {
+            return Err(Error::BadRequest("two attachments have the same id".into()));
+        }
+        // Only lengths a STREAM can have (a 1-byte "attachment" cannot exist).
+        if oneshare_sdk::stream::plaintext_len(a.size).is_err() {
+            return Err(Error::BadRequest(
+                "an attachment size is not the length of an encrypted stream".into(),
+            ));
+        }
+        total = total.saturating_add(a.size);
+    }
+    if total > policy.max_attachment_bytes {
+        return Err(Error::TooLarge(
+            "the attachments are larger than this relay allows",
+        ));
+    }
+    Ok(())
+}
+
+/// The body limit of a route that carries a record (create, update), from the
+/// *current* policy: base64 JSON of the record plus the JSON allowance.
+pub fn record_body_limit(policy: &Policy, json_body_bytes: usize) -> usize {
+    usize::try_from(policy.max_record_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(2)
+        .saturating_add(MAX_OWNER_DATA_BYTES.saturating_mul(2))
+        .saturating_add(json_body_bytes)
+}
+
 /// `POST /v1/shares`.
 pub async fn create(State(state): State<AppState>, signed: Signed) -> Result<Response> {
     let owner = signed.owner(&state).await?;
@@ -160,34 +257,7 @@ pub async fn create(State(state): State<AppState>, signed: Signed) -> Result<Res
             "this relay only accepts shares from enrolled owners",
         ));
     }
-    oneshare_sdk::duration::check(req.expires_in)?;
-    if req.expires_in > policy.max_expires_in {
-        return Err(Error::BadRequest(format!(
-            "expires_in is longer than this relay allows ({} s)",
-            policy.max_expires_in
-        )));
-    }
-    if req.record.len() as u64 > policy.max_record_bytes {
-        return Err(Error::TooLarge(
-            "the record is larger than this relay allows",
-        ));
-    }
-    if req.attachments.len() > 256 {
-        return Err(Error::BadRequest("too many attachments".into()));
-    }
-    let mut total: u64 = 0;
-    for a in &req.attachments {
-        attachment_id(&a.id)?;
-        if a.size == 0 {
-            return Err(Error::BadRequest("an attachment has size 0".into()));
-        }
-        total = total.saturating_add(a.size);
-    }
-    if total > policy.max_attachment_bytes {
-        return Err(Error::TooLarge(
-            "the attachments are larger than this relay allows",
-        ));
-    }
+    check_create(&req, &policy)?;
     let now = state.now();
     let share = NewShare {
         share_id: req.share_id,
@@ -204,7 +274,11 @@ pub async fn create(State(state): State<AppState>, signed: Signed) -> Result<Res
     };
     state
         .store
-        .create_share(&share, policy.max_shares_per_owner)
+        .create_share(
+            &share,
+            policy.max_shares_per_owner,
+            state.config.limits.max_stored_bytes,
+        )
         .await?;
     let body = CreateShareResponse {
         share_id: share.share_id,
@@ -232,26 +306,31 @@ pub async fn status(State(state): State<AppState>, P(id): P<String>) -> Result<J
     }))
 }
 
-/// `POST /v1/shares/{id}/bind`.
+/// `POST /v1/shares/{id}/bind`. The bind budget is per (share, client): anyone
+/// can make a valid device signature, so counting per share alone would let
+/// someone who knows the share id lock the real recipient out.
 pub async fn bind(
     State(state): State<AppState>,
+    client: Option<Extension<ClientIp>>,
     P(id): P<String>,
     signed: Signed,
 ) -> Result<Response> {
     let id = share_id(&id)?;
-    state
-        .limiter
-        .check(&format!("bind:{id}"), state.config.limits.binds_per_minute)?;
+    let from = client.map_or_else(String::new, |c| c.0.to_string());
+    state.limiter.check(
+        &format!("bind:{id}:{from}"),
+        state.config.limits.binds_per_minute,
+    )?;
     if signed.headers.signer != Signer::Device(id) {
         return Err(Error::Forbidden("bind must be signed as device:{share_id}"));
     }
     let tk = signed.transmission_key(&state)?;
     let req: BindRequest = signed.open_json(&tk)?;
     signed.verify(&state, &req.device_key).await?;
-    let secret = oneshare_sdk::secret::Secret::new(req.bind_secret);
+    let proof = BindProof::new(&oneshare_sdk::secret::Secret::new(req.bind_secret));
     let result = state
         .store
-        .bind(&id, &verifier(&secret), &req.device_key, state.now())
+        .bind(&id, &proof, &req.device_key, state.now())
         .await;
     let out = match result {
         Ok(out) => out,
@@ -288,12 +367,17 @@ pub async fn confirm(
     Ok(Json(ConfirmResponse { access_expires_at }))
 }
 
-/// `GET /v1/shares/{id}/record` (encrypted answer).
+/// `GET /v1/shares/{id}/record` (encrypted answer). `HEAD` is refused: it would
+/// record `viewed` without delivering anything.
 pub async fn record(
     State(state): State<AppState>,
+    method: Method,
     P(id): P<String>,
     signed: Signed,
 ) -> Result<Response> {
+    if method != Method::GET {
+        return Err(Error::MethodNotAllowed);
+    }
     let (id, key) = device_share(&state, &signed, &id).await?;
     let tk = signed.transmission_key(&state)?;
     let view = state.store.fetch_record(&id, &key, state.now()).await?;
@@ -314,12 +398,7 @@ pub async fn update(
     let (id, owner) = owner_share(&state, &signed, &id).await?;
     let tk = signed.transmission_key(&state)?;
     let req: UpdateRecordRequest = signed.open_json(&tk)?;
-    let policy = state.policy().await?;
-    if req.record.ciphertext.len() as u64 > policy.max_record_bytes {
-        return Err(Error::TooLarge(
-            "the record is larger than this relay allows",
-        ));
-    }
+    check_record(req.record.ciphertext.len(), &state.policy().await?)?;
     state
         .store
         .update_record(&id, &owner, &req.record, state.now())
@@ -465,10 +544,13 @@ pub async fn download(
 }
 
 /// `GET /v1/events`: the owner's events as server-sent events, resumable with
-/// `Last-Event-ID`. Wakes on the store's event signal, so a backend that fans
-/// events out across instances (LISTEN/NOTIFY) only has to bump that signal.
+/// `Last-Event-ID`. Wakes on the store's signal for this owner only, so a backend
+/// that fans events out across instances (LISTEN/NOTIFY) only has to bump it.
+/// Open streams are capped in total, per owner key and per client; a stream ends
+/// after `stream_max_secs` (the client resumes with `Last-Event-ID`).
 pub async fn events(
     State(state): State<AppState>,
+    client: Option<Extension<ClientIp>>,
     headers: HeaderMap,
     signed: Signed,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
@@ -481,19 +563,49 @@ pub async fn events(
             .and_then(|v| v.trim().parse::<u64>().ok())
             .ok_or(Error::InvalidHeader("last-event-id"))?,
     };
-    let rx = state.store.event_signal();
+    let limits = &state.config.limits;
+    let busy = || Error::RateLimited(10);
+    let slots = (
+        state
+            .streams
+            .take((), limits.max_streams)
+            .ok_or_else(busy)?,
+        state
+            .streams_per_owner
+            .take(owner.to_string(), limits.max_streams_per_owner)
+            .ok_or_else(busy)?,
+        match client {
+            Some(Extension(c)) => Some(
+                state
+                    .streams_per_ip
+                    .take(c, limits.max_streams_per_ip)
+                    .ok_or_else(busy)?,
+            ),
+            None => None,
+        },
+    );
+    let rx = state.store.event_signal(&owner);
     let store = state.store.clone();
     let stop = state.stopping();
+    let end = tokio::time::Instant::now() + Duration::from_secs(limits.stream_max_secs.max(1));
     let init = (after, rx, VecDeque::new());
     let stream = futures_util::stream::unfold(init, move |(mut after, mut rx, mut buf)| {
         let store = store.clone();
         let mut stop = stop.clone();
+        // The slots live as long as the stream.
+        let _slots = &slots;
         async move {
             loop {
                 if let Some(ev) = buf.pop_front() {
                     let ev: oneshare_sdk::api::Event = ev;
                     after = ev.id;
-                    let data = serde_json::to_string(&ev).unwrap_or_default();
+                    let data = match serde_json::to_string(&ev) {
+                        Ok(data) => data,
+                        Err(e) => {
+                            tracing::error!(error = %e, "event not serializable; stream ended");
+                            return None;
+                        }
+                    };
                     let sse = SseEvent::default().id(ev.id.to_string()).data(data);
                     return Some((Ok(sse), (after, rx, buf)));
                 }
@@ -507,6 +619,7 @@ pub async fn events(
                         tokio::select! {
                             r = rx.changed() => if r.is_err() { return None },
                             _ = stop.changed() => return None,
+                            () = tokio::time::sleep_until(end) => return None,
                         }
                     }
                     Err(e) => {

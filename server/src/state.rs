@@ -5,11 +5,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use oneshare_sdk::api::Policy;
 
+use tokio::sync::Semaphore;
+
+use crate::client_ip::ClientIp;
 use crate::config::Config;
 use crate::error::Result;
 use crate::keys::RelayKeys;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
+use crate::slots::Slots;
 use crate::store::Store;
 
 /// "Now" in Unix seconds. Injectable so tests move time without sleeping.
@@ -40,6 +44,16 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Rate limits.
     pub limiter: Arc<RateLimiter>,
+    /// Requests in flight (health checks excluded).
+    pub in_flight: Arc<Semaphore>,
+    /// Requests in flight per client.
+    pub in_flight_per_ip: Arc<Slots<ClientIp>>,
+    /// Open event streams: all, per owner key, per client.
+    pub streams: Arc<Slots<()>>,
+    /// Open event streams per owner key.
+    pub streams_per_owner: Arc<Slots<String>>,
+    /// Open event streams per client.
+    pub streams_per_ip: Arc<Slots<ClientIp>>,
     request_ids: Arc<AtomicU64>,
     stopping: tokio::sync::watch::Sender<bool>,
 }
@@ -47,7 +61,13 @@ pub struct AppState {
 impl AppState {
     /// Builds the state.
     pub fn new(store: Arc<dyn Store>, config: Config, keys: RelayKeys, clock: Clock) -> Self {
+        let in_flight = Arc::new(Semaphore::new(config.limits.max_in_flight.max(1)));
         Self {
+            in_flight,
+            in_flight_per_ip: Arc::default(),
+            streams: Arc::default(),
+            streams_per_owner: Arc::default(),
+            streams_per_ip: Arc::default(),
             store,
             config: Arc::new(config),
             keys: Arc::new(keys),

@@ -1,16 +1,22 @@
 //! The background sweeper: ends shares past their deadline and physically deletes
-//! their ciphertext (the store's `sweep`), on the injectable clock.
+//! their ciphertext (the store's `sweep`), on the injectable clock, and takes the
+//! share-count snapshot of `/metrics`.
 
 use std::time::Duration;
 
 use crate::state::AppState;
 
-/// Runs one sweep now and logs what it did.
+/// Runs one sweep now, logs what it did, and refreshes the share counts that
+/// `/metrics` reports.
 pub async fn sweep_once(state: &AppState) {
     match state.store.sweep(state.now()).await {
         Ok(r) if r.ended > 0 => tracing::info!(ended = r.ended, nonces = r.nonces, "swept"),
         Ok(_) => {}
         Err(e) => tracing::error!(error = %e, "sweep failed"),
+    }
+    match state.store.count_by_state().await {
+        Ok(counts) => state.metrics.set_share_counts(counts),
+        Err(e) => tracing::error!(error = %e, "share count failed"),
     }
 }
 

@@ -541,13 +541,36 @@ async fn limits_errors_and_headers() {
     let page = String::from_utf8_lossy(&r.body);
     assert!(page.contains("Nothing was opened") && page.contains("viewport"));
     assert!(!page.contains("abcdef"));
-    // Metrics count by route template (openapi_describes_every_route checks the document).
-    let m = String::from_utf8(relay.call(Req::new("GET", "/metrics")).await.body).unwrap();
+}
+
+/// `/metrics` is for operators: off without a token, refused with a wrong one
+/// (rate limited like any route), and its share counts are the sweeper's
+/// snapshot, not a query per scrape (issue 8, item 6).
+#[tokio::test]
+async fn metrics_need_the_operator_token() {
+    let relay = start(|_| {}).await;
+    assert_eq!(relay.call(Req::new("GET", "/metrics")).await.status, 404);
+    let token = "operator-token-0123456789";
+    let relay = start(|c| c.metrics_token = Some(token.into())).await;
+    relay.create(&owner(), &[]).await;
+    let _ = relay.call(Req::new("GET", "/v1/shares/x/status")).await;
+    let r = relay
+        .call(Req::new("GET", "/metrics").header("authorization", "Bearer wrong"))
+        .await;
+    assert_eq!(r.status, 403);
+    let scrape = || {
+        relay.call(Req::new("GET", "/metrics").header("authorization", &format!("Bearer {token}")))
+    };
+    let m = String::from_utf8(scrape().await.body).unwrap();
     assert!(
         m.contains("oneshare_requests_total{route=\"/v1/shares/{id}/status\",status=\"400\"}"),
         "{m}"
     );
-    assert!(m.contains("oneshare_shares{state=\"unbound\"} 1"));
+    // No snapshot yet: a scrape does not count shares itself.
+    assert!(!m.contains("oneshare_shares{"), "{m}");
+    oneshare_server::sweeper::sweep_once(&relay.state).await;
+    let m = String::from_utf8(scrape().await.body).unwrap();
+    assert!(m.contains("oneshare_shares{state=\"unbound\"} 1"), "{m}");
 }
 
 #[tokio::test]
@@ -814,4 +837,195 @@ async fn openapi_describes_every_route() {
         let name = name.split('"').next().unwrap();
         assert!(doc["components"]["schemas"][name].is_object(), "{name}");
     }
+}
+
+/// Issue 8, items 8 and 9: after confirm, a bind raises the "link leaked" alarm
+/// only when it carries the token; the bound device's own re-bind is answered
+/// distinctly; and a signed `HEAD` of the record neither answers nor records `viewed`.
+#[tokio::test]
+async fn alarms_need_the_token_and_head_records_nothing() {
+    let relay = start(|_| {}).await;
+    let o = owner();
+    let sent = relay.create(&o, &[]).await;
+    let dev = device();
+    let _: BindResponse = relay.bind(&sent, &dev).await.open();
+    let r = relay
+        .call(relay.device(&sent, &dev, "POST", "/confirm"))
+        .await;
+    assert_eq!(r.status, 200);
+    let kinds = || async {
+        relay
+            .state
+            .store
+            .events_since(&o.public_key(), 0, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect::<Vec<_>>()
+    };
+    let before = kinds().await;
+    // The bound device binding again: its own answer, no event.
+    let r = relay.bind(&sent, &dev).await;
+    assert_eq!((r.status, r.code().as_str()), (409, "already_confirmed"));
+    // A stranger who knows only the share id: refused, no alarm.
+    let (other, _) = compose(&o, "x", 3_600, false, &[]);
+    let stranger = device();
+    let mut req = relay.bind_req(&sent, &stranger);
+    req.body = serde_json::to_vec(&oneshare_sdk::api::BindRequest {
+        bind_secret: *other.keys.bind_secret.expose(),
+        device_key: stranger.public_key(),
+    })
+    .unwrap();
+    let r = relay.call(req).await;
+    assert_eq!((r.status, r.code().as_str()), (403, "bad_token"));
+    // A signed HEAD of the record: refused, nothing recorded.
+    let r = relay
+        .call(relay.device(&sent, &dev, "HEAD", "/record"))
+        .await;
+    assert_eq!(r.status, 405);
+    assert_eq!(kinds().await, before);
+    // The real token on another device: the alarm.
+    let r = relay.bind(&sent, &device()).await;
+    assert_eq!((r.status, r.code().as_str()), (409, "already_bound"));
+    let after = kinds().await;
+    assert_eq!(&after[..before.len()], &before[..]);
+    assert_eq!(&after[before.len()..], &[EventKind::RefusedDevice]);
+}
+
+/// Issue 8, item 3: someone who knows only a share id cannot spend the
+/// recipient's budgets. Junk binds count per (share, client) and unverified
+/// device requests do not count at all. Clients are told apart by
+/// `X-Forwarded-For` from a trusted proxy (the test's loopback address).
+#[tokio::test]
+async fn a_share_id_alone_cannot_lock_out_the_recipient() {
+    let relay = start(|c| {
+        c.limits.binds_per_minute = 3;
+        c.limits.share_requests_per_minute = 3;
+        c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    let o = owner();
+    let sent = relay.create(&o, &[]).await;
+    let (junk, _) = compose(&o, "x", 3_600, false, &[]);
+    let attacker = device();
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let mut req = relay
+            .bind_req(&sent, &attacker)
+            .header("x-forwarded-for", "203.0.113.9");
+        req.body = serde_json::to_vec(&oneshare_sdk::api::BindRequest {
+            bind_secret: *junk.keys.bind_secret.expose(),
+            device_key: attacker.public_key(),
+        })
+        .unwrap();
+        statuses.push(relay.call(req).await.status);
+    }
+    assert_eq!(statuses, [403, 403, 403, 429, 429]);
+    // The recipient, elsewhere, still binds.
+    let dev = device();
+    let r = relay
+        .call(
+            relay
+                .bind_req(&sent, &dev)
+                .header("x-forwarded-for", "198.51.100.7"),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    // Device requests signed by someone else are refused without counting.
+    for _ in 0..5 {
+        let r = relay
+            .call(
+                relay
+                    .device(&sent, &attacker, "GET", "/record")
+                    .sealed_answer(),
+            )
+            .await;
+        assert_eq!(r.status, 401);
+    }
+    let r = relay
+        .call(relay.device(&sent, &dev, "GET", "/record").sealed_answer())
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+}
+
+/// Issue 8, item 13: HSTS only when the public URL is https.
+#[tokio::test]
+async fn hsts_follows_the_public_url() {
+    let plain = start(|_| {}).await;
+    let r = plain.call(Req::new("GET", "/healthz")).await;
+    assert!(r.header("strict-transport-security").is_none());
+    let tls = start(|c| c.public_url = "https://share.example".into()).await;
+    let r = tls.call(Req::new("GET", "/healthz")).await;
+    assert_eq!(
+        r.header("strict-transport-security"),
+        Some("max-age=31536000")
+    );
+}
+
+/// Issue 8, item 10: every create field is checked, and the record body limit
+/// follows the policy in force, not the start-up one.
+#[tokio::test]
+async fn create_checks_every_field_and_the_current_policy() {
+    let admin = device();
+    let relay = start(|c| {
+        c.admin_keys = vec![admin.public_key()];
+        c.limits.json_body_bytes = 4096;
+        c.policy.max_record_bytes = 1000;
+    })
+    .await;
+    let o = owner();
+    let bad = |edit: &dyn Fn(&mut oneshare_sdk::api::CreateShareRequest)| {
+        let (_, mut req) = compose(&o, "x", 3_600, false, &[]);
+        edit(&mut req);
+        req
+    };
+    for (what, req) in [
+        ("short wrapped key", bad(&|r| r.wrapped_key.truncate(5))),
+        ("huge owner data", bad(&|r| r.owner_data = vec![0; 20_000])),
+        (
+            "1-byte attachment",
+            bad(&|r| {
+                r.attachments = vec![oneshare_sdk::api::AttachmentDecl {
+                    id: "a".into(),
+                    size: 1,
+                }]
+            }),
+        ),
+        (
+            "duplicate attachment ids",
+            bad(&|r| {
+                let a = oneshare_sdk::api::AttachmentDecl {
+                    id: "a".into(),
+                    size: 1000,
+                };
+                r.attachments = vec![a.clone(), a];
+            }),
+        ),
+    ] {
+        let r = relay.post_create(&o, &req).await;
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (400, "bad_request"),
+            "{what}"
+        );
+    }
+    // A 20 kB record: too large under the start-up policy...
+    let big = bad(&|r| r.record = vec![1; 20_000]);
+    let r = relay.post_create(&o, &big).await;
+    assert_eq!((r.status, r.code().as_str()), (413, "too_large"));
+    // ...accepted once the admin raises the limit, without a restart.
+    let adm =
+        |m, p: &str| Req::new(m, p.to_owned()).signed(&admin, Signer::Admin(admin.public_key()));
+    let mut p: Policy = relay.call(adm("GET", "/v1/admin/policy")).await.json();
+    p.max_record_bytes = 100_000;
+    assert_eq!(
+        relay
+            .call(adm("PUT", "/v1/admin/policy").json(&p))
+            .await
+            .status,
+        200
+    );
+    let r = relay.post_create(&o, &big).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
 }

@@ -32,10 +32,10 @@ async fn event_from_instance_b_wakes_instance_a() {
     let a = PgStore::open(&url).await.unwrap();
     let b = PgStore::open(&url).await.unwrap();
     let owner = conformance::key();
-    let mut signal = a.event_signal();
+    let mut signal = a.event_signal(&owner);
     signal.borrow_and_update();
     let s = conformance::share(&owner, b"cross-instance");
-    b.create_share(&s, 10).await.unwrap();
+    b.create_share(&s, 10, u64::MAX).await.unwrap();
     tokio::time::timeout(Duration::from_secs(10), signal.changed())
         .await
         .expect("instance A was not woken by instance B's event")
@@ -53,7 +53,7 @@ async fn concurrent_start_migrates_once() {
     let (a, b) = (a.unwrap(), b.unwrap());
     let owner = conformance::key();
     let s = conformance::share(&owner, b"x");
-    a.create_share(&s, 10).await.unwrap();
+    a.create_share(&s, 10, u64::MAX).await.unwrap();
     assert!(b.share(&s.share_id).await.unwrap().is_some());
 }
 
@@ -65,7 +65,7 @@ async fn revoked_ciphertext_is_gone_from_tables() {
     let marker = b"MARKER-5d1e-ciphertext-that-must-vanish".repeat(20);
     let owner = conformance::key();
     let s = conformance::share(&owner, &marker);
-    store.create_share(&s, 10).await.unwrap();
+    store.create_share(&s, 10, u64::MAX).await.unwrap();
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
     let count = || async {
         let n: i64 = sqlx::query_scalar(

@@ -6,6 +6,7 @@ mod hardening;
 mod perf;
 mod relay;
 mod setup;
+mod viewer;
 mod web;
 
 fn main() -> ExitCode {
@@ -17,6 +18,7 @@ fn main() -> ExitCode {
         Some("bench") => perf::bench(),
         Some("fuzz") => perf::fuzz(&args[1..]),
         Some("npm") => web::npm(),
+        Some("viewer") => viewer::build(),
         Some("bench-browser") => web::bench_browser(),
         Some("test-web") => web::client_tests(),
         Some("stress") => hardening::stress(),
@@ -24,7 +26,7 @@ fn main() -> ExitCode {
         Some("interop") => hardening::interop(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test | setup | serve | bench | fuzz [SECONDS] | npm | bench-browser | test-web | stress | interop | api-fuzz>"
+                "usage: cargo xtask <test | setup | serve | bench | fuzz [SECONDS] | npm | viewer | bench-browser | test-web | stress | interop | api-fuzz>"
             );
             return ExitCode::from(2);
         }
@@ -103,16 +105,18 @@ fn test() -> Result {
             setup::WASM_TARGET,
         ],
     )?;
+    viewer::lint()?;
     run("cargo", &["test", "--workspace"])?;
     hardening::interop()?;
     hardening::api_fuzz()?;
     web::browser_tests()
 }
 
-/// Builds and runs the relay on http://127.0.0.1:8080 with SQLite under ./data
-/// (and the viewer from www/); extra arguments go to `oneshare-server`, and any
-/// flag given there replaces the default here.
+/// Builds the viewer, then builds and runs the relay (which embeds it) on
+/// http://127.0.0.1:8080 with SQLite under ./data; extra arguments go to
+/// `oneshare-server`, and any flag given there replaces the default here.
 fn serve(args: &[String]) -> Result {
+    viewer::build()?;
     let mut all: Vec<String> = vec![
         "run".into(),
         "-p".into(),
@@ -121,15 +125,12 @@ fn serve(args: &[String]) -> Result {
         "oneshare-server".into(),
         "--".into(),
     ];
-    let mut defaults = vec![
+    let defaults = [
         ("--listen", "127.0.0.1:8080".to_owned()),
         ("--public-url", "http://127.0.0.1:8080".to_owned()),
         ("--database", "sqlite://./data/oneshare.db".to_owned()),
         ("--data-dir", "./data".to_owned()),
     ];
-    if root().join("www").is_dir() {
-        defaults.push(("--www-dir", "./www".to_owned()));
-    }
     for (flag, value) in defaults {
         let given = args
             .iter()

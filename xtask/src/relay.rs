@@ -79,7 +79,8 @@ pub fn start(binary: &Path, name: &str, args: &[&str], env: &[(&str, &str)]) -> 
         &config,
         format!(
             "admin_keys = [\"{TEST_ADMIN_KEY}\"]\n[limits]\nrequests_per_minute = 10000000\n\
-             share_requests_per_minute = 10000000\nbinds_per_minute = 10000000\npart_segments = 2\n"
+             share_requests_per_minute = 10000000\nbinds_per_minute = 10000000\npart_segments = 2\n\
+             max_in_flight_per_ip = 100000\nmax_connections_per_ip = 100000\n"
         ),
     )
     .map_err(|e| format!("cannot write {}: {e}", config.display()))?;

@@ -211,8 +211,10 @@ pub fn client_tests() -> Result {
     )
 }
 
-/// Builds the relay binary and returns its path (the smoke test starts it).
+/// Builds the viewer, then the relay binary that embeds it, and returns the
+/// binary's path (the Playwright server starts it).
 fn relay_binary() -> Result<PathBuf> {
+    crate::viewer::build()?;
     crate::relay::build(false)
 }
 
@@ -225,7 +227,8 @@ fn cli_binary() -> Result<PathBuf> {
     Ok(target_dir().join("debug/oneshare"))
 }
 
-/// Playwright against the packed tarball in a Vite app and a plain module page.
+/// Playwright: the packed tarball in a Vite app and a plain module page, and
+/// the relay's own web viewer (specs/viewer.spec.mjs).
 pub fn package_tests(extra: &[&str]) -> Result {
     npm()?;
     let relay = relay_binary()?;

@@ -70,7 +70,7 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     out.push((
         "envelope",
         "record",
-        rec::seal_record_with_nonce(&key, &SHARE_ID, 1, &record, [3; 12]),
+        rec::seal_record_with_nonce(&key, &SHARE_ID, 1, &record, [3; 12]).expect("seal"),
     ));
     out.push((
         "envelope",
@@ -81,7 +81,7 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     out.push((
         "envelope",
         "owner_data",
-        owner::seal_owner_data_with_nonce(&key, &SHARE_ID, &owner_data, [5; 12]),
+        owner::seal_owner_data_with_nonce(&key, &SHARE_ID, &owner_data, [5; 12]).expect("seal"),
     ));
     let request_aad = aad(transmission::REQUEST_LABEL, &[&NONCE]);
     out.push((
@@ -107,7 +107,11 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
         out.push(("signed_headers", name, header_lines(&headers).into_bytes()));
     }
 
-    out.push(("record_json", "record", record.to_json().to_vec()));
+    out.push((
+        "record_json",
+        "record",
+        record.to_json().expect("json").to_vec(),
+    ));
     out.push(("record_json", "minimal", br#"{"title":""}"#.to_vec()));
     out.push(("record_json", "owner_data", json(&owner_data)));
     let identity = OwnerIdentity {
@@ -117,7 +121,7 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     out.push((
         "record_json",
         "identity",
-        identity.to_json().as_bytes().to_vec(),
+        identity.to_json().expect("json").as_bytes().to_vec(),
     ));
 
     for (name, text) in [
@@ -145,8 +149,10 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
         share_id: keys.share_id,
         verifier: verifier(&keys.bind_secret),
         wrapped_key: rec::wrap_key_with_nonce(&keys.wrap_key, &keys.share_id, &record_key, [9; 12]),
-        record: rec::seal_record_with_nonce(&record_key, &keys.share_id, 1, &record, [10; 12]),
-        owner_data: owner::seal_owner_data_with_nonce(&key, &keys.share_id, &owner_data, [11; 12]),
+        record: rec::seal_record_with_nonce(&record_key, &keys.share_id, 1, &record, [10; 12])
+            .expect("seal"),
+        owner_data: owner::seal_owner_data_with_nonce(&key, &keys.share_id, &owner_data, [11; 12])
+            .expect("seal"),
         expires_in: 86_400,
         self_destruct: true,
         attachments: vec![AttachmentDecl {

@@ -166,6 +166,7 @@ pub fn record_canonical(record_json: &str) -> JsResult<Vec<u8>> {
     Ok(Record::from_json(record_json.as_bytes())
         .map_err(js_err)?
         .to_json()
+        .map_err(js_err)?
         .to_vec())
 }
 

@@ -12,7 +12,7 @@ use oneshare_sdk::secret::ct_eq;
 use oneshare_sdk::signing::PublicKey;
 use oneshare_sdk::token::ShareId;
 
-use super::{AttachmentLayout, NewShare, ShareMeta, to_u64};
+use super::{AttachmentLayout, BindProof, NewShare, ShareMeta, to_u64};
 use crate::error::{Error, Result};
 
 /// The columns [`MetaRow`] reads.
@@ -41,17 +41,39 @@ pub(crate) const INSERT_SHARE: &str = "INSERT INTO shares (share_id, owner, stat
      owner_data) VALUES ($1, $2, 'unbound', $3, $4, $5, $6, $7, $8, 1, $9, $10) \
      ON CONFLICT DO NOTHING";
 
+/// Reserves a new share's bytes: 0 rows means the relay's storage quota is reached.
+pub(crate) const RESERVE: &str =
+    "UPDATE usage SET bytes = bytes + $1 WHERE id = 1 AND bytes + $1 <= $2";
+
+/// A share's reservation.
+pub(crate) const SET_RESERVED: &str = "UPDATE shares SET reserved = $1 WHERE share_id = $2";
+
+/// Releases an ending share's bytes (before [`END_SHARE`] clears them).
+pub(crate) const RELEASE: &str = "UPDATE usage SET bytes = bytes - \
+     (SELECT reserved FROM shares WHERE share_id = $1) WHERE id = 1";
+
+/// Moves a share's reservation by `$1` bytes (a new record version).
+pub(crate) const ADJUST: &str = "UPDATE usage SET bytes = bytes + $1 WHERE id = 1";
+
+/// As [`ADJUST`], on the share.
+pub(crate) const ADJUST_SHARE: &str =
+    "UPDATE shares SET reserved = reserved + $1 WHERE share_id = $2";
+
 /// A declared attachment; 0 rows means a duplicate id.
 pub(crate) const INSERT_ATTACHMENT: &str = "INSERT INTO attachments (share_id, attachment_id, \
      size, part_size) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
 
 /// The secrets a bind checks and hands back.
 pub(crate) const BIND_SECRETS: &str =
-    "SELECT verifier, wrapped_key FROM shares WHERE share_id = $1";
+    "SELECT verifier, alarm, wrapped_key, refusals FROM shares WHERE share_id = $1";
 
-/// First bind: `binding`, with device, bind time and the new deadline.
+/// First bind: `binding`, with device, bind time, the new deadline and the alarm verifier.
 pub(crate) const SET_BINDING: &str = "UPDATE shares SET state = 'binding', device_key = $1, \
-     bound_at = $2, deadline = $3 WHERE share_id = $4";
+     bound_at = $2, deadline = $3, alarm = $4 WHERE share_id = $5";
+
+/// One more refused device (bounds the `refused_device` events of a share).
+pub(crate) const COUNT_REFUSAL: &str =
+    "UPDATE shares SET refusals = refusals + 1 WHERE share_id = $1";
 
 /// Confirmation: `bound`, and the one-time secrets are gone.
 pub(crate) const SET_BOUND: &str = "UPDATE shares SET state = 'bound', wrapped_key = NULL, \
@@ -66,8 +88,9 @@ pub(crate) const CURRENT_RECORD: &str =
     "SELECT record_version, record FROM shares WHERE share_id = $1";
 
 /// Ends a share, keeping its tombstone.
-pub(crate) const END_SHARE: &str = "UPDATE shares SET state = $1, ended_at = $2, \
-     verifier = NULL, wrapped_key = NULL, record = NULL, owner_data = NULL WHERE share_id = $3";
+pub(crate) const END_SHARE: &str = "UPDATE shares SET state = $1, ended_at = $2, reserved = 0, \
+     verifier = NULL, alarm = NULL, wrapped_key = NULL, record = NULL, owner_data = NULL \
+     WHERE share_id = $3";
 
 /// A share's parts.
 pub(crate) const DELETE_PARTS: &str = "DELETE FROM attachment_parts WHERE share_id = $1";
@@ -128,11 +151,12 @@ pub(crate) const POLICY: &str = "SELECT value FROM settings WHERE name = 'policy
 pub(crate) const SET_POLICY: &str = "INSERT INTO settings (name, value) VALUES ('policy', $1) \
      ON CONFLICT (name) DO UPDATE SET value = excluded.value";
 
-/// The last event id (the event signal's start value).
-pub(crate) const LAST_EVENT: &str = "SELECT COALESCE(MAX(id), 0) FROM events";
-
 /// The event detail of a refused second device.
 pub(crate) const REFUSED_DETAIL: &str = "another device tried to open the link and was refused";
+
+/// The detail of the last `refused_device` event a share reports.
+pub(crate) const LAST_REFUSED_DETAIL: &str = "another device tried to open the link and was \
+     refused; further attempts on this share are refused without an event";
 
 pub(crate) fn parse_state(s: &str) -> Result<State> {
     serde_json::from_value(serde_json::Value::String(s.to_owned()))
@@ -327,15 +351,32 @@ impl EventRow {
 #[derive(sqlx::FromRow)]
 pub(crate) struct BindSecrets {
     verifier: Option<Vec<u8>>,
+    alarm: Option<Vec<u8>>,
     wrapped_key: Option<Vec<u8>>,
+    refusals: i64,
 }
 
 impl BindSecrets {
-    /// Constant-time verifier check (a confirmed share has none left to check).
-    pub(crate) fn check(&self, verifier: &[u8; 32]) -> Result<()> {
-        match &self.verifier {
-            Some(stored) if !ct_eq(stored, verifier) => Err(Error::BadToken),
-            _ => Ok(()),
+    /// Constant-time proof that the binder holds the token: the verifier until
+    /// confirm, the alarm verifier after it (PROTOCOL.md §9.3). A share with
+    /// neither (confirmed before alarm verifiers existed) proves nothing.
+    pub(crate) fn check(&self, proof: &BindProof) -> Result<()> {
+        let ok = match (&self.verifier, &self.alarm) {
+            (Some(stored), _) => ct_eq(stored, &proof.verifier),
+            (None, Some(stored)) => ct_eq(stored, &proof.alarm),
+            (None, None) => false,
+        };
+        if ok { Ok(()) } else { Err(Error::BadToken) }
+    }
+
+    /// The `refused_device` event to append for one more refusal, if the share
+    /// has not reported [`MAX_REFUSED_EVENTS`](super::MAX_REFUSED_EVENTS) yet.
+    pub(crate) fn refused_detail(&self) -> Option<&'static str> {
+        let n = to_u64(self.refusals).saturating_add(1);
+        match n.cmp(&super::MAX_REFUSED_EVENTS) {
+            core::cmp::Ordering::Less => Some(REFUSED_DETAIL),
+            core::cmp::Ordering::Equal => Some(LAST_REFUSED_DETAIL),
+            core::cmp::Ordering::Greater => None,
         }
     }
 
@@ -344,6 +385,18 @@ impl BindSecrets {
         self.wrapped_key
             .ok_or_else(|| Error::internal("binding share without wrapped key"))
     }
+}
+
+/// The bytes a new share reserves in the relay's storage quota.
+pub(crate) fn reserved(s: &NewShare) -> u64 {
+    let fixed = [&s.record, &s.owner_data, &s.wrapped_key]
+        .iter()
+        .map(|b| part_len(b))
+        .fold(0u64, u64::saturating_add);
+    s.attachments
+        .iter()
+        .map(|a| a.size)
+        .fold(fixed, u64::saturating_add)
 }
 
 /// A new share's deadline (unbound: link lifetime).
@@ -449,14 +502,16 @@ pub(crate) fn part_len(bytes: &[u8]) -> u64 {
 ///
 /// The backend module supplies the dialect-specific parts:
 /// - `self.writer()` / `self.reader()`: pools for transactions and plain reads;
-/// - `self.notify()`: wakes local SSE streams after a commit;
+/// - `self.notify(owner)`: wakes that owner's local SSE streams after a commit;
 /// - `load_owned(tx, id, owner)`: loads (and, where needed, locks) an owned share;
 /// - `guard_quota(tx, owner)`: makes "count live shares, then insert" atomic;
 /// - `push_event`: the function that appends an event (`insert_event`, generated
 ///   here, or a backend's wrapper that also locks and announces);
 /// - `tie`: the column that orders shares created in the same second;
 /// - `no_owner_data`: what the admin listing selects in place of owner data;
-/// - `self.sweep_due(now)`: the sweep, whose transactions differ.
+/// - `self.sweep_due(now)`: the sweep, whose transactions differ;
+/// - `self.scrub()`: after a revoke, removes deleted ciphertext from any file
+///   that may still hold it (SQLite's `-wal`).
 macro_rules! sql_store {
     (
         $store:ty,
@@ -547,6 +602,10 @@ macro_rules! sql_store {
             end: ::oneshare_sdk::lifetime::State,
             now: u64,
         ) -> $crate::error::Result<()> {
+            ::sqlx::query(sql::RELEASE)
+                .bind(&m.share_id.0[..])
+                .execute(&mut **tx)
+                .await?;
             ::sqlx::query(sql::END_SHARE)
                 .bind(end.as_str())
                 .bind($crate::store::to_i64(now))
@@ -582,6 +641,7 @@ macro_rules! sql_store {
                 &self,
                 s: &$crate::store::NewShare,
                 max_live: u64,
+                max_stored_bytes: u64,
             ) -> $crate::error::Result<()> {
                 use $crate::store::{to_i64, to_u64};
                 let mut tx = self.writer().begin().await?;
@@ -613,6 +673,20 @@ macro_rules! sql_store {
                         "a share with this id exists",
                     ));
                 }
+                let reserved = to_i64(sql::reserved(s));
+                let room = ::sqlx::query(sql::RESERVE)
+                    .bind(reserved)
+                    .bind(to_i64(max_stored_bytes))
+                    .execute(&mut *tx)
+                    .await?;
+                if room.rows_affected() == 0 {
+                    return Err($crate::error::Error::StorageFull);
+                }
+                ::sqlx::query(sql::SET_RESERVED)
+                    .bind(reserved)
+                    .bind(&s.share_id.0[..])
+                    .execute(&mut *tx)
+                    .await?;
                 for a in &s.attachments {
                     let r = ::sqlx::query(sql::INSERT_ATTACHMENT)
                         .bind(&s.share_id.0[..])
@@ -637,7 +711,7 @@ macro_rules! sql_store {
                 )
                 .await?;
                 tx.commit().await?;
-                self.notify();
+                self.notify(&m.owner);
                 Ok(())
             }
 
@@ -651,7 +725,7 @@ macro_rules! sql_store {
             async fn bind(
                 &self,
                 id: &::oneshare_sdk::token::ShareId,
-                verifier: &[u8; 32],
+                proof: &$crate::store::BindProof,
                 device: &::oneshare_sdk::signing::PublicKey,
                 now: u64,
             ) -> $crate::error::Result<$crate::store::BindOutcome> {
@@ -662,21 +736,23 @@ macro_rules! sql_store {
                 let mut tx = self.writer().begin().await?;
                 let m = load_owned(&mut tx, id, None).await?;
                 let state = sql::live_state(&m, now)?;
+                let decision =
+                    ::oneshare_sdk::lifetime::decide_bind(state, m.device_key.as_ref(), device);
+                if decision == BindDecision::AlreadyYours {
+                    return Err(Error::AlreadyConfirmed);
+                }
                 let secrets: sql::BindSecrets = ::sqlx::query_as(sql::BIND_SECRETS)
                     .bind(&id.0[..])
                     .fetch_one(&mut *tx)
                     .await?;
-                secrets.check(verifier)?;
-                let retry = match ::oneshare_sdk::lifetime::decide_bind(
-                    state,
-                    m.device_key.as_ref(),
-                    device,
-                ) {
+                secrets.check(proof)?;
+                let retry = match decision {
                     BindDecision::Bind => {
                         ::sqlx::query(sql::SET_BINDING)
                             .bind(&device.to_bytes()[..])
                             .bind(to_i64(now))
                             .bind(to_i64(sql::bound_deadline(&m, now)))
+                            .bind(&proof.alarm[..])
                             .bind(&id.0[..])
                             .execute(&mut *tx)
                             .await?;
@@ -686,12 +762,19 @@ macro_rules! sql_store {
                     }
                     BindDecision::Retry => true,
                     BindDecision::OtherDevice => {
-                        let detail = Some(sql::REFUSED_DETAIL.to_owned());
-                        $push_event(&mut tx, &m, EventKind::RefusedDevice, now, detail).await?;
-                        tx.commit().await?;
-                        self.notify();
+                        if let Some(detail) = secrets.refused_detail() {
+                            ::sqlx::query(sql::COUNT_REFUSAL)
+                                .bind(&id.0[..])
+                                .execute(&mut *tx)
+                                .await?;
+                            let detail = Some(detail.to_owned());
+                            $push_event(&mut tx, &m, EventKind::RefusedDevice, now, detail).await?;
+                            tx.commit().await?;
+                            self.notify(&m.owner);
+                        }
                         return Err(Error::AlreadyBound);
                     }
+                    BindDecision::AlreadyYours => return Err(Error::AlreadyConfirmed),
                     BindDecision::Gone(s) => return Err(Error::Gone(s)),
                 };
                 let wrapped_key = secrets.wrapped_key()?;
@@ -700,7 +783,7 @@ macro_rules! sql_store {
                 let after = load_owned(&mut tx, id, None).await?;
                 tx.commit().await?;
                 if !retry {
-                    self.notify();
+                    self.notify(&m.owner);
                 }
                 Ok($crate::store::BindOutcome {
                     wrapped_key,
@@ -729,7 +812,7 @@ macro_rules! sql_store {
                     let kind = ::oneshare_sdk::api::EventKind::Confirmed;
                     $push_event(&mut tx, &m, kind, now, None).await?;
                     tx.commit().await?;
-                    self.notify();
+                    self.notify(&m.owner);
                 }
                 Ok(m.deadline())
             }
@@ -748,7 +831,7 @@ macro_rules! sql_store {
                 let kind = ::oneshare_sdk::api::EventKind::Viewed;
                 $push_event(&mut tx, &m, kind, now, None).await?;
                 tx.commit().await?;
-                self.notify();
+                self.notify(&m.owner);
                 Ok($crate::store::RecordView {
                     record,
                     attachments,
@@ -766,6 +849,18 @@ macro_rules! sql_store {
                 let mut tx = self.writer().begin().await?;
                 let m = load_owned(&mut tx, id, Some(owner)).await?;
                 let detail = sql::check_update(&m, record.version, now)?;
+                let old = current_record(&mut tx, id).await?;
+                let delta = $crate::store::to_i64(sql::part_len(&record.ciphertext))
+                    .saturating_sub($crate::store::to_i64(sql::part_len(&old.ciphertext)));
+                ::sqlx::query(sql::ADJUST)
+                    .bind(delta)
+                    .execute(&mut *tx)
+                    .await?;
+                ::sqlx::query(sql::ADJUST_SHARE)
+                    .bind(delta)
+                    .bind(&id.0[..])
+                    .execute(&mut *tx)
+                    .await?;
                 ::sqlx::query(sql::SET_RECORD)
                     .bind(&record.ciphertext[..])
                     .bind($crate::store::to_i64(record.version))
@@ -775,7 +870,7 @@ macro_rules! sql_store {
                 let kind = ::oneshare_sdk::api::EventKind::Updated;
                 $push_event(&mut tx, &m, kind, now, Some(detail)).await?;
                 tx.commit().await?;
-                self.notify();
+                self.notify(&m.owner);
                 Ok(())
             }
 
@@ -790,8 +885,8 @@ macro_rules! sql_store {
                 m.require_live(now)?;
                 purge(&mut tx, &m, ::oneshare_sdk::lifetime::State::Revoked, now).await?;
                 tx.commit().await?;
-                self.notify();
-                Ok(())
+                self.notify(&m.owner);
+                self.scrub().await
             }
 
             async fn list_shares(
@@ -981,8 +1076,11 @@ macro_rules! sql_store {
                 self.sweep_due(now).await
             }
 
-            fn event_signal(&self) -> ::tokio::sync::watch::Receiver<u64> {
-                self.signal.subscribe()
+            fn event_signal(
+                &self,
+                owner: &::oneshare_sdk::signing::PublicKey,
+            ) -> ::tokio::sync::watch::Receiver<u64> {
+                self.events.subscribe(owner)
             }
         }
     };

@@ -8,14 +8,15 @@ mod common;
 pub mod postgres;
 pub mod sqlite;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use oneshare_sdk::api::{
     AttachmentDecl, AttachmentInfo, Event, Policy, RecordCiphertext, ShareSummary, UploadStatus,
 };
 use oneshare_sdk::lifetime::{Lifetime, State};
-use oneshare_sdk::signing::PublicKey;
+use oneshare_sdk::signing::{PUBLIC_KEY_LEN, PublicKey};
 use oneshare_sdk::token::ShareId;
 use tokio::sync::watch;
 
@@ -47,6 +48,36 @@ pub struct NewShare {
     /// Part size for this share's uploads.
     pub part_size: u64,
 }
+
+/// What a binder proves about the token, both hashes of the `bind_secret` it sent
+/// (PROTOCOL.md §9.3): the store compares one or the other in constant time.
+#[derive(Clone)]
+pub struct BindProof {
+    /// `SHA-256(bind_secret)`: matches until confirm.
+    pub verifier: [u8; 32],
+    /// `alarm_verifier(bind_secret)`: stored at the first bind, matches after confirm.
+    pub alarm: [u8; 32],
+}
+
+impl BindProof {
+    /// Both hashes of a bind secret.
+    pub fn new(bind_secret: &oneshare_sdk::secret::Secret<32>) -> Self {
+        Self {
+            verifier: oneshare_sdk::token::verifier(bind_secret),
+            alarm: oneshare_sdk::token::alarm_verifier(bind_secret),
+        }
+    }
+}
+
+impl core::fmt::Debug for BindProof {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("BindProof(..)")
+    }
+}
+
+/// `refused_device` events one share reports at most; later refusals are
+/// answered the same way without an event, so a token holder cannot flood the owner.
+pub const MAX_REFUSED_EVENTS: u64 = 10;
 
 /// A share's metadata (never ciphertext).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,19 +188,28 @@ pub struct SweepReport {
 pub trait Store: Send + Sync + 'static {
     /// Creates a share (and its declared attachments) and appends `created`.
     /// Fails with `Conflict` if the id exists, `Quota` if the owner already has
-    /// `max_live` live shares.
-    async fn create_share(&self, share: &NewShare, max_live: u64) -> Result<()>;
+    /// `max_live` live shares, `StorageFull` if the bytes live shares reserve
+    /// (record, owner data, wrapped key, declared attachments) would pass
+    /// `max_stored_bytes` for the whole relay.
+    async fn create_share(
+        &self,
+        share: &NewShare,
+        max_live: u64,
+        max_stored_bytes: u64,
+    ) -> Result<()>;
 
     /// A share's metadata.
     async fn share(&self, id: &ShareId) -> Result<Option<ShareMeta>>;
 
-    /// Bind, in one transaction: verifier check in constant time, then
-    /// `lifetime::decide_bind`. A different device appends `refused_device` and
-    /// fails with `AlreadyBound`.
+    /// Bind, in one transaction: `lifetime::decide_bind`, then the proof check in
+    /// constant time (`BadToken` on a mismatch). The bound device binding again
+    /// after confirm fails with `AlreadyConfirmed`, no event. A different device
+    /// that proves the token fails with `AlreadyBound` and appends `refused_device`
+    /// (at most [`MAX_REFUSED_EVENTS`] per share).
     async fn bind(
         &self,
         id: &ShareId,
-        verifier: &[u8; 32],
+        proof: &BindProof,
         device: &PublicKey,
         now: u64,
     ) -> Result<BindOutcome>;
@@ -253,9 +293,53 @@ pub trait Store: Send + Sync + 'static {
     /// drops expired nonces. Events and tombstones stay.
     async fn sweep(&self, now: u64) -> Result<SweepReport>;
 
-    /// Changes whenever events were appended (by this or, for shared backends,
-    /// another instance): the SSE stream waits on it.
-    fn event_signal(&self) -> watch::Receiver<u64>;
+    /// Changes whenever events of `owner` were appended (by this or, for shared
+    /// backends, another instance): that owner's SSE streams wait on it, and
+    /// nobody else's wake.
+    fn event_signal(&self, owner: &PublicKey) -> watch::Receiver<u64>;
+}
+
+/// Per-owner wake-up signals for SSE streams. Holds an entry only while a stream
+/// of that owner listens, so it is bounded by the open-stream caps.
+#[derive(Debug, Default)]
+pub struct EventHub {
+    owners: Mutex<HashMap<[u8; PUBLIC_KEY_LEN], watch::Sender<u64>>>,
+}
+
+fn bump(tx: &watch::Sender<u64>) {
+    tx.send_modify(|v| *v = v.wrapping_add(1));
+}
+
+impl EventHub {
+    /// A signal that changes when `owner`'s events change.
+    pub fn subscribe(&self, owner: &PublicKey) -> watch::Receiver<u64> {
+        let Ok(mut owners) = self.owners.lock() else {
+            // A poisoned hub: a receiver that never changes; streams still end
+            // at their lifetime and read from their cursor when they reconnect.
+            return watch::channel(0).1;
+        };
+        owners.retain(|_, tx| tx.receiver_count() > 0);
+        owners
+            .entry(owner.to_bytes())
+            .or_insert_with(|| watch::channel(0).0)
+            .subscribe()
+    }
+
+    /// Wakes the streams of the owner with these key bytes.
+    pub fn notify(&self, owner: &[u8]) {
+        if let Ok(owners) = self.owners.lock()
+            && let Some(tx) = owners.get(owner)
+        {
+            bump(tx);
+        }
+    }
+
+    /// Wakes every stream (after a lost cross-instance notification channel).
+    pub fn notify_all(&self) {
+        if let Ok(owners) = self.owners.lock() {
+            owners.values().for_each(bump);
+        }
+    }
 }
 
 /// Opens the store named by a database URL.

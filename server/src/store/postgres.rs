@@ -18,11 +18,10 @@ use oneshare_sdk::signing::PublicKey;
 use oneshare_sdk::token::ShareId;
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::common::{self, MetaRow, meta_columns, share_id};
-use super::{ShareMeta, SweepReport, to_i64, to_u64};
+use super::{EventHub, ShareMeta, SweepReport, to_i64};
 use crate::error::Result;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -44,7 +43,7 @@ impl Drop for AbortOnDrop {
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
-    signal: Arc<watch::Sender<u64>>,
+    events: Arc<EventHub>,
     _listener: Arc<AbortOnDrop>,
 }
 
@@ -78,17 +77,13 @@ impl PgStore {
             .await?;
         drop(conn);
         migrated?;
-        let last: i64 = sqlx::query_scalar(common::LAST_EVENT)
-            .fetch_one(&pool)
-            .await?;
-        let (signal, _) = watch::channel(to_u64(last));
-        let signal = Arc::new(signal);
+        let events = Arc::new(EventHub::default());
         let mut listener = PgListener::connect_with(&pool).await?;
         listener.listen(CHANNEL).await?;
-        let task = tokio::spawn(listen(listener, Arc::downgrade(&signal)));
+        let task = tokio::spawn(listen(listener, Arc::downgrade(&events)));
         Ok(Self {
             pool,
-            signal,
+            events,
             _listener: Arc::new(AbortOnDrop(task)),
         })
     }
@@ -101,8 +96,14 @@ impl PgStore {
         &self.pool
     }
 
-    fn notify(&self) {
-        bump(&self.signal);
+    fn notify(&self, owner: &PublicKey) {
+        self.events.notify(&owner.to_bytes());
+    }
+
+    /// Nothing to do: PostgreSQL keeps no side file a revoked row lingers in
+    /// that the relay could clear (its WAL and dead tuples are the operator's).
+    async fn scrub(&self) -> Result<()> {
+        Ok(())
     }
 
     /// Ends every due share, each in its own short transaction.
@@ -130,38 +131,37 @@ impl PgStore {
             purge(&mut tx, &m, m.lifetime().end_state(), now).await?;
             tx.commit().await?;
             report.ended += 1;
+            self.notify(&m.owner);
         }
         let n = sqlx::query(common::DELETE_NONCES)
             .bind(to_i64(now))
             .execute(&self.pool)
             .await?;
         report.nonces = n.rows_affected();
-        if report.ended > 0 {
-            self.notify();
-        }
         Ok(report)
     }
 }
 
-fn bump(signal: &watch::Sender<u64>) {
-    signal.send_modify(|v| *v = v.wrapping_add(1));
-}
-
-/// Wakes local SSE streams on every NOTIFY from any instance. After a lost
-/// connection (notifications may have been missed) it wakes them too; they
-/// re-read from their cursor, so a spurious wake-up costs one query.
-async fn listen(mut listener: PgListener, signal: std::sync::Weak<watch::Sender<u64>>) {
+/// Wakes the local SSE streams of the owner each NOTIFY names (its payload is
+/// the owner key, base64url), from any instance. After a lost connection
+/// (notifications may have been missed) it wakes every stream; they re-read from
+/// their cursor, so a spurious wake-up costs one query.
+async fn listen(mut listener: PgListener, hub: std::sync::Weak<EventHub>) {
     loop {
         let got = listener.try_recv().await;
-        let Some(signal) = signal.upgrade() else {
+        let Some(hub) = hub.upgrade() else {
             return;
         };
         match got {
-            Ok(_) => bump(&signal),
+            Ok(Some(n)) => match PublicKey::parse(n.payload()) {
+                Ok(owner) => hub.notify(&owner.to_bytes()),
+                Err(_) => hub.notify_all(),
+            },
+            Ok(None) => hub.notify_all(),
             Err(e) => {
                 tracing::warn!(error = %e, "event listener lost its connection; retrying");
-                bump(&signal);
-                drop(signal);
+                hub.notify_all();
+                drop(hub);
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }
@@ -227,8 +227,9 @@ async fn push_event(
     lock_owner(tx, &m.owner).await?;
     insert_event(tx, m, kind, at, detail).await?;
     // Delivered to every listening instance when (and only if) the transaction commits.
-    sqlx::query("SELECT pg_notify($1, '')")
+    sqlx::query("SELECT pg_notify($1, $2)")
         .bind(CHANNEL)
+        .bind(m.owner.to_string())
         .execute(&mut **tx)
         .await?;
     Ok(())

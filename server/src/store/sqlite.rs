@@ -1,10 +1,11 @@
 //! SQLite backend: WAL, `synchronous=FULL` (a 2xx means the write is on disk),
 //! `secure_delete=ON` and incremental auto-vacuum so deleted ciphertext is
-//! overwritten, and a WAL checkpoint after every sweep so it leaves the `-wal` file
-//! too. All writes go through a one-connection pool, so transactions never race for
+//! overwritten, and a WAL checkpoint after every sweep and revoke so it leaves the
+//! `-wal` file too. All writes go through a one-connection pool, so transactions never race for
 //! SQLite's write lock; reads use their own pool.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use oneshare_sdk::signing::PublicKey;
@@ -14,11 +15,16 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 use sqlx::{Sqlite, Transaction};
-use tokio::sync::watch;
 
 use super::common::{self, MetaRow, meta_columns};
-use super::{ShareMeta, SweepReport, to_i64, to_u64};
+use super::{EventHub, ShareMeta, SweepReport, to_i64};
 use crate::error::{Error, Result};
+
+/// How long a connection waits for SQLite's locks (checkpoints, WAL recovery).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Reader connections are replaced after this long.
+const READER_LIFETIME: Duration = Duration::from_secs(30 * 60);
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -27,7 +33,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
-    signal: watch::Sender<u64>,
+    events: Arc<EventHub>,
 }
 
 impl SqliteStore {
@@ -36,6 +42,15 @@ impl SqliteStore {
     /// # Errors
     /// The URL is invalid or the database cannot be opened or migrated.
     pub async fn open(url: &str) -> Result<Self> {
+        Self::open_with(url, READER_LIFETIME).await
+    }
+
+    /// As [`SqliteStore::open`], with a chosen lifetime of reader connections
+    /// (tests recycle them quickly to check that opening one never disturbs a write).
+    ///
+    /// # Errors
+    /// The URL is invalid or the database cannot be opened or migrated.
+    pub async fn open_with(url: &str, reader_lifetime: Duration) -> Result<Self> {
         let opts = SqliteConnectOptions::from_str(url)
             .map_err(|e| Error::Config(format!("invalid sqlite URL: {e}")))?;
         let path = opts.get_filename().to_path_buf();
@@ -44,31 +59,35 @@ impl SqliteStore {
                 .await
                 .map_err(|e| Error::Config(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let opts = opts
+        // Readers never write: sqlx runs the connect options' pragmas on every new
+        // connection, and `auto_vacuum` (or `journal_mode`) on a reader opened
+        // mid-transaction is a write that makes the writer's transaction fail with
+        // SQLITE_BUSY_SNAPSHOT. So those pragmas go on the writer only, and
+        // readers open read-only.
+        let base = opts
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true)
+            .pragma("secure_delete", "ON");
+        let writer_opts = base
+            .clone()
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
-            .auto_vacuum(SqliteAutoVacuum::Incremental)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true)
-            .pragma("secure_delete", "ON");
+            .auto_vacuum(SqliteAutoVacuum::Incremental);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(opts.clone())
+            .connect_with(writer_opts)
             .await?;
         MIGRATOR.run(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(opts)
+            .max_lifetime(reader_lifetime)
+            .connect_with(base.read_only(true))
             .await?;
-        let last: i64 = sqlx::query_scalar(common::LAST_EVENT)
-            .fetch_one(&reader)
-            .await?;
-        let (signal, _) = watch::channel(to_u64(last));
         Ok(Self {
             writer,
             reader,
-            signal,
+            events: Arc::default(),
         })
     }
 
@@ -80,12 +99,13 @@ impl SqliteStore {
         &self.reader
     }
 
-    fn notify(&self) {
-        self.signal.send_modify(|v| *v = v.wrapping_add(1));
+    fn notify(&self, owner: &PublicKey) {
+        self.events.notify(&owner.to_bytes());
     }
 
-    /// Moves deleted pages out of the WAL and returns free pages to the OS.
-    async fn compact(&self) -> Result<()> {
+    /// Moves deleted pages out of the WAL and returns free pages to the OS, so
+    /// a revoked record's ciphertext leaves the `-wal` file at once.
+    async fn scrub(&self) -> Result<()> {
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
             .execute(&self.writer)
             .await?;
@@ -108,10 +128,12 @@ impl SqliteStore {
         .fetch_all(&mut *tx)
         .await?;
         let mut report = SweepReport::default();
+        let mut owners = Vec::new();
         for r in rows {
             let m = r.into_meta()?;
             purge(&mut tx, &m, m.lifetime().end_state(), now).await?;
             report.ended += 1;
+            owners.push(m.owner);
         }
         let n = sqlx::query(common::DELETE_NONCES)
             .bind(to_i64(now))
@@ -119,10 +141,8 @@ impl SqliteStore {
             .await?;
         report.nonces = n.rows_affected();
         tx.commit().await?;
-        if report.ended > 0 {
-            self.notify();
-        }
-        self.compact().await?;
+        owners.iter().for_each(|o| self.notify(o));
+        self.scrub().await?;
         Ok(report)
     }
 }

@@ -64,10 +64,7 @@ pub async fn start(tweak: impl FnOnce(&mut Config)) -> Relay {
     let relay_key = keys.current().public().clone();
     let clock = Arc::new(AtomicU64::new(real_now()));
     let c = clock.clone();
-    let limits = ConnLimits {
-        max_connections: config.limits.max_connections,
-        header_timeout: std::time::Duration::from_secs(config.limits.header_timeout_secs),
-    };
+    let limits = ConnLimits::new(&config);
     let state = AppState::new(
         Arc::new(store),
         config,

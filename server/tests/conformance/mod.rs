@@ -19,14 +19,15 @@ use oneshare_sdk::lifetime::{SELF_DESTRUCT_AFTER_VIEW_SECS, State};
 use oneshare_sdk::signing::{PublicKey, SigningKey};
 use oneshare_sdk::token::ShareId;
 use oneshare_server::Error;
-use oneshare_server::store::{NewShare, Store};
+use oneshare_server::store::{BindProof, NewShare, Store};
 
 /// Generates one test per conformance case for a store factory.
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:path) => {
         $crate::conformance_tests!(@cases $make,
-            create_and_quota, bind_two_phase, refused_device_event, update_versions,
+            create_and_quota, bind_two_phase, refused_device_event, alarm_needs_the_token,
+            update_versions, storage_quota,
             revoke_purges, attachments_in_parts, nonces_replay_and_expire,
             expiry_and_sweep, self_destruct_after_view, policy_round_trip,
             concurrent_binders_one_winner, event_signal_changes, list_all_hides_owner_data);
@@ -48,6 +49,22 @@ pub const PART: u64 = 1000;
 
 pub fn key() -> PublicKey {
     SigningKey::generate().unwrap().public_key()
+}
+
+/// The proof of the token of [`share`] (its verifier is `[7; 32]`).
+pub fn good() -> BindProof {
+    BindProof {
+        verifier: [7; 32],
+        alarm: [17; 32],
+    }
+}
+
+/// A proof that matches nothing.
+pub fn bad(b: u8) -> BindProof {
+    BindProof {
+        verifier: [b; 32],
+        alarm: [b; 32],
+    }
 }
 
 pub fn new_id() -> ShareId {
@@ -90,18 +107,27 @@ async fn kinds(store: &Arc<dyn Store>, owner: &PublicKey) -> Vec<EventKind> {
 pub async fn create_and_quota(store: Arc<dyn Store>) {
     let owner = key();
     let s = share(&owner, b"r1");
-    store.create_share(&s, 2).await.unwrap();
-    is(store.create_share(&s, 10).await, "conflict");
+    store.create_share(&s, 2, u64::MAX).await.unwrap();
+    is(store.create_share(&s, 10, u64::MAX).await, "conflict");
     let m = store.share(&s.share_id).await.unwrap().unwrap();
     assert_eq!(m.state, State::Unbound);
     assert_eq!(m.owner, owner);
     assert_eq!(m.record_version, 1);
     assert_eq!(m.deadline(), T0 + HOUR);
     assert!(store.share(&new_id()).await.unwrap().is_none());
-    store.create_share(&share(&owner, b"r2"), 2).await.unwrap();
-    is(store.create_share(&share(&owner, b"r3"), 2).await, "quota");
+    store
+        .create_share(&share(&owner, b"r2"), 2, u64::MAX)
+        .await
+        .unwrap();
+    is(
+        store.create_share(&share(&owner, b"r3"), 2, u64::MAX).await,
+        "quota",
+    );
     // Another owner has its own quota.
-    store.create_share(&share(&key(), b"r4"), 2).await.unwrap();
+    store
+        .create_share(&share(&key(), b"r4"), 2, u64::MAX)
+        .await
+        .unwrap();
     let list = store.list_shares(Some(&owner), T0).await.unwrap();
     assert_eq!(list.len(), 2);
     assert!(list.iter().all(|s| s.owner_data == b"owner-data"));
@@ -114,18 +140,18 @@ pub async fn create_and_quota(store: Arc<dyn Store>) {
 pub async fn bind_two_phase(store: Arc<dyn Store>) {
     let owner = key();
     let s = share(&owner, b"record-v1");
-    store.create_share(&s, 10).await.unwrap();
+    store.create_share(&s, 10, u64::MAX).await.unwrap();
     let dev = key();
     is(
-        store.bind(&s.share_id, &[8; 32], &dev, T0 + 10).await,
+        store.bind(&s.share_id, &bad(8), &dev, T0 + 10).await,
         "bad_token",
     );
     is(
-        store.bind(&new_id(), &[7; 32], &dev, T0 + 10).await,
+        store.bind(&new_id(), &good(), &dev, T0 + 10).await,
         "not_found",
     );
     let first = store
-        .bind(&s.share_id, &[7; 32], &dev, T0 + 10)
+        .bind(&s.share_id, &good(), &dev, T0 + 10)
         .await
         .unwrap();
     assert!(!first.retry);
@@ -140,7 +166,7 @@ pub async fn bind_two_phase(store: Arc<dyn Store>) {
     assert_eq!(first.access_expires_at, T0 + 10 + HOUR);
     // The same device may retry until confirm.
     let again = store
-        .bind(&s.share_id, &[7; 32], &dev, T0 + 20)
+        .bind(&s.share_id, &good(), &dev, T0 + 20)
         .await
         .unwrap();
     assert!(again.retry);
@@ -162,10 +188,10 @@ pub async fn bind_two_phase(store: Arc<dyn Store>) {
     let m = store.share(&s.share_id).await.unwrap().unwrap();
     assert_eq!(m.state, State::Bound);
     assert_eq!(m.device_key, Some(dev));
-    // The token is dead now, even for the bound device.
+    // The token is dead now; the bound device binding again is told so, distinctly.
     is(
-        store.bind(&s.share_id, &[7; 32], &dev, T0 + 40).await,
-        "already_bound",
+        store.bind(&s.share_id, &good(), &dev, T0 + 40).await,
+        "already_confirmed",
     );
     let view = store
         .fetch_record(&s.share_id, &dev, T0 + 50)
@@ -182,7 +208,6 @@ pub async fn bind_two_phase(store: Arc<dyn Store>) {
             EventKind::Created,
             EventKind::Bound,
             EventKind::Confirmed,
-            EventKind::RefusedDevice,
             EventKind::Viewed
         ]
     );
@@ -191,16 +216,16 @@ pub async fn bind_two_phase(store: Arc<dyn Store>) {
 pub async fn refused_device_event(store: Arc<dyn Store>) {
     let owner = key();
     let s = share(&owner, b"x");
-    store.create_share(&s, 10).await.unwrap();
+    store.create_share(&s, 10, u64::MAX).await.unwrap();
     let (a, b) = (key(), key());
-    store.bind(&s.share_id, &[7; 32], &a, T0 + 1).await.unwrap();
+    store.bind(&s.share_id, &good(), &a, T0 + 1).await.unwrap();
     is(
-        store.bind(&s.share_id, &[7; 32], &b, T0 + 2).await,
+        store.bind(&s.share_id, &good(), &b, T0 + 2).await,
         "already_bound",
     );
     // A wrong token from the other device is just a bad token (no event).
     is(
-        store.bind(&s.share_id, &[9; 32], &b, T0 + 3).await,
+        store.bind(&s.share_id, &bad(9), &b, T0 + 3).await,
         "bad_token",
     );
     let events = store.events_since(&owner, 0, 100).await.unwrap();
@@ -218,17 +243,125 @@ pub async fn refused_device_event(store: Arc<dyn Store>) {
     // Still bound to a.
     assert!(
         store
-            .bind(&s.share_id, &[7; 32], &a, T0 + 4)
+            .bind(&s.share_id, &good(), &a, T0 + 4)
             .await
             .unwrap()
             .retry
     );
 }
 
+/// After confirm only a holder of the token (the alarm verifier) raises
+/// `refused_device`; anything else is `bad_token` without an event, and a share
+/// reports a bounded number of refusals.
+pub async fn alarm_needs_the_token(store: Arc<dyn Store>) {
+    let owner = key();
+    let s = share(&owner, b"x");
+    store.create_share(&s, 10, u64::MAX).await.unwrap();
+    let dev = key();
+    store
+        .bind(&s.share_id, &good(), &dev, T0 + 1)
+        .await
+        .unwrap();
+    store.confirm(&s.share_id, &dev, T0 + 2).await.unwrap();
+    let refused = || async {
+        store
+            .events_since(&owner, 0, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == EventKind::RefusedDevice)
+            .collect::<Vec<_>>()
+    };
+    // A share id and any secret: no alarm.
+    is(
+        store.bind(&s.share_id, &bad(9), &key(), T0 + 3).await,
+        "bad_token",
+    );
+    // The old verifier alone (it was deleted at confirm) proves nothing either.
+    let verifier_only = BindProof {
+        verifier: [7; 32],
+        alarm: [9; 32],
+    };
+    is(
+        store
+            .bind(&s.share_id, &verifier_only, &key(), T0 + 3)
+            .await,
+        "bad_token",
+    );
+    assert!(refused().await.is_empty());
+    // The token on another device: 409 and an alarm, bounded per share.
+    for i in 0..oneshare_server::store::MAX_REFUSED_EVENTS + 5 {
+        is(
+            store.bind(&s.share_id, &good(), &key(), T0 + 4 + i).await,
+            "already_bound",
+        );
+    }
+    let events = refused().await;
+    assert_eq!(
+        events.len() as u64,
+        oneshare_server::store::MAX_REFUSED_EVENTS
+    );
+    let last = events.last().unwrap().detail.clone().unwrap();
+    assert!(last.contains("further attempts"), "{last}");
+    // Ending the share forgets the alarm verifier with the rest.
+    store
+        .revoke(&s.share_id, Some(&owner), T0 + 100)
+        .await
+        .unwrap();
+    is(
+        store.bind(&s.share_id, &good(), &key(), T0 + 101).await,
+        "revoked",
+    );
+}
+
+/// The relay-wide storage quota counts what live shares reserve, frees it when a
+/// share ends, and follows record updates (issue 8, item 10).
+pub async fn storage_quota(store: Arc<dyn Store>) {
+    let one = |o: &PublicKey| share(o, &[1; 100]);
+    // record 100 + owner data 10 + wrapped key 77.
+    let each = 187;
+    let (a, b) = (key(), key());
+    let first = one(&a);
+    store.create_share(&first, 10, 2 * each).await.unwrap();
+    store.create_share(&one(&b), 10, 2 * each).await.unwrap();
+    // A fresh owner key gets a fresh per-owner quota, not more storage.
+    is(
+        store.create_share(&one(&key()), 10, 2 * each).await,
+        "storage_full",
+    );
+    store
+        .revoke(&first.share_id, Some(&a), T0 + 1)
+        .await
+        .unwrap();
+    let c = one(&key());
+    store.create_share(&c, 10, 2 * each).await.unwrap();
+    // A bigger record version takes more; once full, the next create is refused.
+    let v2 = RecordCiphertext {
+        version: 2,
+        ciphertext: vec![2; 150],
+    };
+    store
+        .update_record(&c.share_id, &c.owner, &v2, T0 + 2)
+        .await
+        .unwrap();
+    store
+        .revoke(&c.share_id, Some(&c.owner), T0 + 3)
+        .await
+        .unwrap();
+    store
+        .create_share(&one(&key()), 10, 2 * each)
+        .await
+        .unwrap();
+    is(
+        store.create_share(&one(&key()), 10, 2 * each).await,
+        "storage_full",
+    );
+}
+
 pub async fn update_versions(store: Arc<dyn Store>) {
     let owner = key();
     let s = share(&owner, b"v1");
-    store.create_share(&s, 10).await.unwrap();
+    store.create_share(&s, 10, u64::MAX).await.unwrap();
     let v = |n, c: &[u8]| RecordCiphertext {
         version: n,
         ciphertext: c.to_vec(),
@@ -257,7 +390,7 @@ pub async fn update_versions(store: Arc<dyn Store>) {
         .unwrap();
     let dev = key();
     let b = store
-        .bind(&s.share_id, &[7; 32], &dev, T0 + 5)
+        .bind(&s.share_id, &good(), &dev, T0 + 5)
         .await
         .unwrap();
     assert_eq!(b.record, v(2, b"v2"));
@@ -285,7 +418,7 @@ pub async fn revoke_purges(store: Arc<dyn Store>) {
         id: "a1".into(),
         size: 10,
     }];
-    store.create_share(&s, 10).await.unwrap();
+    store.create_share(&s, 10, u64::MAX).await.unwrap();
     store
         .put_part(&s.share_id, &owner, "a1", 0, &[5; 10], T0)
         .await
@@ -304,7 +437,7 @@ pub async fn revoke_purges(store: Arc<dyn Store>) {
     );
     is(store.revoke(&s.share_id, None, T0 + 2).await, "revoked");
     is(
-        store.bind(&s.share_id, &[7; 32], &key(), T0 + 2).await,
+        store.bind(&s.share_id, &good(), &key(), T0 + 2).await,
         "revoked",
     );
     is(store.read_part(&s.share_id, "a1", 0).await, "not_found");
@@ -317,7 +450,7 @@ pub async fn revoke_purges(store: Arc<dyn Store>) {
     );
     // An admin may revoke anyone's share.
     let s2 = share(&owner, b"two");
-    store.create_share(&s2, 10).await.unwrap();
+    store.create_share(&s2, 10, u64::MAX).await.unwrap();
     store.revoke(&s2.share_id, None, T0 + 3).await.unwrap();
     assert_eq!(
         store.share(&s2.share_id).await.unwrap().unwrap().state,
@@ -338,7 +471,7 @@ pub async fn attachments_in_parts(store: Arc<dyn Store>) {
             size: 3,
         },
     ];
-    store.create_share(&s, 10).await.unwrap();
+    store.create_share(&s, 10, u64::MAX).await.unwrap();
     let id = &s.share_id;
     let st = store.upload_status(id, &owner, "big").await.unwrap();
     assert_eq!(
@@ -406,7 +539,7 @@ pub async fn attachments_in_parts(store: Arc<dyn Store>) {
     let dev = key();
     assert!(
         store
-            .bind(id, &[7; 32], &dev, T0 + 1)
+            .bind(id, &good(), &dev, T0 + 1)
             .await
             .unwrap()
             .attachments
@@ -434,7 +567,7 @@ pub async fn attachments_in_parts(store: Arc<dyn Store>) {
     assert_eq!(store.read_part(id, "big", 1).await.unwrap(), p1);
     assert_eq!(store.read_part(id, "big", 2).await.unwrap(), vec![0xA2; 5]);
     is(store.read_part(id, "big", 3).await, "not_found");
-    let b = store.bind(id, &[7; 32], &dev, T0 + 2).await.unwrap();
+    let b = store.bind(id, &good(), &dev, T0 + 2).await.unwrap();
     assert_eq!(b.attachments.len(), 1);
     assert_eq!(
         (b.attachments[0].id.as_str(), b.attachments[0].size),
@@ -453,7 +586,7 @@ pub async fn attachments_in_parts(store: Arc<dyn Store>) {
             size: 1,
         },
     ];
-    is(store.create_share(&dup, 10).await, "bad_request");
+    is(store.create_share(&dup, 10, u64::MAX).await, "bad_request");
     assert!(store.share(&dup.share_id).await.unwrap().is_none());
 }
 
@@ -486,11 +619,11 @@ pub async fn expiry_and_sweep(store: Arc<dyn Store>) {
     let owner = key();
     let unused = share(&owner, b"u");
     let used = share(&owner, b"b");
-    store.create_share(&unused, 10).await.unwrap();
-    store.create_share(&used, 10).await.unwrap();
+    store.create_share(&unused, 10, u64::MAX).await.unwrap();
+    store.create_share(&used, 10, u64::MAX).await.unwrap();
     let dev = key();
     store
-        .bind(&used.share_id, &[7; 32], &dev, T0 + HOUR / 2)
+        .bind(&used.share_id, &good(), &dev, T0 + HOUR / 2)
         .await
         .unwrap();
     store
@@ -500,7 +633,7 @@ pub async fn expiry_and_sweep(store: Arc<dyn Store>) {
     // Before the sweeper runs, the clock alone ends the unused link.
     is(
         store
-            .bind(&unused.share_id, &[7; 32], &key(), T0 + HOUR)
+            .bind(&unused.share_id, &good(), &key(), T0 + HOUR)
             .await,
         "expired",
     );
@@ -533,17 +666,17 @@ pub async fn expiry_and_sweep(store: Arc<dyn Store>) {
     // Ended shares no longer count against the quota.
     let mut later = share(&owner, b"n");
     later.created_at = T0 + 2 * HOUR;
-    store.create_share(&later, 1).await.unwrap();
+    store.create_share(&later, 1, u64::MAX).await.unwrap();
 }
 
 pub async fn self_destruct_after_view(store: Arc<dyn Store>) {
     let owner = key();
     let mut s = share(&owner, b"sd");
     s.self_destruct = true;
-    store.create_share(&s, 10).await.unwrap();
+    store.create_share(&s, 10, u64::MAX).await.unwrap();
     let dev = key();
     let b = store
-        .bind(&s.share_id, &[7; 32], &dev, T0 + 100)
+        .bind(&s.share_id, &good(), &dev, T0 + 100)
         .await
         .unwrap();
     assert!(b.self_destruct);
@@ -592,13 +725,13 @@ pub async fn policy_round_trip(store: Arc<dyn Store>) {
 pub async fn concurrent_binders_one_winner(store: Arc<dyn Store>) {
     for round in 0..5 {
         let s = share(&key(), b"race");
-        store.create_share(&s, 10).await.unwrap();
+        store.create_share(&s, 10, u64::MAX).await.unwrap();
         let mut tasks = Vec::new();
         for _ in 0..16 {
             let store = store.clone();
             let id = s.share_id;
             tasks.push(tokio::spawn(async move {
-                store.bind(&id, &[7; 32], &key(), T0 + round).await
+                store.bind(&id, &good(), &key(), T0 + round).await
             }));
         }
         let mut wins = 0;
@@ -612,21 +745,37 @@ pub async fn concurrent_binders_one_winner(store: Arc<dyn Store>) {
     }
 }
 
+/// An owner's signal changes with its own events only, so an event wakes only
+/// that owner's streams (issue 8, item 4).
 pub async fn event_signal_changes(store: Arc<dyn Store>) {
-    let mut rx = store.event_signal();
+    let (mine, other) = (key(), key());
+    let mut rx = store.event_signal(&mine);
+    let mut quiet = store.event_signal(&other);
     let before = *rx.borrow_and_update();
-    store.create_share(&share(&key(), b"e"), 10).await.unwrap();
+    quiet.borrow_and_update();
+    store
+        .create_share(&share(&mine, b"e"), 10, u64::MAX)
+        .await
+        .unwrap();
     tokio::time::timeout(std::time::Duration::from_secs(5), rx.changed())
         .await
         .unwrap()
         .unwrap();
     assert_ne!(*rx.borrow(), before);
+    let woke = tokio::time::timeout(std::time::Duration::from_millis(500), quiet.changed()).await;
+    assert!(woke.is_err(), "another owner's stream was woken");
 }
 
 pub async fn list_all_hides_owner_data(store: Arc<dyn Store>) {
     let (a, b) = (key(), key());
-    store.create_share(&share(&a, b"1"), 10).await.unwrap();
-    store.create_share(&share(&b, b"2"), 10).await.unwrap();
+    store
+        .create_share(&share(&a, b"1"), 10, u64::MAX)
+        .await
+        .unwrap();
+    store
+        .create_share(&share(&b, b"2"), 10, u64::MAX)
+        .await
+        .unwrap();
     let all = store.list_shares(None, T0).await.unwrap();
     assert_eq!(all.len(), 2);
     assert!(all.iter().all(|s| s.owner_data.is_empty()));

@@ -48,15 +48,25 @@ impl Drop for Server {
     }
 }
 
-/// Starts the relay binary and waits until `/healthz` answers.
+/// Starts the relay binary, with request limits lifted, and waits until
+/// `/healthz` answers.
 pub async fn start(dir: &Path, database: &str, port: u16) -> Server {
-    let config = dir.join("oneshare.toml");
-    std::fs::write(
-        &config,
+    start_with(
+        dir,
+        database,
+        port,
         "[limits]\nrequests_per_minute = 10000000\nshare_requests_per_minute = 10000000\n\
-         binds_per_minute = 10000000\n",
+         binds_per_minute = 10000000\nmax_connections_per_ip = 100000\n\
+         max_in_flight_per_ip = 100000\n",
     )
-    .unwrap();
+    .await
+}
+
+/// Starts the relay binary with this TOML configuration and waits until
+/// `/healthz` answers.
+pub async fn start_with(dir: &Path, database: &str, port: u16, toml: &str) -> Server {
+    let config = dir.join("oneshare.toml");
+    std::fs::write(&config, toml).unwrap();
     let server = Server(
         Command::new(env!("CARGO_BIN_EXE_oneshare-server"))
             .arg("--listen")

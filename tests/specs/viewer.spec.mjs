@@ -1,0 +1,367 @@
+// The web viewer the relay embeds: the compose page (/) and the open page (/s#T),
+// driven the way a person uses them (roles and labels, real clicks and keys) in
+// Debian's Chromium, against the real relay (serve.mjs, on PORT+1, with its
+// test-only clock). Every browser context is its own device.
+import { createHmac } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, test } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+
+const here = fileURLToPath(new URL('..', import.meta.url));
+const RELAY = `http://127.0.0.1:${Number(process.env.PORT ?? 4173) + 1}`;
+const SHOTS = join(here, 'test-results', 'screenshots');
+// Plaintext that must never reach the relay's files (checked at the end).
+const MARKERS = [];
+const secret = (s) => (MARKERS.push(s), s);
+// RFC 6238's test secret; any TOTP app shows the same codes.
+const TOTP = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
+
+/** A page that records console errors and CSP violations. */
+async function device(browser, { colorScheme = 'light', viewport } = {}) {
+  const context = await browser.newContext({ colorScheme, viewport, permissions: ['clipboard-read', 'clipboard-write'] });
+  await context.addInitScript(() => {
+    window.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  const page = await context.newPage();
+  page.problems = [];
+  // Chromium itself logs every non-2xx fetch; a relay saying "gone" (410) or
+  // "already bound" (409) is an expected answer the page explains, not an error.
+  const expected = /^Failed to load resource: the server responded with a status of (409|410) /;
+  page.on('console', (m) => m.type() === 'error' && !expected.test(m.text()) && page.problems.push(m.text()));
+  page.on('pageerror', (e) => page.problems.push(String(e)));
+  return { context, page };
+}
+
+async function clean(page) {
+  expect(page.problems, 'console errors').toEqual([]);
+  expect(await page.evaluate(() => window.__csp)).toEqual([]);
+}
+
+/** axe: no serious or critical violation in the current state. */
+async function accessible(page, what) {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(bad.map((v) => `${what}: ${v.id} ${v.nodes.map((n) => n.target).join(' ')}`)).toEqual([]);
+}
+
+/** Screenshots of a state at 1280 and 375 px, light and dark, as test output. */
+async function shoot(page, name) {
+  mkdirSync(SHOTS, { recursive: true });
+  const size = page.viewportSize();
+  for (const scheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const width of [1280, 375]) {
+      await page.setViewportSize({ width, height: width === 375 ? 812 : 900 });
+      await page.screenshot({ path: join(SHOTS, `${name}-${width}-${scheme}.png`), fullPage: true });
+    }
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.setViewportSize(size ?? { width: 1280, height: 720 });
+}
+
+/** Makes a share on the compose page; returns its link. */
+async function compose(page, { title, login, password, totp, note, selfDestruct = false, label = '' }) {
+  await page.goto(`${RELAY}/`);
+  await expect(page.getByRole('heading', { name: 'Share a secret once' })).toBeVisible();
+  await page.getByLabel('Title').fill(title);
+  if (login) await page.getByLabel('Login', { exact: true }).fill(login);
+  if (password) await page.getByLabel('Password', { exact: true }).fill(password);
+  if (totp) {
+    await page.getByRole('button', { name: '+ One-time code' }).click();
+    await page.getByRole('textbox', { name: /One-time code/ }).fill(totp);
+    await expect(page.getByText(/Current code: \d{6}/)).toBeVisible();
+  }
+  if (note) {
+    await page.getByRole('button', { name: '+ Note' }).click();
+    await page.getByRole('textbox', { name: 'Note' }).fill(note);
+  }
+  if (selfDestruct) await page.getByLabel('Self-destruct').check();
+  if (label) await page.getByLabel(/Your label/).fill(label);
+  await page.getByRole('button', { name: 'Create link' }).click();
+  await expect(page.getByRole('heading', { name: 'Your one-time link is ready' })).toBeVisible();
+  const link = await page.locator('#result-link').textContent();
+  expect(link).toMatch(new RegExp(`^${RELAY}/s#[A-Za-z0-9_-]{43}$`));
+  return link;
+}
+
+/** Waits until the Open button may bind (~1 s after it appeared), then clicks it. */
+async function openShare(page) {
+  const open = page.getByRole('button', { name: 'Open', exact: true });
+  await expect(open).toBeVisible();
+  await page.waitForTimeout(1_200);
+  await open.click();
+}
+
+/** RFC 6238 (SHA-1, 6 digits, 30 s) in Node, to check the page's codes. */
+function totpAt(secs) {
+  const key = Buffer.from('12345678901234567890');
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(Math.floor(secs / 30)));
+  const h = createHmac('sha1', key).update(msg).digest();
+  const o = h[19] & 15;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+test('compose → open by a real click → TOTP ticks → reload → second device refused → live list → edit → delete', async ({ browser }) => {
+  const sender = await device(browser);
+  const password = secret('correct-horse-battery-staple-7731');
+  const link = await compose(sender.page, {
+    title: secret('Staging database 5521'),
+    login: 'admin@example.com',
+    password,
+    totp: TOTP,
+    note: secret('Rotate after the audit, thanks! 9917'),
+    label: 'for Alice',
+  });
+  await accessible(sender.page, 'result');
+  await shoot(sender.page, 'compose-result');
+  await clean(sender.page);
+
+  // Device A opens it: the page first says what waits, binds only on the click.
+  const a = await device(browser);
+  await a.page.goto(link);
+  await expect(a.page.getByRole('heading', { name: 'Someone shared something with you' })).toBeVisible();
+  await expect(a.page.getByText('It opens on one device only — this one, if you continue.')).toBeVisible();
+  // The token left the address bar and the history entry at once.
+  expect(a.page.url()).toBe(`${RELAY}/s`);
+  await accessible(a.page, 'ready');
+  await shoot(a.page, 'open-ready');
+  await openShare(a.page);
+  await expect(a.page.getByRole('heading', { name: 'Staging database 5521' })).toBeVisible();
+  // Password hidden until revealed.
+  await expect(a.page.getByText(password)).toHaveCount(0);
+  await a.page.getByRole('button', { name: 'Show password' }).click();
+  await expect(a.page.getByText(password)).toBeVisible();
+  // The TOTP code is RFC 6238's for the browser's clock, and it changes.
+  const code = a.page.locator('.field-value.totp');
+  await expect(code).toHaveText(/^\d{6}$/);
+  const now = Date.now() / 1000;
+  expect([totpAt(now - 2), totpAt(now), totpAt(now + 2)]).toContain(await code.textContent());
+  const countdown = a.page.locator('.countdown span');
+  const before = await countdown.textContent();
+  await expect(countdown).not.toHaveText(before ?? '');
+  await accessible(a.page, 'record');
+  await shoot(a.page, 'open-record');
+
+  // Reloading A shows it again (the keys are on this device).
+  await a.page.reload();
+  await expect(a.page.getByRole('heading', { name: 'Staging database 5521' })).toBeVisible();
+
+  // Device B is told plainly.
+  const b = await device(browser);
+  await b.page.goto(link);
+  await expect(b.page.getByRole('heading', { name: 'This share was opened on another device' })).toBeVisible();
+  await accessible(b.page, 'other-device');
+  await shoot(b.page, 'open-other-device');
+  // It is bound: no Open button is offered.
+  await expect(b.page.getByRole('button', { name: 'Open', exact: true })).toBeHidden();
+
+  // The sender's list shows the open and the refused attempt, live.
+  await sender.page.getByRole('navigation').getByRole('link', { name: 'My shares' }).click();
+  const row = sender.page.locator('.share', { hasText: 'for Alice' });
+  await expect(row.locator('.badge')).toHaveText('Opened');
+  await expect(row.getByText(/refused/)).toHaveCount(0);
+  // B tells the sender (a real press: a bind attempt the relay refuses and records).
+  await b.page.waitForTimeout(1_200);
+  await b.page.getByRole('button', { name: 'Tell the sender' }).click();
+  await expect(b.page.getByText('The sender has been told')).toBeVisible();
+  await expect(row.getByText(/refused/)).toBeVisible();
+  await accessible(sender.page, 'my-shares');
+  await shoot(sender.page, 'my-shares');
+
+  // Edit: A sees version 2.
+  await row.getByRole('button', { name: 'Edit for Alice' }).click();
+  await sender.page.getByLabel('Title').fill('Staging database (rotated)');
+  await sender.page.getByLabel('Password', { exact: true }).fill(secret('new-password-after-rotation-4242'));
+  await sender.page.getByRole('button', { name: 'Save new version' }).click();
+  await expect(row.locator('.share-times')).toContainText('version 2');
+  await a.page.reload();
+  await expect(a.page.getByRole('heading', { name: 'Staging database (rotated)' })).toBeVisible();
+
+  // Delete now: A shows revoked, and its keys are gone.
+  await row.getByRole('button', { name: 'Delete for Alice now' }).click();
+  // Deleted for good: it leaves the list.
+  await expect(row).toHaveCount(0);
+  await a.page.reload();
+  await expect(a.page.getByRole('heading', { name: 'The sender deleted this share' })).toBeVisible();
+  const keys = await a.page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const req = indexedDB.open('oneshare-sdk');
+        req.onsuccess = () => {
+          const db = req.result;
+          const names = [...db.objectStoreNames];
+          if (!names.length) return resolve(0);
+          const tx = db.transaction(names, 'readonly');
+          let n = 0;
+          names.forEach((s) => (tx.objectStore(s).count().onsuccess = (e) => (n += e.target.result)));
+          tx.oncomplete = () => resolve(n);
+        };
+      }),
+  );
+  expect(keys).toBe(0);
+  await accessible(a.page, 'revoked');
+  await shoot(a.page, 'open-revoked');
+  for (const d of [sender, a, b]) await clean(d.page);
+});
+
+/** A fresh share made through the compose page of a throw-away sender. */
+async function freshLink(browser, options = {}) {
+  const sender = await device(browser);
+  const link = await compose(sender.page, { title: secret(`Scanner test ${Math.random()}`), password: secret(`pw-${Math.random()}`), ...options });
+  await sender.context.close();
+  return link;
+}
+
+const ready = (page) => expect(page.getByRole('heading', { name: 'Someone shared something with you' })).toBeVisible();
+const opened = (page) => expect(page.getByText('Opened on this device', { exact: false })).toBeVisible();
+
+test('scanners: GET, HEAD and prefetch consume nothing; scripted and too-early clicks do not bind; Enter and Space do', async ({ browser, request }) => {
+  const link = await freshLink(browser);
+  const token = link.split('#')[1];
+  // What a mail or chat scanner does without running the page (the fragment
+  // never leaves a browser, so these send the mangled forms too).
+  for (const url of [`${RELAY}/s`, `${RELAY}/s%23${token}`, `${RELAY}/s%2523${token}`]) {
+    expect((await request.get(url)).status()).toBe(200);
+    expect((await request.head(url)).status()).toBe(200);
+  }
+  const scanner = await device(browser);
+  await scanner.page.setContent(`<link rel="prefetch" href="${RELAY}/s%23${token}"><link rel="prerender" href="${link}">`);
+  // A page that runs the script but never gets a person's gesture.
+  await scanner.page.goto(link);
+  await ready(scanner.page);
+  const hint = scanner.page.locator('#open-hint');
+  // Too soon after the button appeared (a bot clicking at once).
+  await scanner.page.getByRole('button', { name: 'Open', exact: true }).click();
+  await expect(hint).toHaveText('One moment — press Open again.');
+  await scanner.page.waitForTimeout(1_200);
+  // Script clicks: el.click() and a synthetic event are not trusted.
+  await scanner.page.evaluate(() => document.getElementById('open-button').click());
+  await expect(hint).toHaveText(/Press the button yourself/);
+  await scanner.page.locator('#open-hint').evaluate((el) => (el.textContent = ''));
+  await scanner.page.evaluate(() => document.getElementById('open-button').dispatchEvent(new MouseEvent('click', { bubbles: true })));
+  await expect(hint).toHaveText(/Press the button yourself/);
+  await ready(scanner.page);
+  await scanner.context.close();
+
+  // Still unused: a person with a %23-mangled link opens it with the keyboard.
+  const person = await device(browser);
+  await person.page.goto(`${RELAY}/s%23${token}`);
+  await ready(person.page);
+  expect(person.page.url()).toBe(`${RELAY}/s`);
+  await person.page.waitForTimeout(1_200);
+  await person.page.getByRole('button', { name: 'Open', exact: true }).focus();
+  await person.page.keyboard.press('Enter');
+  await opened(person.page);
+  await clean(person.page);
+
+  // Space works too, on a %2523 link.
+  const other = await freshLink(browser);
+  const viaSpace = await device(browser);
+  await viaSpace.page.goto(`${RELAY}/s%2523${other.split('#')[1]}`);
+  await ready(viaSpace.page);
+  await viaSpace.page.waitForTimeout(1_200);
+  await viaSpace.page.getByRole('button', { name: 'Open', exact: true }).focus();
+  await viaSpace.page.keyboard.press('Space');
+  await opened(viaSpace.page);
+  await clean(viaSpace.page);
+});
+
+test('a file goes through compose and open with progress, byte for byte', async ({ browser }) => {
+  const bytes = Buffer.alloc(3 * 65536 + 1234);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + 7) % 251;
+  const sender = await device(browser);
+  await sender.page.goto(`${RELAY}/`);
+  await sender.page.getByLabel('Title').fill(secret('Files for the audit 6612'));
+  await sender.page.locator('#file-input').setInputFiles({ name: 'report.bin', mimeType: 'application/octet-stream', buffer: bytes });
+  await expect(sender.page.locator('#file-list')).toContainText('report.bin');
+  await sender.page.getByRole('button', { name: 'Create link' }).click();
+  await expect(sender.page.getByRole('heading', { name: 'Your one-time link is ready' })).toBeVisible();
+  const link = await sender.page.locator('#result-link').textContent();
+
+  const r = await device(browser);
+  await r.page.goto(link);
+  await openShare(r.page);
+  await expect(r.page.getByText('report.bin')).toBeVisible();
+  await expect(r.page.getByText('197.8 KB')).toBeVisible();
+  const [download] = await Promise.all([r.page.waitForEvent('download'), r.page.getByRole('button', { name: 'Download report.bin' }).click()]);
+  expect(download.suggestedFilename()).toBe('report.bin');
+  const got = readFileSync(await download.path());
+  expect(Buffer.compare(got, bytes)).toBe(0);
+  const bar = r.page.locator('.file-progress');
+  await expect(bar).toHaveAttribute('value', String(bytes.length));
+  await accessible(r.page, 'record-with-file');
+  await shoot(r.page, 'open-record-file');
+  await clean(sender.page);
+  await clean(r.page);
+});
+
+// Keep last: it moves the relay's clock forward for good.
+test('every other state says what happened and what to do', async ({ browser, request }) => {
+  const states = async (page, name, heading, allowed) => {
+    await expect(page.getByRole('heading', { name: heading })).toBeVisible();
+    await expect(page.locator('section:visible').getByText('What to do:')).toBeVisible();
+    await accessible(page, name);
+    await shoot(page, `open-${name}`);
+    // The network failure this test makes on purpose is logged by Chromium.
+    if (allowed) page.problems = page.problems.filter((p) => !allowed.test(p));
+    await clean(page);
+  };
+  // An incomplete link, and no link at all.
+  const d = await device(browser);
+  await d.page.goto(`${RELAY}/s#tooShort`);
+  await states(d.page, 'bad-link', 'This link is incomplete');
+  await d.page.goto(`${RELAY}/s`);
+  await states(d.page, 'no-link', 'No share here');
+
+  // Made now: the relay's clock moves forward below, for good (this test runs last).
+  const link = await freshLink(browser, { selfDestruct: true });
+  const unused = await freshLink(browser);
+
+  // The relay cannot be reached, then can: Try again. This device's clock is
+  // Playwright's, so it can follow the relay's test clock (signatures carry time).
+  const u = await device(browser);
+  await u.context.clock.install();
+  await u.page.route('**/v1/**', (route) => route.abort());
+  await u.page.goto(link);
+  await states(u.page, 'unreachable', 'The relay cannot be reached', /net::ERR_FAILED/);
+  await u.page.unroute('**/v1/**');
+  await u.page.getByRole('button', { name: 'Try again' }).click();
+  await ready(u.page);
+
+  // A private window that refuses storage.
+  const s = await device(browser);
+  await s.context.addInitScript(() => Object.defineProperty(window, 'indexedDB', { get: () => undefined }));
+  await s.page.goto(link);
+  await states(s.page, 'storage', 'This browser blocks storage');
+
+  // Self-destruct: five minutes after the first view, on the relay's test clock.
+  await u.page.waitForTimeout(1_200);
+  await u.page.getByRole('button', { name: 'Open', exact: true }).click();
+  await opened(u.page);
+  await expect(u.page.getByText(/deletes itself in 4:5\d/)).toBeVisible();
+  await shoot(u.page, 'open-record-self-destruct');
+  expect((await request.post(`${RELAY}/test/clock/advance/301`)).status()).toBe(200);
+  // The open page's countdown reaches zero and it shows the end by itself.
+  await u.page.clock.fastForward(301_000);
+  await states(u.page, 'self-destructed', 'This share has self-destructed');
+
+  // Expiry of an unused link (a day by default).
+  expect((await request.post(`${RELAY}/test/clock/advance/${86_400 + 60}`)).status()).toBe(200);
+  const e = await device(browser);
+  await e.page.goto(unused);
+  await states(e.page, 'expired', 'This share has expired');
+});
+
+test.afterAll(() => {
+  // The relay's SQLite files (database, WAL) hold no plaintext of any record made here.
+  const dir = join(here, '.relay-data');
+  const blobs = readdirSync(dir).map((f) => readFileSync(join(dir, f)).toString('latin1'));
+  for (const m of MARKERS) {
+    for (const b of blobs) expect(b.includes(m), `plaintext "${m}" in the relay's files`).toBe(false);
+  }
+  expect(MARKERS.length).toBeGreaterThan(0);
+});

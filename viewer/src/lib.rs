@@ -1,0 +1,30 @@
+//! The oneshare web viewer: the open page (`/s#TOKEN`, feature `open`) and the
+//! compose page (`/`, feature `compose`), each its own wasm module built by
+//! `cargo xtask viewer`. The protocol is `oneshare-web`'s; this crate decides
+//! what to show ([`state`], tested natively) and draws it with thin DOM code.
+
+#[cfg(feature = "compose")]
+pub mod qr;
+pub mod state;
+pub mod totp;
+
+#[cfg(all(target_arch = "wasm32", feature = "compose"))]
+mod compose;
+#[cfg(target_arch = "wasm32")]
+mod dom;
+#[cfg(all(target_arch = "wasm32", feature = "open"))]
+mod files;
+#[cfg(all(target_arch = "wasm32", feature = "open"))]
+mod open;
+#[cfg(all(target_arch = "wasm32", feature = "open"))]
+mod record;
+
+/// Runs the page's module when it loads.
+#[cfg(all(target_arch = "wasm32", any(feature = "open", feature = "compose")))]
+#[wasm_bindgen::prelude::wasm_bindgen(start)]
+pub fn start() -> Result<(), wasm_bindgen::JsValue> {
+    #[cfg(feature = "open")]
+    return open::start();
+    #[cfg(all(feature = "compose", not(feature = "open")))]
+    return compose::start();
+}

@@ -1,0 +1,376 @@
+//! The open page (`/s#TOKEN`): reads the link, says what waits and until when,
+//! binds only on a real gesture ([`crate::state::check_gesture`]), then shows
+//! the record. Every protocol step is `oneshare-web`'s; this module only draws.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use oneshare_web::{Client, Link, Opened};
+use wasm_bindgen::prelude::*;
+use web_sys::HtmlElement;
+
+use crate::dom::{self, Result};
+use crate::record;
+use crate::state::{Gesture, Page, check_gesture, duration_words};
+
+/// What the page holds between events.
+struct OpenPage {
+    client: RefCell<Option<Rc<Client>>>,
+    link: RefCell<Option<Link>>,
+    /// `performance.now()` when the Open button first showed.
+    ready_at: Cell<Option<f64>>,
+    /// Bumped whenever a new record view replaces the old one (stops its timers).
+    generation: Cell<u32>,
+    /// The share and record version on screen.
+    shown: RefCell<Option<(String, u64)>>,
+}
+
+thread_local! {
+    static PAGE: Rc<OpenPage> = Rc::new(OpenPage {
+        client: RefCell::new(None),
+        link: RefCell::new(None),
+        ready_at: Cell::new(None),
+        generation: Cell::new(0),
+        shown: RefCell::new(None),
+    });
+}
+
+fn page() -> Rc<OpenPage> {
+    PAGE.with(Rc::clone)
+}
+
+fn ids() -> Vec<&'static str> {
+    Page::ALL.iter().map(|p| p.element_id()).collect()
+}
+
+/// Shows one state of the page; leaving the record stops its timers.
+fn show(p: Page) -> Result<()> {
+    if p != Page::Record {
+        let page = page();
+        page.generation.set(page.generation.get().wrapping_add(1));
+        page.shown.borrow_mut().take();
+    }
+    dom::show_one(&ids(), p.element_id())
+}
+
+/// Shows the state for an error of the client.
+fn show_error(e: &oneshare_web::Error) -> Result<()> {
+    let p = Page::for_code(e.code());
+    if p == Page::Failed {
+        dom::text("failed-code", e.code())?;
+        dom::text("failed-detail", &e.to_string())?;
+    }
+    if p == Page::OtherDevice {
+        // The relay refused this device's bind and recorded it for the sender.
+        return other_device(e.code() == "already_bound");
+    }
+    show(p)
+}
+
+/// "Opened on another device": either the relay already refused this device
+/// (and told the sender), or the status said so and the person may tell the
+/// sender with a gesture-checked press (a bind attempt the relay refuses).
+fn other_device(told: bool) -> Result<()> {
+    dom::by_id("other-told")?.set_hidden(!told);
+    let can_tell = !told && page().link.borrow().is_some();
+    dom::by_id("other-notify")?.set_hidden(!can_tell);
+    show(Page::OtherDevice)?;
+    if can_tell {
+        page().ready_at.set(Some(dom::now_ms()));
+    }
+    Ok(())
+}
+
+/// The history entry remembers which share this page shows, so a reload finds
+/// it again although the token left the address bar.
+fn remember(share_id: &str) {
+    if let Some(w) = web_sys::window()
+        && let Ok(h) = w.history()
+    {
+        let state = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&state, &"share".into(), &share_id.into());
+        let _ = h.replace_state(&state, "");
+    }
+}
+
+fn remembered() -> Option<String> {
+    let state = web_sys::window()?.history().ok()?.state().ok()?;
+    js_sys::Reflect::get(&state, &"share".into())
+        .ok()?
+        .as_string()
+}
+
+async fn client() -> core::result::Result<Rc<Client>, oneshare_web::Error> {
+    let p = page();
+    if let Some(c) = p.client.borrow().as_ref() {
+        return Ok(c.clone());
+    }
+    let origin = web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default();
+    let c = Rc::new(Client::connect(&origin).await?);
+    *p.client.borrow_mut() = Some(c.clone());
+    Ok(c)
+}
+
+/// The page's client, for the file downloads of the record view.
+pub async fn client_for_files() -> Result<Rc<Client>> {
+    client().await.map_err(|e| JsValue::from_str(e.code()))
+}
+
+/// Entry point of the open page.
+pub fn start() -> Result<()> {
+    let secure = web_sys::window().is_some_and(|w| w.is_secure_context());
+    // The token leaves the address bar first, whatever happens next.
+    let taken = oneshare_web::take_link_from_location();
+    if !secure {
+        return show(Page::Insecure);
+    }
+    wire_buttons()?;
+    match taken {
+        Err(e) => show_error(&e),
+        Ok(link) => {
+            *page().link.borrow_mut() = link;
+            wasm_bindgen_futures::spawn_local(async {
+                if let Err(e) = load().await {
+                    dom::log_error("open page", &e);
+                }
+            });
+            Ok(())
+        }
+    }
+}
+
+/// Decides what to show: a share kept on this device, or the link's status.
+async fn load() -> Result<()> {
+    show(Page::Loading)?;
+    let c = match client().await {
+        Ok(c) => c,
+        Err(e) => return show_error(&e),
+    };
+    let link = page().link.borrow().clone();
+    let Some(link) = link else {
+        // No token: a reload of an opened share, or a bare /s.
+        let id = match remembered() {
+            Some(id) => Some(id),
+            None => match c.shares_on_device().await {
+                Ok(list) => {
+                    let mine: Vec<_> = list
+                        .into_iter()
+                        .filter(|s| s.relay == c.relay_url() && s.confirmed)
+                        .collect();
+                    (mine.len() == 1).then(|| mine[0].share_id.clone())
+                }
+                Err(e) => return show_error(&e),
+            },
+        };
+        return match id {
+            Some(id) => show_kept(&c, &id).await,
+            None => show(Page::NoLink),
+        };
+    };
+    let status = match c.status(&link).await {
+        Ok(s) => s,
+        Err(e) => return show_error(&e),
+    };
+    if status.on_this_device {
+        return show_kept(&c, &status.share_id.to_string()).await;
+    }
+    let p = Page::for_status(status.state.as_str());
+    if p == Page::OtherDevice {
+        return other_device(false);
+    }
+    if p == Page::Ready {
+        let left = status.expires_at.saturating_sub(dom::now_secs());
+        dom::text(
+            "ready-expiry",
+            &format!(
+                "If nobody opens it, it expires in {}.",
+                duration_words(left)
+            ),
+        )?;
+        show(Page::Ready)?;
+        // The gesture clock starts when the button is on screen.
+        page().ready_at.set(Some(dom::now_ms()));
+        dom::mark("oneshare:open-ready");
+        return Ok(());
+    }
+    show(p)
+}
+
+/// Shows a share this device already opened (a reload, a second visit).
+async fn show_kept(c: &Client, share_id: &str) -> Result<()> {
+    match c.record(share_id).await {
+        Ok(opened) => show_record(opened),
+        Err(e) if e.code() == "not_on_device" => show(Page::NoLink),
+        Err(e) => show_error(&e),
+    }
+}
+
+fn show_record(opened: Opened) -> Result<()> {
+    let p = page();
+    let id = opened.share_id.to_string();
+    let same = p.shown.borrow().as_ref() == Some(&(id.clone(), opened.version));
+    if same && !dom::by_id(Page::Record.element_id())?.hidden() {
+        // Nothing changed: keep the view (and the reader's place), keep watching.
+        watch(id, p.generation.get());
+        return Ok(());
+    }
+    *p.shown.borrow_mut() = Some((id, opened.version));
+    p.generation.set(p.generation.get().wrapping_add(1));
+    let id = opened.share_id.to_string();
+    remember(&id);
+    watch(id.clone(), p.generation.get());
+    record::render(
+        &opened,
+        p.generation.get(),
+        || page().generation.get(),
+        move || refresh(id.clone()),
+    )?;
+    show(Page::Record)?;
+    dom::mark("oneshare:record-shown");
+    dom::announce("The share is open.");
+    Ok(())
+}
+
+/// Fetches the record again: a new version shows, an ended share shows why
+/// (and the client has forgotten its keys).
+fn refresh(share_id: String) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let Ok(c) = client().await else { return };
+        let _ = match c.record(&share_id).await {
+            Ok(opened) => show_record(opened),
+            // A passing network failure keeps the record on screen.
+            Err(e) if Page::for_code(e.code()) == Page::Unreachable => {
+                watch(share_id, page().generation.get());
+                Ok(())
+            }
+            Err(e) => show_error(&e),
+        };
+    });
+}
+
+/// While a record is shown, looks for changes (new version, revoked) when the
+/// page comes back into view and every [`REFRESH_SECS`].
+fn watch(share_id: String, generation: u32) {
+    let mut waited = 0;
+    dom::every_second(move || {
+        if page().generation.get() != generation {
+            return false;
+        }
+        waited += 1;
+        if waited >= REFRESH_SECS {
+            refresh(share_id.clone());
+            return false;
+        }
+        true
+    });
+}
+
+/// Seconds between refreshes of a shown record.
+const REFRESH_SECS: u32 = 30;
+
+fn gesture(e: &web_sys::Event) -> Gesture {
+    let w = web_sys::window();
+    let doc = w.as_ref().and_then(|w| w.document());
+    Gesture {
+        trusted: e.is_trusted(),
+        user_active: w
+            .as_ref()
+            .map(|w| w.navigator().user_activation().is_active())
+            .unwrap_or(false),
+        visible: doc
+            .as_ref()
+            .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible),
+        focused: doc.as_ref().is_some_and(|d| d.has_focus().unwrap_or(false)),
+        since_paint_ms: page().ready_at.get().map_or(0.0, |t| dom::now_ms() - t),
+    }
+}
+
+fn wire_buttons() -> Result<()> {
+    let open: HtmlElement = dom::by_id("open-button")?;
+    dom::on_click(&open, |e| {
+        if let Err(why) = check_gesture(&gesture(&e)) {
+            let _ = dom::text("open-hint", why.message());
+            return;
+        }
+        let _ = dom::text("open-hint", "");
+        dom::mark("oneshare:open-pressed");
+        wasm_bindgen_futures::spawn_local(async {
+            if let Err(e) = open_now().await {
+                dom::log_error("open", &e);
+            }
+        });
+    })?;
+    let notify: HtmlElement = dom::by_id("notify-button")?;
+    dom::on_click(&notify, |e| {
+        if let Err(why) = check_gesture(&gesture(&e)) {
+            let _ = dom::text("notify-hint", why.message());
+            return;
+        }
+        wasm_bindgen_futures::spawn_local(async {
+            let _ = open_now().await;
+        });
+    })?;
+    let retry: HtmlElement = dom::by_id("retry-button")?;
+    dom::on_click(&retry, |_| {
+        wasm_bindgen_futures::spawn_local(async {
+            let _ = load().await;
+        });
+    })?;
+    // Coming back to the tab: look for a new version or the end at once.
+    let doc = dom::document()?;
+    dom::on(&doc, "visibilitychange", |_| {
+        let visible = dom::document()
+            .is_ok_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
+        if let (true, Some((id, _))) = (visible, page().shown.borrow().clone()) {
+            refresh(id);
+        }
+    })?;
+    let forget: HtmlElement = dom::by_id("forget-button")?;
+    dom::on_click(&forget, |_| {
+        wasm_bindgen_futures::spawn_local(async {
+            let _ = forget_now().await;
+        });
+    })?;
+    Ok(())
+}
+
+async fn open_now() -> Result<()> {
+    let Some(link) = page().link.borrow().clone() else {
+        return show(Page::NoLink);
+    };
+    show(Page::Opening)?;
+    let c = match client().await {
+        Ok(c) => c,
+        Err(e) => return show_error(&e),
+    };
+    match c.open(&link).await {
+        Ok(opened) => {
+            // The token is dead now; keep nothing of it.
+            page().link.borrow_mut().take();
+            show_record(opened)
+        }
+        Err(e) => show_error(&e),
+    }
+}
+
+async fn forget_now() -> Result<()> {
+    let Some(id) = remembered() else {
+        return show(Page::NoLink);
+    };
+    let c = match client().await {
+        Ok(c) => c,
+        Err(e) => return show_error(&e),
+    };
+    if let Err(e) = c.forget(&id).await {
+        return show_error(&e);
+    }
+    if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = h.replace_state(&JsValue::NULL, "");
+    }
+    dom::text("no-link-extra", "The share was removed from this device.")?;
+    show(Page::NoLink)?;
+    dom::announce("Removed from this device.");
+    Ok(())
+}

@@ -1,0 +1,248 @@
+//! `cargo xtask viewer`: builds the web viewer into `www/dist`, which the relay
+//! embeds (server/build.rs) and `--www-dir` can replace.
+//!
+//! * two wasm modules from `viewer/`: `open` (the only code `/s` loads) and
+//!   `compose` (only `/` loads it), each size-optimized, through wasm-bindgen
+//!   and wasm-opt from npm `binaryen` (never Debian's: it miscompiles);
+//! * content-hashed names under `assets/`, and the HTML rewritten to them;
+//! * `.br` and `.gz` next to every file, chosen by the relay per request.
+//!
+//! A module whose wasm did not change since the last run is not re-processed,
+//! so later runs take seconds.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::setup::{WASM_TARGET, npm_ci, wasm_tools};
+use crate::{Result, root, run, run_in, target_dir};
+
+/// The pages' modules: cargo feature and output name.
+const MODULES: [&str; 2] = ["open", "compose"];
+
+/// Files of `www/` copied as they are, with a hashed name (referenced from HTML).
+const HASHED: [&str; 1] = ["style.css"];
+
+/// Files of `www/` kept at a stable name (pages, the service worker).
+const STABLE: [&str; 2] = ["index.html", "s.html"];
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> String + '_ {
+    move |e| format!("{}: {e}", path.display())
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(io(path))
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result {
+    std::fs::write(path, bytes).map_err(io(path))
+}
+
+/// The first 16 hex digits of SHA-256: the content part of an asset name.
+fn short_hash(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `name.ext` → `name-HASH.ext`.
+fn hashed_name(name: &str, bytes: &[u8]) -> String {
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+    format!("{stem}-{}.{ext}", short_hash(bytes))
+}
+
+/// Builds one module; returns the wasm-bindgen JS and the optimized wasm.
+fn module(feature: &str, work: &Path) -> Result<(Vec<u8>, Vec<u8>)> {
+    // Size over speed: bulk crypto runs in SubtleCrypto. Set through the
+    // environment so the workspace's release profile (the relay's) is untouched.
+    run_in(
+        &root(),
+        "cargo",
+        &[
+            "build",
+            "-p",
+            "oneshare-viewer",
+            "--lib",
+            "--features",
+            feature,
+            "--target",
+            WASM_TARGET,
+            "--release",
+        ],
+        &[
+            ("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z"),
+            ("CARGO_PROFILE_RELEASE_LTO", "fat"),
+            ("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1"),
+            ("CARGO_PROFILE_RELEASE_PANIC", "abort"),
+        ],
+    )?;
+    let wasm = target_dir().join(format!("{WASM_TARGET}/release/oneshare_viewer.wasm"));
+    let raw = read(&wasm)?;
+    let fingerprint = short_hash(&raw);
+    let out = work.join(feature);
+    let stamp = out.join("fingerprint");
+    let js_path = out.join(format!("{feature}.js"));
+    let wasm_path = out.join(format!("{feature}_bg.wasm"));
+    let fresh = std::fs::read_to_string(&stamp).is_ok_and(|s| s == fingerprint)
+        && js_path.is_file()
+        && wasm_path.is_file();
+    if !fresh {
+        let out_arg = out.to_string_lossy().into_owned();
+        let wasm_arg = wasm.to_string_lossy().into_owned();
+        run_in(
+            &root(),
+            "wasm-bindgen",
+            &[
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-name",
+                feature,
+                "--out-dir",
+                &out_arg,
+                &wasm_arg,
+            ],
+            &[],
+        )?;
+        let opt_arg = wasm_path.to_string_lossy().into_owned();
+        run_in(
+            &root().join("npm"),
+            "node_modules/.bin/wasm-opt",
+            &[
+                "-Oz",
+                "--enable-bulk-memory",
+                "--enable-reference-types",
+                "--enable-nontrapping-float-to-int",
+                "--enable-sign-ext",
+                "--enable-multivalue",
+                "--enable-mutable-globals",
+                &opt_arg,
+                "-o",
+                &opt_arg,
+            ],
+            &[],
+        )?;
+        write(&stamp, fingerprint.as_bytes())?;
+    }
+    Ok((read(&js_path)?, read(&wasm_path)?))
+}
+
+/// Writes `bytes` as `dist/name` with its `.br` and `.gz` variants.
+fn emit(dist: &Path, name: &str, bytes: &[u8]) -> Result {
+    let path = dist.join(name);
+    write(&path, bytes)?;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(bytes).map_err(io(&path))?;
+    write(
+        &dist.join(format!("{name}.gz")),
+        &gz.finish().map_err(io(&path))?,
+    )?;
+    let mut br = Vec::new();
+    {
+        let mut w = brotli::CompressorWriter::new(&mut br, 4096, 11, 22);
+        w.write_all(bytes).map_err(io(&path))?;
+    }
+    write(&dist.join(format!("{name}.br")), &br)
+}
+
+/// `cargo xtask viewer`: `www/dist` from `viewer/` and `www/`.
+pub fn build() -> Result {
+    wasm_tools()?;
+    npm_ci(&root().join("npm"))?;
+    let www = root().join("www");
+    let work = target_dir().join("viewer");
+    let staging = www.join("dist.new");
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(staging.join("assets")).map_err(io(&staging))?;
+    // (source reference in the HTML, hashed path) pairs.
+    let mut renames: Vec<(String, String)> = Vec::new();
+    for feature in MODULES {
+        std::fs::create_dir_all(work.join(feature)).map_err(io(&work))?;
+        let (js, wasm) = module(feature, &work)?;
+        let wasm_name = hashed_name(&format!("{feature}.wasm"), &wasm);
+        emit(&staging, &format!("assets/{wasm_name}"), &wasm)?;
+        let mut js = String::from_utf8(js).map_err(|_| "wasm-bindgen wrote non-UTF-8 JS")?;
+        let wanted = format!("'{feature}_bg.wasm'");
+        if !js.contains(&wanted) {
+            return Err(format!("{feature}.js does not load {wanted}"));
+        }
+        js = js.replace(&wanted, &format!("'{wasm_name}'"));
+        // No inline script under the CSP: the module starts itself.
+        js.push_str("\n__wbg_init();\n");
+        let js_name = hashed_name(&format!("{feature}.js"), js.as_bytes());
+        emit(&staging, &format!("assets/{js_name}"), js.as_bytes())?;
+        renames.push((format!("/{feature}.js"), format!("/assets/{js_name}")));
+    }
+    for name in HASHED {
+        let bytes = read(&www.join(name))?;
+        let hashed = hashed_name(name, &bytes);
+        emit(&staging, &format!("assets/{hashed}"), &bytes)?;
+        renames.push((format!("/{name}"), format!("/assets/{hashed}")));
+    }
+    for name in STABLE {
+        let mut text = String::from_utf8(read(&www.join(name))?)
+            .map_err(|_| format!("{name} is not UTF-8"))?;
+        for (from, to) in &renames {
+            text = text.replace(&format!("\"{from}\""), &format!("\"{to}\""));
+        }
+        emit(&staging, name, text.as_bytes())?;
+    }
+    let dist = www.join("dist");
+    let _ = std::fs::remove_dir_all(&dist);
+    std::fs::rename(&staging, &dist).map_err(io(&dist))?;
+    report(&dist)
+}
+
+/// Clippy on the wasm code of both modules (the workspace run is native, where
+/// the DOM code is not compiled).
+pub fn lint() -> Result {
+    for feature in MODULES {
+        run(
+            "cargo",
+            &[
+                "clippy",
+                "-p",
+                "oneshare-viewer",
+                "--features",
+                feature,
+                "--target",
+                WASM_TARGET,
+                "--",
+                "-D",
+                "warnings",
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// Prints each file's size, gzipped and brotli, for the record.
+fn report(dist: &Path) -> Result {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for dir in [dist.to_owned(), dist.join("assets")] {
+        for e in std::fs::read_dir(&dir).map_err(io(&dir))? {
+            let p = e.map_err(io(&dir))?.path();
+            let name = p.to_string_lossy();
+            if p.is_file() && !name.ends_with(".gz") && !name.ends_with(".br") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let len = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    for f in files {
+        let gz = PathBuf::from(format!("{}.gz", f.display()));
+        let br = PathBuf::from(format!("{}.br", f.display()));
+        eprintln!(
+            "viewer: {:<40} {:>8} B, {:>7} B gzip, {:>7} B brotli",
+            f.strip_prefix(dist).unwrap_or(&f).display(),
+            len(&f),
+            len(&gz),
+            len(&br)
+        );
+    }
+    Ok(())
+}
