@@ -1,5 +1,6 @@
 // Compile-only usage check of index.d.ts (`tsc --noEmit`): the README examples.
-import { bindings, decryptAttachment, init, Oneshare, OneshareError, parseLink, type RecordResult } from './index.js';
+import { decryptAttachment, init, Oneshare, OneshareError, parseLink, type ErrorCode, type RecordResult } from './index.js';
+import { randomKey, init as initTesting } from './testing.js';
 
 export async function recipient(link: string): Promise<string> {
   await init();
@@ -41,6 +42,12 @@ export async function sender(file: File): Promise<void> {
 
 export async function serviceWorkerStyle(body: ReadableStream<Uint8Array>, key: string, size: number): Promise<Blob> {
   await init();
-  const plain = await decryptAttachment(body, bindings().b64decode(key), size, (p) => void p.total);
+  const plain = await decryptAttachment(body, key, size, (p) => void p.total);
   return new Response(plain).blob();
+}
+
+export async function codes(e: unknown): Promise<ErrorCode | null> {
+  await initTesting();
+  void randomKey().length;
+  return e instanceof OneshareError ? e.code : null;
 }

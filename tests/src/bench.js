@@ -5,8 +5,7 @@ const SEG = 65536;
 const TAG = 16;
 const HEADER = 24;
 
-async function encryptFixture(size, bindings) {
-  const c = bindings();
+async function encryptFixture(size, c) {
   const key = c.randomKey();
   const header = c.streamHeader(key);
   const { prefix } = c.streamParseHeader(header);
@@ -22,10 +21,9 @@ async function encryptFixture(size, bindings) {
   return { key, prefix, blob: new Blob(parts), count };
 }
 
-async function rawDecrypt(blob, key, prefix, count, bindings) {
+async function rawDecrypt(blob, key, prefix, count, c) {
   // Baseline: the same bytes, read from the same Blob, decrypted segment by
   // segment with 8 in flight; nonces precomputed so only AES-GCM is timed.
-  const c = bindings();
   const aes = await crypto.subtle.importKey('raw', key, 'AES-GCM', false, ['decrypt']);
   const nonces = Array.from({ length: count }, (_, i) => c.segmentNonce(prefix, i, i === count - 1));
   const t0 = performance.now();
@@ -56,16 +54,16 @@ async function sdkDecrypt(blob, key, size, decryptAttachment) {
   return { ms: performance.now() - t0, total };
 }
 
-export async function benchDecrypt(mib, { bindings, decryptAttachment }) {
+export async function benchDecrypt(mib, { testing, decryptAttachment }) {
   const size = mib * 1024 * 1024;
-  const { key, prefix, blob, count } = await encryptFixture(size, bindings);
+  const { key, prefix, blob, count } = await encryptFixture(size, testing);
   // Warm up both paths once, then take the best of three runs each.
-  await rawDecrypt(blob, key, prefix, count, bindings);
+  await rawDecrypt(blob, key, prefix, count, testing);
   await sdkDecrypt(blob, key, size, decryptAttachment);
   let raw = Infinity;
   let sdk = Infinity;
   for (let r = 0; r < 3; r++) {
-    const a = await rawDecrypt(blob, key, prefix, count, bindings);
+    const a = await rawDecrypt(blob, key, prefix, count, testing);
     const b = await sdkDecrypt(blob, key, size, decryptAttachment);
     if (a.total !== size || b.total !== size) throw new Error('size mismatch');
     raw = Math.min(raw, a.ms);
@@ -76,7 +74,7 @@ export async function benchDecrypt(mib, { bindings, decryptAttachment }) {
   // why bulk attachment crypto goes through SubtleCrypto.
   const bytes = new Uint8Array(await blob.arrayBuffer());
   const t0 = performance.now();
-  const plain = bindings().streamOpen(key, bytes);
+  const plain = testing.streamOpen(key, bytes);
   const wasmMs = performance.now() - t0;
   if (plain.length !== size) throw new Error('size mismatch');
   return { mib, rawMBps: mbps(raw), sdkMBps: mbps(sdk), wasmMBps: mbps(wasmMs), ratio: raw / sdk };

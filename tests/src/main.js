@@ -1,7 +1,9 @@
 // A tiny app built by Vite against the packed @oneshare/sdk tarball. Playwright
 // drives it through `window.app`, the way an embedding web app would call the SDK.
-import { bindings, decryptAttachment, init, Oneshare, OneshareError, parseLink } from '@oneshare/sdk';
+import { decryptAttachment, init, Oneshare, OneshareError, parseLink } from '@oneshare/sdk';
+import * as testing from '@oneshare/sdk/testing';
 import { benchDecrypt } from './bench.js';
+import { envelopeCase, streamCase } from './vectors.js';
 
 const status = document.getElementById('status');
 
@@ -134,7 +136,10 @@ window.app = {
           };
         }),
     ),
-  benchDecrypt: (mib) => guard(() => benchDecrypt(mib, { bindings, decryptAttachment })),
+  benchDecrypt: (mib) => guard(() => benchDecrypt(mib, { testing, decryptAttachment })),
+  /** One case of sdk/vectors/stream.json or envelope.json through the packaged SDK. */
+  streamCase: (c, source) => streamCase(c, source, { testing, decryptAttachment }),
+  envelopeCase: (c) => envelopeCase(c, { testing }),
 };
 
 status.textContent = 'loaded';

@@ -85,7 +85,16 @@ impl Client {
     /// # Errors
     /// `network`, a relay code, `invalid_key` for a relay key that does not check.
     pub async fn connect(relay_url: &str) -> Result<Self> {
-        let relay = Relay::connect(relay_url).await?;
+        Self::connect_with(relay_url, None).await
+    }
+
+    /// As [`Client::connect`], sending every request through `fetch` (an app's
+    /// instrumented or proxied `fetch`) instead of the global one.
+    ///
+    /// # Errors
+    /// As [`Client::connect`].
+    pub async fn connect_with(relay_url: &str, fetch: Option<js_sys::Function>) -> Result<Self> {
+        let relay = Relay::connect(relay_url, fetch).await?;
         Ok(Self {
             link_base: relay.base.clone(),
             relay,

@@ -152,6 +152,89 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_code_is_in_the_typescript_union() {
+        use oneshare_sdk::Error as C;
+        // The union is declared in js/types.rs (emitted into the package's .d.ts).
+        let union = include_str!("js/types.rs");
+        let listed = |code: &str| union.contains(&format!("'{code}'"));
+        let core = [
+            C::Encoding("x"),
+            C::InvalidLink("x"),
+            C::Length {
+                what: "x",
+                expected: 1,
+                got: 2,
+            },
+            C::Malformed("x"),
+            C::UnsupportedVersion {
+                what: "x",
+                version: 9,
+            },
+            C::WrongKey,
+            C::Decrypt,
+            C::Truncated,
+            C::TrailingData,
+            C::CounterOverflow,
+            C::Json {
+                what: "x",
+                reason: "y".into(),
+            },
+            C::InvalidKey("x"),
+            C::BadSignature,
+            C::InvalidHeader("x"),
+            C::StaleTimestamp,
+            C::Hpke,
+            C::Duration("x".into()),
+            C::Random,
+        ];
+        let web = [
+            Error::Network,
+            Error::Aborted,
+            Error::WebCrypto {
+                operation: "sign",
+                name: "OperationError".into(),
+            },
+            Error::InsecureContext,
+            Error::StorageUnavailable,
+            Error::NotOnDevice,
+            Error::OtherRelay { relay: "x".into() },
+            Error::AttachmentUploading,
+            Error::NoSuchAttachment,
+            Error::UploadIncomplete,
+            Error::Argument("x"),
+            Error::Unsupported("x"),
+        ];
+        for e in core.into_iter().map(Error::from).chain(web) {
+            assert!(listed(e.code()), "{} is not in ErrorCode", e.code());
+        }
+        // The relay's codes (server/src/error.rs) and its ended states.
+        for code in [
+            "not_found",
+            "method_not_allowed",
+            "expired",
+            "revoked",
+            "self_destructed",
+            "bad_token",
+            "already_bound",
+            "conflict",
+            "replayed",
+            "forbidden",
+            "too_large",
+            "quota",
+            "storage_full",
+            "bad_request",
+            "range_not_satisfiable",
+            "rate_limited",
+            "timeout",
+            "internal",
+            "not_initialized",
+            "wasm_load",
+        ] {
+            assert!(listed(code), "{code} is not in ErrorCode");
+        }
+    }
+
+    #[test]
     fn codes_are_stable() {
         let relay = Error::Relay {
             code: "already_bound".into(),

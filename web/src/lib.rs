@@ -15,6 +15,8 @@ mod client;
 mod download;
 mod error;
 mod events;
+#[cfg(feature = "js")]
+pub mod js;
 mod link;
 mod owner;
 mod platform;

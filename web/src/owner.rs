@@ -56,6 +56,14 @@ pub struct NewFile {
 }
 
 impl NewFile {
+    /// Its size in bytes.
+    pub fn size(&self) -> u64 {
+        // A Blob's size is an integer number of bytes.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let size = self.blob.size() as u64;
+        size
+    }
+
     /// A file from a `File` (its name and type).
     pub fn from_file(file: &web_sys::File) -> Self {
         let mime = file.type_();
@@ -213,9 +221,7 @@ impl Client {
         let mut uploads = Vec::with_capacity(files.len());
         let mut decls = Vec::with_capacity(files.len());
         for file in files {
-            // A Blob's size is an integer number of bytes.
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let size = file.blob.size() as u64;
+            let size = file.size();
             let up = Upload {
                 id: b64(random::<16>()?),
                 key: record::generate_key()?,

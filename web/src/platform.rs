@@ -33,11 +33,19 @@ pub(crate) fn window() -> Option<web_sys::Window> {
     js_sys::global().dyn_into().ok()
 }
 
-/// `fetch(url, init)` on the global scope.
-pub(crate) async fn fetch(url: &str, init: &web_sys::RequestInit) -> Result<web_sys::Response> {
-    let fetch: Function = global_property("fetch")
-        .and_then(|f| f.dyn_into().ok())
-        .ok_or(Error::Unsupported("fetch"))?;
+/// `fetch(url, init)`: the given function (an app's instrumented fetch), else the
+/// global scope's, looked up at call time.
+pub(crate) async fn fetch(
+    with: Option<&Function>,
+    url: &str,
+    init: &web_sys::RequestInit,
+) -> Result<web_sys::Response> {
+    let fetch: Function = match with {
+        Some(f) => f.clone(),
+        None => global_property("fetch")
+            .and_then(|f| f.dyn_into().ok())
+            .ok_or(Error::Unsupported("fetch"))?,
+    };
     let promise: Promise = fetch
         .call2(&js_sys::global(), &JsValue::from_str(url), init)
         .map_err(|e| Error::fetch(&e))?

@@ -78,12 +78,14 @@ pub(crate) struct Relay {
     pub key: RelayPublicKey,
     /// Seconds to add to the local clock.
     clock_offset: i64,
+    /// The app's `fetch`, if it gave one.
+    fetch: Option<js_sys::Function>,
 }
 
 impl Relay {
     /// Fetches and pins the relay key (its id must be the one computed from the
     /// key); measures clock skew from the `Date` header.
-    pub(crate) async fn connect(url: &str) -> Result<Self> {
+    pub(crate) async fn connect(url: &str, fetch_with: Option<js_sys::Function>) -> Result<Self> {
         let base = url.trim_end_matches('/').to_owned();
         if base.is_empty() {
             return Err(Error::Argument("relay URL"));
@@ -91,7 +93,9 @@ impl Relay {
         let init = RequestInit::new();
         init.set_method("GET");
         init.set_cache(RequestCache::NoStore);
-        let res = checked(fetch(&format!("{base}/v1/relay-key"), &init).await?).await?;
+        let res =
+            checked(fetch(fetch_with.as_ref(), &format!("{base}/v1/relay-key"), &init).await?)
+                .await?;
         let body = body_bytes(&res).await?;
         let resp: RelayKeyResponse = json(&body, "relay key response")?;
         let key = RelayPublicKey::from_bytes(&resp.current.public_key)?;
@@ -114,6 +118,7 @@ impl Relay {
             base,
             key,
             clock_offset,
+            fetch: fetch_with,
         })
     }
 
@@ -187,7 +192,12 @@ impl Relay {
         }
         init.set_headers(&headers);
         init.set_signal(call.signal);
-        let res = fetch(&format!("{}{}", self.base, call.path), &init).await?;
+        let res = fetch(
+            self.fetch.as_ref(),
+            &format!("{}{}", self.base, call.path),
+            &init,
+        )
+        .await?;
         Ok((checked(res).await?, tk))
     }
 

@@ -95,15 +95,48 @@ fn test() -> Result {
             "warnings",
         ],
     )?;
+    // What ships to browsers, linted for the target it ships to: the npm
+    // package's module (oneshare-web with `js`, and its Chromium tests) and the
+    // core's bindings.
     run(
         "cargo",
         &[
-            "build",
+            "clippy",
             "-p",
-            "oneshare-sdk",
+            "oneshare-web",
+            "--features",
+            "js",
+            "--all-targets",
             "--target",
             setup::WASM_TARGET,
+            "--",
+            "-D",
+            "warnings",
         ],
+    )?;
+    run(
+        "cargo",
+        &[
+            "clippy",
+            "-p",
+            "oneshare-sdk",
+            "--features",
+            "wasm",
+            "--lib",
+            "--test",
+            "web",
+            "--target",
+            setup::WASM_TARGET,
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
+    // The fuzz targets are their own workspace (run with nightly by `cargo xtask
+    // fuzz`); a compile check on stable keeps them in step with the core.
+    run(
+        "cargo",
+        &["check", "--manifest-path", "fuzz/Cargo.toml", "--bins"],
     )?;
     viewer::lint()?;
     run("cargo", &["test", "--workspace"])?;

@@ -40,10 +40,10 @@ pub fn npm() -> Result {
         &[
             "build",
             "-p",
-            "oneshare-sdk",
+            "oneshare-web",
             "--lib",
             "--features",
-            "wasm",
+            "js",
             "--target",
             WASM_TARGET,
             "--release",
@@ -54,8 +54,10 @@ pub fn npm() -> Result {
             ("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1"),
         ],
     )?;
-    let wasm = target_dir().join(format!("{WASM_TARGET}/release/oneshare_sdk.wasm"));
+    let wasm = target_dir().join(format!("{WASM_TARGET}/release/oneshare_web.wasm"));
     let dist = npm_dir.join("dist");
+    // Fresh output: nothing of an earlier build (or module name) is packed.
+    let _ = std::fs::remove_dir_all(&dist);
     let wasm_arg = wasm.to_string_lossy().into_owned();
     let dist_arg = dist.to_string_lossy().into_owned();
     run(
@@ -63,15 +65,14 @@ pub fn npm() -> Result {
         &[
             "--target",
             "web",
-            "--no-typescript",
             "--out-name",
-            "oneshare_sdk",
+            "oneshare_web",
             "--out-dir",
             &dist_arg,
             &wasm_arg,
         ],
     )?;
-    let out = dist.join("oneshare_sdk_bg.wasm");
+    let out = dist.join("oneshare_web_bg.wasm");
     let before = file_len(&out)?;
     let out_arg = out.to_string_lossy().into_owned();
     run_in(

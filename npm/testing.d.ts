@@ -1,0 +1,11 @@
+// Declarations of @oneshare/sdk/testing (byte-level helpers for tests only).
+export { init } from './index.js';
+export {
+  randomKey,
+  streamHeader,
+  streamParseHeader,
+  segmentNonce,
+  streamSeal,
+  streamOpen,
+  openEnvelope,
+} from './dist/oneshare_web.js';

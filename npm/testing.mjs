@@ -1,0 +1,14 @@
+// @oneshare/sdk/testing: byte-level helpers for tests and benchmarks (STREAM
+// fixtures, the SDK's envelope open path over raw keys). Not for apps.
+import * as wasm from './dist/oneshare_web.js';
+import { guarded } from './src/glue.mjs';
+
+export { init } from './src/glue.mjs';
+
+export const randomKey = guarded(wasm.randomKey);
+export const streamHeader = guarded(wasm.streamHeader);
+export const streamParseHeader = guarded(wasm.streamParseHeader);
+export const segmentNonce = guarded(wasm.segmentNonce);
+export const streamSeal = guarded(wasm.streamSeal);
+export const streamOpen = guarded(wasm.streamOpen);
+export const openEnvelope = guarded(wasm.openEnvelope);

@@ -1,0 +1,93 @@
+// The vector files' STREAM and envelope cases through the packaged SDK: the
+// attachment decrypt path (decryptAttachment: SubtleCrypto driven by the core's
+// STREAM state machine) and the record envelope path (openEnvelope).
+const SEG = 65536;
+const ENC = SEG + 16;
+const HEADER = 24;
+
+const hex = (s) => Uint8Array.from(s.match(/../g) ?? [], (b) => parseInt(b, 16));
+const toHex = (b) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, '0')).join('');
+const sha256 = async (b) => toHex(await crypto.subtle.digest('SHA-256', b));
+const pattern = (n) => Uint8Array.from({ length: n }, (_, i) => i % 251);
+const concat = (parts) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) (out.set(p, at), (at += p.length));
+  return out;
+};
+
+/** The ciphertext of a seal case, from its key and nonce prefix. */
+function seal(c, testing) {
+  return testing.streamSeal(hex(c.file_key_hex), pattern(c.plaintext_len), hex(c.nonce_prefix_hex));
+}
+
+/** Applies a tamper description (see stream.json's description). */
+async function tamper(ct, source, t, testing) {
+  const header = ct.subarray(0, HEADER);
+  const segs = [];
+  for (let at = HEADER; at < ct.length; at += ENC) segs.push(ct.subarray(at, Math.min(at + ENC, ct.length)));
+  switch (t.kind) {
+    case 'none': return ct;
+    case 'drop_final_segment': return concat([header, ...segs.slice(0, -1)]);
+    case 'truncate_to': return ct.subarray(0, t.length);
+    case 'swap_segments': [segs[t.a], segs[t.b]] = [segs[t.b], segs[t.a]]; return concat([header, ...segs]);
+    case 'append_copy_of_segment': return concat([header, ...segs, segs[t.index]]);
+    case 'append_hex': return concat([ct, hex(t.hex)]);
+    case 'flip_bit': { const out = ct.slice(); out[t.offset] ^= 1 << t.bit; return out; }
+    case 'reseal_segment': {
+      const key = await crypto.subtle.importKey('raw', hex(source.file_key_hex), 'AES-GCM', false, ['encrypt']);
+      const iv = testing.segmentNonce(hex(source.nonce_prefix_hex), t.index, t.last);
+      const chunk = pattern(source.plaintext_len).subarray(t.index * SEG, (t.index + 1) * SEG);
+      segs[t.index] = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, chunk));
+      return concat([header, ...segs]);
+    }
+    default: throw new Error(`unknown tamper kind ${t.kind}`);
+  }
+}
+
+/** Streams `bytes` in odd-sized chunks, as a network would. */
+function chunked(bytes) {
+  let at = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (at >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(at, at + 40000));
+      at += 40000;
+    },
+  });
+}
+
+/** Runs one stream.json case; `source` is the seal case an open case names. */
+export async function streamCase(c, source, { testing, decryptAttachment }) {
+  const from = c.op === 'seal' ? c : source;
+  let ct = seal(from, testing);
+  const out = {};
+  if (c.op === 'seal') {
+    out.sha256 = await sha256(ct);
+    out.header = toHex(ct.subarray(0, HEADER));
+    out.length = ct.length;
+  } else {
+    ct = await tamper(ct, source, c.tamper, testing);
+  }
+  const key = hex(c.file_key_hex);
+  try {
+    // Read with a reader: Response would turn the stream's error into a TypeError.
+    const reader = (await decryptAttachment(chunked(ct), key, from.plaintext_len)).getReader();
+    const parts = [];
+    for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(r.value);
+    out.plaintextOk = (await sha256(concat(parts))) === (await sha256(pattern(from.plaintext_len)));
+  } catch (e) {
+    out.code = e?.code ?? `uncoded: ${e}`;
+  }
+  return out;
+}
+
+/** Runs one envelope.json case through the SDK's envelope open path. */
+export async function envelopeCase(c, { testing }) {
+  const envelope = c.op === 'seal' ? c.expected.envelope_hex : c.envelope_hex;
+  try {
+    return { plaintext: toHex(await testing.openEnvelope(hex(c.key_hex), hex(c.aad_hex), hex(envelope))) };
+  } catch (e) {
+    return { code: e?.code ?? `uncoded: ${e}` };
+  }
+}

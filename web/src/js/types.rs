@@ -1,0 +1,135 @@
+//! TypeScript declarations of the shapes the JavaScript API takes and returns,
+//! emitted by wasm-bindgen into the package's `.d.ts` next to the generated
+//! class and function signatures (which name these types).
+
+use wasm_bindgen::prelude::*;
+
+/// Every code an `OneshareError` can carry; `web/src/error.rs` tests that each
+/// code the client produces is listed.
+#[wasm_bindgen(typescript_custom_section)]
+const ERROR_CODES: &str = r#"
+/** Every `code` an OneshareError can carry. */
+export type ErrorCode =
+  // the protocol core
+  | 'encoding' | 'invalid_link' | 'length' | 'malformed' | 'unsupported_version'
+  | 'wrong_key' | 'decrypt' | 'truncated' | 'trailing_data' | 'counter_overflow'
+  | 'json' | 'invalid_key' | 'bad_signature' | 'invalid_header' | 'stale_timestamp'
+  | 'hpke' | 'duration' | 'random'
+  // the relay (JSON error bodies), and http_STATUS when a proxy answered
+  | 'not_found' | 'method_not_allowed' | 'expired' | 'revoked' | 'self_destructed'
+  | 'bad_token' | 'already_bound' | 'conflict' | 'replayed' | 'forbidden'
+  | 'too_large' | 'quota' | 'storage_full' | 'bad_request' | 'range_not_satisfiable'
+  | 'rate_limited' | 'timeout' | 'internal' | `http_${number}`
+  // the browser client
+  | 'network' | 'aborted' | 'webcrypto' | 'insecure_context' | 'storage_unavailable'
+  | 'not_on_device' | 'other_relay' | 'attachment_uploading' | 'no_such_attachment'
+  | 'upload_incomplete' | 'argument' | 'unsupported'
+  // loading the package
+  | 'not_initialized' | 'wasm_load';
+"#;
+
+#[wasm_bindgen(typescript_custom_section)]
+const SHAPES: &str = r#"
+export type FieldType = 'login' | 'password' | 'url' | 'note' | 'totp' | 'custom';
+
+/** One typed field; `custom` fields need a `label`. */
+export interface Field { type: FieldType; label?: string; value: string }
+
+/** An attachment as described in the record (its `key` is secret). */
+export interface AttachmentMeta { id: string; name: string; mime: string; size: number; key: string }
+
+/** A record to share. */
+export interface ShareRecord { title: string; fields?: Field[]; attachments?: AttachmentMeta[] }
+
+/** A decrypted record. */
+export interface OpenedRecord extends ShareRecord { fields: Field[] }
+
+/** Bytes done so far; `attachment` names the file being uploaded. */
+export interface Progress { loaded: number; total: number; attachment?: string }
+
+/** A decrypted record with what the relay said about it. */
+export interface RecordResult {
+  shareId: string;
+  version: number;
+  record: OpenedRecord;
+  /** Attachments the relay has completely: ids and ciphertext sizes. */
+  attachments: { id: string; size: number }[];
+  accessExpiresAt: number;
+  selfDestruct: boolean;
+}
+
+export type ShareState = 'unbound' | 'binding' | 'bound' | 'expired' | 'revoked' | 'self_destructed';
+
+/** What a link leads to, read without consuming it. */
+export interface ShareStatus { shareId: string; state: ShareState; expiresAt: number; onThisDevice: boolean }
+
+export type AttachmentInput =
+  | Blob
+  | { name: string; type?: string; data: Blob | Uint8Array | ArrayBuffer }
+  | { name: string; type?: string; data: ReadableStream<Uint8Array>; size: number };
+
+export interface CreateOptions {
+  record: ShareRecord;
+  attachments?: AttachmentInput[];
+  /** Seconds, or a duration such as `30m`, `1h`, `7d` (default `1h`). */
+  expiresIn?: string | number;
+  selfDestruct?: boolean;
+  label?: string;
+  onProgress?: (p: Progress) => void;
+  /** Aborts the uploads (`aborted`). */
+  signal?: AbortSignal;
+}
+
+export interface CreateResult { link: string; shareId: string; expiresAt: number }
+
+export interface ShareSummary {
+  shareId: string;
+  state: ShareState;
+  label: string | null;
+  createdAt: number;
+  expiresAt: number;
+  boundAt: number | null;
+  recordVersion: number;
+  selfDestruct: boolean;
+}
+
+export interface DeviceShare {
+  shareId: string;
+  relay: string;
+  confirmed: boolean;
+  accessExpiresAt: number | null;
+  selfDestruct: boolean;
+}
+
+export type EventKind =
+  | 'created' | 'bound' | 'confirmed' | 'refused_device' | 'viewed'
+  | 'updated' | 'revoked' | 'expired' | 'self_destructed';
+
+export interface ShareEvent { id: number; shareId: string; kind: EventKind; at: number; detail: string | null }
+
+export interface EventOptions { signal?: AbortSignal; lastEventId?: number }
+
+export interface AttachmentOptions { onProgress?: (p: Progress) => void; signal?: AbortSignal }
+
+export interface ConnectOptions {
+  /** IndexedDB database for keys (default `oneshare-sdk`). */
+  storeName?: string;
+  /** Where links point (`{linkBase}/s#T`); default the relay URL. */
+  linkBase?: string;
+  /** A fetch to send requests with (default the global one). */
+  fetch?: typeof fetch;
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `ConnectOptions` above.
+    #[wasm_bindgen(typescript_type = "ConnectOptions")]
+    pub type ConnectOptions;
+    /// `AttachmentOptions` above.
+    #[wasm_bindgen(typescript_type = "AttachmentOptions")]
+    pub type AttachmentOptions;
+    /// `EventOptions` above.
+    #[wasm_bindgen(typescript_type = "EventOptions")]
+    pub type EventOptions;
+}
