@@ -149,7 +149,7 @@ impl Signed {
             .transmission
             .as_deref()
             .ok_or(Error::InvalidHeader(HEADER_TRANSMISSION))?;
-        state.keys.open(h, state.now())
+        state.keys.open_header(h, state.now())
     }
 
     /// Opens the encrypted body and parses its JSON.

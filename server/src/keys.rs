@@ -1,6 +1,13 @@
 //! The relay's HPKE key pairs: created on first start in `relay-key.json` (mode
 //! 0600), rotated by `oneshare-server rotate-key`. Rotated keys stay accepted for a
 //! grace period so clients that pinned the old key keep working.
+//!
+//! The file is the one key source of every instance that reads it (several relays
+//! on one PostgreSQL share it, e.g. a mounted secret): [`KeyRing`] re-reads it
+//! when it changes (checked by the sweeper and whenever a request names a key id
+//! it does not know), so a rotation reaches running instances without a restart.
+//! The first start creates it atomically (a unique temporary file, then a hard
+//! link that fails if another instance won), so concurrent first starts agree.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -48,10 +55,10 @@ fn path(dir: &Path) -> PathBuf {
     dir.join(KEY_FILE)
 }
 
-fn write(dir: &Path, file: &KeyFile) -> Result<()> {
+fn write(dir: &Path, file: &KeyFile, replace: bool) -> Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     std::fs::create_dir_all(dir).map_err(|e| Error::Config(format!("{}: {e}", dir.display())))?;
-    let tmp = dir.join(format!("{KEY_FILE}.tmp"));
+    let tmp = dir.join(format!("{KEY_FILE}.{}.tmp", std::process::id()));
     let text = serde_json::to_vec_pretty(file).map_err(Error::internal)?;
     let io = |e: std::io::Error| Error::Config(format!("{}: {e}", tmp.display()));
     let _ = std::fs::remove_file(&tmp);
@@ -63,7 +70,18 @@ fn write(dir: &Path, file: &KeyFile) -> Result<()> {
         .map_err(io)?;
     f.write_all(&text).map_err(io)?;
     f.sync_all().map_err(io)?;
-    std::fs::rename(&tmp, path(dir)).map_err(io)
+    let placed = if replace {
+        std::fs::rename(&tmp, path(dir))
+    } else {
+        // Only if no instance created it first.
+        let linked = std::fs::hard_link(&tmp, path(dir));
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            other => other,
+        }
+    };
+    placed.map_err(io)
 }
 
 fn read(dir: &Path) -> Result<Option<KeyFile>> {
@@ -94,8 +112,9 @@ impl RelayKeys {
                     current: new_private()?,
                     previous: Vec::new(),
                 };
-                write(dir, &f)?;
-                f
+                write(dir, &f, false)?;
+                // Another instance may have created it first: its key counts.
+                read(dir)?.ok_or_else(|| Error::Config("relay key file vanished".into()))?
             }
         };
         Ok(Self {
@@ -132,7 +151,7 @@ impl RelayKeys {
             current: new_private()?,
             previous,
         };
-        write(dir, &file)?;
+        write(dir, &file, true)?;
         Ok(pair(&file.current)?.public().key_id.clone())
     }
 
@@ -183,7 +202,7 @@ impl RelayKeys {
     ///
     /// # Errors
     /// Unknown key id or a header that does not open.
-    pub fn open(&self, header: &str, now: u64) -> Result<Key256> {
+    pub fn open_header(&self, header: &str, now: u64) -> Result<Key256> {
         let kid = header_key_id(header).ok_or(Error::InvalidHeader(
             oneshare_sdk::signing::HEADER_TRANSMISSION,
         ))?;
@@ -194,6 +213,85 @@ impl RelayKeys {
                 oneshare_sdk::signing::HEADER_TRANSMISSION,
             ))?;
         pair.open_transmission_key(header).map_err(Error::from)
+    }
+}
+
+/// The relay keys in force, following the key file (see the module doc).
+#[derive(Debug)]
+pub struct KeyRing {
+    dir: Option<PathBuf>,
+    grace: u64,
+    now: std::sync::RwLock<(std::sync::Arc<RelayKeys>, Option<std::time::SystemTime>)>,
+}
+
+fn modified(dir: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path(dir)).and_then(|m| m.modified()).ok()
+}
+
+impl KeyRing {
+    /// Loads (creating on first start) the key file in `dir`.
+    ///
+    /// # Errors
+    /// As [`RelayKeys::load_or_create`].
+    pub fn open(dir: &Path, grace: u64) -> Result<Self> {
+        let keys = RelayKeys::load_or_create(dir, grace)?;
+        Ok(Self {
+            dir: Some(dir.to_path_buf()),
+            grace,
+            now: std::sync::RwLock::new((std::sync::Arc::new(keys), modified(dir))),
+        })
+    }
+
+    /// Keys that no file backs (tests).
+    pub fn fixed(keys: RelayKeys) -> Self {
+        Self {
+            dir: None,
+            grace: keys.grace,
+            now: std::sync::RwLock::new((std::sync::Arc::new(keys), None)),
+        }
+    }
+
+    /// The keys in force.
+    pub fn get(&self) -> std::sync::Arc<RelayKeys> {
+        self.now
+            .read()
+            .map(|g| g.0.clone())
+            .unwrap_or_else(|p| p.into_inner().0.clone())
+    }
+
+    /// Re-reads the key file if it changed since it was last read.
+    ///
+    /// # Errors
+    /// The changed file cannot be read or parsed (the keys in force stay).
+    pub fn refresh(&self) -> Result<()> {
+        let Some(dir) = &self.dir else {
+            return Ok(());
+        };
+        let stamp = modified(dir);
+        let seen = self.now.read().map(|g| g.1).unwrap_or(None);
+        if stamp == seen {
+            return Ok(());
+        }
+        let keys = RelayKeys::load_or_create(dir, self.grace)?;
+        if let Ok(mut g) = self.now.write() {
+            *g = (std::sync::Arc::new(keys), stamp);
+        }
+        Ok(())
+    }
+
+    /// Opens a transmission-key header; a key id not known yet first re-reads
+    /// the key file (another instance's rotation).
+    ///
+    /// # Errors
+    /// As [`RelayKeys::open`].
+    pub fn open_header(&self, header: &str, now: u64) -> Result<Key256> {
+        match self.get().open_header(header, now) {
+            Err(Error::InvalidHeader(_)) => {
+                self.refresh()?;
+                self.get().open_header(header, now)
+            }
+            other => other,
+        }
     }
 }
 
@@ -221,8 +319,8 @@ mod tests {
         assert_eq!(b.current().public().key_id, kid);
         assert_ne!(kid, a.current().public().key_id);
         assert_eq!(b.response(1050).accepted.len(), 2);
-        assert_eq!(b.open(&old_header, 1050).unwrap(), tk);
-        assert!(b.open(&old_header, 1100).is_err());
+        assert_eq!(b.open_header(&old_header, 1050).unwrap(), tk);
+        assert!(b.open_header(&old_header, 1100).is_err());
         assert_eq!(b.response(1100).accepted, vec![kid]);
     }
 }

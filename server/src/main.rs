@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use oneshare_server::config::{Cli, Command, Config};
 use oneshare_server::http::{self, ConnLimits};
-use oneshare_server::keys::RelayKeys;
+use oneshare_server::keys::{KeyRing, RelayKeys};
 use oneshare_server::state::{AppState, system_clock};
 use oneshare_server::testclock::TestClock;
 use oneshare_server::{store, sweeper};
@@ -50,7 +50,7 @@ async fn run(cli: Cli) -> oneshare_server::Result<()> {
         return Ok(());
     }
     tracing::info!(?config, "starting");
-    let keys = RelayKeys::load_or_create(&config.data_dir, config.key_grace_secs)?;
+    let keys = KeyRing::open(&config.data_dir, config.key_grace_secs)?;
     let store = store::open(&config.database).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -160,7 +160,11 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Resul
 
 /// `GET /v1/relay-key`.
 pub async fn relay_key(State(state): State<AppState>) -> impl IntoResponse {
-    Json(state.keys.response(state.now()))
+    // A rotation by another instance or `rotate-key` shows without a restart.
+    if let Err(e) = state.keys.refresh() {
+        tracing::error!(error = %e, "relay key file unreadable; keeping the keys in force");
+    }
+    Json(state.keys.get().response(state.now()))
 }
 
 /// `GET /v1/openapi.json`.

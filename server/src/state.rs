@@ -10,7 +10,7 @@ use tokio::sync::Semaphore;
 use crate::client_ip::ClientIp;
 use crate::config::Config;
 use crate::error::Result;
-use crate::keys::RelayKeys;
+use crate::keys::KeyRing;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
 use crate::slots::Slots;
@@ -36,8 +36,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Configuration.
     pub config: Arc<Config>,
-    /// Relay HPKE keys.
-    pub keys: Arc<RelayKeys>,
+    /// Relay HPKE keys (following the key file).
+    pub keys: Arc<KeyRing>,
     /// Clock.
     pub clock: Clock,
     /// Counters.
@@ -60,7 +60,7 @@ pub struct AppState {
 
 impl AppState {
     /// Builds the state.
-    pub fn new(store: Arc<dyn Store>, config: Config, keys: RelayKeys, clock: Clock) -> Self {
+    pub fn new(store: Arc<dyn Store>, config: Config, keys: KeyRing, clock: Clock) -> Self {
         let in_flight = Arc::new(Semaphore::new(config.limits.max_in_flight.max(1)));
         Self {
             in_flight,

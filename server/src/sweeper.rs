@@ -14,6 +14,9 @@ pub async fn sweep_once(state: &AppState) {
         Ok(_) => {}
         Err(e) => tracing::error!(error = %e, "sweep failed"),
     }
+    if let Err(e) = state.keys.refresh() {
+        tracing::error!(error = %e, "relay key file unreadable; keeping the keys in force");
+    }
     match state.store.count_by_state().await {
         Ok(counts) => state.metrics.set_share_counts(counts),
         Err(e) => tracing::error!(error = %e, "share count failed"),

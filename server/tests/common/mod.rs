@@ -61,7 +61,8 @@ pub async fn start(tweak: impl FnOnce(&mut Config)) -> Relay {
     tweak(&mut config);
     let store = SqliteStore::open(&config.database).await.unwrap();
     let keys = RelayKeys::load_or_create(&config.data_dir, config.key_grace_secs).unwrap();
-    let relay_key = keys.current().public().clone();
+    let keys = oneshare_server::keys::KeyRing::fixed(keys);
+    let relay_key = keys.get().current().public().clone();
     let clock = Arc::new(AtomicU64::new(real_now()));
     let c = clock.clone();
     let limits = ConnLimits::new(&config);
