@@ -338,7 +338,9 @@ fn save_attachments(
             return Err(e);
         }
         std::fs::rename(&tmp, &target).map_err(|e| Error::io("cannot write", &target, e))?;
-        eprintln!("saved {}", target.display());
+        if !ctx.quiet {
+            eprintln!("saved {}", target.display());
+        }
     }
     Ok(())
 }

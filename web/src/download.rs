@@ -193,10 +193,10 @@ impl Download {
                 let job = opener.finish()?;
                 self.finished = true;
                 self.start(job)?;
-            } else if self.in_flight.is_empty() {
-                self.read().await?;
             } else {
-                break;
+                // Read ahead while earlier segments decrypt: SubtleCrypto works
+                // off the main thread, so up to IN_FLIGHT stay busy.
+                self.read().await?;
             }
         }
         Ok(())

@@ -87,7 +87,7 @@ impl Relay {
             cmd.arg("--admin-key").arg(k);
         }
         let child = cmd.spawn().unwrap();
-        let relay = Self {
+        let mut relay = Self {
             child,
             port,
             url,
@@ -98,6 +98,13 @@ impl Relay {
             assert!(Instant::now() < deadline, "the relay did not start");
             std::thread::sleep(Duration::from_millis(30));
         }
+        // Someone else may own the port (another test's relay got it first):
+        // then ours exited, and the answer came from theirs.
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(
+            relay.child.try_wait().unwrap().is_none(),
+            "the relay exited: port {port} was taken"
+        );
         relay
     }
 
