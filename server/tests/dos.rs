@@ -190,3 +190,53 @@ async fn event_streams_and_connections_cannot_exhaust_the_relay() {
     );
     assert!(healthz(2, &base, Duration::from_secs(1)).await);
 }
+
+/// Item 1: a client that stops reading a large answer is cut off after
+/// `write_timeout_secs`, and its connection slot comes back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_disconnected() {
+    let dir = tempfile::tempdir().unwrap();
+    let www = dir.path().join("www");
+    std::fs::create_dir_all(www.join("assets")).unwrap();
+    // Far more than the kernel buffers of both ends hold.
+    const SIZE: usize = 32 * 1024 * 1024;
+    std::fs::write(www.join("assets/big.bin"), vec![7u8; SIZE]).unwrap();
+    let port = relay::free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let _server = relay::start_with(
+        dir.path(),
+        &format!("sqlite://{}", dir.path().join("db").display()),
+        port,
+        &format!(
+            "www_dir = {:?}\n[limits]\nwrite_timeout_secs = 1\nmax_connections_per_ip = 1\n",
+            www.display().to_string()
+        ),
+    )
+    .await;
+    let s = TcpSocket::new_v4().unwrap();
+    s.set_recv_buffer_size(4096).unwrap();
+    s.bind(SocketAddr::new(ip(9), 0)).unwrap();
+    let mut s = s
+        .connect(SocketAddr::from(([127, 0, 0, 1], port)))
+        .await
+        .unwrap();
+    s.write_all(b"GET /assets/big.bin HTTP/1.1\r\nhost: relay\r\n\r\n")
+        .await
+        .unwrap();
+    // The client reads nothing for a while.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    // Its address had one connection slot; it is free again.
+    assert!(
+        healthz(9, &base, Duration::from_secs(2)).await,
+        "the stalled connection still holds its slot"
+    );
+    // What was buffered arrives, then the connection ends short of the file.
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(30), s.read_to_end(&mut got)).await;
+    assert!(read.is_ok(), "the connection stayed open");
+    assert!(
+        got.len() < SIZE,
+        "the whole answer ({} bytes) was delivered",
+        got.len()
+    );
+}
