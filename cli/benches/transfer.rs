@@ -263,8 +263,6 @@ fn baseline_download(
 }
 
 fn main() {
-    // The same rustls provider as the CLI.
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("relay");
     std::fs::create_dir_all(&dir).unwrap();

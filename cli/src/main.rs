@@ -103,8 +103,6 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn main() -> ExitCode {
-    // rustls with the ring provider; fails only if one is already installed.
-    let _ = rustls::crypto::ring::default_provider().install_default();
     // Ctrl-C during an upload stops between parts (resumable); otherwise exit now.
     let _ = ctrlc::set_handler(|| {
         if upload::UPLOADING.load(Ordering::SeqCst) {
