@@ -1,7 +1,7 @@
 //! Prometheus counters, rendered as text at `/metrics`. Labels are route templates
-//! (never concrete paths, which carry share ids). Share counts per state are a
-//! snapshot the sweeper takes once per sweep, so the cost of counting is fixed
-//! however often (and by how many) `/metrics` is scraped.
+//! (never concrete paths, which carry share ids). Share counts per state come
+//! from the store, which keeps them incrementally, so a scrape reads a few rows
+//! however many shares there are.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -14,7 +14,6 @@ use oneshare_sdk::lifetime::State;
 #[derive(Debug, Default)]
 pub struct Metrics {
     requests: Mutex<BTreeMap<(String, u16), u64>>,
-    shares: Mutex<Vec<(State, u64)>>,
     /// Successful first binds.
     pub binds: AtomicU64,
     /// Binds refused because another device holds the share.
@@ -29,18 +28,6 @@ impl Metrics {
         if let Ok(mut m) = self.requests.lock() {
             *m.entry((route.to_owned(), status)).or_insert(0) += 1;
         }
-    }
-
-    /// Stores the latest share counts (the sweeper's snapshot).
-    pub fn set_share_counts(&self, counts: Vec<(State, u64)>) {
-        if let Ok(mut s) = self.shares.lock() {
-            *s = counts;
-        }
-    }
-
-    /// The latest share counts.
-    pub fn share_counts(&self) -> Vec<(State, u64)> {
-        self.shares.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// Prometheus text format.

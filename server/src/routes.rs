@@ -150,7 +150,7 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Resul
             "/metrics needs the operator's bearer token",
         ));
     }
-    let counts = state.metrics.share_counts();
+    let counts = state.store.count_by_state().await?;
     Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(&counts),

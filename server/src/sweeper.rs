@@ -1,13 +1,12 @@
 //! The background sweeper: ends shares past their deadline and physically deletes
-//! their ciphertext (the store's `sweep`), on the injectable clock, and takes the
-//! share-count snapshot of `/metrics`.
+//! their ciphertext (the store's `sweep`), on the injectable clock, and picks up
+//! a rotated relay key.
 
 use std::time::Duration;
 
 use crate::state::AppState;
 
-/// Runs one sweep now, logs what it did, and refreshes the share counts that
-/// `/metrics` reports.
+/// Runs one sweep now, logs what it did, and re-reads the relay key file.
 pub async fn sweep_once(state: &AppState) {
     match state.store.sweep(state.now()).await {
         Ok(r) if r.ended > 0 => tracing::info!(ended = r.ended, nonces = r.nonces, "swept"),
@@ -16,10 +15,6 @@ pub async fn sweep_once(state: &AppState) {
     }
     if let Err(e) = state.keys.refresh() {
         tracing::error!(error = %e, "relay key file unreadable; keeping the keys in force");
-    }
-    match state.store.count_by_state().await {
-        Ok(counts) => state.metrics.set_share_counts(counts),
-        Err(e) => tracing::error!(error = %e, "share count failed"),
     }
 }
 

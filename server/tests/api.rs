@@ -566,11 +566,29 @@ async fn metrics_need_the_operator_token() {
         m.contains("oneshare_requests_total{route=\"/v1/shares/{id}/status\",status=\"400\"}"),
         "{m}"
     );
-    // No snapshot yet: a scrape does not count shares itself.
-    assert!(!m.contains("oneshare_shares{"), "{m}");
-    oneshare_server::sweeper::sweep_once(&relay.state).await;
+    // Share counts follow creates and revokes at once, without a sweep.
+    assert!(m.contains("oneshare_shares{state=\"unbound\"} 1"), "{m}");
+    let o = owner();
+    let sent = relay.create(&o, &[]).await;
+    let m = String::from_utf8(scrape().await.body).unwrap();
+    assert!(m.contains("oneshare_shares{state=\"unbound\"} 2"), "{m}");
+    let r = relay
+        .call(Req::new("DELETE", sent.path("")).owner(&o))
+        .await;
+    assert_eq!(r.status, 204);
     let m = String::from_utf8(scrape().await.body).unwrap();
     assert!(m.contains("oneshare_shares{state=\"unbound\"} 1"), "{m}");
+    assert!(m.contains("oneshare_shares{state=\"revoked\"} 1"), "{m}");
+    // A sweep folds the counts without changing them.
+    oneshare_server::sweeper::sweep_once(&relay.state).await;
+    let again = String::from_utf8(scrape().await.body).unwrap();
+    let shares = |m: &str| {
+        m.lines()
+            .filter(|l| l.starts_with("oneshare_shares{"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(shares(&again), shares(&m));
 }
 
 #[tokio::test]

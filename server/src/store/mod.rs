@@ -238,7 +238,8 @@ pub trait Store: Send + Sync + 'static {
     /// newest first, with the effective state at `now`.
     async fn list_shares(&self, owner: Option<&PublicKey>, now: u64) -> Result<Vec<ShareSummary>>;
 
-    /// Number of shares per effective stored state.
+    /// Number of shares per stored state, kept by the
+    /// transactions that change shares, so reading it costs a few rows.
     async fn count_by_state(&self) -> Result<Vec<(State, u64)>>;
 
     /// Stores part `n` of an attachment. Re-sending an identical received part is
@@ -290,7 +291,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Ends every live share past its deadline (appending `expired` or
     /// `self_destructed`), physically deletes its ciphertext and parts, and
-    /// drops expired nonces. Events and tombstones stay.
+    /// drops expired nonces. Events and tombstones stay. Also folds the share
+    /// counts into one row per state.
     async fn sweep(&self, now: u64) -> Result<SweepReport>;
 
     /// Changes whenever events of `owner` were appended (by this or, for shared

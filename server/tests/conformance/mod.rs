@@ -768,10 +768,8 @@ pub async fn event_signal_changes(store: Arc<dyn Store>) {
 
 pub async fn list_all_hides_owner_data(store: Arc<dyn Store>) {
     let (a, b) = (key(), key());
-    store
-        .create_share(&share(&a, b"1"), 10, u64::MAX)
-        .await
-        .unwrap();
+    let first = share(&a, b"1");
+    store.create_share(&first, 10, u64::MAX).await.unwrap();
     store
         .create_share(&share(&b, b"2"), 10, u64::MAX)
         .await
@@ -781,4 +779,10 @@ pub async fn list_all_hides_owner_data(store: Arc<dyn Store>) {
     assert!(all.iter().all(|s| s.owner_data.is_empty()));
     let counts = store.count_by_state().await.unwrap();
     assert_eq!(counts, vec![(State::Unbound, 2)]);
+    // Counts follow a revoke at once, and a sweep's fold keeps them.
+    store.revoke(&first.share_id, Some(&a), T0).await.unwrap();
+    let counts = store.count_by_state().await.unwrap();
+    assert_eq!(counts, vec![(State::Revoked, 1), (State::Unbound, 1)]);
+    store.sweep(T0).await.unwrap();
+    assert_eq!(store.count_by_state().await.unwrap(), counts);
 }

@@ -590,7 +590,21 @@ macro_rules! sql_store {
             }
 
             async fn sweep(&self, now: u64) -> $crate::error::Result<$crate::store::SweepReport> {
-                self.sweep_due(now).await
+                let report = self.sweep_due(now).await?;
+                // Fold the share-count deltas so a scrape stays a few rows.
+                let mut tx = self.writer().begin().await?;
+                let deltas: Vec<sql::StateCount> = ::sqlx::query_as(sql::TAKE_COUNT_DELTAS)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                for (state, n) in sql::StateCount::fold(deltas) {
+                    ::sqlx::query(sql::PUT_COUNT)
+                        .bind(state)
+                        .bind(n)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(report)
             }
 
             fn event_signal(

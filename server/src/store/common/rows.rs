@@ -103,6 +103,16 @@ impl StateCount {
     pub(crate) fn into_pair(self) -> Result<(State, u64)> {
         Ok((parse_state(&self.state)?, to_u64(self.n)))
     }
+
+    /// Deltas summed per state; states that sum to 0 are dropped.
+    pub(crate) fn fold(deltas: Vec<Self>) -> std::collections::BTreeMap<String, i64> {
+        let mut sums = std::collections::BTreeMap::new();
+        for d in deltas {
+            *sums.entry(d.state).or_insert(0) += d.n;
+        }
+        sums.retain(|_, n| *n != 0);
+        sums
+    }
 }
 
 /// A finished attachment.

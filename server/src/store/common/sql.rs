@@ -115,8 +115,17 @@ pub(crate) const FINALIZE: &str =
 pub(crate) const LAYOUT: &str = "SELECT size, part_size, complete FROM attachments \
      WHERE share_id = $1 AND attachment_id = $2";
 
-/// Shares per stored state.
-pub(crate) const COUNT_BY_STATE: &str = "SELECT state, COUNT(*) AS n FROM shares GROUP BY state";
+/// Shares per stored state: the sum of the deltas the triggers of migration
+/// 0004 append, a few rows per state since the last fold.
+pub(crate) const COUNT_BY_STATE: &str = "SELECT state, CAST(SUM(n) AS BIGINT) AS n \
+     FROM share_count_deltas GROUP BY state HAVING SUM(n) <> 0 ORDER BY state";
+
+/// Takes every share-count delta, to fold them into one row per state (in the
+/// same transaction); deltas appended meanwhile are left for the next fold.
+pub(crate) const TAKE_COUNT_DELTAS: &str = "DELETE FROM share_count_deltas RETURNING state, n";
+
+/// One folded share count.
+pub(crate) const PUT_COUNT: &str = "INSERT INTO share_count_deltas (state, n) VALUES ($1, $2)";
 
 /// A replay nonce; 0 rows means it was seen.
 pub(crate) const INSERT_NONCE: &str =
