@@ -74,11 +74,14 @@ fn target_dir() -> std::path::PathBuf {
         .unwrap_or_else(|| root().join("target"))
 }
 
+/// The workspace this xtask was started in. `cargo run` sets `CARGO_MANIFEST_DIR`
+/// at run time; the compile-time value is only a fallback, because a build cache
+/// shared by two checkouts can hand one checkout the xtask binary of the other.
 fn root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Into::into)
-        .unwrap_or_default()
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    manifest.parent().map(Into::into).unwrap_or_default()
 }
 
 fn test() -> Result {
