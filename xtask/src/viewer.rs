@@ -107,24 +107,7 @@ fn module(feature: &str, work: &Path) -> Result<(Vec<u8>, Vec<u8>)> {
             ],
             &[],
         )?;
-        let opt_arg = wasm_path.to_string_lossy().into_owned();
-        run_in(
-            &root().join("npm"),
-            "node_modules/.bin/wasm-opt",
-            &[
-                "-Oz",
-                "--enable-bulk-memory",
-                "--enable-reference-types",
-                "--enable-nontrapping-float-to-int",
-                "--enable-sign-ext",
-                "--enable-multivalue",
-                "--enable-mutable-globals",
-                &opt_arg,
-                "-o",
-                &opt_arg,
-            ],
-            &[],
-        )?;
+        crate::web::wasm_opt(&wasm_path)?;
         write(&stamp, fingerprint.as_bytes())?;
     }
     Ok((read(&js_path)?, read(&wasm_path)?))

@@ -74,24 +74,7 @@ pub fn npm() -> Result {
     )?;
     let out = dist.join("oneshare_web_bg.wasm");
     let before = file_len(&out)?;
-    let out_arg = out.to_string_lossy().into_owned();
-    run_in(
-        &npm_dir,
-        "node_modules/.bin/wasm-opt",
-        &[
-            "-Oz",
-            "--enable-bulk-memory",
-            "--enable-reference-types",
-            "--enable-nontrapping-float-to-int",
-            "--enable-sign-ext",
-            "--enable-multivalue",
-            "--enable-mutable-globals",
-            &out_arg,
-            "-o",
-            &out_arg,
-        ],
-        &[],
-    )?;
+    wasm_opt(&out)?;
     eprintln!(
         "wasm: {} bytes after wasm-bindgen, {} bytes after wasm-opt, {} bytes gzipped",
         before,
@@ -292,4 +275,28 @@ pub fn browser_tests() -> Result {
 /// `cargo xtask bench-browser`: the browser benchmarks (Playwright `@bench`).
 pub fn bench_browser() -> Result {
     package_tests(&["--grep", "@bench", "--reporter", "list"])
+}
+
+/// Shrinks a wasm-bindgen output in place with `wasm-opt -Oz` from the npm `binaryen`
+/// package in `npm/` (never Debian's, which miscompiles; see TOOLCHAIN.md), with the
+/// features rustc's wasm32 target emits.
+pub fn wasm_opt(wasm: &Path) -> Result {
+    let arg = wasm.to_string_lossy().into_owned();
+    run_in(
+        &root().join("npm"),
+        "node_modules/.bin/wasm-opt",
+        &[
+            "-Oz",
+            "--enable-bulk-memory",
+            "--enable-reference-types",
+            "--enable-nontrapping-float-to-int",
+            "--enable-sign-ext",
+            "--enable-multivalue",
+            "--enable-mutable-globals",
+            &arg,
+            "-o",
+            &arg,
+        ],
+        &[],
+    )
 }
