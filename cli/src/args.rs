@@ -77,6 +77,7 @@ pub enum Command {
     /// One share's state and events.
     Show {
         /// Share id (from `create` or `list`).
+        #[arg(allow_hyphen_values = true)]
         id: String,
         /// Machine-readable output.
         #[arg(long)]
@@ -85,6 +86,7 @@ pub enum Command {
     /// Publish a new version of a share's record (replaces title and fields).
     Update {
         /// Share id.
+        #[arg(allow_hyphen_values = true)]
         id: String,
         /// The new record.
         #[command(flatten)]
@@ -96,6 +98,7 @@ pub enum Command {
     /// Delete a share now, everywhere ("Delete Now").
     Revoke {
         /// Share id.
+        #[arg(allow_hyphen_values = true)]
         id: String,
     },
     /// Events of your shares: opened, refused devices, viewed, revoked, ...
@@ -113,6 +116,7 @@ pub enum Command {
     /// Finish a create whose upload was interrupted.
     Resume {
         /// Share id (default: the only unfinished one).
+        #[arg(allow_hyphen_values = true)]
         id: Option<String>,
         /// Machine-readable output.
         #[arg(long)]
@@ -144,6 +148,7 @@ pub enum AdminCommand {
     /// Revoke any share.
     Revoke {
         /// Share id.
+        #[arg(allow_hyphen_values = true)]
         id: String,
     },
 }
@@ -219,6 +224,7 @@ pub struct CreateArgs {
 #[derive(Debug, Args)]
 pub struct OpenArgs {
     /// The link (`https://HOST/s#TOKEN`; quote it in the shell).
+    #[arg(allow_hyphen_values = true)]
     pub link: String,
     /// Machine-readable output (includes secret values).
     #[arg(long, conflicts_with = "field")]
@@ -232,4 +238,29 @@ pub struct OpenArgs {
     /// Save attachments into this directory.
     #[arg(long, value_name = "DIR")]
     pub save_dir: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Share ids are base64url, so one in 32 starts with `-`; it must still
+    /// parse as the id, not as a flag.
+    #[test]
+    fn ids_may_start_with_a_hyphen() {
+        for argv in [
+            ["oneshare", "show", "-Bq2x"].as_slice(),
+            &["oneshare", "revoke", "-Bq2x"],
+            &["oneshare", "update", "-Bq2x", "--title", "t"],
+            &["oneshare", "resume", "-Bq2x"],
+            &["oneshare", "admin", "revoke", "-Bq2x"],
+            &["oneshare", "open", "-Bq2x"],
+        ] {
+            let cli = Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+            assert!(
+                format!("{:?}", cli.command).contains("\"-Bq2x\""),
+                "{argv:?}"
+            );
+        }
+    }
 }
