@@ -19,7 +19,5 @@ pub mod sse;
 pub mod stream;
 pub mod token;
 pub mod transmission;
-#[cfg(feature = "wasm")]
-pub mod wasm;
 
 pub use error::{Error, Result};
