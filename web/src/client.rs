@@ -80,10 +80,12 @@ pub struct DeviceShare {
 }
 
 impl Client {
-    /// Connects to a relay: fetches and pins its HPKE key for this client's life.
+    /// A client of the relay at `relay_url`. Nothing is fetched yet: the relay's
+    /// HPKE key is fetched and pinned for this client's life by the first call
+    /// that signs or seals (a status read never needs it).
     ///
     /// # Errors
-    /// `network`, a relay code, `invalid_key` for a relay key that does not check.
+    /// `argument` for an empty URL.
     pub async fn connect(relay_url: &str) -> Result<Self> {
         Self::connect_with(relay_url, None).await
     }
@@ -94,7 +96,7 @@ impl Client {
     /// # Errors
     /// As [`Client::connect`].
     pub async fn connect_with(relay_url: &str, fetch: Option<js_sys::Function>) -> Result<Self> {
-        let relay = Relay::connect(relay_url, fetch).await?;
+        let relay = Relay::new(relay_url, fetch)?;
         Ok(Self {
             link_base: relay.base.clone(),
             relay,
@@ -122,9 +124,12 @@ impl Client {
         &self.relay.base
     }
 
-    /// The pinned relay key id.
-    pub fn relay_key_id(&self) -> &str {
-        &self.relay.key.key_id
+    /// The relay key id, fetching and pinning the key if no call did yet.
+    ///
+    /// # Errors
+    /// `network`, a relay code, `invalid_key` for a relay key that does not check.
+    pub async fn relay_key_id(&self) -> Result<String> {
+        Ok(self.relay.pin().await?.key_id)
     }
 
     pub(crate) async fn db(&self) -> Result<std::rc::Rc<KeyStore>> {

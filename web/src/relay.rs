@@ -2,6 +2,8 @@
 //! non-extractable WebCrypto key) and transmission-key envelopes (§7). Canonical
 //! strings, headers and envelopes come from the core.
 
+use std::cell::RefCell;
+
 use js_sys::Uint8Array;
 use oneshare_sdk::api::{ErrorBody, RelayKeyResponse};
 use oneshare_sdk::secret::Key256;
@@ -70,32 +72,52 @@ impl<'a> Call<'a> {
     }
 }
 
-/// One relay, with its pinned HPKE key.
-#[derive(Clone)]
+/// One relay, with its HPKE key pinned on first need.
 pub(crate) struct Relay {
     /// Base URL without trailing slash.
     pub base: String,
-    pub key: RelayPublicKey,
-    /// Seconds to add to the local clock.
-    clock_offset: i64,
+    /// The relay key and the clock offset measured with it, once fetched: a
+    /// client that only reads a share's status never asks for it, so the open
+    /// page loads with one API request.
+    pinned: RefCell<Option<Pinned>>,
     /// The app's `fetch`, if it gave one.
     fetch: Option<js_sys::Function>,
 }
 
+/// What the first `GET /v1/relay-key` fixed for this client's life.
+#[derive(Clone)]
+struct Pinned {
+    key: RelayPublicKey,
+    /// Seconds to add to the local clock.
+    clock_offset: i64,
+}
+
 impl Relay {
-    /// Fetches and pins the relay key (its id must be the one computed from the
-    /// key); measures clock skew from the `Date` header.
-    pub(crate) async fn connect(url: &str, fetch_with: Option<js_sys::Function>) -> Result<Self> {
+    /// A relay at `url`; nothing is fetched yet.
+    pub(crate) fn new(url: &str, fetch_with: Option<js_sys::Function>) -> Result<Self> {
         let base = url.trim_end_matches('/').to_owned();
         if base.is_empty() {
             return Err(Error::Argument("relay URL"));
         }
+        Ok(Self {
+            base,
+            pinned: RefCell::new(None),
+            fetch: fetch_with,
+        })
+    }
+
+    /// The relay key, fetched and pinned on first use (its id must be the one
+    /// computed from the key); the clock skew is measured from that answer's
+    /// `Date` header. Signed and sealed calls need it; status reads do not.
+    pub(crate) async fn pin(&self) -> Result<RelayPublicKey> {
+        if let Some(p) = self.pinned.borrow().as_ref() {
+            return Ok(p.key.clone());
+        }
         let init = RequestInit::new();
         init.set_method("GET");
         init.set_cache(RequestCache::NoStore);
-        let res =
-            checked(fetch(fetch_with.as_ref(), &format!("{base}/v1/relay-key"), &init).await?)
-                .await?;
+        let url = format!("{}/v1/relay-key", self.base);
+        let res = checked(fetch(self.fetch.as_ref(), &url, &init).await?).await?;
         let body = body_bytes(&res).await?;
         let resp: RelayKeyResponse = json(&body, "relay key response")?;
         let key = RelayPublicKey::from_bytes(&resp.current.public_key)?;
@@ -114,16 +136,15 @@ impl Relay {
                 }
             }
         }
-        Ok(Self {
-            base,
-            key,
-            clock_offset,
-            fetch: fetch_with,
-        })
+        // Two calls may have fetched at once: the first pinned key stays.
+        let mut pinned = self.pinned.borrow_mut();
+        let p = pinned.get_or_insert(Pinned { key, clock_offset });
+        Ok(p.key.clone())
     }
 
     fn now(&self) -> u64 {
-        u64::try_from(now_secs() + self.clock_offset).unwrap_or(0)
+        let offset = self.pinned.borrow().as_ref().map_or(0, |p| p.clock_offset);
+        u64::try_from(now_secs() + offset).unwrap_or(0)
     }
 
     /// Sends `call`; a non-2xx answer becomes [`Error::Relay`]. Returns the
@@ -139,25 +160,35 @@ impl Relay {
                 .set(name, value)
                 .map_err(|_| Error::Argument("header value"))
         };
-        let mut body = call.body.clone();
+        let sealed = call.encrypt_body || call.encrypted_response;
+        // Sealed calls need the relay key; signed ones the clock skew measured
+        // with it.
+        let relay_key = if sealed || call.signer.is_some() {
+            Some(self.pin().await?)
+        } else {
+            None
+        };
+        // The plaintext body as it is (an upload part is megabytes), or sealed.
+        let mut sealed_body = None;
         let mut tk = None;
         let mut tk_header = None;
-        if call.encrypt_body || call.encrypted_response {
+        if let (true, Some(relay_key)) = (sealed, relay_key.as_ref()) {
             let key = oneshare_sdk::record::generate_key()?;
-            let header = transmission::seal_transmission_key(&self.key, &key)?;
+            let header = transmission::seal_transmission_key(relay_key, &key)?;
             add(HEADER_TRANSMISSION, &header)?;
             if call.encrypt_body {
-                body = transmission::seal_request(&key, &nonce, &body)?;
+                sealed_body = Some(transmission::seal_request(&key, &nonce, &call.body)?);
             }
             tk_header = Some(header);
             tk = Some((key, nonce));
         }
+        let body: &[u8] = sealed_body.as_deref().unwrap_or(&call.body);
         if let Some((signer, private)) = &call.signer {
             let timestamp = self.now();
             let req = signing::Request {
                 method: call.method,
                 path: &call.path,
-                body: &body,
+                body,
                 transmission: tk_header.as_deref(),
             };
             let text = signing::canonical(&req, signer, timestamp, &nonce);
@@ -188,7 +219,7 @@ impl Relay {
                 },
             )?;
             // Blob bodies upload several times faster than typed arrays in Chromium.
-            init.set_body(&blob(&Uint8Array::from(&body[..]))?.into());
+            init.set_body(&blob(&Uint8Array::from(body))?.into());
         }
         init.set_headers(&headers);
         init.set_signal(call.signal);

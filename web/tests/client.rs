@@ -49,6 +49,9 @@ export function aborter() { return new AbortController(); }
 export function abortNow(c) { c.abort(); }
 export function signalOf(c) { return c.signal; }
 export function unique() { return Math.random().toString(36).slice(2); }
+const seen = [];
+export function loggingFetch() { seen.length = 0; return (url, init) => (seen.push(`${init?.method ?? 'GET'} ${new URL(url).pathname}`), globalThis.fetch(url, init)); }
+export function requests() { return seen.join('\n'); }
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = loseAnswer)]
@@ -69,6 +72,9 @@ extern "C" {
     #[wasm_bindgen(js_name = signalOf)]
     fn signal_of(c: &JsValue) -> web_sys::AbortSignal;
     fn unique() -> String;
+    #[wasm_bindgen(js_name = loggingFetch)]
+    fn logging_fetch() -> js_sys::Function;
+    fn requests() -> String;
 }
 
 fn relay_url() -> &'static str {
@@ -392,6 +398,39 @@ async fn a_bind_refused_for_good_drops_the_pending_key() {
         "revoked"
     );
     assert!(recipient.shares_on_device().await.unwrap().is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn the_relay_key_is_fetched_only_when_a_call_signs_or_seals() {
+    let sender = device().await;
+    let created = sender
+        .create(record(), vec![], &CreateOptions::default(), None)
+        .await
+        .unwrap();
+    let link = Link::parse(&created.link).unwrap();
+    let id = created.share_id.to_string();
+    let recipient = Client::connect_with(relay_url(), Some(logging_fetch()))
+        .await
+        .unwrap()
+        .with_store(&format!("device-{}", unique()));
+    // Connecting and a status read (the open page's load) ask for nothing else.
+    assert_eq!(requests(), "");
+    assert_eq!(recipient.status(&link).await.unwrap().state, State::Unbound);
+    assert_eq!(requests(), format!("GET /v1/shares/{id}/status"));
+    // The bind is sealed: the key is fetched first, once for the client's life.
+    recipient.open(&link).await.unwrap();
+    recipient.record(&id).await.unwrap();
+    let log = requests();
+    assert_eq!(log.matches("GET /v1/relay-key").count(), 1, "{log}");
+    assert!(
+        log.find("/v1/relay-key") < log.find("/bind"),
+        "the key comes before the bind: {log}"
+    );
+    assert_eq!(
+        recipient.relay_key_id().await.unwrap(),
+        sender.relay_key_id().await.unwrap()
+    );
+    assert_eq!(requests().matches("/v1/relay-key").count(), 1);
 }
 
 #[wasm_bindgen_test]

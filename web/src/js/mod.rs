@@ -27,6 +27,7 @@ use convert::{JsResult, field, field_as, js, js_error, report, to_js, whole};
 #[wasm_bindgen(js_name = Oneshare)]
 pub struct JsOneshare {
     inner: Rc<Client>,
+    relay_key_id: String,
 }
 
 #[derive(Serialize)]
@@ -88,12 +89,14 @@ fn parse_share_id(text: &str) -> JsResult<ShareId> {
 
 #[wasm_bindgen(js_class = Oneshare)]
 impl JsOneshare {
-    /// Connects to a relay: fetches and pins its HPKE key for this client's life.
+    /// Connects to a relay: fetches and pins its HPKE key for this client's life
+    /// (so an unreachable relay or a bad key fails here, not later).
     #[wasm_bindgen(unchecked_return_type = "Promise<Oneshare>")]
     pub fn connect(relay_url: String, options: Option<types::ConnectOptions>) -> Promise {
         let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
         promise(async move {
             let client = js(Client::connect_with(&relay_url, field_as(&options, "fetch")).await)?;
+            let relay_key_id = js(client.relay_key_id().await)?;
             let client = match field(&options, "storeName").as_string() {
                 Some(name) => client.with_store(&name),
                 None => client,
@@ -104,6 +107,7 @@ impl JsOneshare {
             };
             Ok(JsOneshare {
                 inner: Rc::new(client),
+                relay_key_id,
             }
             .into())
         })
@@ -118,7 +122,7 @@ impl JsOneshare {
     /// The pinned relay key id.
     #[wasm_bindgen(getter, js_name = relayKeyId)]
     pub fn relay_key_id(&self) -> String {
-        self.inner.relay_key_id().to_owned()
+        self.relay_key_id.clone()
     }
 
     /// Closes the IndexedDB connection (reopened on demand).
