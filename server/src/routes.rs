@@ -383,9 +383,15 @@ pub async fn record(
     if method != Method::GET {
         return Err(Error::MethodNotAllowed);
     }
-    let (id, key) = device_share(&state, &signed, &id).await?;
+    let id = share_id(&id)?;
+    let view = if let Signer::Owner(_) = &signed.headers.signer {
+        let owner = signed.owner(&state).await?;
+        state.store.owner_record(&id, &owner, state.now()).await?
+    } else {
+        let key = device_key(&state, &signed, &id).await?;
+        state.store.fetch_record(&id, &key, state.now()).await?
+    };
     let tk = signed.transmission_key(&state)?;
-    let view = state.store.fetch_record(&id, &key, state.now()).await?;
     let body = RecordResponse {
         record: view.record,
         attachments: view.attachments,
