@@ -6,7 +6,7 @@ import { createHmac } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect, test } from '@playwright/test';
+import { chromium, expect, test } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 
 const here = fileURLToPath(new URL('..', import.meta.url));
@@ -297,6 +297,40 @@ test('a file goes through compose and open with progress, byte for byte', async 
   await shoot(r.page, 'open-record-file');
   await clean(sender.page);
   await clean(r.page);
+});
+
+test('plain http from another host: both pages say WebCrypto is off and what to do', async () => {
+  // A host name that is not localhost makes http:// an insecure context (no
+  // crypto.subtle); the resolver maps it to the test relay.
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--host-resolver-rules=MAP relay.insecure.test 127.0.0.1'],
+  });
+  try {
+    const { page } = await device(browser);
+    const insecure = RELAY.replace('127.0.0.1', 'relay.insecure.test');
+    await page.goto(`${insecure}/s#${'A'.repeat(43)}`);
+    expect(await page.evaluate(() => [window.isSecureContext, typeof crypto.subtle])).toEqual([false, 'undefined']);
+    await expect(page.getByRole('heading', { name: 'This page is not secure' })).toBeVisible();
+    await expect(page.getByText('Nothing has been opened, and the link still works.')).toBeVisible();
+    // The token left the address bar all the same.
+    expect(page.url()).toBe(`${insecure}/s`);
+    await accessible(page, 'insecure');
+    await shoot(page, 'open-insecure');
+    // Chromium's own note that COOP needs a trustworthy origin: true here, and the point.
+    const coop = /^The Cross-Origin-Opener-Policy header has been ignored, because the URL's origin was untrustworthy/;
+    page.problems = page.problems.filter((p) => !coop.test(p));
+    await clean(page);
+    await page.goto(`${insecure}/`);
+    await expect(page.getByRole('heading', { name: 'This page is not secure' })).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Create link' })).toBeHidden();
+    await accessible(page, 'compose-insecure');
+    await shoot(page, 'compose-insecure');
+    page.problems = page.problems.filter((p) => !coop.test(p));
+    await clean(page);
+  } finally {
+    await browser.close();
+  }
 });
 
 // Keep last: it moves the relay's clock forward for good.
