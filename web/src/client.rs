@@ -80,9 +80,9 @@ pub struct DeviceShare {
 }
 
 impl Client {
-    /// A client of the relay at `relay_url`. Nothing is fetched yet: the relay's
-    /// HPKE key is fetched and pinned for this client's life by the first call
-    /// that signs or seals (a status read never needs it).
+    /// A client of a relay. Its HPKE key is fetched and pinned for this client's
+    /// life by the first request that signs or seals ([`Client::status`] does
+    /// not), so a page that only shows a status makes one request.
     ///
     /// # Errors
     /// `argument` for an empty URL.
@@ -124,12 +124,17 @@ impl Client {
         &self.relay.base
     }
 
-    /// The relay key id, fetching and pinning the key if no call did yet.
+    /// The pinned relay key id, once a request needed the key.
+    pub fn relay_key_id(&self) -> Option<&str> {
+        self.relay.pinned_key().map(|k| k.key_id.as_str())
+    }
+
+    /// Fetches and pins the relay key now, if no request did yet.
     ///
     /// # Errors
     /// `network`, a relay code, `invalid_key` for a relay key that does not check.
-    pub async fn relay_key_id(&self) -> Result<String> {
-        Ok(self.relay.pin().await?.key_id)
+    pub async fn pin_relay_key(&self) -> Result<&str> {
+        Ok(&self.relay.pinned().await?.key.key_id)
     }
 
     pub(crate) async fn db(&self) -> Result<std::rc::Rc<KeyStore>> {

@@ -2,7 +2,8 @@
 //! non-extractable WebCrypto key) and transmission-key envelopes (§7). Canonical
 //! strings, headers and envelopes come from the core.
 
-use std::cell::RefCell;
+use std::cell::OnceCell;
+use std::rc::Rc;
 
 use js_sys::Uint8Array;
 use oneshare_sdk::api::{ErrorBody, RelayKeyResponse};
@@ -72,47 +73,57 @@ impl<'a> Call<'a> {
     }
 }
 
-/// One relay, with its HPKE key pinned on first need.
+/// One relay; its HPKE key is pinned on first need.
+#[derive(Clone)]
 pub(crate) struct Relay {
     /// Base URL without trailing slash.
     pub base: String,
-    /// The relay key and the clock offset measured with it, once fetched: a
-    /// client that only reads a share's status never asks for it, so the open
-    /// page loads with one API request.
-    pinned: RefCell<Option<Pinned>>,
+    /// Shared by clones, so one client fetches the key once.
+    pinned: Rc<OnceCell<Pinned>>,
     /// The app's `fetch`, if it gave one.
     fetch: Option<js_sys::Function>,
 }
 
-/// What the first `GET /v1/relay-key` fixed for this client's life.
-#[derive(Clone)]
-struct Pinned {
-    key: RelayPublicKey,
+/// The relay key and the clock skew measured when it was fetched.
+pub(crate) struct Pinned {
+    pub key: RelayPublicKey,
     /// Seconds to add to the local clock.
     clock_offset: i64,
 }
 
 impl Relay {
     /// A relay at `url`; nothing is fetched yet.
-    pub(crate) fn new(url: &str, fetch_with: Option<js_sys::Function>) -> Result<Self> {
+    pub(crate) fn new(url: &str, fetch: Option<js_sys::Function>) -> Result<Self> {
         let base = url.trim_end_matches('/').to_owned();
         if base.is_empty() {
             return Err(Error::Argument("relay URL"));
         }
         Ok(Self {
             base,
-            pinned: RefCell::new(None),
-            fetch: fetch_with,
+            pinned: Rc::default(),
+            fetch,
         })
     }
 
-    /// The relay key, fetched and pinned on first use (its id must be the one
-    /// computed from the key); the clock skew is measured from that answer's
-    /// `Date` header. Signed and sealed calls need it; status reads do not.
-    pub(crate) async fn pin(&self) -> Result<RelayPublicKey> {
-        if let Some(p) = self.pinned.borrow().as_ref() {
-            return Ok(p.key.clone());
+    /// The pinned key, if a request needed it already.
+    pub(crate) fn pinned_key(&self) -> Option<&RelayPublicKey> {
+        self.pinned.get().map(|p| &p.key)
+    }
+
+    /// The relay key, fetched and pinned by the first request that signs or
+    /// seals (so a page that only reads a status makes one request, not two).
+    pub(crate) async fn pinned(&self) -> Result<&Pinned> {
+        if self.pinned.get().is_none() {
+            let fetched = self.fetch_key().await?;
+            // Two calls may race here; the first key fetched stays pinned.
+            let _ = self.pinned.set(fetched);
         }
+        self.pinned.get().ok_or(Error::Network)
+    }
+
+    /// Fetches the relay key (its id must be the one computed from the key);
+    /// measures clock skew from the `Date` header.
+    async fn fetch_key(&self) -> Result<Pinned> {
         let init = RequestInit::new();
         init.set_method("GET");
         init.set_cache(RequestCache::NoStore);
@@ -136,15 +147,7 @@ impl Relay {
                 }
             }
         }
-        // Two calls may have fetched at once: the first pinned key stays.
-        let mut pinned = self.pinned.borrow_mut();
-        let p = pinned.get_or_insert(Pinned { key, clock_offset });
-        Ok(p.key.clone())
-    }
-
-    fn now(&self) -> u64 {
-        let offset = self.pinned.borrow().as_ref().map_or(0, |p| p.clock_offset);
-        u64::try_from(now_secs() + offset).unwrap_or(0)
+        Ok(Pinned { key, clock_offset })
     }
 
     /// Sends `call`; a non-2xx answer becomes [`Error::Relay`]. Returns the
@@ -160,21 +163,19 @@ impl Relay {
                 .set(name, value)
                 .map_err(|_| Error::Argument("header value"))
         };
-        let sealed = call.encrypt_body || call.encrypted_response;
-        // Sealed calls need the relay key; signed ones the clock skew measured
-        // with it.
-        let relay_key = if sealed || call.signer.is_some() {
-            Some(self.pin().await?)
-        } else {
-            None
-        };
         // The plaintext body as it is (an upload part is megabytes), or sealed.
         let mut sealed_body = None;
         let mut tk = None;
         let mut tk_header = None;
-        if let (true, Some(relay_key)) = (sealed, relay_key.as_ref()) {
+        let sealed = call.encrypt_body || call.encrypted_response;
+        let pinned = if sealed || call.signer.is_some() {
+            Some(self.pinned().await?)
+        } else {
+            None
+        };
+        if let (true, Some(pinned)) = (sealed, pinned) {
             let key = oneshare_sdk::record::generate_key()?;
-            let header = transmission::seal_transmission_key(relay_key, &key)?;
+            let header = transmission::seal_transmission_key(&pinned.key, &key)?;
             add(HEADER_TRANSMISSION, &header)?;
             if call.encrypt_body {
                 sealed_body = Some(transmission::seal_request(&key, &nonce, &call.body)?);
@@ -183,8 +184,8 @@ impl Relay {
             tk = Some((key, nonce));
         }
         let body: &[u8] = sealed_body.as_deref().unwrap_or(&call.body);
-        if let Some((signer, private)) = &call.signer {
-            let timestamp = self.now();
+        if let (Some((signer, private)), Some(pinned)) = (&call.signer, pinned) {
+            let timestamp = u64::try_from(now_secs() + pinned.clock_offset).unwrap_or(0);
             let req = signing::Request {
                 method: call.method,
                 path: &call.path,

@@ -27,7 +27,6 @@ use convert::{JsResult, field, field_as, js, js_error, report, to_js, whole};
 #[wasm_bindgen(js_name = Oneshare)]
 pub struct JsOneshare {
     inner: Rc<Client>,
-    relay_key_id: String,
 }
 
 #[derive(Serialize)]
@@ -89,14 +88,14 @@ fn parse_share_id(text: &str) -> JsResult<ShareId> {
 
 #[wasm_bindgen(js_class = Oneshare)]
 impl JsOneshare {
-    /// Connects to a relay: fetches and pins its HPKE key for this client's life
-    /// (so an unreachable relay or a bad key fails here, not later).
+    /// Connects to a relay: fetches and pins its HPKE key for this client's life.
     #[wasm_bindgen(unchecked_return_type = "Promise<Oneshare>")]
     pub fn connect(relay_url: String, options: Option<types::ConnectOptions>) -> Promise {
         let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
         promise(async move {
             let client = js(Client::connect_with(&relay_url, field_as(&options, "fetch")).await)?;
-            let relay_key_id = js(client.relay_key_id().await)?;
+            // The npm API pins at connect, so a wrong relay fails there.
+            js(client.pin_relay_key().await.map(|_| ()))?;
             let client = match field(&options, "storeName").as_string() {
                 Some(name) => client.with_store(&name),
                 None => client,
@@ -107,7 +106,6 @@ impl JsOneshare {
             };
             Ok(JsOneshare {
                 inner: Rc::new(client),
-                relay_key_id,
             }
             .into())
         })
@@ -122,7 +120,7 @@ impl JsOneshare {
     /// The pinned relay key id.
     #[wasm_bindgen(getter, js_name = relayKeyId)]
     pub fn relay_key_id(&self) -> String {
-        self.relay_key_id.clone()
+        self.inner.relay_key_id().unwrap_or_default().to_owned()
     }
 
     /// Closes the IndexedDB connection (reopened on demand).
