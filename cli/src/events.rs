@@ -13,11 +13,12 @@ use crate::error::{Error, Result};
 use crate::identity::owner_signer;
 use crate::relay::{Call, Relay};
 
-/// How long the stream may stay quiet before the stored events count as all
-/// read (they are sent at once when the stream opens).
-pub const IDLE: Duration = Duration::from_millis(500);
+/// How long a listing waits for the relay to send the stored events (it sends
+/// them at once, then the `caught-up` comment).
+pub const STORED_WAIT: Duration = Duration::from_secs(30);
 
-/// Opens the stream after event `since`; events arrive on the channel.
+/// Opens the stream after event `since`; events arrive on the channel, and
+/// `None` once, when the relay says the stored events are all sent.
 ///
 /// # Errors
 /// [`Error::Network`], [`Error::Relay`].
@@ -25,7 +26,7 @@ pub fn open(
     relay: &Relay,
     owner: &OwnerIdentity,
     since: Option<u64>,
-) -> Result<Receiver<Result<Event>>> {
+) -> Result<Receiver<Result<Option<Event>>>> {
     let mut call = Call::new("GET", "/v1/events", owner_signer(owner))
         .streaming()
         .header("accept", "text/event-stream".into());
@@ -49,6 +50,7 @@ pub fn open(
                     return;
                 }
             };
+            let was_caught_up = parser.caught_up();
             let events = match parser.push(&line) {
                 Ok(evs) => evs,
                 Err(e) => {
@@ -57,26 +59,40 @@ pub fn open(
                 }
             };
             for ev in events {
-                if tx.send(Ok(ev)).is_err() {
+                if tx.send(Ok(Some(ev))).is_err() {
                     return;
                 }
+            }
+            if parser.caught_up() && !was_caught_up && tx.send(Ok(None)).is_err() {
+                return;
             }
         }
     });
     Ok(rx)
 }
 
-/// The events stored now (until the stream is quiet for [`IDLE`]).
+/// The events stored now: those sent before the relay's `caught-up` comment.
 ///
 /// # Errors
-/// The first error read.
-pub fn stored(rx: &Receiver<Result<Event>>) -> Result<Vec<Event>> {
+/// The first error read; [`Error::Network`] when the stream ends or stalls
+/// before the relay says it has sent them all.
+pub fn stored(relay: &Relay, rx: &Receiver<Result<Option<Event>>>) -> Result<Vec<Event>> {
     let mut out = Vec::new();
     loop {
-        match rx.recv_timeout(IDLE) {
-            Ok(ev) => out.push(ev?),
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return Ok(out),
-        }
+        let reason = match rx.recv_timeout(STORED_WAIT) {
+            Ok(Ok(Some(ev))) => {
+                out.push(ev);
+                continue;
+            }
+            Ok(Ok(None)) => return Ok(out),
+            Ok(Err(e)) => return Err(e),
+            Err(RecvTimeoutError::Timeout) => "the relay sent no end of its stored events",
+            Err(RecvTimeoutError::Disconnected) => "the event stream ended early",
+        };
+        return Err(Error::Network {
+            url: relay.url.clone(),
+            reason: reason.into(),
+        });
     }
 }
 

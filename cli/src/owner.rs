@@ -326,7 +326,7 @@ pub fn list(ctx: &Ctx, json: bool) -> Result<()> {
     let owner = identity::load_owner(&ctx.dirs)?;
     let relay = ctx.relay()?;
     let shares = summaries(&relay, &owner)?;
-    let evs = events::stored(&events::open(&relay, &owner, None)?)?;
+    let evs = events::stored(&relay, &events::open(&relay, &owner, None)?)?;
     let refused = refusals(&evs);
     let rows: Vec<Listed> = shares
         .iter()
@@ -359,7 +359,7 @@ pub fn show(ctx: &Ctx, id: &str, json: bool) -> Result<()> {
     let owner = identity::load_owner(&ctx.dirs)?;
     let relay = ctx.relay()?;
     let s = find(&relay, &owner, id)?;
-    let evs: Vec<Event> = events::stored(&events::open(&relay, &owner, None)?)?
+    let evs: Vec<Event> = events::stored(&relay, &events::open(&relay, &owner, None)?)?
         .into_iter()
         .filter(|e| e.share_id == s.share_id)
         .collect();
@@ -469,14 +469,16 @@ pub fn events(ctx: &Ctx, follow: bool, since: Option<u64>, json: bool) -> Result
     };
     if follow {
         for e in rx {
-            print(&e?);
+            if let Some(e) = e? {
+                print(&e);
+            }
         }
         return Err(Error::Network {
             url: relay.url.clone(),
             reason: "the event stream ended".into(),
         });
     }
-    for e in events::stored(&rx)? {
+    for e in events::stored(&relay, &rx)? {
         print(&e);
     }
     Ok(())

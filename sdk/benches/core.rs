@@ -17,6 +17,8 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 #[cfg(feature = "aws-lc")]
 use oneshare_sdk::backend::AwsLc;
 use oneshare_sdk::backend::RustCrypto;
+use oneshare_sdk::open_code::OpenCode;
+use oneshare_sdk::passphrase;
 use oneshare_sdk::record::{self, Field, FieldType, Record};
 use oneshare_sdk::secret::{Key256, Secret};
 use oneshare_sdk::signing::{self, Request, Signer, SigningKey};
@@ -249,6 +251,23 @@ fn asymmetric(c: &mut Criterion) {
     g.finish();
 }
 
+/// The v2 second factors: the open-code proof (two HKDF calls) and the
+/// passphrase derivation, whose Argon2id run is the cost a phone pays once per
+/// open and an attacker holding the link and the relay's data pays per guess.
+fn second_factors(c: &mut Criterion) {
+    let token = Token::from_bytes([12; 32]);
+    let code = OpenCode::from_random([13; 5]);
+    let mut g = c.benchmark_group("second_factor");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("open_code_proof", |b| {
+        b.iter(|| black_box(&code).proof(black_box(&token)))
+    });
+    g.bench_function("passphrase_derive", |b| {
+        b.iter(|| passphrase::derive(black_box(&token), black_box("correct horse battery staple")))
+    });
+    g.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(10)
@@ -259,6 +278,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = records, bulk, asymmetric
+    targets = records, bulk, asymmetric, second_factors
 }
 criterion_main!(benches);

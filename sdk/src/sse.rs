@@ -10,16 +10,28 @@ use crate::{Error, Result};
 /// hundred bytes): more without a blank line is an error, not unbounded memory.
 pub const MAX_BLOCK: usize = 64 * 1024;
 
+/// The comment the relay sends once every event stored at connect time has been
+/// sent (PROTOCOL.md §10.4), as the line `: caught-up`.
+pub const CAUGHT_UP: &str = "caught-up";
+
 /// Splits a `text/event-stream` into events.
 #[derive(Debug, Default)]
 pub struct EventParser {
     buf: String,
+    caught_up: bool,
 }
 
 impl EventParser {
     /// A parser at the start of a stream.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Whether the relay has said that the stored events are all sent: a
+    /// client that wants only those (a listing) may stop reading here instead
+    /// of guessing from a pause.
+    pub fn caught_up(&self) -> bool {
+        self.caught_up
     }
 
     /// Feeds the next piece of the body (UTF-8 text, split anywhere) and returns
@@ -42,6 +54,9 @@ impl EventParser {
                 .map(|d| d.strip_prefix(' ').unwrap_or(d))
                 .collect();
             if data.is_empty() {
+                self.caught_up |= block
+                    .lines()
+                    .any(|l| l.strip_prefix(':').map(str::trim_start) == Some(CAUGHT_UP));
                 continue;
             }
             let event: Event = serde_json::from_str(&data.join("\n")).map_err(|e| Error::Json {
@@ -78,6 +93,22 @@ mod tests {
             assert_eq!(got.len(), 1, "split at {split}");
             assert_eq!((got[0].id, got[0].kind), (7, EventKind::Bound));
         }
+    }
+
+    #[test]
+    fn caught_up_only_after_its_comment() {
+        let mut p = EventParser::new();
+        assert_eq!(
+            p.push(&format!("id: 7\ndata: {ONE}\n\n: ping\n\n"))
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(!p.caught_up());
+        assert!(p.push(": caught-up\n").unwrap().is_empty());
+        assert!(!p.caught_up(), "not before the blank line ends the block");
+        p.push("\n").unwrap();
+        assert!(p.caught_up());
     }
 
     #[test]

@@ -19,6 +19,7 @@ use oneshare_sdk::api::{
     CreateShareResponse, Policy, RecordResponse, ShareList, ShareStatus, UpdateRecordRequest,
 };
 use oneshare_sdk::signing::{PublicKey, Signer};
+use oneshare_sdk::sse::CAUGHT_UP;
 use oneshare_sdk::token::ShareId;
 use serde::de::DeserializeOwned;
 
@@ -592,48 +593,56 @@ pub async fn events(
     let store = state.store.clone();
     let stop = state.stopping();
     let end = tokio::time::Instant::now() + Duration::from_secs(limits.stream_max_secs.max(1));
-    let init = (after, rx, VecDeque::new());
-    let stream = futures_util::stream::unfold(init, move |(mut after, mut rx, mut buf)| {
-        let store = store.clone();
-        let mut stop = stop.clone();
-        // The slots live as long as the stream.
-        let _slots = &slots;
-        async move {
-            loop {
-                if let Some(ev) = buf.pop_front() {
-                    let ev: oneshare_sdk::api::Event = ev;
-                    after = ev.id;
-                    let data = match serde_json::to_string(&ev) {
-                        Ok(data) => data,
-                        Err(e) => {
-                            tracing::error!(error = %e, "event not serializable; stream ended");
-                            return None;
-                        }
-                    };
-                    let sse = SseEvent::default().id(ev.id.to_string()).data(data);
-                    return Some((Ok(sse), (after, rx, buf)));
-                }
-                rx.borrow_and_update();
-                match store.events_since(&owner, after, 100).await {
-                    Ok(evs) if !evs.is_empty() => buf.extend(evs),
-                    Ok(_) => {
-                        if *stop.borrow_and_update() {
-                            return None;
-                        }
-                        tokio::select! {
-                            r = rx.changed() => if r.is_err() { return None },
-                            _ = stop.changed() => return None,
-                            () = tokio::time::sleep_until(end) => return None,
-                        }
+    let init = (after, rx, VecDeque::new(), false);
+    let stream =
+        futures_util::stream::unfold(init, move |(mut after, mut rx, mut buf, mut caught_up)| {
+            let store = store.clone();
+            let mut stop = stop.clone();
+            // The slots live as long as the stream.
+            let _slots = &slots;
+            async move {
+                loop {
+                    if let Some(ev) = buf.pop_front() {
+                        let ev: oneshare_sdk::api::Event = ev;
+                        after = ev.id;
+                        let data = match serde_json::to_string(&ev) {
+                            Ok(data) => data,
+                            Err(e) => {
+                                tracing::error!(error = %e, "event not serializable; stream ended");
+                                return None;
+                            }
+                        };
+                        let sse = SseEvent::default().id(ev.id.to_string()).data(data);
+                        return Some((Ok(sse), (after, rx, buf, caught_up)));
                     }
-                    Err(e) => {
-                        tracing::error!(error = %e, "event stream read failed");
-                        return None;
+                    rx.borrow_and_update();
+                    match store.events_since(&owner, after, 100).await {
+                        Ok(evs) if !evs.is_empty() => buf.extend(evs),
+                        Ok(_) if !caught_up => {
+                            // The stored events are all sent: say so, so that a
+                            // client wanting only those need not guess from a pause.
+                            caught_up = true;
+                            let sse = SseEvent::default().comment(CAUGHT_UP);
+                            return Some((Ok(sse), (after, rx, buf, caught_up)));
+                        }
+                        Ok(_) => {
+                            if *stop.borrow_and_update() {
+                                return None;
+                            }
+                            tokio::select! {
+                                r = rx.changed() => if r.is_err() { return None },
+                                _ = stop.changed() => return None,
+                                () = tokio::time::sleep_until(end) => return None,
+                            }
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "event stream read failed");
+                            return None;
+                        }
                     }
                 }
             }
-        }
-    });
+        });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 

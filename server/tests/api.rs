@@ -247,8 +247,11 @@ async fn bind_retry_refusal_and_event_stream() {
         r.headers().get("content-type").unwrap(),
         "text/event-stream"
     );
-    let text = common::read_sse_until(r, "refused_device").await;
-    assert!(text.contains("\"created\"") && text.contains("\"bound\""));
+    // Every stored event comes before the relay's `caught-up` comment.
+    let text = common::read_sse_until(r, "\n: caught-up\n").await;
+    for kind in ["created", "bound", "refused_device"] {
+        assert!(text.contains(&format!("\"{kind}\"")), "{kind}: {text}");
+    }
     let ids: Vec<u64> = text
         .lines()
         .filter_map(|l| l.strip_prefix("id:"))

@@ -2,11 +2,12 @@
 // driven the way a person uses them (roles and labels, real clicks and keys) in
 // Debian's Chromium, against the real relay (serve.mjs, on PORT+1, with its
 // test-only clock). Every browser context is its own device.
-import { createHmac } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { createHash, createHmac, randomFillSync } from 'node:crypto';
+import { createReadStream, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect, test } from '@playwright/test';
+import { chromium, expect, test } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 
 const here = fileURLToPath(new URL('..', import.meta.url));
@@ -289,6 +290,8 @@ test('a file goes through compose and open with progress, byte for byte', async 
   await expect(r.page.getByText('197.8 KB')).toBeVisible();
   const [download] = await Promise.all([r.page.waitForEvent('download'), r.page.getByRole('button', { name: 'Download report.bin' }).click()]);
   expect(download.suggestedFilename()).toBe('report.bin');
+  // Saved through the service worker's stream, not a Blob URL.
+  expect(download.url()).toMatch(new RegExp(`^${RELAY}/download/[0-9a-f-]{36}$`));
   const got = readFileSync(await download.path());
   expect(Buffer.compare(got, bytes)).toBe(0);
   const bar = r.page.locator('.file-progress');
@@ -297,6 +300,133 @@ test('a file goes through compose and open with progress, byte for byte', async 
   await shoot(r.page, 'open-record-file');
   await clean(sender.page);
   await clean(r.page);
+});
+
+/** Resident memory of this test's Chromium (browser, GPU, renderers, workers:
+ * the processes descending from this test worker), bytes. */
+function chromiumRss() {
+  const parent = new Map();
+  const rss = new Map();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+      parent.set(pid, /PPid:\s+(\d+)/.exec(status)?.[1]);
+      const kb = /VmRSS:\s+(\d+) kB/.exec(status);
+      if (kb && readFileSync(`/proc/${pid}/cmdline`, 'latin1').startsWith('/usr/lib/chromium/')) rss.set(pid, Number(kb[1]) * 1024);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  const ours = (pid) => {
+    for (let p = pid, hops = 0; p && p !== '0' && hops < 64; p = parent.get(p), hops++) if (p === String(process.pid)) return true;
+    return false;
+  };
+  let total = 0;
+  for (const [pid, bytes] of rss) if (ours(pid)) total += bytes;
+  return total;
+}
+
+const sha256 = (path) =>
+  new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(path).on('data', (d) => h.update(d)).on('end', () => resolve(h.digest('hex'))).on('error', reject);
+  });
+
+test('a 100 MB file: uploaded with progress, streamed to disk by the service worker, hash checked, memory reported', async ({ browser }) => {
+  test.setTimeout(600_000);
+  const size = 100 * 1024 * 1024;
+  const path = join(tmpdir(), `oneshare-100mb-${process.pid}.bin`);
+  const bytes = randomFillSync(Buffer.alloc(size));
+  const want = createHash('sha256').update(bytes).digest('hex');
+  writeFileSync(path, bytes);
+  try {
+    const sender = await device(browser);
+    await sender.page.goto(`${RELAY}/`);
+    await sender.page.getByLabel('Title').fill(secret('The 100 MB file 3391'));
+    await sender.page.locator('#file-input').setInputFiles(path);
+    await expect(sender.page.locator('#file-list')).toContainText('104.8 MB');
+    await sender.page.getByRole('button', { name: 'Create link' }).click();
+    const upload = sender.page.getByRole('progressbar', { name: 'Encrypting and uploading' });
+    await expect(upload).toBeVisible();
+    await expect.poll(async () => Number(await upload.getAttribute('value'))).toBeGreaterThan(0);
+    await expect(sender.page.getByRole('heading', { name: 'Your one-time link is ready' })).toBeVisible({ timeout: 300_000 });
+    const link = await sender.page.locator('#result-link').textContent();
+    await clean(sender.page);
+    await sender.context.close();
+
+    const r = await device(browser);
+    await r.page.goto(link);
+    await openShare(r.page);
+    await expect(r.page.getByText('104.8 MB')).toBeVisible();
+    const cdp = await r.context.newCDPSession(r.page);
+    await cdp.send('Performance.enable');
+    const heap = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'JSHeapUsedSize').value;
+    const rssBefore = chromiumRss();
+    const heapBefore = await heap();
+    let rssPeak = rssBefore;
+    let heapPeak = heapBefore;
+    const started = Date.now();
+    const [download] = await Promise.all([r.page.waitForEvent('download'), r.page.getByRole('button', { name: /^Download oneshare-100mb-/ }).click()]);
+    expect(download.url()).toMatch(new RegExp(`^${RELAY}/download/`));
+    const bar = r.page.locator('.file-progress');
+    let saved = false;
+    const done = download.path().then((p) => ((saved = true), p));
+    while (!saved) {
+      rssPeak = Math.max(rssPeak, chromiumRss());
+      heapPeak = Math.max(heapPeak, await heap());
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    const seconds = (Date.now() - started) / 1000;
+    expect(await sha256(await done)).toBe(want);
+    await expect(bar).toHaveAttribute('value', String(size));
+    const mb = (n) => (n / 1048576).toFixed(1);
+    console.log(
+      `100 MiB download through the service worker: ${seconds.toFixed(1)} s; page JS heap ${mb(heapBefore)} → peak ${mb(heapPeak)} MiB; ` +
+        `Chromium's processes' RSS ${mb(rssBefore)} → peak ${mb(rssPeak)} MiB (+${mb(rssPeak - rssBefore)})`,
+    );
+    // The page never holds the file: its heap stays far below the file's size,
+    // and so does everything Chromium holds (a Blob would cost 1-2x the file).
+    expect(heapPeak - heapBefore).toBeLessThan(size / 4);
+    expect(rssBefore).toBeGreaterThan(0);
+    expect(rssPeak - rssBefore).toBeLessThan(size);
+    await clean(r.page);
+  } finally {
+    rmSync(path, { force: true });
+  }
+});
+
+test('plain http from another host: both pages say WebCrypto is off and what to do', async () => {
+  // A host name that is not localhost makes http:// an insecure context (no
+  // crypto.subtle); the resolver maps it to the test relay.
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--host-resolver-rules=MAP relay.insecure.test 127.0.0.1'],
+  });
+  try {
+    const { page } = await device(browser);
+    const insecure = RELAY.replace('127.0.0.1', 'relay.insecure.test');
+    await page.goto(`${insecure}/s#${'A'.repeat(43)}`);
+    expect(await page.evaluate(() => [window.isSecureContext, typeof crypto.subtle])).toEqual([false, 'undefined']);
+    await expect(page.getByRole('heading', { name: 'This page is not secure' })).toBeVisible();
+    await expect(page.getByText('Nothing has been opened, and the link still works.')).toBeVisible();
+    // The token left the address bar all the same.
+    expect(page.url()).toBe(`${insecure}/s`);
+    await accessible(page, 'insecure');
+    await shoot(page, 'open-insecure');
+    // Chromium's own note that COOP needs a trustworthy origin: true here, and the point.
+    const coop = /^The Cross-Origin-Opener-Policy header has been ignored, because the URL's origin was untrustworthy/;
+    page.problems = page.problems.filter((p) => !coop.test(p));
+    await clean(page);
+    await page.goto(`${insecure}/`);
+    await expect(page.getByRole('heading', { name: 'This page is not secure' })).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Create link' })).toBeHidden();
+    await accessible(page, 'compose-insecure');
+    await shoot(page, 'compose-insecure');
+    page.problems = page.problems.filter((p) => !coop.test(p));
+    await clean(page);
+  } finally {
+    await browser.close();
+  }
 });
 
 // Keep last: it moves the relay's clock forward for good.

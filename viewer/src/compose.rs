@@ -18,8 +18,9 @@ use crate::state::{self, duration_words, expiry_choices, invitation, parse_custo
 use crate::totp::Otp;
 
 /// The states of the page (`id="st-…"` in index.html).
-const STATES: [&str; 5] = [
+const STATES: [&str; 6] = [
     "st-loading",
+    "st-insecure",
     "st-compose",
     "st-result",
     "st-mine",
@@ -90,6 +91,10 @@ fn input(id: &str) -> Result<HtmlInputElement> {
 
 /// Entry point of the compose page.
 pub fn start() -> Result<()> {
+    // Without a secure context there is no WebCrypto: say so before anything.
+    if !web_sys::window().is_some_and(|w| w.is_secure_context()) {
+        return show("st-insecure");
+    }
     wire()?;
     route()?;
     let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;

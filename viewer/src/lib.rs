@@ -1,6 +1,6 @@
-//! The oneshare web viewer: the open page (`/s#TOKEN`, feature `open`) and the
-//! compose page (`/`, feature `compose`), each its own wasm module built by
-//! `cargo xtask viewer`. The protocol is `oneshare-web`'s; this crate decides
+//! The oneshare web viewer: the open page (`/s#TOKEN`, feature `open`), the
+//! compose page (`/`, feature `compose`) and the open page's service worker
+//! (feature `download`), each its own wasm module built by `cargo xtask viewer`. The protocol is `oneshare-web`'s; this crate decides
 //! what to show ([`state`], tested natively) and draws it with thin DOM code.
 
 #[cfg(feature = "compose")]
@@ -10,7 +10,7 @@ pub mod totp;
 
 #[cfg(all(target_arch = "wasm32", feature = "compose"))]
 mod compose;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", any(feature = "open", feature = "compose")))]
 mod dom;
 #[cfg(all(target_arch = "wasm32", feature = "open"))]
 mod files;
@@ -18,6 +18,8 @@ mod files;
 mod open;
 #[cfg(all(target_arch = "wasm32", feature = "open"))]
 mod record;
+#[cfg(all(target_arch = "wasm32", feature = "download"))]
+mod sw;
 
 /// Runs the page's module when it loads.
 #[cfg(all(target_arch = "wasm32", any(feature = "open", feature = "compose")))]

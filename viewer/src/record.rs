@@ -186,6 +186,9 @@ fn files(opened: &Opened) -> Result<()> {
     let list = dom::by_id("record-files")?;
     list.set_text_content(None);
     wrap.set_hidden(opened.record.attachments.is_empty());
+    if !opened.record.attachments.is_empty() {
+        crate::files::prepare();
+    }
     for a in &opened.record.attachments {
         let item = dom::instance("tpl-file")?;
         dom::set_text(&dom::find(&item, ".file-name")?, &a.name);

@@ -226,6 +226,24 @@ pub fn size_words(bytes: u64) -> String {
     format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
 }
 
+/// The `Content-Disposition` of a saved attachment: RFC 6266 `filename*` in
+/// UTF-8, every byte but RFC 5987's unreserved ones percent-encoded (so a
+/// sender's file name can never add a header line or a quote).
+pub fn content_disposition(name: &str) -> String {
+    let mut out = String::from("attachment; filename*=UTF-8''");
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            for nibble in [b >> 4, b & 15] {
+                out.push(char::from(b"0123456789ABCDEF"[usize::from(nibble)]));
+            }
+        }
+    }
+    out
+}
+
 /// A countdown in `m:ss` (or `h:mm:ss`), for live timers.
 pub fn clock_words(secs: u64) -> String {
     let (h, m, s) = (secs / 3_600, secs / 60 % 60, secs % 60);
@@ -350,6 +368,18 @@ pub fn invitation(link: &str, expires_in: u64, self_destruct: bool) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn saved_file_names_are_percent_encoded() {
+        assert_eq!(
+            content_disposition("report-2026_v1.pdf"),
+            "attachment; filename*=UTF-8''report-2026_v1.pdf"
+        );
+        assert_eq!(
+            content_disposition("a b\"\r\nSet-Cookie: x;é.txt"),
+            "attachment; filename*=UTF-8''a%20b%22%0D%0ASet-Cookie%3A%20x%3B%C3%A9.txt"
+        );
+    }
 
     #[test]
     fn status_and_codes_choose_a_state() {

@@ -80,10 +80,12 @@ pub struct DeviceShare {
 }
 
 impl Client {
-    /// Connects to a relay: fetches and pins its HPKE key for this client's life.
+    /// A client of a relay. Its HPKE key is fetched and pinned for this client's
+    /// life by the first request that signs or seals ([`Client::status`] does
+    /// not), so a page that only shows a status makes one request.
     ///
     /// # Errors
-    /// `network`, a relay code, `invalid_key` for a relay key that does not check.
+    /// `argument` for an empty URL.
     pub async fn connect(relay_url: &str) -> Result<Self> {
         Self::connect_with(relay_url, None).await
     }
@@ -94,7 +96,7 @@ impl Client {
     /// # Errors
     /// As [`Client::connect`].
     pub async fn connect_with(relay_url: &str, fetch: Option<js_sys::Function>) -> Result<Self> {
-        let relay = Relay::connect(relay_url, fetch).await?;
+        let relay = Relay::new(relay_url, fetch)?;
         Ok(Self {
             link_base: relay.base.clone(),
             relay,
@@ -122,9 +124,17 @@ impl Client {
         &self.relay.base
     }
 
-    /// The pinned relay key id.
-    pub fn relay_key_id(&self) -> &str {
-        &self.relay.key.key_id
+    /// The pinned relay key id, once a request needed the key.
+    pub fn relay_key_id(&self) -> Option<&str> {
+        self.relay.pinned_key().map(|k| k.key_id.as_str())
+    }
+
+    /// Fetches and pins the relay key now, if no request did yet.
+    ///
+    /// # Errors
+    /// `network`, a relay code, `invalid_key` for a relay key that does not check.
+    pub async fn pin_relay_key(&self) -> Result<&str> {
+        Ok(&self.relay.pinned().await?.key.key_id)
     }
 
     pub(crate) async fn db(&self) -> Result<std::rc::Rc<KeyStore>> {

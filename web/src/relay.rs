@@ -2,6 +2,9 @@
 //! non-extractable WebCrypto key) and transmission-key envelopes (§7). Canonical
 //! strings, headers and envelopes come from the core.
 
+use std::cell::OnceCell;
+use std::rc::Rc;
+
 use js_sys::Uint8Array;
 use oneshare_sdk::api::{ErrorBody, RelayKeyResponse};
 use oneshare_sdk::secret::Key256;
@@ -70,32 +73,62 @@ impl<'a> Call<'a> {
     }
 }
 
-/// One relay, with its pinned HPKE key.
+/// One relay; its HPKE key is pinned on first need.
 #[derive(Clone)]
 pub(crate) struct Relay {
     /// Base URL without trailing slash.
     pub base: String,
-    pub key: RelayPublicKey,
-    /// Seconds to add to the local clock.
-    clock_offset: i64,
+    /// Shared by clones, so one client fetches the key once.
+    pinned: Rc<OnceCell<Pinned>>,
     /// The app's `fetch`, if it gave one.
     fetch: Option<js_sys::Function>,
 }
 
+/// The relay key and the clock skew measured when it was fetched.
+pub(crate) struct Pinned {
+    pub key: RelayPublicKey,
+    /// Seconds to add to the local clock.
+    clock_offset: i64,
+}
+
 impl Relay {
-    /// Fetches and pins the relay key (its id must be the one computed from the
-    /// key); measures clock skew from the `Date` header.
-    pub(crate) async fn connect(url: &str, fetch_with: Option<js_sys::Function>) -> Result<Self> {
+    /// A relay at `url`; nothing is fetched yet.
+    pub(crate) fn new(url: &str, fetch: Option<js_sys::Function>) -> Result<Self> {
         let base = url.trim_end_matches('/').to_owned();
         if base.is_empty() {
             return Err(Error::Argument("relay URL"));
         }
+        Ok(Self {
+            base,
+            pinned: Rc::default(),
+            fetch,
+        })
+    }
+
+    /// The pinned key, if a request needed it already.
+    pub(crate) fn pinned_key(&self) -> Option<&RelayPublicKey> {
+        self.pinned.get().map(|p| &p.key)
+    }
+
+    /// The relay key, fetched and pinned by the first request that signs or
+    /// seals (so a page that only reads a status makes one request, not two).
+    pub(crate) async fn pinned(&self) -> Result<&Pinned> {
+        if self.pinned.get().is_none() {
+            let fetched = self.fetch_key().await?;
+            // Two calls may race here; the first key fetched stays pinned.
+            let _ = self.pinned.set(fetched);
+        }
+        self.pinned.get().ok_or(Error::Network)
+    }
+
+    /// Fetches the relay key (its id must be the one computed from the key);
+    /// measures clock skew from the `Date` header.
+    async fn fetch_key(&self) -> Result<Pinned> {
         let init = RequestInit::new();
         init.set_method("GET");
         init.set_cache(RequestCache::NoStore);
-        let res =
-            checked(fetch(fetch_with.as_ref(), &format!("{base}/v1/relay-key"), &init).await?)
-                .await?;
+        let url = format!("{}/v1/relay-key", self.base);
+        let res = checked(fetch(self.fetch.as_ref(), &url, &init).await?).await?;
         let body = body_bytes(&res).await?;
         let resp: RelayKeyResponse = json(&body, "relay key response")?;
         let key = RelayPublicKey::from_bytes(&resp.current.public_key)?;
@@ -114,16 +147,7 @@ impl Relay {
                 }
             }
         }
-        Ok(Self {
-            base,
-            key,
-            clock_offset,
-            fetch: fetch_with,
-        })
-    }
-
-    fn now(&self) -> u64 {
-        u64::try_from(now_secs() + self.clock_offset).unwrap_or(0)
+        Ok(Pinned { key, clock_offset })
     }
 
     /// Sends `call`; a non-2xx answer becomes [`Error::Relay`]. Returns the
@@ -142,9 +166,15 @@ impl Relay {
         let mut body = call.body.clone();
         let mut tk = None;
         let mut tk_header = None;
-        if call.encrypt_body || call.encrypted_response {
+        let sealed = call.encrypt_body || call.encrypted_response;
+        let pinned = if sealed || call.signer.is_some() {
+            Some(self.pinned().await?)
+        } else {
+            None
+        };
+        if let (true, Some(pinned)) = (sealed, pinned) {
             let key = oneshare_sdk::record::generate_key()?;
-            let header = transmission::seal_transmission_key(&self.key, &key)?;
+            let header = transmission::seal_transmission_key(&pinned.key, &key)?;
             add(HEADER_TRANSMISSION, &header)?;
             if call.encrypt_body {
                 body = transmission::seal_request(&key, &nonce, &body)?;
@@ -152,8 +182,8 @@ impl Relay {
             tk_header = Some(header);
             tk = Some((key, nonce));
         }
-        if let Some((signer, private)) = &call.signer {
-            let timestamp = self.now();
+        if let (Some((signer, private)), Some(pinned)) = (&call.signer, pinned) {
+            let timestamp = u64::try_from(now_secs() + pinned.clock_offset).unwrap_or(0);
             let req = signing::Request {
                 method: call.method,
                 path: &call.path,

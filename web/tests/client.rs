@@ -49,6 +49,12 @@ export function aborter() { return new AbortController(); }
 export function abortNow(c) { c.abort(); }
 export function signalOf(c) { return c.signal; }
 export function unique() { return Math.random().toString(36).slice(2); }
+export function countingFetch() {
+  const f = (url, init) => { f.urls.push(String(url)); return globalThis.fetch(url, init); };
+  f.urls = [];
+  return f;
+}
+export function fetchCount(f, suffix) { return f.urls.filter((u) => u.endsWith(suffix)).length; }
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = loseAnswer)]
@@ -69,6 +75,10 @@ extern "C" {
     #[wasm_bindgen(js_name = signalOf)]
     fn signal_of(c: &JsValue) -> web_sys::AbortSignal;
     fn unique() -> String;
+    #[wasm_bindgen(js_name = countingFetch)]
+    fn counting_fetch() -> js_sys::Function;
+    #[wasm_bindgen(js_name = fetchCount)]
+    fn fetch_count(f: &js_sys::Function, suffix: &str) -> u32;
 }
 
 fn relay_url() -> &'static str {
@@ -130,6 +140,34 @@ fn code<T: std::fmt::Debug>(r: Result<T, Error>) -> String {
 
 /// Several segments and a short final one, over several upload parts.
 const SIZE: u32 = 3 * 65536 + 12345;
+
+/// The relay key is fetched by the first request that needs it, once: a
+/// status read (the open page before a press) makes a single request.
+#[wasm_bindgen_test]
+async fn relay_key_is_fetched_only_when_something_is_signed_or_sealed() {
+    let created = device()
+        .await
+        .create(record(), vec![], &CreateOptions::default(), None)
+        .await
+        .unwrap();
+    let link = Link::parse(&created.link).unwrap();
+    let fetch = counting_fetch();
+    let recipient = Client::connect_with(relay_url(), Some(fetch.clone()))
+        .await
+        .unwrap()
+        .with_store(&format!("device-{}", unique()));
+    assert_eq!(recipient.status(&link).await.unwrap().state, State::Unbound);
+    assert_eq!(fetch_count(&fetch, "/v1/relay-key"), 0);
+    assert_eq!(fetch_count(&fetch, "/status"), 1);
+    assert_eq!(recipient.relay_key_id(), None);
+    recipient.open(&link).await.unwrap();
+    recipient
+        .record(&created.share_id.to_string())
+        .await
+        .unwrap();
+    assert_eq!(fetch_count(&fetch, "/v1/relay-key"), 1);
+    assert!(recipient.relay_key_id().is_some_and(|id| !id.is_empty()));
+}
 
 #[wasm_bindgen_test]
 async fn open_decrypts_keeps_keys_and_refuses_a_second_device() {

@@ -132,6 +132,11 @@ fn summary(dir: &Path) -> Result {
         micros("hpke", "seal_transmission_key")?,
         micros("token", "derive")?,
     );
+    println!(
+        "  open code proof {:.2} µs; passphrase derive (Argon2id m=19 MiB, t=2, p=1) {:.1} ms",
+        micros("second_factor", "open_code_proof")?,
+        time_ns(dir, "second_factor", "passphrase_derive")? / 1e6,
+    );
     Ok(())
 }
 

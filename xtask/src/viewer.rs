@@ -1,9 +1,11 @@
 //! `cargo xtask viewer`: builds the web viewer into `www/dist`, which the relay
 //! embeds (server/build.rs) and `--www-dir` can replace.
 //!
-//! * two wasm modules from `viewer/`: `open` (the only code `/s` loads) and
-//!   `compose` (only `/` loads it), each size-optimized, through wasm-bindgen
-//!   and wasm-opt from npm `binaryen` (never Debian's: it miscompiles);
+//! * three wasm modules from `viewer/`: `open` (the only code `/s` loads),
+//!   `compose` (only `/` loads it) and `download` (the open page's service
+//!   worker, `sw.js`, loads it when a file is saved), each size-optimized,
+//!   through wasm-bindgen and wasm-opt from npm `binaryen` (never Debian's: it
+//!   miscompiles);
 //! * content-hashed names under `assets/`, and the HTML rewritten to them;
 //! * `.br` and `.gz` next to every file, chosen by the relay per request.
 //!
@@ -19,13 +21,17 @@ use crate::setup::{WASM_TARGET, npm_ci, wasm_tools};
 use crate::{Result, root, run, run_in, target_dir};
 
 /// The pages' modules: cargo feature and output name.
-const MODULES: [&str; 2] = ["open", "compose"];
+const MODULES: [&str; 3] = ["open", "compose", "download"];
+
+/// Modules that start themselves when loaded (the service worker's module,
+/// `download`, is started by `sw.js`).
+const STARTED: [&str; 2] = ["open", "compose"];
 
 /// Files of `www/` copied as they are, with a hashed name (referenced from HTML).
 const HASHED: [&str; 1] = ["style.css"];
 
 /// Files of `www/` kept at a stable name (pages, the service worker).
-const STABLE: [&str; 2] = ["index.html", "s.html"];
+const STABLE: [&str; 3] = ["index.html", "s.html", "sw.js"];
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> String + '_ {
     move |e| format!("{}: {e}", path.display())
@@ -153,8 +159,10 @@ pub fn build() -> Result {
             return Err(format!("{feature}.js does not load {wanted}"));
         }
         js = js.replace(&wanted, &format!("'{wasm_name}'"));
-        // No inline script under the CSP: the module starts itself.
-        js.push_str("\n__wbg_init();\n");
+        if STARTED.contains(&feature) {
+            // No inline script under the CSP: the module starts itself.
+            js.push_str("\n__wbg_init();\n");
+        }
         let js_name = hashed_name(&format!("{feature}.js"), js.as_bytes());
         emit(&staging, &format!("assets/{js_name}"), js.as_bytes())?;
         renames.push((format!("/{feature}.js"), format!("/assets/{js_name}")));

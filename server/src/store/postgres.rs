@@ -13,15 +13,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use oneshare_sdk::api::EventKind;
 use oneshare_sdk::signing::PublicKey;
 use oneshare_sdk::token::ShareId;
-use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
-use sqlx::{Postgres, Transaction};
+use sqlx::Postgres;
+use sqlx::postgres::{PgConnection, PgListener, PgPool, PgPoolOptions};
 use tokio::task::JoinHandle;
 
-use super::common::{self, MetaRow, meta_columns, share_id};
-use super::{EventHub, ShareMeta, SweepReport, to_i64};
+use super::common::{
+    self, MetaRow, Op, Scalar, SqlBackend, SqlDb, meta_columns, op, share_id, sql,
+};
+use super::{EventHub, ShareMeta, SweepReport};
 use crate::error::Result;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -87,17 +90,107 @@ impl PgStore {
             _listener: Arc::new(AbortOnDrop(task)),
         })
     }
+}
 
-    fn writer(&self) -> &PgPool {
-        &self.pool
-    }
+impl SqlBackend for PgStore {
+    type Db = Postgres;
+
+    const LIST_OWN: &'static str = concat!(
+        "SELECT ",
+        meta_columns!(),
+        ", owner_data FROM shares WHERE owner = $1 ORDER BY created_at DESC, seq DESC"
+    );
+
+    const LIST_ALL: &'static str = concat!(
+        "SELECT ",
+        meta_columns!(),
+        ", NULL::bytea AS owner_data FROM shares ORDER BY created_at DESC, seq DESC"
+    );
 
     fn reader(&self) -> &PgPool {
         &self.pool
     }
 
-    fn notify(&self, owner: &PublicKey) {
-        self.events.notify(&owner.to_bytes());
+    fn events(&self) -> &EventHub {
+        &self.events
+    }
+
+    /// One transaction; PostgreSQL's own commit makes it durable.
+    async fn write<T: Send + 'static>(&self, op: Op<Self, T>) -> Result<T> {
+        let mut tx = self.pool.begin().await?;
+        let out = op(&mut tx).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Row-locks the share, so concurrent changes to it queue.
+    async fn load_owned(
+        c: &mut PgConnection,
+        id: &ShareId,
+        owner: Option<&PublicKey>,
+    ) -> Result<ShareMeta> {
+        common::owned(lock(c, id).await?, owner)
+    }
+
+    /// The owner lock makes "count, then insert" atomic across instances.
+    async fn guard_quota(c: &mut PgConnection, owner: &PublicKey) -> Result<()> {
+        lock_owner(c, owner).await
+    }
+
+    /// Appends under the owner lock and announces the event to every instance.
+    async fn push_event(
+        c: &mut PgConnection,
+        m: &ShareMeta,
+        kind: EventKind,
+        at: u64,
+        detail: Option<String>,
+    ) -> Result<()> {
+        lock_owner(c, &m.owner).await?;
+        common::insert_event::<Postgres>(c, m, kind, at, detail).await?;
+        // Delivered to every listening instance when (and only if) the transaction commits.
+        let owner = m.owner.to_string();
+        Postgres::execute(
+            c,
+            sql("SELECT pg_notify($1, $2)").text(CHANNEL).text(&owner),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Ends every due share, each in its own short transaction, so a sweep
+    /// never holds many row locks (and never locks two shares, which could
+    /// deadlock with an owner lock).
+    async fn sweep_due(&self, now: u64) -> Result<SweepReport> {
+        let mut c = self.pool.acquire().await?;
+        let due: Vec<Scalar<Vec<u8>>> = Postgres::fetch_all(&mut c, sql(DUE).uint(now)).await?;
+        drop(c);
+        let mut report = SweepReport::default();
+        for id in &due {
+            let id = share_id(&id.0)?;
+            let ended = self
+                .write(op::<Self, _, _>(move |c| {
+                    async move {
+                        // Re-checked under the lock: another instance may have ended it.
+                        let Some(m) = lock(c, &id).await? else {
+                            return Ok(None);
+                        };
+                        if !m.state.is_live() || m.deadline() > now {
+                            return Ok(None);
+                        }
+                        common::purge::<Self>(c, &m, m.lifetime().end_state(), now).await?;
+                        Ok(Some(m.owner))
+                    }
+                    .boxed()
+                }))
+                .await?;
+            if let Some(owner) = ended {
+                report.ended += 1;
+                self.events.notify(&owner.to_bytes());
+            }
+        }
+        let mut c = self.pool.acquire().await?;
+        report.nonces = Postgres::execute(&mut c, sql(common::DELETE_NONCES).uint(now)).await?;
+        Ok(report)
     }
 
     /// Nothing to do: PostgreSQL keeps no side file a revoked row lingers in
@@ -105,42 +198,18 @@ impl PgStore {
     async fn scrub(&self) -> Result<()> {
         Ok(())
     }
-
-    /// Ends every due share, each in its own short transaction.
-    async fn sweep_due(&self, now: u64) -> Result<SweepReport> {
-        // One short transaction per share, so a sweep never holds many row locks
-        // (and never locks two shares, which could deadlock with an owner lock).
-        let due: Vec<Vec<u8>> = sqlx::query_scalar(
-            "SELECT share_id FROM shares \
-             WHERE state IN ('unbound', 'binding', 'bound') AND deadline <= $1",
-        )
-        .bind(to_i64(now))
-        .fetch_all(&self.pool)
-        .await?;
-        let mut report = SweepReport::default();
-        for id in &due {
-            let id = share_id(id)?;
-            let mut tx = self.pool.begin().await?;
-            // Re-checked under the lock: another instance may have ended it.
-            let Some(m) = lock(&mut tx, &id).await? else {
-                continue;
-            };
-            if !m.state.is_live() || m.deadline() > now {
-                continue;
-            }
-            purge(&mut tx, &m, m.lifetime().end_state(), now).await?;
-            tx.commit().await?;
-            report.ended += 1;
-            self.notify(&m.owner);
-        }
-        let n = sqlx::query(common::DELETE_NONCES)
-            .bind(to_i64(now))
-            .execute(&self.pool)
-            .await?;
-        report.nonces = n.rows_affected();
-        Ok(report)
-    }
 }
+
+/// Ids of live shares past their deadline.
+const DUE: &str = "SELECT share_id AS v FROM shares \
+     WHERE state IN ('unbound', 'binding', 'bound') AND deadline <= $1";
+
+/// A share's metadata, row-locked.
+const LOCK: &str = concat!(
+    "SELECT ",
+    meta_columns!(),
+    " FROM shares WHERE share_id = $1 FOR UPDATE"
+);
 
 /// Wakes the local SSE streams of the owner each NOTIFY names (its payload is
 /// the owner key, base64url), from any instance. After a lost connection
@@ -181,64 +250,17 @@ fn owner_lock(owner: &PublicKey) -> i64 {
 }
 
 /// Loads and row-locks a share for the rest of the transaction.
-async fn lock(tx: &mut Transaction<'_, Postgres>, id: &ShareId) -> Result<Option<ShareMeta>> {
-    let row: Option<MetaRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        meta_columns!(),
-        " FROM shares WHERE share_id = $1 FOR UPDATE"
-    ))
-    .bind(&id.0[..])
-    .fetch_optional(&mut **tx)
-    .await?;
+async fn lock(c: &mut PgConnection, id: &ShareId) -> Result<Option<ShareMeta>> {
+    let row: Option<MetaRow> = Postgres::fetch_optional(c, sql(LOCK).bytes(&id.0)).await?;
     row.map(MetaRow::into_meta).transpose()
 }
 
-/// Loads and row-locks an owned share, so concurrent changes to it queue.
-async fn load_owned(
-    tx: &mut Transaction<'_, Postgres>,
-    id: &ShareId,
-    owner: Option<&PublicKey>,
-) -> Result<ShareMeta> {
-    common::owned(lock(tx, id).await?, owner)
-}
-
 /// Serializes this owner's event appends (and quota checks) until commit.
-async fn lock_owner(tx: &mut Transaction<'_, Postgres>, owner: &PublicKey) -> Result<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(owner_lock(owner))
-        .execute(&mut **tx)
-        .await?;
+async fn lock_owner(c: &mut PgConnection, owner: &PublicKey) -> Result<()> {
+    Postgres::execute(
+        c,
+        sql("SELECT pg_advisory_xact_lock($1)").int(owner_lock(owner)),
+    )
+    .await?;
     Ok(())
 }
-
-/// The owner lock makes "count, then insert" atomic across instances.
-async fn guard_quota(tx: &mut Transaction<'_, Postgres>, owner: &PublicKey) -> Result<()> {
-    lock_owner(tx, owner).await
-}
-
-/// Appends an event under the owner lock and announces it to every instance.
-async fn push_event(
-    tx: &mut Transaction<'_, Postgres>,
-    m: &ShareMeta,
-    kind: EventKind,
-    at: u64,
-    detail: Option<String>,
-) -> Result<()> {
-    lock_owner(tx, &m.owner).await?;
-    insert_event(tx, m, kind, at, detail).await?;
-    // Delivered to every listening instance when (and only if) the transaction commits.
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(CHANNEL)
-        .bind(m.owner.to_string())
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-common::sql_store!(
-    PgStore,
-    Postgres,
-    push_event: push_event,
-    tie: "seq",
-    no_owner_data: "NULL::bytea AS owner_data",
-);

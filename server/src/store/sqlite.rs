@@ -8,16 +8,18 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::FutureExt;
+use oneshare_sdk::api::EventKind;
 use oneshare_sdk::signing::PublicKey;
 use oneshare_sdk::token::ShareId;
+use sqlx::Sqlite;
 use sqlx::sqlite::{
-    SqliteAutoVacuum, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
+    SqliteAutoVacuum, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool,
+    SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Sqlite, Transaction};
 
-use super::common::{self, MetaRow, meta_columns};
-use super::{EventHub, ShareMeta, SweepReport, to_i64};
+use super::common::{self, MetaRow, Op, SqlBackend, SqlDb, meta_columns, op, sql};
+use super::{EventHub, ShareMeta, SweepReport};
 use crate::error::{Error, Result};
 
 /// How long a connection waits for SQLite's locks (checkpoints, WAL recovery).
@@ -90,81 +92,107 @@ impl SqliteStore {
             events: Arc::default(),
         })
     }
+}
 
-    fn writer(&self) -> &SqlitePool {
-        &self.writer
-    }
+impl SqlBackend for SqliteStore {
+    type Db = Sqlite;
+
+    const LIST_OWN: &'static str = concat!(
+        "SELECT ",
+        meta_columns!(),
+        ", owner_data FROM shares WHERE owner = $1 ORDER BY created_at DESC, rowid DESC"
+    );
+
+    const LIST_ALL: &'static str = concat!(
+        "SELECT ",
+        meta_columns!(),
+        ", NULL AS owner_data FROM shares ORDER BY created_at DESC, rowid DESC"
+    );
 
     fn reader(&self) -> &SqlitePool {
         &self.reader
     }
 
-    fn notify(&self, owner: &PublicKey) {
-        self.events.notify(&owner.to_bytes());
+    fn events(&self) -> &EventHub {
+        &self.events
     }
 
-    /// Moves deleted pages out of the WAL and returns free pages to the OS, so
-    /// a revoked record's ciphertext leaves the `-wal` file at once.
-    async fn scrub(&self) -> Result<()> {
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.writer)
-            .await?;
-        sqlx::query("PRAGMA incremental_vacuum")
-            .execute(&self.writer)
-            .await?;
+    /// A transaction on the one writer connection.
+    async fn write<T: Send + 'static>(&self, op: Op<Self, T>) -> Result<T> {
+        let mut tx = self.writer.begin().await?;
+        let out = op(&mut tx).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// The one writer connection already serializes writes.
+    async fn load_owned(
+        c: &mut SqliteConnection,
+        id: &ShareId,
+        owner: Option<&PublicKey>,
+    ) -> Result<ShareMeta> {
+        common::owned(common::load::<Sqlite>(c, id).await?, owner)
+    }
+
+    /// Nothing to lock: the one writer connection serializes "count, then insert".
+    async fn guard_quota(_c: &mut SqliteConnection, _owner: &PublicKey) -> Result<()> {
         Ok(())
+    }
+
+    /// Event ids are assigned in commit order by the one writer.
+    async fn push_event(
+        c: &mut SqliteConnection,
+        m: &ShareMeta,
+        kind: EventKind,
+        at: u64,
+        detail: Option<String>,
+    ) -> Result<()> {
+        common::insert_event::<Sqlite>(c, m, kind, at, detail).await
     }
 
     /// Ends every due share in one write transaction (the one writer serializes
     /// it with every other write), then compacts.
     async fn sweep_due(&self, now: u64) -> Result<SweepReport> {
-        let mut tx = self.writer.begin().await?;
-        let rows: Vec<MetaRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            meta_columns!(),
-            " FROM shares WHERE state IN ('unbound', 'binding', 'bound') AND deadline <= $1"
-        ))
-        .bind(to_i64(now))
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut report = SweepReport::default();
-        let mut owners = Vec::new();
-        for r in rows {
-            let m = r.into_meta()?;
-            purge(&mut tx, &m, m.lifetime().end_state(), now).await?;
-            report.ended += 1;
-            owners.push(m.owner);
-        }
-        let n = sqlx::query(common::DELETE_NONCES)
-            .bind(to_i64(now))
-            .execute(&mut *tx)
+        let (report, owners) = self
+            .write(op::<Self, _, _>(move |c| {
+                async move {
+                    let due = sql(DUE).uint(now);
+                    let rows: Vec<MetaRow> = Sqlite::fetch_all(c, due).await?;
+                    let mut report = SweepReport::default();
+                    let mut owners = Vec::new();
+                    for r in rows {
+                        let m = r.into_meta()?;
+                        common::purge::<Self>(c, &m, m.lifetime().end_state(), now).await?;
+                        report.ended += 1;
+                        owners.push(m.owner);
+                    }
+                    report.nonces =
+                        Sqlite::execute(c, sql(common::DELETE_NONCES).uint(now)).await?;
+                    Ok((report, owners))
+                }
+                .boxed()
+            }))
             .await?;
-        report.nonces = n.rows_affected();
-        tx.commit().await?;
-        owners.iter().for_each(|o| self.notify(o));
+        owners
+            .iter()
+            .for_each(|o| self.events.notify(&o.to_bytes()));
         self.scrub().await?;
         Ok(report)
     }
+
+    /// Moves deleted pages out of the WAL and returns free pages to the OS, so
+    /// a revoked record's ciphertext leaves the `-wal` file at once.
+    async fn scrub(&self) -> Result<()> {
+        let mut c = self.writer.acquire().await?;
+        Sqlite::execute(&mut c, sql("PRAGMA wal_checkpoint(TRUNCATE)")).await?;
+        Sqlite::execute(&mut c, sql("PRAGMA incremental_vacuum")).await?;
+        Ok(())
+    }
 }
 
-/// Loads an owned share (the one writer connection already serializes writes).
-async fn load_owned(
-    tx: &mut Transaction<'_, Sqlite>,
-    id: &ShareId,
-    owner: Option<&PublicKey>,
-) -> Result<ShareMeta> {
-    common::owned(load(&mut **tx, id).await?, owner)
-}
-
-/// Nothing to lock: the one writer connection serializes "count, then insert".
-async fn guard_quota(_tx: &mut Transaction<'_, Sqlite>, _owner: &PublicKey) -> Result<()> {
-    Ok(())
-}
-
-common::sql_store!(
-    SqliteStore,
-    Sqlite,
-    push_event: insert_event,
-    tie: "rowid",
-    no_owner_data: "owner_data",
+/// Live shares past their deadline.
+const DUE: &str = concat!(
+    "SELECT ",
+    meta_columns!(),
+    " FROM shares WHERE state IN ('unbound', 'binding', 'bound') AND deadline <= $1"
 );

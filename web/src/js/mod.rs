@@ -94,6 +94,8 @@ impl JsOneshare {
         let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
         promise(async move {
             let client = js(Client::connect_with(&relay_url, field_as(&options, "fetch")).await)?;
+            // The npm API pins at connect, so a wrong relay fails there.
+            js(client.pin_relay_key().await.map(|_| ()))?;
             let client = match field(&options, "storeName").as_string() {
                 Some(name) => client.with_store(&name),
                 None => client,
@@ -118,7 +120,7 @@ impl JsOneshare {
     /// The pinned relay key id.
     #[wasm_bindgen(getter, js_name = relayKeyId)]
     pub fn relay_key_id(&self) -> String {
-        self.inner.relay_key_id().to_owned()
+        self.inner.relay_key_id().unwrap_or_default().to_owned()
     }
 
     /// Closes the IndexedDB connection (reopened on demand).

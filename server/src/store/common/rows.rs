@@ -1,5 +1,6 @@
-//! Rows as stored → typed values (rows derive [`sqlx::FromRow`], which is generic
-//! over the database), with the constant-time bind proof check on loaded secrets.
+//! Rows as stored → typed values (each row reads its columns by name through
+//! [`SqlDb`], so one impl serves every backend), with the constant-time bind
+//! proof check on loaded secrets.
 
 use oneshare_sdk::api::{
     AttachmentInfo, Event, EventKind, RecordCiphertext, ShareSummary, UploadStatus,
@@ -9,6 +10,7 @@ use oneshare_sdk::secret::ct_eq;
 use oneshare_sdk::signing::PublicKey;
 use oneshare_sdk::token::ShareId;
 
+use super::db::{FromSql, SqlDb, col};
 use super::sql::{LAST_REFUSED_DETAIL, REFUSED_DETAIL};
 use crate::error::{Error, Result};
 use crate::store::{AttachmentLayout, BindProof, ShareMeta, to_u64};
@@ -37,7 +39,6 @@ fn key(bytes: &[u8]) -> Result<PublicKey> {
 }
 
 /// A share row as stored (`meta_columns!`).
-#[derive(sqlx::FromRow)]
 pub(crate) struct MetaRow {
     share_id: Vec<u8>,
     owner: Vec<u8>,
@@ -48,6 +49,22 @@ pub(crate) struct MetaRow {
     bound_at: Option<i64>,
     device_key: Option<Vec<u8>>,
     record_version: i64,
+}
+
+impl FromSql for MetaRow {
+    fn from_sql<D: SqlDb>(row: &D::Row) -> Result<Self> {
+        Ok(Self {
+            share_id: col::<D, _>(row, "share_id")?,
+            owner: col::<D, _>(row, "owner")?,
+            state: col::<D, _>(row, "state")?,
+            created_at: col::<D, _>(row, "created_at")?,
+            expires_in: col::<D, _>(row, "expires_in")?,
+            self_destruct: col::<D, _>(row, "self_destruct")?,
+            bound_at: col::<D, _>(row, "bound_at")?,
+            device_key: col::<D, _>(row, "device_key")?,
+            record_version: col::<D, _>(row, "record_version")?,
+        })
+    }
 }
 
 impl MetaRow {
@@ -67,11 +84,18 @@ impl MetaRow {
 }
 
 /// A listing row: the share plus (for its owner) the owner data.
-#[derive(sqlx::FromRow)]
 pub(crate) struct ListRow {
-    #[sqlx(flatten)]
     meta: MetaRow,
     owner_data: Option<Vec<u8>>,
+}
+
+impl FromSql for ListRow {
+    fn from_sql<D: SqlDb>(row: &D::Row) -> Result<Self> {
+        Ok(Self {
+            meta: MetaRow::from_sql::<D>(row)?,
+            owner_data: col::<D, _>(row, "owner_data")?,
+        })
+    }
 }
 
 impl ListRow {
@@ -93,10 +117,18 @@ impl ListRow {
 }
 
 /// A state count (`COUNT_BY_STATE`).
-#[derive(sqlx::FromRow)]
 pub(crate) struct StateCount {
     state: String,
     n: i64,
+}
+
+impl FromSql for StateCount {
+    fn from_sql<D: SqlDb>(row: &D::Row) -> Result<Self> {
+        Ok(Self {
+            state: col::<D, _>(row, "state")?,
+            n: col::<D, _>(row, "n")?,
+        })
+    }
 }
 
 impl StateCount {
@@ -116,10 +148,18 @@ impl StateCount {
 }
 
 /// A finished attachment.
-#[derive(sqlx::FromRow)]
 pub(crate) struct AttachmentRow {
     attachment_id: String,
     size: i64,
+}
+
+impl FromSql for AttachmentRow {
+    fn from_sql<D: SqlDb>(row: &D::Row) -> Result<Self> {
+        Ok(Self {
+            attachment_id: col::<D, _>(row, "attachment_id")?,
+            size: col::<D, _>(row, "size")?,
+        })
+    }
 }
 
 impl From<AttachmentRow> for AttachmentInfo {
@@ -132,10 +172,18 @@ impl From<AttachmentRow> for AttachmentInfo {
 }
 
 /// The current record (`CURRENT_RECORD`).
-#[derive(sqlx::FromRow)]
 pub(crate) struct RecordRow {
     record_version: i64,
     record: Option<Vec<u8>>,
+}
+
+impl FromSql for RecordRow {
+    fn from_sql<D: SqlDb>(row: &D::Row) -> Result<Self> {
+        Ok(Self {
+            record_version: col::<D, _>(row, "record_version")?,
+            record: col::<D, _>(row, "record")?,
+        })
+    }
 }
 
 impl RecordRow {
@@ -150,13 +198,24 @@ impl RecordRow {
 }
 
 /// An attachment's progress (`UPLOAD_ROW`).
-#[derive(sqlx::FromRow)]
 pub(crate) struct UploadRow {
     size: i64,
     part_size: i64,
     received: i64,
     next_part: i64,
     complete: bool,
+}
+
+impl FromSql for UploadRow {
+    fn from_sql<D: SqlDb>(row: &D::Row) -> Result<Self> {
+        Ok(Self {
+            size: col::<D, _>(row, "size")?,
+            part_size: col::<D, _>(row, "part_size")?,
+            received: col::<D, _>(row, "received")?,
+            next_part: col::<D, _>(row, "next_part")?,
+            complete: col::<D, _>(row, "complete")?,
+        })
+    }
 }
 
 impl From<UploadRow> for UploadStatus {
@@ -172,11 +231,20 @@ impl From<UploadRow> for UploadStatus {
 }
 
 /// An attachment's layout (`LAYOUT`).
-#[derive(sqlx::FromRow)]
 pub(crate) struct LayoutRow {
     size: i64,
     part_size: i64,
     complete: bool,
+}
+
+impl FromSql for LayoutRow {
+    fn from_sql<D: SqlDb>(row: &D::Row) -> Result<Self> {
+        Ok(Self {
+            size: col::<D, _>(row, "size")?,
+            part_size: col::<D, _>(row, "part_size")?,
+            complete: col::<D, _>(row, "complete")?,
+        })
+    }
 }
 
 impl From<LayoutRow> for AttachmentLayout {
@@ -190,13 +258,24 @@ impl From<LayoutRow> for AttachmentLayout {
 }
 
 /// One event (`EVENTS_SINCE`).
-#[derive(sqlx::FromRow)]
 pub(crate) struct EventRow {
     id: i64,
     share_id: Vec<u8>,
     kind: String,
     at: i64,
     detail: Option<String>,
+}
+
+impl FromSql for EventRow {
+    fn from_sql<D: SqlDb>(row: &D::Row) -> Result<Self> {
+        Ok(Self {
+            id: col::<D, _>(row, "id")?,
+            share_id: col::<D, _>(row, "share_id")?,
+            kind: col::<D, _>(row, "kind")?,
+            at: col::<D, _>(row, "at")?,
+            detail: col::<D, _>(row, "detail")?,
+        })
+    }
 }
 
 impl EventRow {
@@ -213,12 +292,22 @@ impl EventRow {
 }
 
 /// The bind secrets (`BIND_SECRETS`).
-#[derive(sqlx::FromRow)]
 pub(crate) struct BindSecrets {
     verifier: Option<Vec<u8>>,
     alarm: Option<Vec<u8>>,
     wrapped_key: Option<Vec<u8>>,
     refusals: i64,
+}
+
+impl FromSql for BindSecrets {
+    fn from_sql<D: SqlDb>(row: &D::Row) -> Result<Self> {
+        Ok(Self {
+            verifier: col::<D, _>(row, "verifier")?,
+            alarm: col::<D, _>(row, "alarm")?,
+            wrapped_key: col::<D, _>(row, "wrapped_key")?,
+            refusals: col::<D, _>(row, "refusals")?,
+        })
+    }
 }
 
 impl BindSecrets {

@@ -1,4 +1,5 @@
-//! The SQL text both backends run (`$n` placeholders work in SQLite too).
+//! The SQL text both backends run (`$n` placeholders work in SQLite too). A
+//! one-column query names its column `v` ([`super::db::SCALAR`]).
 
 /// The columns `MetaRow` reads.
 macro_rules! meta_columns {
@@ -17,7 +18,7 @@ pub(crate) const SHARE: &str = concat!(
 );
 
 /// Live shares of one owner (`$1`) whose deadline is after `$2`.
-pub(crate) const COUNT_LIVE: &str = "SELECT COUNT(*) FROM shares WHERE owner = $1 \
+pub(crate) const COUNT_LIVE: &str = "SELECT COUNT(*) AS v FROM shares WHERE owner = $1 \
      AND state IN ('unbound', 'binding', 'bound') AND deadline > $2";
 
 /// A new share row; `ON CONFLICT DO NOTHING` turns an existing id into 0 rows.
@@ -92,8 +93,7 @@ pub(crate) const UPLOAD_ROW: &str = "SELECT size, part_size, received, next_part
      FROM attachments WHERE share_id = $1 AND attachment_id = $2";
 
 /// One stored part.
-pub(crate) const PART: &str =
-    "SELECT data FROM attachment_parts WHERE share_id = $1 AND attachment_id = $2 AND part = $3";
+pub(crate) const PART: &str = "SELECT data AS v FROM attachment_parts WHERE share_id = $1 AND attachment_id = $2 AND part = $3";
 
 /// A new part.
 pub(crate) const INSERT_PART: &str =
@@ -139,7 +139,7 @@ pub(crate) const EVENTS_SINCE: &str = "SELECT id, share_id, kind, at, detail FRO
      WHERE owner = $1 AND id > $2 ORDER BY id LIMIT $3";
 
 /// The stored policy.
-pub(crate) const POLICY: &str = "SELECT value FROM settings WHERE name = 'policy'";
+pub(crate) const POLICY: &str = "SELECT value AS v FROM settings WHERE name = 'policy'";
 
 /// Stores the policy.
 pub(crate) const SET_POLICY: &str = "INSERT INTO settings (name, value) VALUES ('policy', $1) \

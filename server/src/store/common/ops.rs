@@ -1,0 +1,551 @@
+//! The [`Store`] implementation every [`SqlBackend`] gets: one copy of each
+//! operation, generic over the backend, its writes run through
+//! [`SqlBackend::write`].
+
+use async_trait::async_trait;
+use futures_util::FutureExt;
+use oneshare_sdk::api::{
+    AttachmentInfo, Event, EventKind, Policy, RecordCiphertext, ShareSummary, UploadStatus,
+};
+use oneshare_sdk::lifetime::{BindDecision, State};
+use oneshare_sdk::signing::PublicKey;
+use oneshare_sdk::token::ShareId;
+use tokio::sync::watch;
+
+use super::backend::{Conn, SqlBackend, op};
+use super::db::{Scalar, SqlDb, sql};
+use super::rows::{
+    AttachmentRow, BindSecrets, EventRow, LayoutRow, ListRow, MetaRow, RecordRow, StateCount,
+    UploadRow,
+};
+use super::{rules, sql as q};
+use crate::error::{Error, Result};
+use crate::store::{
+    AttachmentLayout, BindOutcome, BindProof, NewShare, RecordView, ShareMeta, Store, SweepReport,
+    bind_detail, check_part, to_i64, to_u64,
+};
+
+/// A share's metadata, unlocked.
+pub(crate) async fn load<D: SqlDb>(
+    c: &mut D::Connection,
+    id: &ShareId,
+) -> Result<Option<ShareMeta>> {
+    let row: Option<MetaRow> = D::fetch_optional(c, sql(q::SHARE).bytes(&id.0)).await?;
+    row.map(MetaRow::into_meta).transpose()
+}
+
+/// Inserts one event row.
+pub(crate) async fn insert_event<D: SqlDb>(
+    c: &mut D::Connection,
+    m: &ShareMeta,
+    kind: EventKind,
+    at: u64,
+    detail: Option<String>,
+) -> Result<()> {
+    let kind = super::rows::kind_str(kind)?;
+    let owner = m.owner.to_bytes();
+    let insert = sql(q::INSERT_EVENT)
+        .bytes(&owner)
+        .bytes(&m.share_id.0)
+        .text(&kind)
+        .uint(at)
+        .opt_text(detail.as_deref());
+    D::execute(c, insert).await?;
+    Ok(())
+}
+
+async fn finished_attachments<D: SqlDb>(
+    c: &mut D::Connection,
+    id: &ShareId,
+) -> Result<Vec<AttachmentInfo>> {
+    let rows: Vec<AttachmentRow> =
+        D::fetch_all(c, sql(q::FINISHED_ATTACHMENTS).bytes(&id.0)).await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+async fn current_record<D: SqlDb>(c: &mut D::Connection, id: &ShareId) -> Result<RecordCiphertext> {
+    let row: RecordRow = D::fetch_one(c, sql(q::CURRENT_RECORD).bytes(&id.0)).await?;
+    row.into_record()
+}
+
+/// Ends a share: ciphertext, keys and parts deleted, tombstone kept.
+pub(crate) async fn purge<B: SqlBackend>(
+    c: &mut Conn<B>,
+    m: &ShareMeta,
+    end: State,
+    now: u64,
+) -> Result<()> {
+    let id = &m.share_id.0[..];
+    B::Db::execute(c, sql(q::RELEASE).bytes(id)).await?;
+    let ended = sql(q::END_SHARE).text(end.as_str()).uint(now).bytes(id);
+    B::Db::execute(c, ended).await?;
+    for text in [q::DELETE_PARTS, q::DELETE_ATTACHMENTS] {
+        B::Db::execute(c, sql(text).bytes(id)).await?;
+    }
+    B::push_event(c, m, rules::end_event(end), now, None).await
+}
+
+async fn upload_row<D: SqlDb>(
+    c: &mut D::Connection,
+    id: &ShareId,
+    attachment: &str,
+) -> Result<UploadStatus> {
+    let row: Option<UploadRow> =
+        D::fetch_optional(c, sql(q::UPLOAD_ROW).bytes(&id.0).text(attachment)).await?;
+    Ok(row.ok_or(Error::NotFound)?.into())
+}
+
+/// Create, in the writer's transaction.
+async fn create<B: SqlBackend>(
+    c: &mut Conn<B>,
+    s: &NewShare,
+    max_live: u64,
+    max_stored_bytes: u64,
+) -> Result<ShareMeta> {
+    let owner = s.owner.to_bytes();
+    let id = &s.share_id.0[..];
+    B::guard_quota(c, &s.owner).await?;
+    let live: Scalar<i64> =
+        B::Db::fetch_one(c, sql(q::COUNT_LIVE).bytes(&owner).uint(s.created_at)).await?;
+    if to_u64(live.0) >= max_live {
+        return Err(Error::Quota);
+    }
+    let insert = sql(q::INSERT_SHARE)
+        .bytes(id)
+        .bytes(&owner)
+        .uint(s.created_at)
+        .uint(s.expires_in)
+        .boolean(s.self_destruct)
+        .uint(rules::initial_deadline(s))
+        .bytes(&s.verifier)
+        .bytes(&s.wrapped_key)
+        .bytes(&s.record)
+        .bytes(&s.owner_data);
+    if B::Db::execute(c, insert).await? == 0 {
+        return Err(Error::Conflict("a share with this id exists"));
+    }
+    let reserved = rules::reserved(s);
+    let reserve = sql(q::RESERVE).uint(reserved).uint(max_stored_bytes);
+    if B::Db::execute(c, reserve).await? == 0 {
+        return Err(Error::StorageFull);
+    }
+    B::Db::execute(c, sql(q::SET_RESERVED).uint(reserved).bytes(id)).await?;
+    for a in &s.attachments {
+        let insert = sql(q::INSERT_ATTACHMENT)
+            .bytes(id)
+            .text(&a.id)
+            .uint(a.size)
+            .uint(s.part_size);
+        if B::Db::execute(c, insert).await? == 0 {
+            return Err(Error::BadRequest("duplicate attachment id".to_owned()));
+        }
+    }
+    let m = B::load_owned(c, &s.share_id, None).await?;
+    B::push_event(c, &m, EventKind::Created, s.created_at, None).await?;
+    Ok(m)
+}
+
+/// What a bind transaction decided: the outcome, or a refusal to answer after
+/// committing (a `refused_device` event must stay).
+struct Bound {
+    owner: PublicKey,
+    notify: bool,
+    answer: Result<BindOutcome>,
+}
+
+/// Bind, in the writer's transaction.
+async fn bind<B: SqlBackend>(
+    c: &mut Conn<B>,
+    id: &ShareId,
+    proof: &BindProof,
+    device: &PublicKey,
+    now: u64,
+) -> Result<Bound> {
+    let m = B::load_owned(c, id, None).await?;
+    let state = rules::live_state(&m, now)?;
+    let decision = oneshare_sdk::lifetime::decide_bind(state, m.device_key.as_ref(), device);
+    if decision == BindDecision::AlreadyYours {
+        return Err(Error::AlreadyConfirmed);
+    }
+    let secrets: BindSecrets = B::Db::fetch_one(c, sql(q::BIND_SECRETS).bytes(&id.0)).await?;
+    secrets.check(proof)?;
+    let retry = match decision {
+        BindDecision::Bind => {
+            let device = device.to_bytes();
+            let set = sql(q::SET_BINDING)
+                .bytes(&device)
+                .uint(now)
+                .uint(rules::bound_deadline(&m, now))
+                .bytes(&proof.alarm)
+                .bytes(&id.0);
+            B::Db::execute(c, set).await?;
+            let detail = bind_detail(m.created_at, now);
+            B::push_event(c, &m, EventKind::Bound, now, Some(detail)).await?;
+            false
+        }
+        BindDecision::Retry => true,
+        BindDecision::OtherDevice => {
+            let detail = secrets.refused_detail();
+            if let Some(detail) = detail {
+                B::Db::execute(c, sql(q::COUNT_REFUSAL).bytes(&id.0)).await?;
+                let detail = Some(detail.to_owned());
+                B::push_event(c, &m, EventKind::RefusedDevice, now, detail).await?;
+            }
+            return Ok(Bound {
+                owner: m.owner,
+                notify: detail.is_some(),
+                answer: Err(Error::AlreadyBound),
+            });
+        }
+        BindDecision::AlreadyYours => return Err(Error::AlreadyConfirmed),
+        BindDecision::Gone(s) => return Err(Error::Gone(s)),
+    };
+    let wrapped_key = secrets.wrapped_key()?;
+    let record = current_record::<B::Db>(c, id).await?;
+    let attachments = finished_attachments::<B::Db>(c, id).await?;
+    let after = B::load_owned(c, id, None).await?;
+    Ok(Bound {
+        owner: m.owner,
+        notify: !retry,
+        answer: Ok(BindOutcome {
+            wrapped_key,
+            record,
+            attachments,
+            access_expires_at: after.deadline(),
+            self_destruct: after.self_destruct,
+            retry,
+        }),
+    })
+}
+
+/// Update, in the writer's transaction.
+async fn update<B: SqlBackend>(
+    c: &mut Conn<B>,
+    id: &ShareId,
+    owner: &PublicKey,
+    record: &RecordCiphertext,
+    now: u64,
+) -> Result<ShareMeta> {
+    let m = B::load_owned(c, id, Some(owner)).await?;
+    let detail = rules::check_update(&m, record.version, now)?;
+    let old = current_record::<B::Db>(c, id).await?;
+    let delta = to_i64(rules::part_len(&record.ciphertext))
+        .saturating_sub(to_i64(rules::part_len(&old.ciphertext)));
+    B::Db::execute(c, sql(q::ADJUST).int(delta)).await?;
+    B::Db::execute(c, sql(q::ADJUST_SHARE).int(delta).bytes(&id.0)).await?;
+    let set = sql(q::SET_RECORD)
+        .bytes(&record.ciphertext)
+        .uint(record.version)
+        .bytes(&id.0);
+    B::Db::execute(c, set).await?;
+    B::push_event(c, &m, EventKind::Updated, now, Some(detail)).await?;
+    Ok(m)
+}
+
+/// One attachment part, in the writer's transaction.
+async fn put_part<B: SqlBackend>(
+    c: &mut Conn<B>,
+    id: &ShareId,
+    owner: &PublicKey,
+    attachment: &str,
+    n: u64,
+    bytes: &[u8],
+    now: u64,
+) -> Result<UploadStatus> {
+    // `load_owned` serializes uploads of one share's parts.
+    let m = B::load_owned(c, id, Some(owner)).await?;
+    m.require_live(now)?;
+    let status = upload_row::<B::Db>(c, id, attachment).await?;
+    let len = rules::part_len(bytes);
+    if !check_part(&status, n, len)? {
+        let part = sql(q::PART).bytes(&id.0).text(attachment).uint(n);
+        let stored: Scalar<Vec<u8>> = B::Db::fetch_one(c, part).await?;
+        return rules::same_part(&stored.0, bytes, status);
+    }
+    let insert = sql(q::INSERT_PART)
+        .bytes(&id.0)
+        .text(attachment)
+        .uint(n)
+        .bytes(bytes);
+    B::Db::execute(c, insert).await?;
+    let advance = sql(q::ADVANCE_UPLOAD)
+        .uint(len)
+        .bytes(&id.0)
+        .text(attachment);
+    B::Db::execute(c, advance).await?;
+    upload_row::<B::Db>(c, id, attachment).await
+}
+
+/// Folds the share-count deltas into one row per state, so a scrape stays a few rows.
+async fn fold_counts<D: SqlDb>(c: &mut D::Connection) -> Result<()> {
+    let deltas: Vec<StateCount> = D::fetch_all(c, sql(q::TAKE_COUNT_DELTAS)).await?;
+    for (state, n) in StateCount::fold(deltas) {
+        D::execute(c, sql(q::PUT_COUNT).text(&state).int(n)).await?;
+    }
+    Ok(())
+}
+
+/// Wakes `owner`'s local SSE streams (after the commit that made their events visible).
+fn notify<B: SqlBackend>(b: &B, owner: &PublicKey) {
+    b.events().notify(&owner.to_bytes());
+}
+
+#[async_trait]
+impl<B: SqlBackend> Store for B {
+    async fn create_share(&self, s: &NewShare, max_live: u64, max_stored_bytes: u64) -> Result<()> {
+        let s = s.clone();
+        let m = self
+            .write(op::<B, _, _>(move |c| {
+                async move { create::<B>(c, &s, max_live, max_stored_bytes).await }.boxed()
+            }))
+            .await?;
+        notify(self, &m.owner);
+        Ok(())
+    }
+
+    async fn share(&self, id: &ShareId) -> Result<Option<ShareMeta>> {
+        let mut c = self.reader().acquire().await?;
+        load::<B::Db>(&mut c, id).await
+    }
+
+    async fn bind(
+        &self,
+        id: &ShareId,
+        proof: &BindProof,
+        device: &PublicKey,
+        now: u64,
+    ) -> Result<BindOutcome> {
+        let (id, proof, device) = (*id, proof.clone(), *device);
+        let bound = self
+            .write(op::<B, _, _>(move |c| {
+                async move { bind::<B>(c, &id, &proof, &device, now).await }.boxed()
+            }))
+            .await?;
+        if bound.notify {
+            notify(self, &bound.owner);
+        }
+        bound.answer
+    }
+
+    async fn confirm(&self, id: &ShareId, device: &PublicKey, now: u64) -> Result<u64> {
+        let (id, device) = (*id, *device);
+        let (m, changed) = self
+            .write(op::<B, _, _>(move |c| {
+                async move {
+                    let m = B::load_owned(c, &id, None).await?;
+                    rules::require_device(&m, &device, now)?;
+                    let changed = m.state == State::Binding;
+                    if changed {
+                        B::Db::execute(c, sql(q::SET_BOUND).bytes(&id.0)).await?;
+                        B::push_event(c, &m, EventKind::Confirmed, now, None).await?;
+                    }
+                    Ok((m, changed))
+                }
+                .boxed()
+            }))
+            .await?;
+        if changed {
+            notify(self, &m.owner);
+        }
+        Ok(m.deadline())
+    }
+
+    async fn fetch_record(&self, id: &ShareId, device: &PublicKey, now: u64) -> Result<RecordView> {
+        let (id, device) = (*id, *device);
+        let (m, record, attachments) = self
+            .write(op::<B, _, _>(move |c| {
+                async move {
+                    let m = B::load_owned(c, &id, None).await?;
+                    rules::require_device(&m, &device, now)?;
+                    let record = current_record::<B::Db>(c, &id).await?;
+                    let attachments = finished_attachments::<B::Db>(c, &id).await?;
+                    B::push_event(c, &m, EventKind::Viewed, now, None).await?;
+                    Ok((m, record, attachments))
+                }
+                .boxed()
+            }))
+            .await?;
+        notify(self, &m.owner);
+        Ok(RecordView {
+            record,
+            attachments,
+            access_expires_at: m.deadline(),
+        })
+    }
+
+    async fn update_record(
+        &self,
+        id: &ShareId,
+        owner: &PublicKey,
+        record: &RecordCiphertext,
+        now: u64,
+    ) -> Result<()> {
+        let (id, owner, record) = (*id, *owner, record.clone());
+        let m = self
+            .write(op::<B, _, _>(move |c| {
+                async move { update::<B>(c, &id, &owner, &record, now).await }.boxed()
+            }))
+            .await?;
+        notify(self, &m.owner);
+        Ok(())
+    }
+
+    async fn revoke(&self, id: &ShareId, owner: Option<&PublicKey>, now: u64) -> Result<()> {
+        let (id, owner) = (*id, owner.copied());
+        let m = self
+            .write(op::<B, _, _>(move |c| {
+                async move {
+                    let m = B::load_owned(c, &id, owner.as_ref()).await?;
+                    m.require_live(now)?;
+                    purge::<B>(c, &m, State::Revoked, now).await?;
+                    Ok(m)
+                }
+                .boxed()
+            }))
+            .await?;
+        notify(self, &m.owner);
+        self.scrub().await
+    }
+
+    async fn list_shares(&self, owner: Option<&PublicKey>, now: u64) -> Result<Vec<ShareSummary>> {
+        let key = owner.map(PublicKey::to_bytes);
+        let query = match &key {
+            Some(k) => sql(B::LIST_OWN).bytes(k),
+            None => sql(B::LIST_ALL),
+        };
+        let mut c = self.reader().acquire().await?;
+        let rows: Vec<ListRow> = B::Db::fetch_all(&mut c, query).await?;
+        rows.into_iter()
+            .map(|r| r.into_summary(now, owner.is_some()))
+            .collect()
+    }
+
+    async fn count_by_state(&self) -> Result<Vec<(State, u64)>> {
+        let mut c = self.reader().acquire().await?;
+        let rows: Vec<StateCount> = B::Db::fetch_all(&mut c, sql(q::COUNT_BY_STATE)).await?;
+        rows.into_iter().map(StateCount::into_pair).collect()
+    }
+
+    async fn put_part(
+        &self,
+        id: &ShareId,
+        owner: &PublicKey,
+        attachment: &str,
+        n: u64,
+        bytes: &[u8],
+        now: u64,
+    ) -> Result<UploadStatus> {
+        let (id, owner, attachment, bytes) = (*id, *owner, attachment.to_owned(), bytes.to_vec());
+        self.write(op::<B, _, _>(move |c| {
+            async move { put_part::<B>(c, &id, &owner, &attachment, n, &bytes, now).await }.boxed()
+        }))
+        .await
+    }
+
+    async fn upload_status(
+        &self,
+        id: &ShareId,
+        owner: &PublicKey,
+        attachment: &str,
+    ) -> Result<UploadStatus> {
+        // A plain read (no row lock), so polling never queues behind an upload.
+        let mut tx = self.reader().begin().await?;
+        rules::owned(load::<B::Db>(&mut tx, id).await?, Some(owner))?;
+        let status = upload_row::<B::Db>(&mut tx, id, attachment).await?;
+        tx.commit().await?;
+        Ok(status)
+    }
+
+    async fn finalize(
+        &self,
+        id: &ShareId,
+        owner: &PublicKey,
+        attachment: &str,
+        now: u64,
+    ) -> Result<UploadStatus> {
+        let (id, owner, attachment) = (*id, *owner, attachment.to_owned());
+        self.write(op::<B, _, _>(move |c| {
+            async move {
+                let m = B::load_owned(c, &id, Some(&owner)).await?;
+                m.require_live(now)?;
+                let done = rules::finalized(upload_row::<B::Db>(c, &id, &attachment).await?)?;
+                B::Db::execute(c, sql(q::FINALIZE).bytes(&id.0).text(&attachment)).await?;
+                Ok(done)
+            }
+            .boxed()
+        }))
+        .await
+    }
+
+    async fn attachment(&self, id: &ShareId, attachment: &str) -> Result<AttachmentLayout> {
+        let mut c = self.reader().acquire().await?;
+        let row: Option<LayoutRow> =
+            B::Db::fetch_optional(&mut c, sql(q::LAYOUT).bytes(&id.0).text(attachment)).await?;
+        Ok(row.ok_or(Error::NotFound)?.into())
+    }
+
+    async fn read_part(&self, id: &ShareId, attachment: &str, n: u64) -> Result<Vec<u8>> {
+        let mut c = self.reader().acquire().await?;
+        let part = sql(q::PART).bytes(&id.0).text(attachment).uint(n);
+        let row: Option<Scalar<Vec<u8>>> = B::Db::fetch_optional(&mut c, part).await?;
+        Ok(row.ok_or(Error::NotFound)?.0)
+    }
+
+    async fn record_nonce(&self, signer: &str, nonce: &[u8; 16], expires_at: u64) -> Result<()> {
+        let (signer, nonce) = (signer.to_owned(), *nonce);
+        let inserted = self
+            .write(op::<B, _, _>(move |c| {
+                async move {
+                    let insert = sql(q::INSERT_NONCE)
+                        .text(&signer)
+                        .bytes(&nonce)
+                        .uint(expires_at);
+                    B::Db::execute(c, insert).await
+                }
+                .boxed()
+            }))
+            .await?;
+        if inserted == 0 {
+            return Err(Error::Replayed);
+        }
+        Ok(())
+    }
+
+    async fn events_since(&self, owner: &PublicKey, after: u64, limit: u32) -> Result<Vec<Event>> {
+        let key = owner.to_bytes();
+        let query = sql(q::EVENTS_SINCE)
+            .bytes(&key)
+            .uint(after)
+            .int(i64::from(limit));
+        let mut c = self.reader().acquire().await?;
+        let rows: Vec<EventRow> = B::Db::fetch_all(&mut c, query).await?;
+        rows.into_iter().map(EventRow::into_event).collect()
+    }
+
+    async fn policy(&self) -> Result<Option<Policy>> {
+        let mut c = self.reader().acquire().await?;
+        let v: Option<Scalar<String>> = B::Db::fetch_optional(&mut c, sql(q::POLICY)).await?;
+        v.map(|v| serde_json::from_str(&v.0).map_err(Error::internal))
+            .transpose()
+    }
+
+    async fn set_policy(&self, policy: &Policy) -> Result<()> {
+        let v = serde_json::to_string(policy).map_err(Error::internal)?;
+        self.write(op::<B, _, _>(move |c| {
+            async move { B::Db::execute(c, sql(q::SET_POLICY).text(&v)).await }.boxed()
+        }))
+        .await?;
+        Ok(())
+    }
+
+    async fn sweep(&self, now: u64) -> Result<SweepReport> {
+        let report = self.sweep_due(now).await?;
+        self.write(op::<B, _, _>(|c| fold_counts::<B::Db>(c).boxed()))
+            .await?;
+        Ok(report)
+    }
+
+    fn event_signal(&self, owner: &PublicKey) -> watch::Receiver<u64> {
+        self.events().subscribe(owner)
+    }
+}
