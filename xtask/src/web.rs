@@ -172,7 +172,7 @@ impl Drop for TestRelay {
 /// Chromium against a real relay process.
 pub fn client_tests() -> Result {
     crate::setup::wasm_tools()?;
-    let relay_bin = relay_binary()?;
+    let relay_bin = relay_binary(false)?;
     let page = format!("127.0.0.1:{}", free_port()?);
     let relay = TestRelay::start(&relay_bin, &format!("http://{page}"))?;
     run_in(
@@ -195,11 +195,11 @@ pub fn client_tests() -> Result {
     )
 }
 
-/// Builds the viewer, then the relay binary that embeds it, and returns the
-/// binary's path (the Playwright server starts it).
-fn relay_binary() -> Result<PathBuf> {
+/// Builds the viewer, then the relay binary that embeds it (`release` for
+/// benchmarks), and returns the binary's path (the Playwright server starts it).
+fn relay_binary(release: bool) -> Result<PathBuf> {
     crate::viewer::build()?;
-    crate::relay::build(false)
+    crate::relay::build(release)
 }
 
 /// Builds the `oneshare` CLI and returns its path (the interop spec runs it).
@@ -212,10 +212,11 @@ fn cli_binary() -> Result<PathBuf> {
 }
 
 /// Playwright: the packed tarball in a Vite app and a plain module page, and
-/// the relay's own web viewer (specs/viewer.spec.mjs).
-pub fn package_tests(extra: &[&str]) -> Result {
+/// the relay's own web viewer (specs/viewer.spec.mjs); against a `release`
+/// relay for benchmarks.
+pub fn package_tests(extra: &[&str], release: bool) -> Result {
     npm()?;
-    let relay = relay_binary()?;
+    let relay = relay_binary(release)?;
     let npm_dir = root().join("npm");
     let tests_dir = root().join("tests");
     let pack_dir = tests_dir.join(".pack");
@@ -269,12 +270,14 @@ pub fn package_tests(extra: &[&str]) -> Result {
 pub fn browser_tests() -> Result {
     wasm_tests()?;
     client_tests()?;
-    package_tests(&["--grep-invert", "@bench"])
+    package_tests(&["--grep-invert", "@bench"], false)
 }
 
-/// `cargo xtask bench-browser`: the browser benchmarks (Playwright `@bench`).
+/// `cargo xtask bench-browser`: the browser benchmarks (Playwright `@bench`),
+/// against a release relay in its own process. Fails when the open page is
+/// over its transfer budget.
 pub fn bench_browser() -> Result {
-    package_tests(&["--grep", "@bench", "--reporter", "list"])
+    package_tests(&["--grep", "@bench", "--reporter", "list"], true)
 }
 
 /// Shrinks a wasm-bindgen output in place with `wasm-opt -Oz` from the npm `binaryen`
