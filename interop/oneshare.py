@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import re
+import unicodedata
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes, hpke
@@ -19,7 +20,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF, HKDFExpand
 
 
 class ProtocolError(Exception):
@@ -523,3 +525,99 @@ def bind_decision(state, bound_key, presented) -> dict:
         return {"decision": "other_device"}
     return {"decision": "gone", "state": state}
 
+
+# §12.1 open code -----------------------------------------------------------------
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
+
+
+def open_code_from_random(data: bytes) -> str:
+    n = int.from_bytes(data, "big")
+    return "".join(CROCKFORD[(n >> (5 * (7 - i))) & 31] for i in range(8))
+
+
+def open_code_display(code: str) -> str:
+    return code[:4] + "-" + code[4:]
+
+
+def parse_open_code(text: str) -> str:
+    out = []
+    for c in text:
+        if _is_white_space(c) or c in CODE_DASHES:
+            continue
+        u = c.upper() if c.isascii() else c
+        u = {"O": "0", "I": "1", "L": "1"}.get(u, u)
+        if u not in CROCKFORD:
+            raise ProtocolError("invalid_code", "character outside the alphabet")
+        out.append(u)
+    if len(out) != 8:
+        raise ProtocolError("invalid_code", "not 8 symbols")
+    return "".join(out)
+
+
+def open_code_proof(token: bytes, code: str) -> bytes:
+    return hkdf(token, b"oneshare/v2/open-code-proof", 32, salt=code.encode())
+
+
+def factor_verifier(factor: str, proof: bytes) -> bytes:
+    return hashlib.sha256(f"oneshare/v2/{factor}-verifier".encode() + proof).digest()
+
+
+def check_factor(factor: str, verifier: bytes, proof: bytes):
+    if not hmac.compare_digest(factor_verifier(factor, proof), verifier):
+        raise ProtocolError("wrong_code" if factor == "open-code" else "wrong_passphrase")
+
+
+# §12.2 transfer ---------------------------------------------------------------------
+
+def transfer_secret(token: bytes) -> bytes:
+    return hkdf(token, b"oneshare/v2/transfer-secret", 32)
+
+
+def transfer_box_aad(share_id: bytes) -> bytes:
+    return aad("oneshare/v2/transfer-secret", share_id)
+
+
+def open_transfer_box(owner_key: bytes, share_id: bytes, box: bytes) -> bytes:
+    if len(box) != 77:
+        raise ProtocolError("length")
+    return open_envelope(owner_key, transfer_box_aad(share_id), box)
+
+
+def comparison_info(share_id: bytes, device_key: bytes, ecdh_key: bytes) -> bytes:
+    public_key(device_key)
+    public_key(ecdh_key)
+    return aad("oneshare/v2/comparison-code", share_id, device_key, ecdh_key)
+
+
+def comparison_code(secret: bytes, share_id: bytes, device_key: bytes, ecdh_key: bytes) -> str:
+    info = comparison_info(share_id, device_key, ecdh_key)
+    digest = HKDFExpand(algorithm=hashes.SHA256(), length=8, info=info).derive(secret)
+    return f"{int.from_bytes(digest, 'big') % 1_000_000:06d}"
+
+
+# §12.3 passphrase -------------------------------------------------------------------
+
+ARGON2_M_KIB, ARGON2_T, ARGON2_P = 19456, 2, 1
+
+
+def passphrase_salt(token: bytes) -> bytes:
+    return hkdf(token, b"oneshare/v2/passphrase-salt", 16)
+
+
+def stretch_passphrase(passphrase: str, salt: bytes) -> bytes:
+    data = unicodedata.normalize("NFC", passphrase).encode()
+    if not data or len(data) > 1024:
+        raise ProtocolError("passphrase", "empty or longer than 1024 bytes")
+    kdf = Argon2id(salt=salt, length=32, iterations=ARGON2_T, lanes=ARGON2_P, memory_cost=ARGON2_M_KIB)
+    return kdf.derive(data)
+
+
+def passphrase_keys(token: bytes, passphrase: str) -> dict:
+    stretched = stretch_passphrase(passphrase, passphrase_salt(token))
+    return {
+        "stretched": stretched,
+        "wrap_key": hkdf(token, b"oneshare/v2/wrap-key", 32, salt=stretched),
+        "proof": hkdf(token, b"oneshare/v2/passphrase-proof", 32, salt=stretched),
+    }

@@ -234,11 +234,85 @@ def check_lifetime(c, _doc):
     raise KeyError(c["op"])
 
 
+def check_factor_case(c, factor):
+    o.check_factor(factor, h(c, "verifier_hex"), h(c, "proof_hex"))
+    return "ok"
+
+
+def check_open_code(c, _doc):
+    op = c["op"]
+    if op == "generate":
+        code = o.open_code_from_random(h(c, "random_hex"))
+        assert o.parse_open_code(o.open_code_display(code)) == code
+        return {"code": code, "display": o.open_code_display(code)}
+    if op == "parse":
+        return {"code": o.parse_open_code(c["input"])}
+    if op == "derive":
+        code = o.parse_open_code(c["code"])
+        proof = o.open_code_proof(h(c, "token_hex"), code)
+        return {"code": code, "proof_hex": proof.hex(),
+                "verifier_hex": o.factor_verifier("open-code", proof).hex()}
+    if op == "check":
+        return check_factor_case(c, "open-code")
+    raise KeyError(op)
+
+
+def check_passphrase(c, _doc):
+    op = c["op"]
+    if op == "check":
+        return check_factor_case(c, "passphrase")
+    token = h(c, "token_hex")
+    sid = o.derive(token)["share_id"]
+    if op == "derive":
+        keys = o.passphrase_keys(token, c["passphrase"])
+        return {
+            "argon2_m_kib": o.ARGON2_M_KIB, "argon2_t": o.ARGON2_T, "argon2_p": o.ARGON2_P,
+            "salt_hex": o.passphrase_salt(token).hex(), "stretched_hex": keys["stretched"].hex(),
+            "wrap_key_hex": keys["wrap_key"].hex(), "proof_hex": keys["proof"].hex(),
+            "verifier_hex": o.factor_verifier("passphrase", keys["proof"]).hex(),
+        }
+    if op == "wrap":
+        wk = o.passphrase_keys(token, c["passphrase"])["wrap_key"]
+        wrapped = o.seal(wk, h(c, "nonce_hex"), o.wrap_aad(sid), h(c, "record_key_hex"))
+        assert o.unwrap_key(wk, sid, wrapped) == h(c, "record_key_hex")
+        return {"aad_hex": o.wrap_aad(sid).hex(), "wrapped_key_hex": wrapped.hex()}
+    if op == "unwrap":
+        phrase = c["passphrase"]
+        wk = o.derive(token)["wrap_key"] if phrase is None else o.passphrase_keys(token, phrase)["wrap_key"]
+        return {"record_key_hex": o.unwrap_key(wk, sid, h(c, "wrapped_key_hex")).hex()}
+    raise KeyError(op)
+
+
+def check_transfer(c, _doc):
+    op = c["op"]
+    if op == "derive":
+        token = h(c, "token_hex")
+        return {"share_id_b64": b64e(o.derive(token)["share_id"]),
+                "transfer_secret_hex": o.transfer_secret(token).hex()}
+    if op in ("seal_box", "open_box"):
+        key, sid = h(c, "owner_key_hex"), b64d(c["share_id_b64"], 16)
+        if op == "open_box":
+            return {"transfer_secret_hex": o.open_transfer_box(key, sid, h(c, "box_hex")).hex()}
+        box = o.seal(key, h(c, "nonce_hex"), o.transfer_box_aad(sid), h(c, "transfer_secret_hex"))
+        assert o.open_transfer_box(key, sid, box) == h(c, "transfer_secret_hex")
+        return {"aad_hex": o.transfer_box_aad(sid).hex(), "box_hex": box.hex()}
+    if op == "comparison":
+        sid = b64d(c["share_id_b64"], 16)
+        dk = b64d(c["device_key_b64"], code="invalid_key")
+        ek = b64d(c["ecdh_key_b64"], code="invalid_key")
+        code = o.comparison_code(h(c, "transfer_secret_hex"), sid, dk, ek)
+        return {"info_hex": o.comparison_info(sid, dk, ek).hex(), "code": code,
+                "display": f"{code[:3]} {code[3:]}"}
+    raise KeyError(op)
+
+
 CHECKERS = {
     "token.json": check_token, "envelope.json": check_envelope, "record.json": check_record,
     "wrapped_key.json": check_wrapped_key, "owner_data.json": check_owner_data,
     "stream.json": check_stream, "signing.json": check_signing, "hpke.json": check_hpke,
     "duration.json": check_duration, "lifetime.json": check_lifetime,
+    "open_code.json": check_open_code, "passphrase.json": check_passphrase,
+    "transfer.json": check_transfer,
 }
 
 

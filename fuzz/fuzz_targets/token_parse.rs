@@ -1,8 +1,10 @@
 //! Token::parse on arbitrary UTF-8: never panics, and a parsed token survives
-//! being written as a link (under several relay bases) and parsed again.
+//! being written as a link (under several relay bases) and parsed again; an
+//! open code (PROTOCOL.md §12.1), the other thing people paste, likewise.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use oneshare_sdk::open_code::OpenCode;
 use oneshare_sdk::token::{ShareId, Token};
 
 const BASES: [&str; 3] = [
@@ -27,6 +29,18 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(
             ShareId::parse(&keys.share_id.to_string()),
             Ok(keys.share_id)
+        );
+    }
+    if let Ok(code) = OpenCode::parse(text) {
+        assert_eq!(
+            OpenCode::parse(&code.display()).as_ref(),
+            Ok(&code),
+            "display"
+        );
+        assert_eq!(
+            OpenCode::parse(code.as_str()).as_ref(),
+            Ok(&code),
+            "canonical"
         );
     }
     if let Ok(id) = ShareId::parse(text) {

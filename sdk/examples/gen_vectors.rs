@@ -23,8 +23,11 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use oneshare_sdk::duration;
 use oneshare_sdk::encoding::{b64, unb64};
 use oneshare_sdk::envelope;
+use oneshare_sdk::factor::{Factor, Proof};
 use oneshare_sdk::lifetime::{BindDecision, Lifetime, State, decide_bind};
+use oneshare_sdk::open_code::OpenCode;
 use oneshare_sdk::owner::{self, OwnerData, OwnerIdentity};
+use oneshare_sdk::passphrase;
 use oneshare_sdk::record::{self, Record};
 use oneshare_sdk::secret::{Key256, Secret};
 use oneshare_sdk::signing::{
@@ -34,6 +37,7 @@ use oneshare_sdk::stream::{
     self, ENCRYPTED_SEGMENT_SIZE, Encryptor, HEADER_LEN, SEGMENT_SIZE, SegmentNonce,
 };
 use oneshare_sdk::token::{ShareId, Token, alarm_verifier, verifier};
+use oneshare_sdk::transfer;
 use oneshare_sdk::transmission::{self, RelayKeyPair, RelayPublicKey};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -43,7 +47,7 @@ type R<T = ()> = Result<T, Box<dyn std::error::Error>>;
 fn main() -> R {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors");
     fs::create_dir_all(&dir)?;
-    let files: [(&str, &str, Vec<Value>); 10] = [
+    let files: [(&str, &str, Vec<Value>); 13] = [
         ("token.json", TOKEN_DESC, token_cases()?),
         ("envelope.json", ENVELOPE_DESC, envelope_cases()?),
         ("record.json", RECORD_DESC, record_cases()?),
@@ -54,6 +58,9 @@ fn main() -> R {
         ("hpke.json", HPKE_DESC, hpke_cases(&dir)?),
         ("duration.json", DURATION_DESC, duration_cases()?),
         ("lifetime.json", LIFETIME_DESC, lifetime_cases()?),
+        ("open_code.json", OPEN_CODE_DESC, open_code_cases()?),
+        ("passphrase.json", PASSPHRASE_DESC, passphrase_cases()?),
+        ("transfer.json", TRANSFER_DESC, transfer_cases()?),
     ];
     for (name, description, cases) in files {
         let count = cases.len();
@@ -2295,6 +2302,480 @@ fn lifetime_cases() -> R<Vec<Value>> {
             "bound_key_b64": bound.map(ToString::to_string),
             "presented_key_b64": presented.to_string(),
             "expected": expected,
+        }));
+    }
+    Ok(cases)
+}
+
+// ---------------------------------------------------------------- v2: open code
+
+const OPEN_CODE_DESC: &str = "PROTOCOL.md §12.1: the open code, 8 symbols of Crockford base32 \
+(0123456789ABCDEFGHJKMNPQRSTVWXYZ). op=generate: 5 random bytes, 40 bits most significant first, \
+5 bits per symbol -> canonical code and display form (two groups of four joined by '-'). \
+op=parse: text as typed (case, whitespace and dashes ignored, O read as 0, I and L as 1) -> \
+canonical code, or invalid_code. op=derive: token and code as typed -> canonical code, proof = \
+HKDF-Expand(HKDF-Extract(salt = ASCII(code), IKM = token), \"oneshare/v2/open-code-proof\", 32), \
+verifier = SHA-256(\"oneshare/v2/open-code-verifier\" || proof). op=check: the relay's check of a \
+proof against a stored verifier -> \"ok\" or wrong_code.";
+
+/// The 5 bytes whose code spells `symbols` (for readable vectors).
+fn code_bytes(symbols: &str) -> R<[u8; 5]> {
+    let mut bits = 0u64;
+    for c in symbols.bytes() {
+        let v = oneshare_sdk::open_code::ALPHABET
+            .iter()
+            .position(|&a| a == c)
+            .ok_or("symbol outside the alphabet")?;
+        bits = (bits << 5) | v as u64;
+    }
+    let mut out = [0u8; 5];
+    out.copy_from_slice(&bits.to_be_bytes()[3..]);
+    Ok(out)
+}
+
+fn open_code_cases() -> R<Vec<Value>> {
+    let mut cases = Vec::new();
+    let generated: [(&str, [u8; 5]); 5] = [
+        ("zeros", [0; 5]),
+        ("ones", [0xff; 5]),
+        ("bit_order", code_bytes("12345678")?),
+        ("repeated_symbol", [0x84, 0x21, 0x08, 0x42, 0x10]),
+        ("pseudo_random", fixed("open code")),
+    ];
+    for (name, bytes) in generated {
+        let code = OpenCode::from_random(bytes);
+        cases.push(json!({
+            "op": "generate",
+            "name": format!("generate_{name}"),
+            "random_hex": hex(bytes),
+            "expected": { "code": code.as_str(), "display": code.display() },
+        }));
+    }
+    let code = OpenCode::from_random(fixed("open code"));
+    let typed: [(&str, String); 8] = [
+        ("canonical", code.as_str().to_owned()),
+        ("display_form", code.display()),
+        ("lower_case", code.display().to_lowercase()),
+        (
+            "spaces_and_tabs",
+            format!(" {} \t{} ", &code.as_str()[..4], &code.as_str()[4..]),
+        ),
+        (
+            "en_dash_and_no_break_space",
+            format!(
+                "{}\u{2013}\u{a0}{}",
+                &code.as_str()[..4],
+                &code.as_str()[4..]
+            ),
+        ),
+        ("letter_o_is_zero", "O0o0-0000".to_owned()),
+        ("letters_i_and_l_are_one", "IiLl-1111".to_owned()),
+        ("many_dashes", "--AB-CD--EF-GH--".to_owned()),
+    ];
+    for (name, input) in typed {
+        let parsed = OpenCode::parse(&input)?;
+        cases.push(json!({
+            "op": "parse", "name": format!("parse_{name}"), "input": input,
+            "expected": { "code": parsed.as_str() },
+        }));
+    }
+    let bad: [(&str, &str); 8] = [
+        ("empty", ""),
+        ("seven_symbols", "ABCD-EFG"),
+        ("nine_symbols", "ABCD-EFGHJ"),
+        ("letter_u", "ABCD-EFGU"),
+        ("punctuation", "ABCD.EFGH"),
+        ("non_ascii_letter", "ABCD-EFG\u{c9}"),
+        ("fullwidth_digit", "ABCD-EFG\u{ff11}"),
+        ("only_separators", " - - "),
+    ];
+    for (name, input) in bad {
+        cases.push(json!({
+            "op": "parse", "name": format!("parse_{name}"), "input": input,
+            "error": must_fail(name, OpenCode::parse(input), "invalid_code")?,
+        }));
+    }
+    let tokens: [(&str, Token, String); 4] = [
+        ("counting_token", counting_token(), code.display()),
+        (
+            "counting_token_typed_loosely",
+            counting_token(),
+            code.display().to_lowercase().replace('-', " "),
+        ),
+        (
+            "counting_token_zero_code",
+            counting_token(),
+            "0000-0000".into(),
+        ),
+        (
+            "pseudo_random_token",
+            Token::from_bytes(fixed("token")),
+            code.display(),
+        ),
+    ];
+    for (name, token, input) in &tokens {
+        let parsed = OpenCode::parse(input)?;
+        let proof = parsed.proof(token);
+        cases.push(json!({
+            "op": "derive", "name": format!("derive_{name}"),
+            "token_hex": hex(token_bytes(token)), "code": input,
+            "expected": {
+                "code": parsed.as_str(),
+                "proof_hex": hex(proof.expose()),
+                "verifier_hex": hex(proof.verifier()),
+            },
+        }));
+    }
+    cases.push(json!({
+        "op": "derive", "name": "derive_invalid_code",
+        "token_hex": hex(token_bytes(&counting_token())), "code": "ABCD-EFGU",
+        "error": must_fail("derive_invalid_code", OpenCode::parse("ABCD-EFGU"), "invalid_code")?,
+    }));
+    let t = counting_token();
+    let right = code.proof(&t);
+    let checks: [(&str, [u8; 32], Option<&str>); 4] = [
+        ("right_proof", *right.expose(), None),
+        (
+            "other_code",
+            *OpenCode::from_random([0; 5]).proof(&t).expose(),
+            Some("wrong_code"),
+        ),
+        (
+            "same_code_other_token",
+            *code.proof(&Token::from_bytes(fixed("token"))).expose(),
+            Some("wrong_code"),
+        ),
+        (
+            "verifier_sent_as_proof",
+            right.verifier(),
+            Some("wrong_code"),
+        ),
+    ];
+    for (name, proof, error) in checks {
+        cases.push(check_case(
+            Factor::OpenCode,
+            name,
+            &right.verifier(),
+            proof,
+            error,
+        )?);
+    }
+    Ok(cases)
+}
+
+/// An op=check case: the relay's check of `proof` against `verifier`.
+fn check_case(
+    factor: Factor,
+    name: &str,
+    verifier: &[u8; 32],
+    proof: [u8; 32],
+    error: Option<&str>,
+) -> R<Value> {
+    let result = Proof::from_bytes(factor, proof).check(verifier);
+    let mut case = json!({
+        "op": "check", "name": format!("check_{name}"),
+        "verifier_hex": hex(verifier), "proof_hex": hex(proof),
+    });
+    match error {
+        None => {
+            result?;
+            case["expected"] = json!("ok");
+        }
+        Some(code) => case["error"] = json!(must_fail(name, result, code)?),
+    }
+    Ok(case)
+}
+
+// ---------------------------------------------------------------- v2: passphrase
+
+const PASSPHRASE_DESC: &str = "PROTOCOL.md §12.3: the optional passphrase. op=derive: token and \
+passphrase -> the Argon2id parameters (argon2_m_kib, argon2_t, argon2_p; version 0x13, 32-byte \
+output), salt = HKDF-Expand(HKDF-Extract(none, token), \"oneshare/v2/passphrase-salt\", 16), \
+stretched = Argon2id(NFC(passphrase), salt), wrap_key = HKDF-Expand(HKDF-Extract(salt = \
+stretched, IKM = token), \"oneshare/v2/wrap-key\", 32), proof (label \
+\"oneshare/v2/passphrase-proof\") and verifier = SHA-256(\"oneshare/v2/passphrase-verifier\" || \
+proof); an empty passphrase or one over 1024 UTF-8 bytes after NFC fails with passphrase. op=wrap: \
+the record key wrapped under that wrap key exactly as PROTOCOL.md §4.3 (same AAD). op=unwrap: a \
+wrapped key opened with a passphrase (null = the v1 wrap key of the token alone) -> record key or \
+error. op=check: the relay's check of a proof against a stored verifier -> \"ok\" or \
+wrong_passphrase.";
+
+fn passphrase_cases() -> R<Vec<Value>> {
+    let mut cases = Vec::new();
+    let t = counting_token();
+    let derives: [(&str, Token, String); 6] = [
+        (
+            "words",
+            counting_token(),
+            "correct horse battery staple".into(),
+        ),
+        (
+            "nfc_composed",
+            counting_token(),
+            "caf\u{e9} cr\u{e8}me".into(),
+        ),
+        (
+            "nfc_decomposed_same_as_composed",
+            counting_token(),
+            "cafe\u{301} cre\u{300}me".into(),
+        ),
+        ("one_character", counting_token(), "x".into()),
+        (
+            "non_latin_and_spaces_kept",
+            Token::from_bytes(fixed("token")),
+            " 鍵 🔑 ".into(),
+        ),
+        ("longest", counting_token(), "p".repeat(1024)),
+    ];
+    for (name, token, phrase) in &derives {
+        let salt = passphrase::salt(token);
+        let stretched = passphrase::stretch(phrase, &salt)?;
+        let keys = passphrase::derive(token, phrase)?;
+        cases.push(json!({
+            "op": "derive", "name": format!("derive_{name}"),
+            "token_hex": hex(token_bytes(token)), "passphrase": phrase,
+            "expected": {
+                "argon2_m_kib": passphrase::ARGON2_M_KIB,
+                "argon2_t": passphrase::ARGON2_T,
+                "argon2_p": passphrase::ARGON2_P,
+                "salt_hex": hex(salt),
+                "stretched_hex": hex(stretched.expose()),
+                "wrap_key_hex": hex(keys.wrap_key.expose()),
+                "proof_hex": hex(keys.proof.expose()),
+                "verifier_hex": hex(keys.proof.verifier()),
+            },
+        }));
+    }
+    let too_long = "p".repeat(1025);
+    for (name, phrase) in [("empty", ""), ("too_long", too_long.as_str())] {
+        cases.push(json!({
+            "op": "derive", "name": format!("derive_{name}"),
+            "token_hex": hex(token_bytes(&t)), "passphrase": phrase,
+            "error": must_fail(name, passphrase::derive(&t, phrase), "passphrase")?,
+        }));
+    }
+    let phrase = "correct horse battery staple";
+    let keys = passphrase::derive(&t, phrase)?;
+    let sid = t.derive().share_id;
+    let record_key: [u8; 32] = fixed("record key");
+    let nonce: [u8; 12] = fixed("passphrase wrap nonce");
+    let wrapped =
+        record::wrap_key_with_nonce(&keys.wrap_key, &sid, &Secret::new(record_key), nonce);
+    cases.push(json!({
+        "op": "wrap", "name": "wrap_under_passphrase_key",
+        "token_hex": hex(token_bytes(&t)), "passphrase": phrase,
+        "record_key_hex": hex(record_key), "nonce_hex": hex(nonce),
+        "expected": {
+            "aad_hex": hex(record::wrap_aad(&sid)),
+            "wrapped_key_hex": hex(&wrapped),
+        },
+    }));
+    let unwraps: [(&str, Option<&str>, Option<&str>); 4] = [
+        ("right_passphrase", Some(phrase), None),
+        (
+            "other_passphrase",
+            Some("correct horse battery stapler"),
+            Some("wrong_key"),
+        ),
+        ("token_alone", None, Some("wrong_key")),
+        ("empty_passphrase", Some(""), Some("passphrase")),
+    ];
+    for (name, given, error) in unwraps {
+        let result = match given {
+            Some(p) => passphrase::derive(&t, p).map(|k| k.wrap_key),
+            None => Ok(t.derive().wrap_key),
+        }
+        .and_then(|wk| record::unwrap_key(&wk, &sid, &wrapped));
+        let mut case = json!({
+            "op": "unwrap", "name": format!("unwrap_{name}"),
+            "token_hex": hex(token_bytes(&t)), "passphrase": given,
+            "wrapped_key_hex": hex(&wrapped),
+        });
+        match error {
+            None => case["expected"] = json!({ "record_key_hex": hex(result?.expose()) }),
+            Some(code) => case["error"] = json!(must_fail(name, result, code)?),
+        }
+        cases.push(case);
+    }
+    let verifier = keys.proof.verifier();
+    let checks: [(&str, [u8; 32], Option<&str>); 3] = [
+        ("right_proof", *keys.proof.expose(), None),
+        (
+            "other_passphrase",
+            *passphrase::derive(&t, "Correct horse battery staple")?
+                .proof
+                .expose(),
+            Some("wrong_passphrase"),
+        ),
+        (
+            "open_code_proof_of_the_same_token",
+            *OpenCode::from_random(fixed("open code")).proof(&t).expose(),
+            Some("wrong_passphrase"),
+        ),
+    ];
+    for (name, proof, error) in checks {
+        cases.push(check_case(
+            Factor::Passphrase,
+            name,
+            &verifier,
+            proof,
+            error,
+        )?);
+    }
+    Ok(cases)
+}
+
+// ---------------------------------------------------------------- v2: transfer
+
+const TRANSFER_DESC: &str = "PROTOCOL.md §12.2: sender-approved transfer. op=derive: token -> \
+share_id and transfer_secret = HKDF-Expand(HKDF-Extract(none, token), \
+\"oneshare/v2/transfer-secret\", 32). op=seal_box: the transfer secret sealed under the owner key \
+as an envelope with AAD \"oneshare/v2/transfer-secret\" || 0x00 || share_id (77 bytes). \
+op=open_box: a box that must fail with `error` (length before anything else). op=comparison: \
+info = \"oneshare/v2/comparison-code\" || 0x00 || share_id || device_key (65) || ecdh_key (65), \
+digest = HKDF-Expand(PRK = transfer_secret, info, 8), code = u64be(digest) mod 10^6 as 6 digits, \
+display = the digits in two groups of three joined by a space; public keys are 65-byte \
+uncompressed P-256 points (else invalid_key).";
+
+fn public_key_of(label: &str) -> R<PublicKey> {
+    Ok(SigningKey::from_bytes(&Secret::new(fixed(label)))?.public_key())
+}
+
+fn transfer_cases() -> R<Vec<Value>> {
+    let mut cases = Vec::new();
+    for (name, token) in [
+        ("counting_token", counting_token()),
+        ("pseudo_random_token", Token::from_bytes(fixed("token"))),
+    ] {
+        cases.push(json!({
+            "op": "derive", "name": format!("derive_{name}"),
+            "token_hex": hex(token_bytes(&token)),
+            "expected": {
+                "share_id_b64": token.derive().share_id.to_string(),
+                "transfer_secret_hex": hex(transfer::transfer_secret(&token).expose()),
+            },
+        }));
+    }
+    let t = counting_token();
+    let sid = t.derive().share_id;
+    let secret = transfer::transfer_secret(&t);
+    let owner_key: [u8; 32] = fixed("owner key");
+    let nonce: [u8; 12] = fixed("transfer box nonce");
+    let sealed = transfer::seal_box_with_nonce(&Secret::new(owner_key), &sid, &secret, nonce);
+    if transfer::open_box(&Secret::new(owner_key), &sid, &sealed)? != secret {
+        return Err("transfer box does not open".into());
+    }
+    cases.push(json!({
+        "op": "seal_box", "name": "seal_box",
+        "owner_key_hex": hex(owner_key), "share_id_b64": sid.to_string(),
+        "transfer_secret_hex": hex(secret.expose()), "nonce_hex": hex(nonce),
+        "expected": { "aad_hex": hex(transfer::box_aad(&sid)), "box_hex": hex(&sealed) },
+    }));
+    let other_id = ShareId(fixed("other share id"));
+    let opens: [(&str, [u8; 32], ShareId, Vec<u8>, &str); 4] = [
+        (
+            "other_owner_key",
+            fixed("other key"),
+            sid,
+            sealed.clone(),
+            "wrong_key",
+        ),
+        (
+            "other_share_id",
+            owner_key,
+            other_id,
+            sealed.clone(),
+            "decrypt",
+        ),
+        (
+            "flipped_tag",
+            owner_key,
+            sid,
+            flip(&sealed, sealed.len() - 1, 1),
+            "decrypt",
+        ),
+        (
+            "truncated",
+            owner_key,
+            sid,
+            sealed[..sealed.len() - 1].to_vec(),
+            "length",
+        ),
+    ];
+    for (name, key, id, bytes, code) in opens {
+        cases.push(json!({
+            "op": "open_box", "name": format!("open_box_{name}"),
+            "owner_key_hex": hex(key), "share_id_b64": id.to_string(), "box_hex": hex(&bytes),
+            "error": must_fail(name, transfer::open_box(&Secret::new(key), &id, &bytes), code)?,
+        }));
+    }
+    let device = public_key_of("device key")?;
+    // A key whose code starts with a zero, found by a deterministic search, pins
+    // the zero padding.
+    let mut padded = None;
+    for i in 0..10_000u32 {
+        let k = public_key_of(&format!("ecdh key {i}"))?;
+        if transfer::comparison_code(&secret, &sid, &device, &k)
+            .digits()
+            .starts_with('0')
+        {
+            padded = Some(k);
+            break;
+        }
+    }
+    let padded = padded.ok_or("no zero-padded code in 10000 keys")?;
+    let comparisons: [(&str, Key256, ShareId, PublicKey, PublicKey); 4] = [
+        (
+            "counting_token",
+            secret.clone(),
+            sid,
+            device,
+            public_key_of("ecdh key")?,
+        ),
+        ("leading_zero", secret.clone(), sid, device, padded),
+        (
+            "keys_swapped",
+            secret.clone(),
+            sid,
+            public_key_of("ecdh key")?,
+            device,
+        ),
+        (
+            "other_token",
+            transfer::transfer_secret(&Token::from_bytes(fixed("token"))),
+            Token::from_bytes(fixed("token")).derive().share_id,
+            device,
+            public_key_of("ecdh key")?,
+        ),
+    ];
+    for (name, secret, id, dk, ek) in comparisons {
+        let info = transfer::comparison_info(&id, &dk, &ek);
+        let code = transfer::comparison_code(&secret, &id, &dk, &ek);
+        cases.push(json!({
+            "op": "comparison", "name": format!("comparison_{name}"),
+            "transfer_secret_hex": hex(secret.expose()), "share_id_b64": id.to_string(),
+            "device_key_b64": dk.to_string(), "ecdh_key_b64": ek.to_string(),
+            "expected": { "info_hex": hex(&info), "code": code.digits(), "display": code.display() },
+        }));
+    }
+    let good = device.to_bytes();
+    let mut off_curve = good;
+    off_curve[64] ^= 1;
+    let bad_keys: [(&str, Vec<u8>); 3] = [
+        ("ecdh_key_compressed", {
+            let mut c = vec![0x02 | (good[64] & 1)];
+            c.extend_from_slice(&good[1..33]);
+            c
+        }),
+        ("ecdh_key_off_curve", off_curve.to_vec()),
+        ("ecdh_key_empty", Vec::new()),
+    ];
+    for (name, bytes) in bad_keys {
+        cases.push(json!({
+            "op": "comparison", "name": format!("comparison_{name}"),
+            "transfer_secret_hex": hex(secret.expose()), "share_id_b64": sid.to_string(),
+            "device_key_b64": device.to_string(), "ecdh_key_b64": b64(&bytes),
+            "error": must_fail(name, PublicKey::parse(&b64(&bytes)), "invalid_key")?,
         }));
     }
     Ok(cases)

@@ -86,6 +86,18 @@ pub enum Error {
     /// The operating system's random number generator failed.
     #[error("random number generator unavailable")]
     Random,
+    /// An open code could not be parsed (wrong character or length).
+    #[error("invalid open code: {0}")]
+    InvalidCode(&'static str),
+    /// An open-code proof does not match the stored verifier.
+    #[error("the open code is wrong")]
+    WrongCode,
+    /// A passphrase is empty, too long, or could not be stretched.
+    #[error("passphrase: {0}")]
+    Passphrase(&'static str),
+    /// A passphrase proof does not match the stored verifier.
+    #[error("the passphrase is wrong")]
+    WrongPassphrase,
 }
 
 impl Error {
@@ -112,6 +124,10 @@ impl Error {
             Self::Hpke => "hpke",
             Self::Duration(_) => "duration",
             Self::Random => "random",
+            Self::InvalidCode(_) => "invalid_code",
+            Self::WrongCode => "wrong_code",
+            Self::Passphrase(_) => "passphrase",
+            Self::WrongPassphrase => "wrong_passphrase",
         }
     }
 }
@@ -151,6 +167,10 @@ mod tests {
             Error::Hpke,
             Error::Duration("x".into()),
             Error::Random,
+            Error::InvalidCode("x"),
+            Error::WrongCode,
+            Error::Passphrase("x"),
+            Error::WrongPassphrase,
         ];
         let codes: Vec<&str> = all.iter().map(Error::code).collect();
         assert_eq!(
@@ -174,6 +194,10 @@ mod tests {
                 "hpke",
                 "duration",
                 "random",
+                "invalid_code",
+                "wrong_code",
+                "passphrase",
+                "wrong_passphrase",
             ]
         );
         let mut unique = codes.clone();

@@ -3,13 +3,17 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod backend;
 pub mod duration;
 pub mod encoding;
 pub mod envelope;
 pub mod error;
+pub mod factor;
 pub mod lifetime;
+pub mod open_code;
 pub mod owner;
 pub mod parts;
+pub mod passphrase;
 pub mod random;
 pub mod record;
 pub mod request;
@@ -18,6 +22,7 @@ pub mod signing;
 pub mod sse;
 pub mod stream;
 pub mod token;
+pub mod transfer;
 pub mod transmission;
 #[cfg(feature = "wasm")]
 pub mod wasm;

@@ -138,7 +138,7 @@ impl Token {
 
     /// Derives the share id, wrap key and bind secret.
     pub fn derive(&self) -> ShareKeys {
-        let hk = Hkdf::<Sha256>::new(None, self.0.expose());
+        let hk = self.extract(None);
         ShareKeys {
             share_id: ShareId(expand(&hk, INFO_SHARE_ID)),
             wrap_key: Secret::new(expand(&hk, INFO_WRAP_KEY)),
@@ -147,7 +147,17 @@ impl Token {
     }
 }
 
-fn expand<const N: usize>(hk: &Hkdf<Sha256>, info: &[u8]) -> [u8; N] {
+impl Token {
+    /// `HKDF-Extract(salt, IKM = T)`: `None` for the v1 derivations above; the
+    /// v2 second factors use the factor as the salt (PROTOCOL.md §12), so what
+    /// they derive needs both the token and the factor.
+    pub(crate) fn extract(&self, salt: Option<&[u8]>) -> Hkdf<Sha256> {
+        Hkdf::<Sha256>::new(salt, self.0.expose())
+    }
+}
+
+/// `HKDF-Expand(hk, info, N)` for the fixed small lengths of the protocol.
+pub(crate) fn expand<const N: usize>(hk: &Hkdf<Sha256>, info: &[u8]) -> [u8; N] {
     let mut out = [0u8; N];
     // HKDF-SHA256 can expand up to 8160 bytes; N is at most 32 here.
     if hk.expand(info, &mut out).is_err() {
@@ -169,10 +179,17 @@ pub const ALARM_VERIFIER_LABEL: &[u8] = b"oneshare/v1/alarm-verifier";
 /// at bind (when it has just checked `bind_secret`) and kept after confirm, when
 /// `verifier` is gone; distinct from `verifier` so neither reveals the other.
 pub fn alarm_verifier(bind_secret: &Secret<32>) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(ALARM_VERIFIER_LABEL);
-    h.update(bind_secret.expose());
-    h.finalize().into()
+    labelled_sha256(ALARM_VERIFIER_LABEL, bind_secret.expose())
+}
+
+/// `SHA-256(label || data)`: a relay-side hash that cannot be confused with
+/// another one of the same input.
+pub(crate) fn labelled_sha256(label: &[u8], data: &[u8]) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(label)
+        .chain_update(data)
+        .finalize()
+        .into()
 }
 
 /// Finds the token text inside a link: after `#`, `%23` or `%2523`, or the whole

@@ -10,7 +10,9 @@
 //! * unknown ops and missing fields are failures, not skips.
 //!
 //! The files are written by `cargo run -p oneshare-sdk --example gen_vectors`;
-//! the wasm SDK checks the same files.
+//! the wasm SDK checks the same files. Signature checks and HPKE opens run on
+//! every crypto backend compiled in (`backend`; aws-lc with the `aws-lc`
+//! feature), which must agree with each other and with the file.
 
 // Test helpers outside `#[test]` functions: a broken vector file should panic.
 #![allow(clippy::panic, clippy::expect_used)]
@@ -19,11 +21,17 @@ use std::path::{Path, PathBuf};
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
+#[cfg(feature = "aws-lc")]
+use oneshare_sdk::backend::AwsLc;
+use oneshare_sdk::backend::RustCrypto;
 use oneshare_sdk::duration;
 use oneshare_sdk::encoding::{b64, unb64};
 use oneshare_sdk::envelope::{self, Envelope};
+use oneshare_sdk::factor::{Factor, Proof};
 use oneshare_sdk::lifetime::{BindDecision, Lifetime, State, decide_bind};
+use oneshare_sdk::open_code::OpenCode;
 use oneshare_sdk::owner::{self, OwnerData, OwnerIdentity};
+use oneshare_sdk::passphrase;
 use oneshare_sdk::record::{self, Record};
 use oneshare_sdk::secret::{Key256, Secret};
 use oneshare_sdk::signing::{self, PublicKey, Request, SignedHeaders, Signer, SigningKey};
@@ -32,6 +40,7 @@ use oneshare_sdk::stream::{
     SegmentNonce, Verdict,
 };
 use oneshare_sdk::token::{ShareId, Token, alarm_verifier, verifier};
+use oneshare_sdk::transfer;
 use oneshare_sdk::transmission::{self, RelayKeyPair, RelayPublicKey};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -73,6 +82,9 @@ vector_files! {
     hpke_json: "hpke.json" => check_hpke, negatives: true;
     duration_json: "duration.json" => check_duration, negatives: true;
     lifetime_json: "lifetime.json" => check_lifetime, negatives: false;
+    open_code_json: "open_code.json" => check_open_code, negatives: true;
+    passphrase_json: "passphrase.json" => check_passphrase, negatives: true;
+    transfer_json: "transfer.json" => check_transfer, negatives: true;
 }
 
 fn vectors_dir() -> PathBuf {
@@ -737,6 +749,39 @@ fn check_stream(c: &Value, doc: &Value) -> Check {
 
 // ------------------------------------------------------------------ signing
 
+/// `PublicKey::verify` on every backend: they must agree.
+fn verify_everywhere(
+    pk: &PublicKey,
+    msg: &[u8],
+    sig: &[u8],
+) -> Result<oneshare_sdk::Result<()>, String> {
+    let reference = pk.verify_with::<RustCrypto>(msg, sig);
+    #[cfg(feature = "aws-lc")]
+    same(
+        "aws-lc verify",
+        pk.verify_with::<AwsLc>(msg, sig),
+        reference.clone(),
+    )?;
+    Ok(reference)
+}
+
+/// `signing::verify` on every backend: they must agree.
+fn verify_request_everywhere(
+    pk: &PublicKey,
+    headers: &SignedHeaders,
+    req: &Request<'_>,
+    now: u64,
+) -> Result<oneshare_sdk::Result<()>, String> {
+    let reference = signing::verify_with::<RustCrypto>(pk, headers, req, now);
+    #[cfg(feature = "aws-lc")]
+    same(
+        "aws-lc request verify",
+        signing::verify_with::<AwsLc>(pk, headers, req, now),
+        reference.clone(),
+    )?;
+    Ok(reference)
+}
+
 /// Parses the `headers` object of a case as the relay would.
 fn parse_headers(c: &Value) -> Result<oneshare_sdk::Result<SignedHeaders>, String> {
     let map = field(c, "headers")?
@@ -754,10 +799,14 @@ fn check_signing(c: &Value, _: &Value) -> Check {
                 SigningKey::from_bytes(&key(c, "private_key_hex")?).map_err(|e| e.to_string())?;
             let msg = text(c, "message")?.as_bytes();
             let sig = k.sign(msg);
-            outcome(c, k.public_key().verify(msg, &sig), |(), e| {
-                same_hex(e, "public_key_hex", k.public_key().to_bytes())?;
-                same_hex(e, "signature_hex", sig)
-            })
+            outcome(
+                c,
+                verify_everywhere(&k.public_key(), msg, &sig)?,
+                |(), e| {
+                    same_hex(e, "public_key_hex", k.public_key().to_bytes())?;
+                    same_hex(e, "signature_hex", sig)
+                },
+            )
         }
         "sign_request" => {
             let k =
@@ -781,7 +830,7 @@ fn check_signing(c: &Value, _: &Value) -> Check {
             let headers = signing::sign_with_nonce(&k, signer, &req, ts, nonce);
             outcome(
                 c,
-                signing::verify(&k.public_key(), &headers, &req, ts),
+                verify_request_everywhere(&k.public_key(), &headers, &req, ts)?,
                 |(), e| {
                     same(
                         "public_key_b64",
@@ -817,7 +866,7 @@ fn check_signing(c: &Value, _: &Value) -> Check {
             };
             outcome(
                 c,
-                signing::verify(&pk, &headers, &req, num(c, "now")?),
+                verify_request_everywhere(&pk, &headers, &req, num(c, "now")?)?,
                 |(), e| same("expected", e.as_str(), Some("ok")),
             )
         }
@@ -843,6 +892,25 @@ fn check_signing(c: &Value, _: &Value) -> Check {
 }
 
 // ------------------------------------------------------------------ hpke
+
+/// `RelayKeyPair::open_transmission_key` on every backend: they must agree.
+fn open_everywhere(
+    relay: &RelayKeyPair,
+    header: &str,
+) -> Result<oneshare_sdk::Result<Key256>, String> {
+    let reference = RelayKeyPair::<RustCrypto>::for_backend(&relay.private_bytes())
+        .map_err(|e| e.to_string())?
+        .open_transmission_key(header);
+    #[cfg(feature = "aws-lc")]
+    same(
+        "aws-lc open",
+        RelayKeyPair::<AwsLc>::for_backend(&relay.private_bytes())
+            .map_err(|e| e.to_string())?
+            .open_transmission_key(header),
+        reference.clone(),
+    )?;
+    Ok(reference)
+}
 
 fn relay_matches(relay: &RelayKeyPair, e: &Value) -> Result<(), String> {
     same_hex(e, "public_key_hex", relay.public().public_key)?;
@@ -872,7 +940,7 @@ fn check_hpke(c: &Value, _: &Value) -> Check {
             let relay =
                 RelayKeyPair::derive(&key(c, "relay_ikm_hex")?).map_err(|e| e.to_string())?;
             let header = text(c, "header")?;
-            outcome(c, relay.open_transmission_key(header), |tk, e| {
+            outcome(c, open_everywhere(&relay, header)?, |tk, e| {
                 same(
                     "key id",
                     transmission::header_key_id(header),
@@ -982,6 +1050,170 @@ fn check_lifetime(c: &Value, _: &Value) -> Check {
                 };
                 same("decision", name, text(e, "decision")?)?;
                 same("state", gone, e.get("state").and_then(Value::as_str))
+            })
+        }
+        _ => unknown_op(c),
+    }
+}
+
+// ------------------------------------------------------------------ v2 second factors
+
+/// op=check of open_code.json and passphrase.json: the relay's constant-time check.
+fn check_proof(c: &Value, factor: Factor) -> Check {
+    let proof = Proof::from_bytes(factor, array(c, "proof_hex")?);
+    outcome(c, proof.check(&array(c, "verifier_hex")?), |(), e| {
+        same("expected", e.as_str(), Some("ok"))
+    })
+}
+
+fn check_open_code(c: &Value, _: &Value) -> Check {
+    match op(c)? {
+        "generate" => {
+            let code = OpenCode::from_random(array(c, "random_hex")?);
+            outcome(c, Ok(()), |(), e| {
+                same("code", code.as_str(), text(e, "code")?)?;
+                same("display", code.display().as_str(), text(e, "display")?)?;
+                same(
+                    "parse(display)",
+                    OpenCode::parse(&code.display()),
+                    Ok(code.clone()),
+                )
+            })
+        }
+        "parse" => outcome(c, OpenCode::parse(text(c, "input")?), |code, e| {
+            same("code", code.as_str(), text(e, "code")?)
+        }),
+        "derive" => {
+            let t = Token::from_bytes(array(c, "token_hex")?);
+            outcome(c, OpenCode::parse(text(c, "code")?), |code, e| {
+                let proof = code.proof(&t);
+                same("code", code.as_str(), text(e, "code")?)?;
+                same_hex(e, "proof_hex", proof.expose())?;
+                same_hex(e, "verifier_hex", proof.verifier())?;
+                same("proof checks", proof.check(&proof.verifier()), Ok(()))
+            })
+        }
+        "check" => check_proof(c, Factor::OpenCode),
+        _ => unknown_op(c),
+    }
+}
+
+fn check_passphrase(c: &Value, _: &Value) -> Check {
+    if op(c)? == "check" {
+        return check_proof(c, Factor::Passphrase);
+    }
+    let t = Token::from_bytes(array(c, "token_hex")?);
+    let sid = t.derive().share_id;
+    match op(c)? {
+        "derive" => {
+            let phrase = text(c, "passphrase")?;
+            let salt = passphrase::salt(&t);
+            let stretched = passphrase::stretch(phrase, &salt);
+            outcome(c, passphrase::derive(&t, phrase), |keys, e| {
+                same(
+                    "argon2_m_kib",
+                    u64::from(passphrase::ARGON2_M_KIB),
+                    num(e, "argon2_m_kib")?,
+                )?;
+                same(
+                    "argon2_t",
+                    u64::from(passphrase::ARGON2_T),
+                    num(e, "argon2_t")?,
+                )?;
+                same(
+                    "argon2_p",
+                    u64::from(passphrase::ARGON2_P),
+                    num(e, "argon2_p")?,
+                )?;
+                same_hex(e, "salt_hex", salt)?;
+                same_hex(
+                    e,
+                    "stretched_hex",
+                    stretched.map_err(|e| e.to_string())?.expose(),
+                )?;
+                same_hex(e, "wrap_key_hex", keys.wrap_key.expose())?;
+                same_hex(e, "proof_hex", keys.proof.expose())?;
+                same_hex(e, "verifier_hex", keys.proof.verifier())
+            })
+        }
+        "wrap" => {
+            let keys = passphrase::derive(&t, text(c, "passphrase")?).map_err(|e| e.to_string())?;
+            let rk = key(c, "record_key_hex")?;
+            let wrapped =
+                record::wrap_key_with_nonce(&keys.wrap_key, &sid, &rk, array(c, "nonce_hex")?);
+            outcome(
+                c,
+                record::unwrap_key(&keys.wrap_key, &sid, &wrapped),
+                |unwrapped, e| {
+                    same_hex(e, "aad_hex", record::wrap_aad(&sid))?;
+                    same_hex(e, "wrapped_key_hex", &wrapped)?;
+                    same("round trip", unwrapped, rk.clone())
+                },
+            )
+        }
+        "unwrap" => {
+            let wrap_key = match opt_text(c, "passphrase")? {
+                Some(p) => passphrase::derive(&t, p).map(|k| k.wrap_key),
+                None => Ok(t.derive().wrap_key),
+            };
+            let wrapped = bytes(c, "wrapped_key_hex")?;
+            outcome(
+                c,
+                wrap_key.and_then(|wk| record::unwrap_key(&wk, &sid, &wrapped)),
+                |rk, e| same_hex(e, "record_key_hex", rk.expose()),
+            )
+        }
+        _ => unknown_op(c),
+    }
+}
+
+fn check_transfer(c: &Value, _: &Value) -> Check {
+    match op(c)? {
+        "derive" => {
+            let t = Token::from_bytes(array(c, "token_hex")?);
+            outcome(c, Ok(()), |(), e| {
+                same(
+                    "share_id_b64",
+                    t.derive().share_id.to_string().as_str(),
+                    text(e, "share_id_b64")?,
+                )?;
+                same_hex(
+                    e,
+                    "transfer_secret_hex",
+                    transfer::transfer_secret(&t).expose(),
+                )
+            })
+        }
+        "seal_box" => {
+            let (owner, sid) = (key(c, "owner_key_hex")?, share_id(c, "share_id_b64")?);
+            let secret = key(c, "transfer_secret_hex")?;
+            let sealed =
+                transfer::seal_box_with_nonce(&owner, &sid, &secret, array(c, "nonce_hex")?);
+            outcome(c, transfer::open_box(&owner, &sid, &sealed), |opened, e| {
+                same_hex(e, "aad_hex", transfer::box_aad(&sid))?;
+                same_hex(e, "box_hex", &sealed)?;
+                same("round trip", opened, secret.clone())
+            })
+        }
+        "open_box" => {
+            let (owner, sid) = (key(c, "owner_key_hex")?, share_id(c, "share_id_b64")?);
+            outcome(
+                c,
+                transfer::open_box(&owner, &sid, &bytes(c, "box_hex")?),
+                |secret, e| same_hex(e, "transfer_secret_hex", secret.expose()),
+            )
+        }
+        "comparison" => {
+            let secret = key(c, "transfer_secret_hex")?;
+            let sid = share_id(c, "share_id_b64")?;
+            let ecdh = text(c, "ecdh_key_b64")?;
+            let keys = PublicKey::parse(text(c, "device_key_b64")?)
+                .and_then(|d| PublicKey::parse(ecdh).map(|k| (d, k)));
+            outcome(c, keys, |(dk, ek), e| {
+                let code = transfer::comparison_code(&secret, &sid, &dk, &ek);
+                same_hex(e, "info_hex", transfer::comparison_info(&sid, &dk, &ek))?;
+                same("code", code.digits().as_str(), text(e, "code")?)?;
+                same("display", code.display().as_str(), text(e, "display")?)
             })
         }
         _ => unknown_op(c),

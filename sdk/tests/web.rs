@@ -122,6 +122,9 @@ fn vectors(name: &str) -> Vec<Value> {
         "hpke" => include_str!("../vectors/hpke.json"),
         "duration" => include_str!("../vectors/duration.json"),
         "lifetime" => include_str!("../vectors/lifetime.json"),
+        "open_code" => include_str!("../vectors/open_code.json"),
+        "passphrase" => include_str!("../vectors/passphrase.json"),
+        "transfer" => include_str!("../vectors/transfer.json"),
         _ => unreachable!(),
     };
     let doc: Value = serde_json::from_str(text).unwrap();
@@ -708,4 +711,96 @@ fn lifetime_vectors_and_relay_key_pinning() {
         error_code(&w::record_aad("AAAAAAAAAAAAAAAAAAAAAA", 1.5).unwrap_err()),
         "length"
     );
+}
+
+/// The v2 formats (PROTOCOL.md §12) have no JavaScript bindings yet: their vectors
+/// run through the core itself compiled to wasm32, so Argon2id and the derivations
+/// are shown to give the same bytes in the browser as natively.
+#[wasm_bindgen_test]
+fn v2_vectors_in_wasm() {
+    use oneshare_sdk::factor::{Factor, Proof};
+    use oneshare_sdk::open_code::OpenCode;
+    use oneshare_sdk::token::Token;
+    use oneshare_sdk::{passphrase, transfer};
+    let code_of = |r: Result<(), oneshare_sdk::Error>| r.err().map(|e| e.code());
+    let token = |c: &Value| Token::from_bytes(hx(c, "token_hex").try_into().unwrap());
+    let mut checked = 0;
+    for c in vectors("open_code") {
+        let e = &c["expected"];
+        match (s(&c, "op"), c.get("error")) {
+            ("generate", _) => {
+                let code = OpenCode::from_random(hx(&c, "random_hex").try_into().unwrap());
+                assert_eq!(code.display(), s(e, "display"), "{}", c["name"]);
+            }
+            ("parse", Some(err)) => assert_eq!(
+                OpenCode::parse(s(&c, "input")).err().map(|e| e.code()),
+                err.as_str()
+            ),
+            ("parse", None) => assert_eq!(
+                OpenCode::parse(s(&c, "input")).unwrap().as_str(),
+                s(e, "code")
+            ),
+            ("derive", Some(_)) => assert!(OpenCode::parse(s(&c, "code")).is_err()),
+            ("derive", None) => {
+                let proof = OpenCode::parse(s(&c, "code")).unwrap().proof(&token(&c));
+                assert_eq!(
+                    hex::encode(proof.verifier()),
+                    s(e, "verifier_hex"),
+                    "{}",
+                    c["name"]
+                );
+            }
+            ("check", err) => {
+                let proof =
+                    Proof::from_bytes(Factor::OpenCode, hx(&c, "proof_hex").try_into().unwrap());
+                let verdict = proof.check(&hx(&c, "verifier_hex").try_into().unwrap());
+                assert_eq!(
+                    code_of(verdict),
+                    err.and_then(Value::as_str),
+                    "{}",
+                    c["name"]
+                );
+            }
+            (other, _) => panic!("unknown op {other}"),
+        }
+        checked += 1;
+    }
+    for c in vectors("passphrase").iter().filter(|c| c["op"] == "derive") {
+        let result = passphrase::derive(&token(c), s(c, "passphrase"));
+        match c.get("error") {
+            Some(err) => assert_eq!(result.err().map(|e| e.code()), err.as_str()),
+            None => {
+                let keys = result.unwrap();
+                assert_eq!(
+                    hex::encode(keys.wrap_key.expose()),
+                    s(&c["expected"], "wrap_key_hex")
+                );
+                assert_eq!(
+                    hex::encode(keys.proof.verifier()),
+                    s(&c["expected"], "verifier_hex")
+                );
+            }
+        }
+        checked += 1;
+    }
+    for c in vectors("transfer")
+        .iter()
+        .filter(|c| c["op"] == "comparison" && c.get("error").is_none())
+    {
+        let key = |k: &str| PublicKey::parse(s(c, k)).unwrap();
+        let code = transfer::comparison_code(
+            &Secret::new(hx(c, "transfer_secret_hex").try_into().unwrap()),
+            &ShareId::parse(s(c, "share_id_b64")).unwrap(),
+            &key("device_key_b64"),
+            &key("ecdh_key_b64"),
+        );
+        assert_eq!(
+            code.display(),
+            s(&c["expected"], "display"),
+            "{}",
+            c["name"]
+        );
+        checked += 1;
+    }
+    assert!(checked >= 40, "{checked}");
 }

@@ -53,6 +53,7 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     ));
     out.push(("token_parse", "angle", format!(" <{link}>.").into_bytes()));
     out.push(("token_parse", "bare", token.to_text().into_bytes()));
+    out.push(("token_parse", "open_code", b"y6hq - q2lo".to_vec()));
     out.push(("token_parse", "share_id", SHARE_ID.to_string().into_bytes()));
 
     let record = record();

@@ -297,6 +297,8 @@ pub(crate) struct BindSecrets {
     alarm: Option<Vec<u8>>,
     wrapped_key: Option<Vec<u8>>,
     refusals: i64,
+    record_version: i64,
+    record: Option<Vec<u8>>,
 }
 
 impl FromSql for BindSecrets {
@@ -306,6 +308,8 @@ impl FromSql for BindSecrets {
             alarm: col::<D, _>(row, "alarm")?,
             wrapped_key: col::<D, _>(row, "wrapped_key")?,
             refusals: col::<D, _>(row, "refusals")?,
+            record_version: col::<D, _>(row, "record_version")?,
+            record: col::<D, _>(row, "record")?,
         })
     }
 }
@@ -334,9 +338,16 @@ impl BindSecrets {
         }
     }
 
-    /// The wrapped key a binding share still holds.
-    pub(crate) fn wrapped_key(self) -> Result<Vec<u8>> {
-        self.wrapped_key
-            .ok_or_else(|| Error::internal("binding share without wrapped key"))
+    /// What a bind delivers: the wrapped key a binding share still holds, and
+    /// the current record.
+    pub(crate) fn delivered(self) -> Result<(Vec<u8>, RecordCiphertext)> {
+        let wrapped_key = self
+            .wrapped_key
+            .ok_or_else(|| Error::internal("binding share without wrapped key"))?;
+        let record = RecordRow {
+            record_version: self.record_version,
+            record: self.record,
+        };
+        Ok((wrapped_key, record.into_record()?))
     }
 }
