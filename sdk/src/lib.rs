@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod backend;
 pub mod duration;
 pub mod encoding;
 pub mod envelope;
@@ -23,7 +24,5 @@ pub mod stream;
 pub mod token;
 pub mod transfer;
 pub mod transmission;
-#[cfg(feature = "wasm")]
-pub mod wasm;
 
 pub use error::{Error, Result};

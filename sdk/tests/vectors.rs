@@ -9,16 +9,23 @@
 //!   them makes its case fail (`every_expected_value_is_checked`);
 //! * unknown ops and missing fields are failures, not skips.
 //!
-//! The files are written by `cargo run -p oneshare-sdk --example gen_vectors`;
-//! the wasm SDK checks the same files.
+//! The files are written by `cargo run -p oneshare-sdk --example gen_vectors`.
+//! Signature checks and HPKE opens run on every crypto backend compiled in
+//! (`backend`; aws-lc with the `aws-lc` feature), which must agree with each
+//! other and with the file. The same checks run on the core compiled to
+//! `wasm32-unknown-unknown` (the build that ships in the npm package and the
+//! viewer; `cargo xtask test` runs them in Node with wasm-bindgen-test), with the
+//! files embedded at compile time; the packaged SDK runs the stream and envelope
+//! files again in Chromium (`tests/specs/vectors.spec.mjs`).
 
 // Test helpers outside `#[test]` functions: a broken vector file should panic.
 #![allow(clippy::panic, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
-
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
+#[cfg(feature = "aws-lc")]
+use oneshare_sdk::backend::AwsLc;
+use oneshare_sdk::backend::RustCrypto;
 use oneshare_sdk::duration;
 use oneshare_sdk::encoding::{b64, unb64};
 use oneshare_sdk::envelope::{self, Envelope};
@@ -55,10 +62,16 @@ type Checker = fn(&Value, &Value) -> Check;
 
 macro_rules! vector_files {
     ($($test:ident: $file:literal => $check:path, negatives: $neg:literal;)*) => {
-        /// Every vector file, its checker, and whether it must have negative cases.
+        /// Every vector file, its checker, and whether it must have negative cases
+        /// (for the native guards over all files).
+        #[cfg(not(target_arch = "wasm32"))]
         const FILES: &[(&str, Checker, bool)] = &[$(($file, $check, $neg)),*];
+        /// The files' text, embedded so the wasm32 build (no file system) reads
+        /// the same bytes.
+        const TEXTS: &[(&str, &str)] = &[$(($file, include_str!(concat!("../vectors/", $file)))),*];
         $(
-            #[test]
+            #[cfg_attr(not(target_arch = "wasm32"), test)]
+            #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
             fn $test() {
                 run_file($file, $check, $neg);
             }
@@ -82,14 +95,13 @@ vector_files! {
     transfer_json: "transfer.json" => check_transfer, negatives: true;
 }
 
-fn vectors_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors")
-}
-
 fn load(name: &str) -> Value {
-    let path = vectors_dir().join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
+    let text = TEXTS
+        .iter()
+        .find(|(file, _)| *file == name)
+        .map(|(_, text)| *text)
+        .unwrap_or_else(|| panic!("{name} is not embedded"));
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 fn cases(doc: &Value) -> &[Value] {
@@ -144,9 +156,12 @@ fn run_file(name: &str, check: Checker, needs_negatives: bool) {
     println!("{name}: {positive} positive, {negative} negative");
 }
 
+// The two guards below are about the files, not the build: native only.
+#[cfg(not(target_arch = "wasm32"))]
 #[test]
 fn every_vector_file_is_checked() {
-    let mut on_disk: Vec<String> = std::fs::read_dir(vectors_dir())
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors");
+    let mut on_disk: Vec<String> = std::fs::read_dir(dir)
         .expect("sdk/vectors exists")
         .map(|e| {
             e.expect("dir entry")
@@ -166,6 +181,7 @@ fn every_vector_file_is_checked() {
 
 /// Changes every value under `expected` (and every `error` code), one at a time,
 /// and requires the case to fail: no expected byte goes unchecked.
+#[cfg(not(target_arch = "wasm32"))]
 #[test]
 fn every_expected_value_is_checked() {
     let mut mutations = 0;
@@ -197,6 +213,7 @@ fn every_expected_value_is_checked() {
     println!("{mutations} mutated expectations, all rejected");
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn collect_leaves(v: &Value, at: String, out: &mut Vec<String>) {
     match v {
         Value::Object(map) => {
@@ -213,6 +230,7 @@ fn collect_leaves(v: &Value, at: String, out: &mut Vec<String>) {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn mutate(v: &Value, is_error_code: bool) -> Value {
     match v {
         Value::String(s) if is_error_code => Value::from(if s == "decrypt" {
@@ -744,6 +762,39 @@ fn check_stream(c: &Value, doc: &Value) -> Check {
 
 // ------------------------------------------------------------------ signing
 
+/// `PublicKey::verify` on every backend: they must agree.
+fn verify_everywhere(
+    pk: &PublicKey,
+    msg: &[u8],
+    sig: &[u8],
+) -> Result<oneshare_sdk::Result<()>, String> {
+    let reference = pk.verify_with::<RustCrypto>(msg, sig);
+    #[cfg(feature = "aws-lc")]
+    same(
+        "aws-lc verify",
+        pk.verify_with::<AwsLc>(msg, sig),
+        reference.clone(),
+    )?;
+    Ok(reference)
+}
+
+/// `signing::verify` on every backend: they must agree.
+fn verify_request_everywhere(
+    pk: &PublicKey,
+    headers: &SignedHeaders,
+    req: &Request<'_>,
+    now: u64,
+) -> Result<oneshare_sdk::Result<()>, String> {
+    let reference = signing::verify_with::<RustCrypto>(pk, headers, req, now);
+    #[cfg(feature = "aws-lc")]
+    same(
+        "aws-lc request verify",
+        signing::verify_with::<AwsLc>(pk, headers, req, now),
+        reference.clone(),
+    )?;
+    Ok(reference)
+}
+
 /// Parses the `headers` object of a case as the relay would.
 fn parse_headers(c: &Value) -> Result<oneshare_sdk::Result<SignedHeaders>, String> {
     let map = field(c, "headers")?
@@ -761,10 +812,14 @@ fn check_signing(c: &Value, _: &Value) -> Check {
                 SigningKey::from_bytes(&key(c, "private_key_hex")?).map_err(|e| e.to_string())?;
             let msg = text(c, "message")?.as_bytes();
             let sig = k.sign(msg);
-            outcome(c, k.public_key().verify(msg, &sig), |(), e| {
-                same_hex(e, "public_key_hex", k.public_key().to_bytes())?;
-                same_hex(e, "signature_hex", sig)
-            })
+            outcome(
+                c,
+                verify_everywhere(&k.public_key(), msg, &sig)?,
+                |(), e| {
+                    same_hex(e, "public_key_hex", k.public_key().to_bytes())?;
+                    same_hex(e, "signature_hex", sig)
+                },
+            )
         }
         "sign_request" => {
             let k =
@@ -788,7 +843,7 @@ fn check_signing(c: &Value, _: &Value) -> Check {
             let headers = signing::sign_with_nonce(&k, signer, &req, ts, nonce);
             outcome(
                 c,
-                signing::verify(&k.public_key(), &headers, &req, ts),
+                verify_request_everywhere(&k.public_key(), &headers, &req, ts)?,
                 |(), e| {
                     same(
                         "public_key_b64",
@@ -824,7 +879,7 @@ fn check_signing(c: &Value, _: &Value) -> Check {
             };
             outcome(
                 c,
-                signing::verify(&pk, &headers, &req, num(c, "now")?),
+                verify_request_everywhere(&pk, &headers, &req, num(c, "now")?)?,
                 |(), e| same("expected", e.as_str(), Some("ok")),
             )
         }
@@ -850,6 +905,25 @@ fn check_signing(c: &Value, _: &Value) -> Check {
 }
 
 // ------------------------------------------------------------------ hpke
+
+/// `RelayKeyPair::open_transmission_key` on every backend: they must agree.
+fn open_everywhere(
+    relay: &RelayKeyPair,
+    header: &str,
+) -> Result<oneshare_sdk::Result<Key256>, String> {
+    let reference = RelayKeyPair::<RustCrypto>::for_backend(&relay.private_bytes())
+        .map_err(|e| e.to_string())?
+        .open_transmission_key(header);
+    #[cfg(feature = "aws-lc")]
+    same(
+        "aws-lc open",
+        RelayKeyPair::<AwsLc>::for_backend(&relay.private_bytes())
+            .map_err(|e| e.to_string())?
+            .open_transmission_key(header),
+        reference.clone(),
+    )?;
+    Ok(reference)
+}
 
 fn relay_matches(relay: &RelayKeyPair, e: &Value) -> Result<(), String> {
     same_hex(e, "public_key_hex", relay.public().public_key)?;
@@ -879,7 +953,7 @@ fn check_hpke(c: &Value, _: &Value) -> Check {
             let relay =
                 RelayKeyPair::derive(&key(c, "relay_ikm_hex")?).map_err(|e| e.to_string())?;
             let header = text(c, "header")?;
-            outcome(c, relay.open_transmission_key(header), |tk, e| {
+            outcome(c, open_everywhere(&relay, header)?, |tk, e| {
                 same(
                     "key id",
                     transmission::header_key_id(header),

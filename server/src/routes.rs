@@ -394,12 +394,19 @@ pub async fn record(
     if method != Method::GET {
         return Err(Error::MethodNotAllowed);
     }
-    let (id, key, nonce) = device_share(&state, &signed, &id).await?;
+    let id = share_id(&id)?;
+    let view = if let Signer::Owner(_) = &signed.headers.signer {
+        let (owner, nonce) = signed.owner(&state)?;
+        state.store.record_nonce(&nonce).await?;
+        state.store.owner_record(&id, &owner, state.now()).await?
+    } else {
+        let (key, nonce) = device_key(&state, &signed, &id).await?;
+        state
+            .store
+            .fetch_record(&id, &key, state.now(), Some(&nonce))
+            .await?
+    };
     let tk = signed.transmission_key(&state)?;
-    let view = state
-        .store
-        .fetch_record(&id, &key, state.now(), Some(&nonce))
-        .await?;
     let body = RecordResponse {
         record: view.record,
         attachments: view.attachments,

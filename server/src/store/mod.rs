@@ -263,6 +263,11 @@ pub trait Store: Send + Sync + 'static {
         nonce: Option<&Nonce>,
     ) -> Result<RecordView>;
 
+    /// The current record of a live share for its owner (who holds its key
+    /// already), so a new version can keep the attachments and start from the
+    /// old fields. Appends nothing: the owner viewing is not the recipient.
+    async fn owner_record(&self, id: &ShareId, owner: &PublicKey, now: u64) -> Result<RecordView>;
+
     /// Publishes a new record version (must be current + 1); appends `updated`.
     async fn update_record(
         &self,

@@ -426,6 +426,23 @@ impl<B: SqlBackend> Store for B {
         })
     }
 
+    async fn owner_record(&self, id: &ShareId, owner: &PublicKey, now: u64) -> Result<RecordView> {
+        // One read transaction, so the record and attachments match the state read.
+        let mut tx = self.reader().begin().await?;
+        let m = load::<B::Db>(&mut tx, id)
+            .await?
+            .filter(|m| m.owner == *owner)
+            .ok_or(Error::NotFound)?;
+        m.require_live(now)?;
+        let record = current_record::<B::Db>(&mut tx, id).await?;
+        let attachments = finished_attachments::<B::Db>(&mut tx, id).await?;
+        Ok(RecordView {
+            record,
+            attachments,
+            access_expires_at: m.deadline(),
+        })
+    }
+
     async fn update_record(
         &self,
         id: &ShareId,
