@@ -382,7 +382,8 @@ pub fn browser_tests() -> Result {
 }
 
 /// `cargo xtask bench-browser`: the browser benchmarks (Playwright `@bench`)
-/// against a release relay, with the previous package side by side.
+/// against a release relay in its own process, with the previous package side
+/// by side. Fails when the open page is over its transfer budget.
 pub fn bench_browser() -> Result {
     package_tests(true)
 }
