@@ -432,6 +432,7 @@ pub fn create_share_request(
         expires_in: duration::check(u64_from(expires_in, "expires_in")?).map_err(js_err)?,
         self_destruct,
         attachments,
+        guard: None,
     };
     convert::to_json(&body)
 }

@@ -76,6 +76,7 @@ impl ShareSecrets {
         super::convert::to_json(&api::BindRequest {
             bind_secret: *self.keys.bind_secret.expose(),
             device_key: PublicKey::from_bytes(device_key).map_err(js_err)?,
+            evidence: None,
         })
     }
 
