@@ -83,7 +83,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Publish a new version of a share's record (replaces title and fields).
+    /// Publish a new version of a share's record: the fields given replace those of
+    /// the same type and label, everything else (attachments included) stays.
     Update {
         /// Share id.
         #[arg(allow_hyphen_values = true)]

@@ -150,9 +150,63 @@ pub fn build(args: &RecordArgs, fallback_title: &str) -> Result<Built> {
     })
 }
 
+/// The next version of `old`: `new`'s title, each of `new`'s fields in place
+/// of the old field of the same type and label (or added at the end), every
+/// other field and every attachment kept.
+pub fn merge(old: &Record, new: &Record) -> Record {
+    let mut fields = old.fields.clone();
+    for f in &new.fields {
+        match fields
+            .iter_mut()
+            .find(|o| o.kind == f.kind && o.label == f.label)
+        {
+            Some(o) => o.value.clone_from(&f.value),
+            None => fields.push(f.clone()),
+        }
+    }
+    Record {
+        title: new.title.clone(),
+        fields,
+        attachments: old.attachments.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn field(kind: FieldType, label: Option<&str>, value: &str) -> Field {
+        Field {
+            kind,
+            label: label.map(str::to_owned),
+            value: value.to_owned(),
+        }
+    }
+
+    #[test]
+    fn merge_replaces_given_fields_and_keeps_the_rest() {
+        let old = Record {
+            title: "Prod DB".into(),
+            fields: vec![
+                field(FieldType::Login, None, "alice"),
+                field(FieldType::Password, None, "old"),
+                field(FieldType::Custom, Some("port"), "5432"),
+            ],
+            attachments: Vec::new(),
+        };
+        let new = Record {
+            title: "Prod DB v2".into(),
+            fields: vec![
+                field(FieldType::Password, None, "new"),
+                field(FieldType::Custom, Some("host"), "db.internal"),
+            ],
+            attachments: Vec::new(),
+        };
+        let got = merge(&old, &new);
+        assert_eq!(got.title, "Prod DB v2");
+        let values: Vec<&str> = got.fields.iter().map(|f| f.value.as_str()).collect();
+        assert_eq!(values, ["alice", "new", "5432", "db.internal"]);
+    }
 
     #[test]
     fn generated_passwords_use_the_alphabet() {

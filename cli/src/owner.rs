@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use oneshare_sdk::api::{
     AttachmentDecl, CreateShareRequest, CreateShareResponse, Event, EventKind, RecordCiphertext,
-    ShareList, ShareSummary, UpdateRecordRequest,
+    RecordResponse, ShareList, ShareSummary, UpdateRecordRequest,
 };
 use oneshare_sdk::owner::{OwnerData, OwnerIdentity, open_owner_data, seal_owner_data};
 use oneshare_sdk::record::{self, Attachment};
@@ -395,17 +395,38 @@ pub fn update(ctx: &Ctx, id: &str, args: &RecordArgs, json: bool) -> Result<()> 
     let s = find(&relay, &owner, id)?;
     let data = open_owner_data(&owner.owner_key, &s.share_id, &s.owner_data)?;
     let record_key = data.record_key()?;
-    let built = compose::build(args, data.label.as_str())?;
-    if built.record.fields.is_empty() {
+    // The current version (owner-signed read): the new one starts from its
+    // fields and keeps its attachments, whose keys live only in the record.
+    let current: RecordResponse = relay.json(
+        Call::new(
+            "GET",
+            format!("/v1/shares/{id}/record"),
+            owner_signer(&owner),
+        )
+        .seal(Seal::Answer),
+    )?;
+    let old = record::open_record(
+        &record_key,
+        &s.share_id,
+        current.record.version,
+        &current.record.ciphertext,
+    )?;
+    let built = compose::build(args, &old.title)?;
+    if built.record.fields.is_empty() && args.title.is_none() {
         return Err(Error::Usage(
-            "give the new fields (--password-stdin, --note-file, …)".into(),
+            "give what changes (--title, --password-stdin, --note-file, --field, …)".into(),
         ));
     }
-    let version = s.record_version + 1;
+    let version = current.record.version + 1;
     let req = UpdateRecordRequest {
         record: RecordCiphertext {
             version,
-            ciphertext: record::seal_record(&record_key, &s.share_id, version, &built.record)?,
+            ciphertext: record::seal_record(
+                &record_key,
+                &s.share_id,
+                version,
+                &compose::merge(&old, &built.record),
+            )?,
         },
     };
     let body = serde_json::to_vec(&req).unwrap_or_default();

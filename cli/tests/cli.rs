@@ -146,7 +146,18 @@ fn share_life_from_a_terminal() {
     c.args(["open", &link, "--json"]);
     let v2 = run(c, "").code(OK).json();
     assert_eq!(v2["version"], 2);
-    assert_eq!(v2["record"]["fields"][0]["value"], "rotated");
+    // The password is replaced in place; the login and the custom field stay.
+    let values: Vec<&str> = v2["record"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(values, ["admin", "rotated", "1234"]);
+    // Nothing to change is a usage error, not an empty version.
+    let mut c = alice.cmd();
+    c.args(["update", &id]);
+    run(c, "").code(USAGE);
 
     // Revoke: the device is told, and forgets its key.
     let mut c = alice.cmd();

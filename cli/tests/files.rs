@@ -163,7 +163,9 @@ fn upload_resumes_after_the_relay_comes_back() {
     let _relay = Relay::start_on(&dir, port, None);
     let out = finish(child).code(0);
     assert!(out.stderr.contains("retrying"), "{}", out.stderr);
-    let link = out.json()["link"].as_str().unwrap().to_owned();
+    let created = out.json();
+    let link = created["link"].as_str().unwrap().to_owned();
+    let id = created["share_id"].as_str().unwrap().to_owned();
 
     let bob = User::new(tmp.path(), "bob");
     let save = tmp.path().join("save");
@@ -172,4 +174,17 @@ fn upload_resumes_after_the_relay_comes_back() {
     c.arg(&save);
     run(c, "").code(0);
     assert_eq!(sha256_of(&save.join("mid.bin")), want);
+
+    // A new version keeps the attachment: the device downloads it again.
+    let mut c = alice.cmd();
+    c.args(["update", &id, "--title", "mid v2"]);
+    run(c, "").code(0);
+    let again = tmp.path().join("again");
+    let mut c = bob.cmd();
+    c.args(["open", &link, "--json", "--save-dir"]);
+    c.arg(&again);
+    let opened = run(c, "").code(0).json();
+    assert_eq!(opened["version"], 2);
+    assert_eq!(opened["record"]["title"], "mid v2");
+    assert_eq!(sha256_of(&again.join("mid.bin")), want);
 }

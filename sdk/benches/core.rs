@@ -1,7 +1,8 @@
 //! Benchmarks of the protocol core, with raw `aes-gcm` measured in the same run
 //! so STREAM's overhead shows as a ratio rather than a machine-dependent figure.
 //!
-//! Run with `cargo xtask bench`, which also prints the ratios. Group and function
+//! Run with `cargo xtask bench`, which also prints the ratios (and turns on the
+//! `aws-lc` feature, so both crypto backends are measured side by side). Group and function
 //! names use only `[a-z0-9_]` because `xtask` reads
 //! `criterion/{group}/{function}/new/estimates.json` by those names.
 // Setup runs on fixed, known-good inputs; a failure there is a broken benchmark.
@@ -13,6 +14,9 @@ use std::time::Duration;
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+#[cfg(feature = "aws-lc")]
+use oneshare_sdk::backend::AwsLc;
+use oneshare_sdk::backend::RustCrypto;
 use oneshare_sdk::open_code::OpenCode;
 use oneshare_sdk::passphrase;
 use oneshare_sdk::record::{self, Field, FieldType, Record};
@@ -194,9 +198,6 @@ fn asymmetric(c: &mut Criterion) {
     g.bench_function("sign", |b| {
         b.iter(|| sk.sign(black_box(message.as_bytes())))
     });
-    g.bench_function("verify", |b| {
-        b.iter(|| pk.verify(black_box(message.as_bytes()), black_box(&signature)))
-    });
     g.finish();
 
     let relay = RelayKeyPair::derive(&Secret::new([10; 32])).expect("fixed relay key is valid");
@@ -209,9 +210,38 @@ fn asymmetric(c: &mut Criterion) {
     g.bench_function("seal_transmission_key", |b| {
         b.iter(|| seal_transmission_key(relay.public(), black_box(&tk)))
     });
-    g.bench_function("open_transmission_key", |b| {
-        b.iter(|| relay.open_transmission_key(black_box(&header)))
+    g.finish();
+
+    // The relay's per-request operations on each crypto backend, in the same
+    // run: `cargo xtask bench` (which turns on `aws-lc`) prints the ratio.
+    let mut g = c.benchmark_group("backend_verify");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("rust_crypto", |b| {
+        b.iter(|| {
+            pk.verify_with::<RustCrypto>(black_box(message.as_bytes()), black_box(&signature))
+        })
     });
+    #[cfg(feature = "aws-lc")]
+    g.bench_function("aws_lc", |b| {
+        b.iter(|| pk.verify_with::<AwsLc>(black_box(message.as_bytes()), black_box(&signature)))
+    });
+    g.finish();
+
+    let rc = RelayKeyPair::<RustCrypto>::for_backend(&relay.private_bytes()).expect("relay key");
+    assert_eq!(rc.open_transmission_key(&header), Ok(tk.clone()));
+    let mut g = c.benchmark_group("backend_hpke_open");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("rust_crypto", |b| {
+        b.iter(|| rc.open_transmission_key(black_box(&header)))
+    });
+    #[cfg(feature = "aws-lc")]
+    {
+        let lc = RelayKeyPair::<AwsLc>::for_backend(&relay.private_bytes()).expect("relay key");
+        assert_eq!(lc.open_transmission_key(&header), Ok(tk.clone()));
+        g.bench_function("aws_lc", |b| {
+            b.iter(|| lc.open_transmission_key(black_box(&header)))
+        });
+    }
     g.finish();
 
     let token = Token::from_bytes([12; 32]);

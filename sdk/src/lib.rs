@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod backend;
 pub mod duration;
 pub mod encoding;
 pub mod envelope;

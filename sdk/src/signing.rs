@@ -19,10 +19,11 @@
 //! (lines joined by a single `\n`, no trailing newline). Public keys are 65-byte
 //! uncompressed SEC1 points, base64url.
 
-use p256::ecdsa::signature::{Signer as _, Verifier as _};
+use p256::ecdsa::signature::Signer as _;
 use p256::ecdsa::{Signature, SigningKey as P256SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
+use crate::backend::{Active, Backend};
 use crate::encoding::{b64, unb64_array};
 use crate::secret::Secret;
 use crate::token::ShareId;
@@ -84,15 +85,27 @@ impl PublicKey {
         out
     }
 
-    /// Verifies a P1363 signature over `message` (SHA-256 inside).
+    /// Verifies a P1363 signature over `message` (SHA-256 inside) with the
+    /// [`Active`] backend.
     ///
     /// # Errors
     /// [`Error::BadSignature`] for a malformed or invalid signature.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<()> {
-        let sig = Signature::from_slice(signature).map_err(|_| Error::BadSignature)?;
-        self.0
-            .verify(message, &sig)
-            .map_err(|_| Error::BadSignature)
+        self.verify_with::<Active>(message, signature)
+    }
+
+    /// [`PublicKey::verify`] with backend `B` (for tests and benchmarks that
+    /// compare backends).
+    ///
+    /// # Errors
+    /// [`Error::BadSignature`] for a malformed or invalid signature.
+    pub fn verify_with<B: Backend>(&self, message: &[u8], signature: &[u8]) -> Result<()> {
+        B::verify(self, message, signature)
+    }
+
+    /// The RustCrypto form of the key.
+    pub(crate) const fn p256(&self) -> &VerifyingKey {
+        &self.0
     }
 }
 
@@ -352,11 +365,24 @@ pub fn sign(
 /// # Errors
 /// [`Error::StaleTimestamp`] or [`Error::BadSignature`].
 pub fn verify(key: &PublicKey, headers: &SignedHeaders, req: &Request<'_>, now: u64) -> Result<()> {
+    verify_with::<Active>(key, headers, req, now)
+}
+
+/// [`verify`] with backend `B` (for tests that compare backends).
+///
+/// # Errors
+/// [`Error::StaleTimestamp`] or [`Error::BadSignature`].
+pub fn verify_with<B: Backend>(
+    key: &PublicKey,
+    headers: &SignedHeaders,
+    req: &Request<'_>,
+    now: u64,
+) -> Result<()> {
     if headers.timestamp.abs_diff(now) > MAX_SKEW_SECS {
         return Err(Error::StaleTimestamp);
     }
     let message = canonical(req, &headers.signer, headers.timestamp, &headers.nonce);
-    key.verify(message.as_bytes(), &headers.signature)
+    key.verify_with::<B>(message.as_bytes(), &headers.signature)
 }
 
 #[cfg(test)]

@@ -17,10 +17,11 @@
 //! request's nonce: a response cannot be replayed to another request.
 
 use hpke::kem::DhP256HkdfSha256;
-use hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
+use hpke::{Deserializable, Kem as _, OpModeS, Serializable};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+use crate::backend::{Active, Backend};
 use crate::encoding::{b64, unb64};
 use crate::envelope::{self, aad};
 use crate::secret::{Key256, Secret};
@@ -76,14 +77,25 @@ fn info(key_id: &str) -> Vec<u8> {
     aad(INFO_LABEL, &[key_id.as_bytes()])
 }
 
-/// The relay's HPKE key pair.
-#[derive(Clone)]
-pub struct RelayKeyPair {
-    private: <Kem as hpke::Kem>::PrivateKey,
+/// The relay's HPKE key pair, prepared for backend `B` (by default the
+/// [`Active`] one). The public key and key id are computed once, here.
+pub struct RelayKeyPair<B: Backend = Active> {
+    private: Secret<32>,
+    prepared: B::HpkeKey,
     public: RelayPublicKey,
 }
 
-impl core::fmt::Debug for RelayKeyPair {
+impl<B: Backend> Clone for RelayKeyPair<B> {
+    fn clone(&self) -> Self {
+        Self {
+            private: self.private.clone(),
+            prepared: self.prepared.clone(),
+            public: self.public.clone(),
+        }
+    }
+}
+
+impl<B: Backend> core::fmt::Debug for RelayKeyPair<B> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "RelayKeyPair({}, private redacted)", self.public.key_id)
     }
@@ -97,7 +109,9 @@ impl RelayKeyPair {
     /// [`Error::InvalidKey`] (not expected for 32-byte input).
     pub fn derive(ikm: &Secret<32>) -> Result<Self> {
         let (private, _) = Kem::derive_keypair(ikm.expose());
-        Self::from_private(&private)
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        private.write_exact(bytes.as_mut_slice());
+        Self::from_private_bytes(&Secret::new(*bytes))
     }
 
     /// Generates a fresh key pair.
@@ -113,26 +127,34 @@ impl RelayKeyPair {
     /// # Errors
     /// [`Error::InvalidKey`].
     pub fn from_private_bytes(bytes: &Secret<32>) -> Result<Self> {
+        Self::for_backend(bytes)
+    }
+}
+
+impl<B: Backend> RelayKeyPair<B> {
+    /// Imports a 32-byte private scalar for backend `B` (for tests and
+    /// benchmarks that compare backends; [`RelayKeyPair::from_private_bytes`]
+    /// uses the [`Active`] one).
+    ///
+    /// # Errors
+    /// [`Error::InvalidKey`] for zero or a value not below the group order.
+    pub fn for_backend(bytes: &Secret<32>) -> Result<Self> {
+        // The scalar is checked and its public key computed by RustCrypto, once,
+        // whichever backend opens.
         let private = <Kem as hpke::Kem>::PrivateKey::from_bytes(bytes.expose())
             .map_err(|_| Error::InvalidKey("relay"))?;
-        Self::from_private(&private)
-    }
-
-    fn from_private(private: &<Kem as hpke::Kem>::PrivateKey) -> Result<Self> {
-        let public = <Kem as hpke::Kem>::sk_to_pk(private);
-        let mut bytes = [0u8; 65];
-        public.write_exact(&mut bytes);
+        let mut public = [0u8; 65];
+        <Kem as hpke::Kem>::sk_to_pk(&private).write_exact(&mut public);
         Ok(Self {
-            private: private.clone(),
-            public: RelayPublicKey::from_bytes(&bytes)?,
+            private: bytes.clone(),
+            prepared: B::hpke_key(bytes, &public)?,
+            public: RelayPublicKey::from_bytes(&public)?,
         })
     }
 
     /// Exports the private scalar. Secret: store with 0600 permissions.
     pub fn private_bytes(&self) -> Secret<32> {
-        let mut out = [0u8; 32];
-        self.private.write_exact(&mut out);
-        Secret::new(out)
+        self.private.clone()
     }
 
     /// The public half.
@@ -156,18 +178,7 @@ impl RelayKeyPair {
             return Err(bad());
         }
         let (enc, ct) = sealed.split_at(ENC_LEN);
-        let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(enc).map_err(|_| Error::Hpke)?;
-        let key = Zeroizing::new(
-            hpke::single_shot_open::<Aead, Kdf, Kem>(
-                &OpModeR::Base,
-                &self.private,
-                &enc,
-                &info(kid),
-                ct,
-                b"",
-            )
-            .map_err(|_| Error::Hpke)?,
-        );
+        let key = B::hpke_open(&self.prepared, enc, &info(kid), b"", ct)?;
         let bytes: [u8; 32] = key.as_slice().try_into().map_err(|_| Error::Hpke)?;
         Ok(Secret::new(bytes))
     }

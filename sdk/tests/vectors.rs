@@ -10,7 +10,9 @@
 //! * unknown ops and missing fields are failures, not skips.
 //!
 //! The files are written by `cargo run -p oneshare-sdk --example gen_vectors`;
-//! the wasm SDK checks the same files.
+//! the wasm SDK checks the same files. Signature checks and HPKE opens run on
+//! every crypto backend compiled in (`backend`; aws-lc with the `aws-lc`
+//! feature), which must agree with each other and with the file.
 
 // Test helpers outside `#[test]` functions: a broken vector file should panic.
 #![allow(clippy::panic, clippy::expect_used)]
@@ -19,6 +21,9 @@ use std::path::{Path, PathBuf};
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
+#[cfg(feature = "aws-lc")]
+use oneshare_sdk::backend::AwsLc;
+use oneshare_sdk::backend::RustCrypto;
 use oneshare_sdk::duration;
 use oneshare_sdk::encoding::{b64, unb64};
 use oneshare_sdk::envelope::{self, Envelope};
@@ -744,6 +749,39 @@ fn check_stream(c: &Value, doc: &Value) -> Check {
 
 // ------------------------------------------------------------------ signing
 
+/// `PublicKey::verify` on every backend: they must agree.
+fn verify_everywhere(
+    pk: &PublicKey,
+    msg: &[u8],
+    sig: &[u8],
+) -> Result<oneshare_sdk::Result<()>, String> {
+    let reference = pk.verify_with::<RustCrypto>(msg, sig);
+    #[cfg(feature = "aws-lc")]
+    same(
+        "aws-lc verify",
+        pk.verify_with::<AwsLc>(msg, sig),
+        reference.clone(),
+    )?;
+    Ok(reference)
+}
+
+/// `signing::verify` on every backend: they must agree.
+fn verify_request_everywhere(
+    pk: &PublicKey,
+    headers: &SignedHeaders,
+    req: &Request<'_>,
+    now: u64,
+) -> Result<oneshare_sdk::Result<()>, String> {
+    let reference = signing::verify_with::<RustCrypto>(pk, headers, req, now);
+    #[cfg(feature = "aws-lc")]
+    same(
+        "aws-lc request verify",
+        signing::verify_with::<AwsLc>(pk, headers, req, now),
+        reference.clone(),
+    )?;
+    Ok(reference)
+}
+
 /// Parses the `headers` object of a case as the relay would.
 fn parse_headers(c: &Value) -> Result<oneshare_sdk::Result<SignedHeaders>, String> {
     let map = field(c, "headers")?
@@ -761,10 +799,14 @@ fn check_signing(c: &Value, _: &Value) -> Check {
                 SigningKey::from_bytes(&key(c, "private_key_hex")?).map_err(|e| e.to_string())?;
             let msg = text(c, "message")?.as_bytes();
             let sig = k.sign(msg);
-            outcome(c, k.public_key().verify(msg, &sig), |(), e| {
-                same_hex(e, "public_key_hex", k.public_key().to_bytes())?;
-                same_hex(e, "signature_hex", sig)
-            })
+            outcome(
+                c,
+                verify_everywhere(&k.public_key(), msg, &sig)?,
+                |(), e| {
+                    same_hex(e, "public_key_hex", k.public_key().to_bytes())?;
+                    same_hex(e, "signature_hex", sig)
+                },
+            )
         }
         "sign_request" => {
             let k =
@@ -788,7 +830,7 @@ fn check_signing(c: &Value, _: &Value) -> Check {
             let headers = signing::sign_with_nonce(&k, signer, &req, ts, nonce);
             outcome(
                 c,
-                signing::verify(&k.public_key(), &headers, &req, ts),
+                verify_request_everywhere(&k.public_key(), &headers, &req, ts)?,
                 |(), e| {
                     same(
                         "public_key_b64",
@@ -824,7 +866,7 @@ fn check_signing(c: &Value, _: &Value) -> Check {
             };
             outcome(
                 c,
-                signing::verify(&pk, &headers, &req, num(c, "now")?),
+                verify_request_everywhere(&pk, &headers, &req, num(c, "now")?)?,
                 |(), e| same("expected", e.as_str(), Some("ok")),
             )
         }
@@ -850,6 +892,25 @@ fn check_signing(c: &Value, _: &Value) -> Check {
 }
 
 // ------------------------------------------------------------------ hpke
+
+/// `RelayKeyPair::open_transmission_key` on every backend: they must agree.
+fn open_everywhere(
+    relay: &RelayKeyPair,
+    header: &str,
+) -> Result<oneshare_sdk::Result<Key256>, String> {
+    let reference = RelayKeyPair::<RustCrypto>::for_backend(&relay.private_bytes())
+        .map_err(|e| e.to_string())?
+        .open_transmission_key(header);
+    #[cfg(feature = "aws-lc")]
+    same(
+        "aws-lc open",
+        RelayKeyPair::<AwsLc>::for_backend(&relay.private_bytes())
+            .map_err(|e| e.to_string())?
+            .open_transmission_key(header),
+        reference.clone(),
+    )?;
+    Ok(reference)
+}
 
 fn relay_matches(relay: &RelayKeyPair, e: &Value) -> Result<(), String> {
     same_hex(e, "public_key_hex", relay.public().public_key)?;
@@ -879,7 +940,7 @@ fn check_hpke(c: &Value, _: &Value) -> Check {
             let relay =
                 RelayKeyPair::derive(&key(c, "relay_ikm_hex")?).map_err(|e| e.to_string())?;
             let header = text(c, "header")?;
-            outcome(c, relay.open_transmission_key(header), |tk, e| {
+            outcome(c, open_everywhere(&relay, header)?, |tk, e| {
                 same(
                     "key id",
                     transmission::header_key_id(header),

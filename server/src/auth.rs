@@ -1,7 +1,8 @@
 //! Signed requests (PROTOCOL.md §6): the [`Signed`] extractor reads the signature
 //! headers and the exact body; [`Signed::verify`] checks the signature over the
 //! method, the path and query as received, the body digest and the transmission
-//! header, the timestamp window, and records the nonce in the store (replays fail
+//! header and the timestamp window, and gives the request's [`Nonce`], which the
+//! store records in the same transaction as the request's effect (replays fail
 //! across instances).
 
 use std::time::Duration;
@@ -18,6 +19,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
 use crate::state::AppState;
+use crate::store::Nonce;
 
 /// A signed request, not yet verified.
 #[derive(Debug)]
@@ -82,11 +84,12 @@ impl FromRequest<AppState> for Signed {
 }
 
 impl Signed {
-    /// Verifies with `key` and records the nonce.
+    /// Verifies with `key`; the nonce to record with the request's effect
+    /// (a store write) or alone ([`crate::store::Store::record_nonce`]).
     ///
     /// # Errors
-    /// `stale_timestamp`, `bad_signature` or `replayed`.
-    pub async fn verify(&self, state: &AppState, key: &PublicKey) -> Result<()> {
+    /// `stale_timestamp` or `bad_signature`.
+    pub fn verify(&self, state: &AppState, key: &PublicKey) -> Result<Nonce> {
         let req = signing::Request {
             method: &self.method,
             path: &self.path,
@@ -94,40 +97,35 @@ impl Signed {
             transmission: self.transmission.as_deref(),
         };
         signing::verify(key, &self.headers, &req, state.now())?;
-        let expires = self
-            .headers
-            .timestamp
-            .saturating_add(MAX_SKEW_SECS)
-            .saturating_add(60);
-        state
-            .store
-            .record_nonce(
-                &self.headers.signer.to_string(),
-                &self.headers.nonce,
-                expires,
-            )
-            .await
+        Ok(Nonce {
+            signer: self.headers.signer.to_string(),
+            nonce: self.headers.nonce,
+            expires_at: self
+                .headers
+                .timestamp
+                .saturating_add(MAX_SKEW_SECS)
+                .saturating_add(60),
+        })
     }
 
-    /// Verifies an owner signature; returns the owner key.
+    /// Verifies an owner signature; returns the owner key and the nonce.
     ///
     /// # Errors
     /// Not an owner signer, or verification failed.
-    pub async fn owner(&self, state: &AppState) -> Result<PublicKey> {
+    pub fn owner(&self, state: &AppState) -> Result<(PublicKey, Nonce)> {
         let Signer::Owner(key) = &self.headers.signer else {
             return Err(Error::Forbidden(
                 "this request must be signed by an owner key",
             ));
         };
-        self.verify(state, key).await?;
-        Ok(*key)
+        Ok((*key, self.verify(state, key)?))
     }
 
-    /// Verifies an admin signature (the key must be configured).
+    /// Verifies an admin signature (the key must be configured); returns the nonce.
     ///
     /// # Errors
     /// Not an admin signer, unknown key, or verification failed.
-    pub async fn admin(&self, state: &AppState) -> Result<PublicKey> {
+    pub fn admin(&self, state: &AppState) -> Result<Nonce> {
         let Signer::Admin(key) = &self.headers.signer else {
             return Err(Error::Forbidden(
                 "this request must be signed by an admin key",
@@ -136,8 +134,7 @@ impl Signed {
         if !state.config.admin_keys.contains(key) {
             return Err(Error::Forbidden("this key is not an admin of this relay"));
         }
-        self.verify(state, key).await?;
-        Ok(*key)
+        self.verify(state, key)
     }
 
     /// The transmission key of this request.

@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use oneshare_sdk::lifetime::State;
 
+use crate::store::WriteStats;
+
 /// Counters.
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -31,7 +33,7 @@ impl Metrics {
     }
 
     /// Prometheus text format.
-    pub fn render(&self, shares: &[(State, u64)]) -> String {
+    pub fn render(&self, shares: &[(State, u64)], writes: Option<WriteStats>) -> String {
         let mut out = String::new();
         out.push_str("# HELP oneshare_requests_total Requests by route and status.\n");
         out.push_str("# TYPE oneshare_requests_total counter\n");
@@ -67,6 +69,25 @@ impl Metrics {
                 "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
                 v.load(Ordering::Relaxed)
             );
+        }
+        if let Some(w) = writes {
+            for (name, help, v) in [
+                (
+                    "oneshare_write_transactions_total",
+                    "Write transactions committed (one fsync each).",
+                    w.transactions,
+                ),
+                (
+                    "oneshare_write_operations_total",
+                    "Write operations those transactions carried.",
+                    w.operations,
+                ),
+            ] {
+                let _ = writeln!(
+                    out,
+                    "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+                );
+            }
         }
         out
     }

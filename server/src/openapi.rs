@@ -160,7 +160,7 @@ pub fn document() -> Value {
             "/v1/shares/{id}/confirm": {"post": op("confirm the bind (device)", signed_params(false), id, None,
                 signed_errors(responses(vec![("200", ok_json("access end", "ConfirmResponse")), ("410", err("ended"))])))},
             "/v1/shares/{id}/record": {
-                "get": op("current record (device; encrypted RecordResponse)", signed_params(true), id, None,
+                "get": op("current record (the bound device, which appends `viewed`; or the owner, which appends nothing; encrypted RecordResponse)", signed_params(true), id, None,
                     signed_errors(responses(vec![("200", ok_sealed("encrypted RecordResponse", "RecordResponse")), ("410", err("ended"))]))),
                 "put": op("publish record version +1 (owner, encrypted UpdateRecordRequest)", signed_params(true), id, Some(Body::Sealed("UpdateRecordRequest")),
                     signed_errors(responses(vec![("204", no_content()), ("409", err("wrong version")), ("410", err("ended"))]))),

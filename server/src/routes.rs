@@ -28,7 +28,7 @@ use crate::auth::{Signed, json};
 use crate::client_ip::ClientIp;
 use crate::error::{Error, Result};
 use crate::state::AppState;
-use crate::store::{BindProof, NewShare};
+use crate::store::{BindProof, NewShare, Nonce};
 
 /// Path parameters with rejections in the common error shape.
 pub struct P<T>(pub T);
@@ -78,7 +78,7 @@ fn octets(status: StatusCode, body: Vec<u8>) -> Response {
 /// verifies: the preamble of every device-signed share request. The per-share
 /// rate limit counts only verified requests, so someone who merely knows the
 /// share id cannot spend the bound device's budget.
-async fn device_key(state: &AppState, signed: &Signed, id: &ShareId) -> Result<PublicKey> {
+async fn device_key(state: &AppState, signed: &Signed, id: &ShareId) -> Result<(PublicKey, Nonce)> {
     match &signed.headers.signer {
         Signer::Device(sid) if sid == id => {}
         _ => {
@@ -90,37 +90,43 @@ async fn device_key(state: &AppState, signed: &Signed, id: &ShareId) -> Result<P
     let meta = state.store.share(id).await?.ok_or(Error::NotFound)?;
     meta.require_live(state.now())?;
     let key = meta.device_key.ok_or(Error::BadSignature)?;
-    signed.verify(state, &key).await?;
+    let nonce = signed.verify(state, &key)?;
     share_rate(state, id)?;
-    Ok(key)
+    Ok((key, nonce))
 }
 
-/// The share a device-signed request names, and the device key bound to it.
-async fn device_share(state: &AppState, signed: &Signed, id: &str) -> Result<(ShareId, PublicKey)> {
+/// The share a device-signed request names, the device key bound to it and
+/// the request's nonce.
+async fn device_share(
+    state: &AppState,
+    signed: &Signed,
+    id: &str,
+) -> Result<(ShareId, PublicKey, Nonce)> {
     let id = share_id(id)?;
-    let key = device_key(state, signed, &id).await?;
-    Ok((id, key))
+    let (key, nonce) = device_key(state, signed, &id).await?;
+    Ok((id, key, nonce))
 }
 
-/// The share an owner-signed request names, and the verified owner (the path is
-/// checked before any signature work).
-async fn owner_share(state: &AppState, signed: &Signed, id: &str) -> Result<(ShareId, PublicKey)> {
+/// The share an owner-signed request names, the verified owner and the
+/// request's nonce (the path is checked before any signature work).
+fn owner_share(state: &AppState, signed: &Signed, id: &str) -> Result<(ShareId, PublicKey, Nonce)> {
     let id = share_id(id)?;
-    let owner = signed.owner(state).await?;
-    Ok((id, owner))
+    let (owner, nonce) = signed.owner(state)?;
+    Ok((id, owner, nonce))
 }
 
-/// The share and attachment an owner-signed upload request names, and the owner.
-async fn owner_attachment<'a>(
+/// The share and attachment an owner-signed upload request names, the owner
+/// and the request's nonce.
+fn owner_attachment<'a>(
     state: &AppState,
     signed: &Signed,
     id: &str,
     aid: &'a str,
-) -> Result<(ShareId, &'a str, PublicKey)> {
+) -> Result<(ShareId, &'a str, PublicKey, Nonce)> {
     let id = share_id(id)?;
     let aid = attachment_id(aid)?;
-    let owner = signed.owner(state).await?;
-    Ok((id, aid, owner))
+    let (owner, nonce) = signed.owner(state)?;
+    Ok((id, aid, owner, nonce))
 }
 
 fn share_rate(state: &AppState, id: &ShareId) -> Result<()> {
@@ -155,7 +161,7 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Resul
     let counts = state.store.count_by_state().await?;
     Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(&counts),
+        state.metrics.render(&counts, state.store.write_stats()),
     )
         .into_response())
 }
@@ -263,7 +269,7 @@ pub fn record_body_limit(policy: &Policy, json_body_bytes: usize) -> usize {
 
 /// `POST /v1/shares`.
 pub async fn create(State(state): State<AppState>, signed: Signed) -> Result<Response> {
-    let owner = signed.owner(&state).await?;
+    let (owner, nonce) = signed.owner(&state)?;
     let tk = signed.transmission_key(&state)?;
     let req: CreateShareRequest = signed.open_json(&tk)?;
     let policy = state.policy().await?;
@@ -294,6 +300,7 @@ pub async fn create(State(state): State<AppState>, signed: Signed) -> Result<Res
             &share,
             policy.max_shares_per_owner,
             state.config.limits.max_stored_bytes,
+            Some(&nonce),
         )
         .await?;
     let body = CreateShareResponse {
@@ -306,7 +313,8 @@ pub async fn create(State(state): State<AppState>, signed: Signed) -> Result<Res
 
 /// `GET /v1/shares`.
 pub async fn list(State(state): State<AppState>, signed: Signed) -> Result<Json<ShareList>> {
-    let owner = signed.owner(&state).await?;
+    let (owner, nonce) = signed.owner(&state)?;
+    state.store.record_nonce(&nonce).await?;
     let shares = state.store.list_shares(Some(&owner), state.now()).await?;
     Ok(Json(ShareList { shares }))
 }
@@ -343,7 +351,7 @@ pub async fn bind(
     }
     let tk = signed.transmission_key(&state)?;
     let req: BindRequest = signed.open_json(&tk)?;
-    signed.verify(&state, &req.device_key).await?;
+    let nonce = signed.verify(&state, &req.device_key)?;
     let evidence = req.evidence.unwrap_or_default();
     let networks = &state.config.scanner_networks;
     let proof = BindProof {
@@ -362,7 +370,7 @@ pub async fn bind(
     };
     let result = state
         .store
-        .bind(&id, &proof, &req.device_key, state.now())
+        .bind(&id, &proof, &req.device_key, state.now(), Some(&nonce))
         .await;
     let out = match result {
         Ok(out) => out,
@@ -394,8 +402,11 @@ pub async fn confirm(
     P(id): P<String>,
     signed: Signed,
 ) -> Result<Json<ConfirmResponse>> {
-    let (id, key) = device_share(&state, &signed, &id).await?;
-    let access_expires_at = state.store.confirm(&id, &key, state.now()).await?;
+    let (id, key, nonce) = device_share(&state, &signed, &id).await?;
+    let access_expires_at = state
+        .store
+        .confirm(&id, &key, state.now(), Some(&nonce))
+        .await?;
     Ok(Json(ConfirmResponse { access_expires_at }))
 }
 
@@ -410,9 +421,19 @@ pub async fn record(
     if method != Method::GET {
         return Err(Error::MethodNotAllowed);
     }
-    let (id, key) = device_share(&state, &signed, &id).await?;
+    let id = share_id(&id)?;
+    let view = if let Signer::Owner(_) = &signed.headers.signer {
+        let (owner, nonce) = signed.owner(&state)?;
+        state.store.record_nonce(&nonce).await?;
+        state.store.owner_record(&id, &owner, state.now()).await?
+    } else {
+        let (key, nonce) = device_key(&state, &signed, &id).await?;
+        state
+            .store
+            .fetch_record(&id, &key, state.now(), Some(&nonce))
+            .await?
+    };
     let tk = signed.transmission_key(&state)?;
-    let view = state.store.fetch_record(&id, &key, state.now()).await?;
     let body = RecordResponse {
         record: view.record,
         attachments: view.attachments,
@@ -427,13 +448,13 @@ pub async fn update(
     P(id): P<String>,
     signed: Signed,
 ) -> Result<StatusCode> {
-    let (id, owner) = owner_share(&state, &signed, &id).await?;
+    let (id, owner, nonce) = owner_share(&state, &signed, &id)?;
     let tk = signed.transmission_key(&state)?;
     let req: UpdateRecordRequest = signed.open_json(&tk)?;
     check_record(req.record.ciphertext.len(), &state.policy().await?)?;
     state
         .store
-        .update_record(&id, &owner, &req.record, state.now())
+        .update_record(&id, &owner, &req.record, state.now(), Some(&nonce))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -444,8 +465,11 @@ pub async fn revoke(
     P(id): P<String>,
     signed: Signed,
 ) -> Result<StatusCode> {
-    let (id, owner) = owner_share(&state, &signed, &id).await?;
-    state.store.revoke(&id, Some(&owner), state.now()).await?;
+    let (id, owner, nonce) = owner_share(&state, &signed, &id)?;
+    state
+        .store
+        .revoke(&id, Some(&owner), state.now(), Some(&nonce))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -455,10 +479,10 @@ pub async fn put_part(
     P((id, aid, n)): P<(String, String, u64)>,
     signed: Signed,
 ) -> Result<Response> {
-    let (id, aid, owner) = owner_attachment(&state, &signed, &id, &aid).await?;
+    let (id, aid, owner, nonce) = owner_attachment(&state, &signed, &id, &aid)?;
     let st = state
         .store
-        .put_part(&id, &owner, aid, n, &signed.body, state.now())
+        .put_part(&id, &owner, aid, n, &signed.body, state.now(), Some(&nonce))
         .await?;
     Ok(Json(st).into_response())
 }
@@ -469,7 +493,8 @@ pub async fn upload_status(
     P((id, aid)): P<(String, String)>,
     signed: Signed,
 ) -> Result<Response> {
-    let (id, aid, owner) = owner_attachment(&state, &signed, &id, &aid).await?;
+    let (id, aid, owner, nonce) = owner_attachment(&state, &signed, &id, &aid)?;
+    state.store.record_nonce(&nonce).await?;
     Ok(Json(state.store.upload_status(&id, &owner, aid).await?).into_response())
 }
 
@@ -479,8 +504,12 @@ pub async fn finalize(
     P((id, aid)): P<(String, String)>,
     signed: Signed,
 ) -> Result<Response> {
-    let (id, aid, owner) = owner_attachment(&state, &signed, &id, &aid).await?;
-    Ok(Json(state.store.finalize(&id, &owner, aid, state.now()).await?).into_response())
+    let (id, aid, owner, nonce) = owner_attachment(&state, &signed, &id, &aid)?;
+    let done = state
+        .store
+        .finalize(&id, &owner, aid, state.now(), Some(&nonce))
+        .await?;
+    Ok(Json(done).into_response())
 }
 
 /// Parses a single `bytes=a-b`, `bytes=a-` or `bytes=-n` range.
@@ -516,7 +545,8 @@ pub async fn download(
 ) -> Result<Response> {
     let id = share_id(&id)?;
     let aid = attachment_id(&aid)?.to_owned();
-    device_key(&state, &signed, &id).await?;
+    let (_, nonce) = device_key(&state, &signed, &id).await?;
+    state.store.record_nonce(&nonce).await?;
     let layout = state.store.attachment(&id, &aid).await?;
     if !layout.complete || layout.part_size == 0 {
         return Err(Error::NotFound);
@@ -586,7 +616,8 @@ pub async fn events(
     headers: HeaderMap,
     signed: Signed,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
-    let owner = signed.owner(&state).await?;
+    let (owner, nonce) = signed.owner(&state)?;
+    state.store.record_nonce(&nonce).await?;
     let after = match headers.get("last-event-id") {
         None => 0,
         Some(v) => v
@@ -675,21 +706,23 @@ pub async fn events(
 
 /// `GET /v1/admin/policy`.
 pub async fn get_policy(State(state): State<AppState>, signed: Signed) -> Result<Json<Policy>> {
-    signed.admin(&state).await?;
+    let nonce = signed.admin(&state)?;
+    state.store.record_nonce(&nonce).await?;
     Ok(Json(state.policy().await?))
 }
 
 /// `PUT /v1/admin/policy`.
 pub async fn put_policy(State(state): State<AppState>, signed: Signed) -> Result<Json<Policy>> {
-    signed.admin(&state).await?;
+    let nonce = signed.admin(&state)?;
     let policy: Policy = json(&signed.body)?;
-    state.store.set_policy(&policy).await?;
+    state.store.set_policy(&policy, Some(&nonce)).await?;
     Ok(Json(policy))
 }
 
 /// `GET /v1/admin/shares`: metadata of every share, never owner data.
 pub async fn admin_list(State(state): State<AppState>, signed: Signed) -> Result<Json<ShareList>> {
-    signed.admin(&state).await?;
+    let nonce = signed.admin(&state)?;
+    state.store.record_nonce(&nonce).await?;
     let shares = state.store.list_shares(None, state.now()).await?;
     Ok(Json(ShareList { shares }))
 }
@@ -701,8 +734,11 @@ pub async fn admin_revoke(
     signed: Signed,
 ) -> Result<StatusCode> {
     let id = share_id(&id)?;
-    signed.admin(&state).await?;
-    state.store.revoke(&id, None, state.now()).await?;
+    let nonce = signed.admin(&state)?;
+    state
+        .store
+        .revoke(&id, None, state.now(), Some(&nonce))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -6,7 +6,7 @@ mod common;
 
 use common::{Req, compose, start};
 use oneshare_sdk::api::{
-    BindResponse, ConfirmResponse, CreatePolicy, EventKind, Policy, RecordCiphertext,
+    BindResponse, ConfirmResponse, CreatePolicy, Event, EventKind, Policy, RecordCiphertext,
     RecordResponse, ShareList, ShareStatus, UpdateRecordRequest, UploadStatus,
 };
 use oneshare_sdk::lifetime::{SELF_DESTRUCT_AFTER_VIEW_SECS, State};
@@ -179,6 +179,46 @@ async fn full_lifecycle() {
             .title,
         "second"
     );
+    // The owner reads the current version too (to start the next from it),
+    // which appends no `viewed` event; another owner learns nothing (404).
+    let viewed = |events: &[Event]| {
+        events
+            .iter()
+            .filter(|e| e.kind == EventKind::Viewed)
+            .count()
+    };
+    let before = viewed(
+        &relay
+            .state
+            .store
+            .events_since(&o.public_key(), 0, 100)
+            .await
+            .unwrap(),
+    );
+    let own: RecordResponse = relay
+        .call(
+            Req::new("GET", sent.path("/record"))
+                .owner(&o)
+                .sealed_answer(),
+        )
+        .await
+        .open();
+    assert_eq!(own.record, rr.record);
+    let after = relay
+        .state
+        .store
+        .events_since(&o.public_key(), 0, 100)
+        .await
+        .unwrap();
+    assert_eq!(viewed(&after), before);
+    let r = relay
+        .call(
+            Req::new("GET", sent.path("/record"))
+                .owner(&owner())
+                .sealed_answer(),
+        )
+        .await;
+    assert_eq!((r.status, r.code().as_str()), (404, "not_found"));
 
     // Owner list, then revoke: 410 for the device, tombstone in the list.
     let list: ShareList = relay

@@ -1,6 +1,8 @@
 //! Crash: the real `oneshare-server` binary is killed with SIGKILL while clients
 //! stream creates at it, then restarted on the same data. Every create that was
-//! answered 2xx must be intact after the restart (its status answers `unbound`).
+//! answered 2xx must be intact after the restart (its status answers `unbound`),
+//! and so must its replay nonce: the same request sent again is `replayed`
+//! (PROTOCOL.md §6, "Replay after a crash").
 //! Run on SQLite (a temp data dir) and on PostgreSQL (`support/pg.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -18,8 +20,9 @@ use std::time::{Duration, Instant};
 use oneshare_sdk::api::ShareStatus;
 use oneshare_sdk::lifetime::State;
 use oneshare_sdk::owner::OwnerIdentity;
+use oneshare_sdk::signing::Signer;
 use oneshare_sdk::token::ShareId;
-use relay::{create, free_port, relay_key, start};
+use relay::{compose, free_port, relay_key, signed, start};
 
 const CLIENTS: usize = 8;
 
@@ -32,7 +35,8 @@ async fn crash_and_restart(database: &str, dir: &Path) {
         .build()
         .unwrap();
     let relay = relay_key(&http, &base).await;
-    let acked: Arc<Mutex<Vec<ShareId>>> = Arc::default();
+    // Each acknowledged create, with a copy of the request to replay later.
+    let acked: Arc<Mutex<Vec<(ShareId, reqwest::RequestBuilder)>>> = Arc::default();
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let clients: Vec<_> = (0..CLIENTS)
         .map(|_| {
@@ -47,9 +51,24 @@ async fn crash_and_restart(database: &str, dir: &Path) {
                 let owner = OwnerIdentity::generate().unwrap();
                 let mut failed = 0u64;
                 while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                    match create(&http, &base, &relay, &owner).await {
-                        Ok(id) => acked.lock().unwrap().push(id),
-                        Err(_) => failed += 1,
+                    let (req, keys) = compose(&owner);
+                    let body = serde_json::to_vec(&req).unwrap();
+                    let signer = (&owner.signing_key, Signer::Owner(owner.public_key()));
+                    let send = signed(
+                        &http,
+                        &base,
+                        &relay,
+                        signer,
+                        "POST",
+                        "/v1/shares",
+                        Some(body),
+                    );
+                    let replay = send.try_clone().unwrap();
+                    match send.send().await {
+                        Ok(r) if r.status().is_success() => {
+                            acked.lock().unwrap().push((keys.share_id, replay));
+                        }
+                        _ => failed += 1,
                     }
                 }
                 failed
@@ -70,13 +89,13 @@ async fn crash_and_restart(database: &str, dir: &Path) {
     for c in clients {
         failed += c.await.unwrap();
     }
-    let acked = acked.lock().unwrap().clone();
+    let acked = std::mem::take(&mut *acked.lock().unwrap());
     assert!(acked.len() >= 100, "too few creates before the kill");
     assert!(failed > 0, "no request was cut off by the kill");
 
     let mut server = start(dir, database, port).await;
     let mut intact = 0;
-    for id in &acked {
+    for (id, _) in &acked {
         let r = http
             .get(format!("{base}/v1/shares/{id}/status"))
             .send()
@@ -91,9 +110,22 @@ async fn crash_and_restart(database: &str, dir: &Path) {
         assert_eq!(s.state, State::Unbound, "{id}");
         intact += 1;
     }
+    // The last acknowledged creates (those nearest the kill) replayed byte for
+    // byte: their nonces were committed with them, so each is refused as a replay.
+    let replays = acked.len().min(20);
+    for (id, replay) in acked.into_iter().rev().take(replays) {
+        let r = replay.send().await.unwrap();
+        let status = r.status();
+        let body = String::from_utf8_lossy(&r.bytes().await.unwrap()).into_owned();
+        assert_eq!(status, 401, "replay of create {id} after restart: {body}");
+        assert!(
+            body.contains("\"replayed\""),
+            "replay of create {id}: {body}"
+        );
+    }
     eprintln!(
         "crash ({}): {intact} acknowledged creates intact after kill -9 and restart, \
-         {failed} requests failed at or after the kill",
+         {failed} requests failed at or after the kill, {replays} replays refused",
         database.split(':').next().unwrap_or("")
     );
     server.kill_9();

@@ -41,7 +41,7 @@ async fn race(name: &str, store: Arc<dyn Store>) {
     for round in 0..rounds {
         let owner = conformance::key();
         let s = conformance::share(&owner, b"race");
-        store.create_share(&s, 10, u64::MAX).await.unwrap();
+        store.create_share(&s, 10, u64::MAX, None).await.unwrap();
         let devices: Vec<_> = (0..BINDERS)
             .map(|_| SigningKey::generate().unwrap().public_key())
             .collect();
@@ -50,9 +50,12 @@ async fn race(name: &str, store: Arc<dyn Store>) {
             .iter()
             .map(|d| {
                 let (store, d, id) = (store.clone(), *d, s.share_id);
-                tokio::spawn(
-                    async move { (d, store.bind(&id, &conformance::good(), &d, now).await) },
-                )
+                tokio::spawn(async move {
+                    (
+                        d,
+                        store.bind(&id, &conformance::good(), &d, now, None).await,
+                    )
+                })
             })
             .collect();
         let mut winners = Vec::new();
@@ -77,7 +80,10 @@ async fn race(name: &str, store: Arc<dyn Store>) {
         assert_eq!(refused, BINDERS - 1);
         let meta = store.share(&s.share_id).await.unwrap().unwrap();
         assert_eq!(meta.device_key, Some(winners[0]), "round {round}");
-        store.confirm(&s.share_id, &winners[0], now).await.unwrap();
+        store
+            .confirm(&s.share_id, &winners[0], now, None)
+            .await
+            .unwrap();
         let events = store.events_since(&owner, 0, 1000).await.unwrap();
         let count = |k: EventKind| events.iter().filter(|e| e.kind == k).count();
         assert_eq!(count(EventKind::Bound), 1, "round {round}");
@@ -120,7 +126,7 @@ async fn race_postgres_two_instances() {
     let b: Arc<dyn Store> = Arc::new(PgStore::open(&url).await.unwrap());
     for round in 0..20u64 {
         let s = conformance::share(&conformance::key(), b"race");
-        a.create_share(&s, 10, u64::MAX).await.unwrap();
+        a.create_share(&s, 10, u64::MAX, None).await.unwrap();
         let tasks: Vec<_> = (0..BINDERS)
             .map(|i| {
                 let store = if i % 2 == 0 { a.clone() } else { b.clone() };
@@ -128,7 +134,13 @@ async fn race_postgres_two_instances() {
                 tokio::spawn(async move {
                     let d = SigningKey::generate().unwrap().public_key();
                     store
-                        .bind(&id, &conformance::good(), &d, conformance::T0 + 1 + round)
+                        .bind(
+                            &id,
+                            &conformance::good(),
+                            &d,
+                            conformance::T0 + 1 + round,
+                            None,
+                        )
                         .await
                 })
             })

@@ -35,7 +35,7 @@ async fn event_from_instance_b_wakes_instance_a() {
     let mut signal = a.event_signal(&owner);
     signal.borrow_and_update();
     let s = conformance::share(&owner, b"cross-instance");
-    b.create_share(&s, 10, u64::MAX).await.unwrap();
+    b.create_share(&s, 10, u64::MAX, None).await.unwrap();
     tokio::time::timeout(Duration::from_secs(10), signal.changed())
         .await
         .expect("instance A was not woken by instance B's event")
@@ -53,7 +53,7 @@ async fn concurrent_start_migrates_once() {
     let (a, b) = (a.unwrap(), b.unwrap());
     let owner = conformance::key();
     let s = conformance::share(&owner, b"x");
-    a.create_share(&s, 10, u64::MAX).await.unwrap();
+    a.create_share(&s, 10, u64::MAX, None).await.unwrap();
     assert!(b.share(&s.share_id).await.unwrap().is_some());
 }
 
@@ -65,7 +65,7 @@ async fn revoked_ciphertext_is_gone_from_tables() {
     let marker = b"MARKER-5d1e-ciphertext-that-must-vanish".repeat(20);
     let owner = conformance::key();
     let s = conformance::share(&owner, &marker);
-    store.create_share(&s, 10, u64::MAX).await.unwrap();
+    store.create_share(&s, 10, u64::MAX, None).await.unwrap();
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
     let count = || async {
         let n: i64 = sqlx::query_scalar(
@@ -81,7 +81,7 @@ async fn revoked_ciphertext_is_gone_from_tables() {
     };
     assert_eq!(count().await, 1);
     store
-        .revoke(&s.share_id, Some(&owner), conformance::T0 + 1)
+        .revoke(&s.share_id, Some(&owner), conformance::T0 + 1, None)
         .await
         .unwrap();
     assert_eq!(count().await, 0);

@@ -26,7 +26,7 @@ async fn revoked_ciphertext_is_gone_from_disk() {
     let marker = b"MARKER-0f3c9a1e-ciphertext-that-must-vanish".repeat(50);
     let owner = conformance::key();
     let s = conformance::share(&owner, &marker);
-    store.create_share(&s, 10, u64::MAX).await.unwrap();
+    store.create_share(&s, 10, u64::MAX, None).await.unwrap();
     let scan = || {
         let mut hits = 0;
         for e in std::fs::read_dir(dir.path().join("sub")).unwrap() {
@@ -40,7 +40,7 @@ async fn revoked_ciphertext_is_gone_from_disk() {
     };
     assert!(scan() > 0, "the marker should be on disk before revoke");
     store
-        .revoke(&s.share_id, Some(&owner), conformance::T0 + 1)
+        .revoke(&s.share_id, Some(&owner), conformance::T0 + 1, None)
         .await
         .unwrap();
     store.sweep(conformance::T0 + 2).await.unwrap();
@@ -55,7 +55,7 @@ async fn revoke_alone_clears_the_wal() {
     let marker = b"MARKER-7c2d5b90-revoked-at-once".repeat(50);
     let owner = conformance::key();
     let s = conformance::share(&owner, &marker);
-    store.create_share(&s, 10, u64::MAX).await.unwrap();
+    store.create_share(&s, 10, u64::MAX, None).await.unwrap();
     let scan = || {
         let mut hits = 0;
         for e in std::fs::read_dir(dir.path().join("sub")).unwrap() {
@@ -66,7 +66,7 @@ async fn revoke_alone_clears_the_wal() {
     };
     assert!(scan() > 0, "the marker should be on disk before revoke");
     store
-        .revoke(&s.share_id, Some(&owner), conformance::T0 + 1)
+        .revoke(&s.share_id, Some(&owner), conformance::T0 + 1, None)
         .await
         .unwrap();
     assert_eq!(scan(), 0, "ciphertext left on disk after revoke");
@@ -81,7 +81,7 @@ async fn reopen_keeps_data() {
     let s = conformance::share(&owner, b"keep");
     {
         let store = SqliteStore::open(&url).await.unwrap();
-        store.create_share(&s, 10, u64::MAX).await.unwrap();
+        store.create_share(&s, 10, u64::MAX, None).await.unwrap();
     }
     let store = SqliteStore::open(&url).await.unwrap();
     assert!(store.share(&s.share_id).await.unwrap().is_some());
@@ -134,11 +134,19 @@ async fn readers_and_writers() -> (u32, Vec<String>) {
                 let s = conformance::share(&owner, b"record");
                 let dev = conformance::key();
                 let r = async {
-                    store.create_share(&s, u64::MAX, u64::MAX).await?;
+                    store.create_share(&s, u64::MAX, u64::MAX, None).await?;
                     store
-                        .bind(&s.share_id, &conformance::good(), &dev, conformance::T0 + 1)
+                        .bind(
+                            &s.share_id,
+                            &conformance::good(),
+                            &dev,
+                            conformance::T0 + 1,
+                            None,
+                        )
                         .await?;
-                    store.confirm(&s.share_id, &dev, conformance::T0 + 2).await
+                    store
+                        .confirm(&s.share_id, &dev, conformance::T0 + 2, None)
+                        .await
                 };
                 match tokio::time::timeout(std::time::Duration::from_secs(5), r).await {
                     Ok(Ok(_)) => ok += 1,

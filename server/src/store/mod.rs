@@ -92,6 +92,21 @@ impl core::fmt::Debug for BindProof {
     }
 }
 
+/// A signed request's replay nonce (PROTOCOL.md §6), recorded by the store in
+/// the same transaction as the request's effect, so that a crash keeps both or
+/// neither. A refused request's nonce is recorded too (without its effect), so
+/// replaying it later cannot make it succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "a verified request's nonce must be recorded (a store write, or Store::record_nonce)"]
+pub struct Nonce {
+    /// The `oneshare-signer` header value.
+    pub signer: String,
+    /// The 16 nonce bytes.
+    pub nonce: [u8; 16],
+    /// When the pair may be forgotten (no timestamp that old verifies any more).
+    pub expires_at: u64,
+}
+
 /// `refused_device` events one share reports at most; later refusals are
 /// answered the same way without an event, so a token holder cannot flood the owner.
 pub const MAX_REFUSED_EVENTS: u64 = 10;
@@ -197,7 +212,20 @@ pub struct SweepReport {
     pub nonces: u64,
 }
 
+/// Group commit so far: each transaction is one fsync.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteStats {
+    /// Transactions committed.
+    pub transactions: u64,
+    /// Write operations they carried.
+    pub operations: u64,
+}
+
 /// Storage of shares, attachments, nonces, events and policy.
+///
+/// Every method that writes takes the request's [`Nonce`] (`None` only for
+/// writes no signed request asks for, and in tests): `Replayed` if it was seen,
+/// and otherwise recorded atomically with the write, whether the write succeeds or not.
 ///
 /// Owner-scoped methods take the owner key and answer `NotFound` for someone
 /// else's share, so a signer learns nothing about shares it does not own.
@@ -213,6 +241,7 @@ pub trait Store: Send + Sync + 'static {
         share: &NewShare,
         max_live: u64,
         max_stored_bytes: u64,
+        nonce: Option<&Nonce>,
     ) -> Result<()>;
 
     /// A share's metadata.
@@ -236,14 +265,32 @@ pub trait Store: Send + Sync + 'static {
         proof: &BindProof,
         device: &PublicKey,
         now: u64,
+        nonce: Option<&Nonce>,
     ) -> Result<BindOutcome>;
 
     /// `binding` → `bound` for `device`; deletes the wrapped key and verifier.
     /// Idempotent for the bound device. Returns when access ends.
-    async fn confirm(&self, id: &ShareId, device: &PublicKey, now: u64) -> Result<u64>;
+    async fn confirm(
+        &self,
+        id: &ShareId,
+        device: &PublicKey,
+        now: u64,
+        nonce: Option<&Nonce>,
+    ) -> Result<u64>;
 
     /// The current record for the bound device; appends `viewed`.
-    async fn fetch_record(&self, id: &ShareId, device: &PublicKey, now: u64) -> Result<RecordView>;
+    async fn fetch_record(
+        &self,
+        id: &ShareId,
+        device: &PublicKey,
+        now: u64,
+        nonce: Option<&Nonce>,
+    ) -> Result<RecordView>;
+
+    /// The current record of a live share for its owner (who holds its key
+    /// already), so a new version can keep the attachments and start from the
+    /// old fields. Appends nothing: the owner viewing is not the recipient.
+    async fn owner_record(&self, id: &ShareId, owner: &PublicKey, now: u64) -> Result<RecordView>;
 
     /// Publishes a new record version (must be current + 1); appends `updated`.
     async fn update_record(
@@ -252,11 +299,18 @@ pub trait Store: Send + Sync + 'static {
         owner: &PublicKey,
         record: &RecordCiphertext,
         now: u64,
+        nonce: Option<&Nonce>,
     ) -> Result<()>;
 
     /// Revoke ("Delete Now"): ciphertext, keys and parts deleted at once, a
     /// tombstone kept. `owner` None means an admin.
-    async fn revoke(&self, id: &ShareId, owner: Option<&PublicKey>, now: u64) -> Result<()>;
+    async fn revoke(
+        &self,
+        id: &ShareId,
+        owner: Option<&PublicKey>,
+        now: u64,
+        nonce: Option<&Nonce>,
+    ) -> Result<()>;
 
     /// Shares of one owner (with owner data) or of everyone (`None`, without),
     /// newest first, with the effective state at `now`.
@@ -268,6 +322,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores part `n` of an attachment. Re-sending an identical received part is
     /// accepted; a different one, a gap, or a size past the declared total is refused.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one part of one attachment: its address, bytes, clock and nonce"
+    )]
     async fn put_part(
         &self,
         id: &ShareId,
@@ -276,6 +334,7 @@ pub trait Store: Send + Sync + 'static {
         n: u64,
         bytes: &[u8],
         now: u64,
+        nonce: Option<&Nonce>,
     ) -> Result<UploadStatus>;
 
     /// Upload progress (for resume).
@@ -293,6 +352,7 @@ pub trait Store: Send + Sync + 'static {
         owner: &PublicKey,
         attachment: &str,
         now: u64,
+        nonce: Option<&Nonce>,
     ) -> Result<UploadStatus>;
 
     /// An attachment's layout, for the bound device.
@@ -301,8 +361,9 @@ pub trait Store: Send + Sync + 'static {
     /// Bytes of one stored part.
     async fn read_part(&self, id: &ShareId, attachment: &str, n: u64) -> Result<Vec<u8>>;
 
-    /// Records a `(signer, nonce)` pair until `expires_at`; `Replayed` if present.
-    async fn record_nonce(&self, signer: &str, nonce: &[u8; 16], expires_at: u64) -> Result<()>;
+    /// Records the nonce of a request that writes nothing else; `Replayed` if
+    /// the `(signer, nonce)` pair is already recorded.
+    async fn record_nonce(&self, nonce: &Nonce) -> Result<()>;
 
     /// Events of one owner with id greater than `after`, oldest first.
     async fn events_since(&self, owner: &PublicKey, after: u64, limit: u32) -> Result<Vec<Event>>;
@@ -311,13 +372,19 @@ pub trait Store: Send + Sync + 'static {
     async fn policy(&self) -> Result<Option<Policy>>;
 
     /// Stores the policy.
-    async fn set_policy(&self, policy: &Policy) -> Result<()>;
+    async fn set_policy(&self, policy: &Policy, nonce: Option<&Nonce>) -> Result<()>;
 
     /// Ends every live share past its deadline (appending `expired` or
     /// `self_destructed`), physically deletes its ciphertext and parts, and
     /// drops expired nonces. Events and tombstones stay. Also folds the share
     /// counts into one row per state.
     async fn sweep(&self, now: u64) -> Result<SweepReport>;
+
+    /// Write transactions committed and the operations they carried, where the
+    /// store groups operations into shared commits (SQLite); `None` elsewhere.
+    fn write_stats(&self) -> Option<WriteStats> {
+        None
+    }
 
     /// Changes whenever events of `owner` were appended (by this or, for shared
     /// backends, another instance): that owner's SSE streams wait on it, and

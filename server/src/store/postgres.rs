@@ -24,8 +24,8 @@ use tokio::task::JoinHandle;
 use super::common::{
     self, MetaRow, Op, Scalar, SqlBackend, SqlDb, meta_columns, op, share_id, sql,
 };
-use super::{EventHub, ShareMeta, SweepReport};
-use crate::error::Result;
+use super::{EventHub, Nonce, ShareMeta, SweepReport};
+use crate::error::{Error, Result};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -115,12 +115,30 @@ impl SqlBackend for PgStore {
         &self.events
     }
 
-    /// One transaction; PostgreSQL's own commit makes it durable.
-    async fn write<T: Send + 'static>(&self, op: Op<Self, T>) -> Result<T> {
+    /// One transaction, the nonce its first statement; PostgreSQL's own commit
+    /// makes it durable (and groups concurrent commits). A failed `op` is rolled
+    /// back whole, then its nonce is recorded alone.
+    async fn write<T: Send + 'static>(&self, nonce: Option<Nonce>, op: Op<Self, T>) -> Result<T> {
         let mut tx = self.pool.begin().await?;
-        let out = op(&mut tx).await?;
-        tx.commit().await?;
-        Ok(out)
+        if let Some(n) = &nonce
+            && !common::insert_nonce::<Postgres>(&mut tx, n).await?
+        {
+            return Err(Error::Replayed);
+        }
+        match op(&mut tx).await {
+            Ok(out) => {
+                tx.commit().await?;
+                Ok(out)
+            }
+            Err(e) => {
+                tx.rollback().await?;
+                if let Some(n) = &nonce {
+                    let mut c = self.pool.acquire().await?;
+                    common::insert_nonce::<Postgres>(&mut c, n).await?;
+                }
+                Err(e)
+            }
+        }
     }
 
     /// Row-locks the share, so concurrent changes to it queue.
@@ -168,20 +186,23 @@ impl SqlBackend for PgStore {
         for id in &due {
             let id = share_id(&id.0)?;
             let ended = self
-                .write(op::<Self, _, _>(move |c| {
-                    async move {
-                        // Re-checked under the lock: another instance may have ended it.
-                        let Some(m) = lock(c, &id).await? else {
-                            return Ok(None);
-                        };
-                        if !m.state.is_live() || m.deadline() > now {
-                            return Ok(None);
+                .write(
+                    None,
+                    op::<Self, _, _>(move |c| {
+                        async move {
+                            // Re-checked under the lock: another instance may have ended it.
+                            let Some(m) = lock(c, &id).await? else {
+                                return Ok(None);
+                            };
+                            if !m.state.is_live() || m.deadline() > now {
+                                return Ok(None);
+                            }
+                            common::purge::<Self>(c, &m, m.lifetime().end_state(), now).await?;
+                            Ok(Some(m.owner))
                         }
-                        common::purge::<Self>(c, &m, m.lifetime().end_state(), now).await?;
-                        Ok(Some(m.owner))
-                    }
-                    .boxed()
-                }))
+                        .boxed()
+                    }),
+                )
                 .await?;
             if let Some(owner) = ended {
                 report.ended += 1;

@@ -22,7 +22,7 @@ use oneshare_sdk::risk::Observation;
 use oneshare_sdk::signing::{PublicKey, SigningKey};
 use oneshare_sdk::token::ShareId;
 use oneshare_server::Error;
-use oneshare_server::store::{BindProof, NewShare, Store};
+use oneshare_server::store::{BindProof, NewShare, Nonce, Store};
 
 /// Generates one test per conformance case for a store factory.
 #[macro_export]
@@ -30,7 +30,7 @@ macro_rules! conformance_tests {
     ($make:path) => {
         $crate::conformance_tests!(@cases $make,
             create_and_quota, bind_two_phase, refused_device_event, alarm_needs_the_token,
-            update_versions, storage_quota,
+            update_versions, storage_quota, nonces_ride_with_writes, concurrent_writes_fail_alone,
             revoke_purges, attachments_in_parts, nonces_replay_and_expire,
             expiry_and_sweep, self_destruct_after_view, policy_round_trip,
             concurrent_binders_one_winner, event_signal_changes, list_all_hides_owner_data,
@@ -115,8 +115,8 @@ async fn kinds(store: &Arc<dyn Store>, owner: &PublicKey) -> Vec<EventKind> {
 pub async fn create_and_quota(store: Arc<dyn Store>) {
     let owner = key();
     let s = share(&owner, b"r1");
-    store.create_share(&s, 2, u64::MAX).await.unwrap();
-    is(store.create_share(&s, 10, u64::MAX).await, "conflict");
+    store.create_share(&s, 2, u64::MAX, None).await.unwrap();
+    is(store.create_share(&s, 10, u64::MAX, None).await, "conflict");
     let m = store.share(&s.share_id).await.unwrap().unwrap();
     assert_eq!(m.state, State::Unbound);
     assert_eq!(m.owner, owner);
@@ -124,16 +124,18 @@ pub async fn create_and_quota(store: Arc<dyn Store>) {
     assert_eq!(m.deadline(), T0 + HOUR);
     assert!(store.share(&new_id()).await.unwrap().is_none());
     store
-        .create_share(&share(&owner, b"r2"), 2, u64::MAX)
+        .create_share(&share(&owner, b"r2"), 2, u64::MAX, None)
         .await
         .unwrap();
     is(
-        store.create_share(&share(&owner, b"r3"), 2, u64::MAX).await,
+        store
+            .create_share(&share(&owner, b"r3"), 2, u64::MAX, None)
+            .await,
         "quota",
     );
     // Another owner has its own quota.
     store
-        .create_share(&share(&key(), b"r4"), 2, u64::MAX)
+        .create_share(&share(&key(), b"r4"), 2, u64::MAX, None)
         .await
         .unwrap();
     let list = store.list_shares(Some(&owner), T0).await.unwrap();
@@ -148,18 +150,18 @@ pub async fn create_and_quota(store: Arc<dyn Store>) {
 pub async fn bind_two_phase(store: Arc<dyn Store>) {
     let owner = key();
     let s = share(&owner, b"record-v1");
-    store.create_share(&s, 10, u64::MAX).await.unwrap();
+    store.create_share(&s, 10, u64::MAX, None).await.unwrap();
     let dev = key();
     is(
-        store.bind(&s.share_id, &bad(8), &dev, T0 + 10).await,
+        store.bind(&s.share_id, &bad(8), &dev, T0 + 10, None).await,
         "bad_token",
     );
     is(
-        store.bind(&new_id(), &good(), &dev, T0 + 10).await,
+        store.bind(&new_id(), &good(), &dev, T0 + 10, None).await,
         "not_found",
     );
     let first = store
-        .bind(&s.share_id, &good(), &dev, T0 + 10)
+        .bind(&s.share_id, &good(), &dev, T0 + 10, None)
         .await
         .unwrap();
     assert!(!first.retry);
@@ -174,7 +176,7 @@ pub async fn bind_two_phase(store: Arc<dyn Store>) {
     assert_eq!(first.access_expires_at, T0 + 10 + HOUR);
     // The same device may retry until confirm.
     let again = store
-        .bind(&s.share_id, &good(), &dev, T0 + 20)
+        .bind(&s.share_id, &good(), &dev, T0 + 20, None)
         .await
         .unwrap();
     assert!(again.retry);
@@ -182,15 +184,21 @@ pub async fn bind_two_phase(store: Arc<dyn Store>) {
     assert_eq!(again.access_expires_at, first.access_expires_at);
     // Confirm only by the bound device; idempotent.
     is(
-        store.confirm(&s.share_id, &key(), T0 + 30).await,
+        store.confirm(&s.share_id, &key(), T0 + 30, None).await,
         "bad_signature",
     );
     assert_eq!(
-        store.confirm(&s.share_id, &dev, T0 + 30).await.unwrap(),
+        store
+            .confirm(&s.share_id, &dev, T0 + 30, None)
+            .await
+            .unwrap(),
         T0 + 10 + HOUR
     );
     assert_eq!(
-        store.confirm(&s.share_id, &dev, T0 + 31).await.unwrap(),
+        store
+            .confirm(&s.share_id, &dev, T0 + 31, None)
+            .await
+            .unwrap(),
         T0 + 10 + HOUR
     );
     let m = store.share(&s.share_id).await.unwrap().unwrap();
@@ -198,16 +206,16 @@ pub async fn bind_two_phase(store: Arc<dyn Store>) {
     assert_eq!(m.device_key, Some(dev));
     // The token is dead now; the bound device binding again is told so, distinctly.
     is(
-        store.bind(&s.share_id, &good(), &dev, T0 + 40).await,
+        store.bind(&s.share_id, &good(), &dev, T0 + 40, None).await,
         "already_confirmed",
     );
     let view = store
-        .fetch_record(&s.share_id, &dev, T0 + 50)
+        .fetch_record(&s.share_id, &dev, T0 + 50, None)
         .await
         .unwrap();
     assert_eq!(view.record.ciphertext, b"record-v1");
     is(
-        store.fetch_record(&s.share_id, &key(), T0 + 50).await,
+        store.fetch_record(&s.share_id, &key(), T0 + 50, None).await,
         "bad_signature",
     );
     assert_eq!(
@@ -224,16 +232,19 @@ pub async fn bind_two_phase(store: Arc<dyn Store>) {
 pub async fn refused_device_event(store: Arc<dyn Store>) {
     let owner = key();
     let s = share(&owner, b"x");
-    store.create_share(&s, 10, u64::MAX).await.unwrap();
+    store.create_share(&s, 10, u64::MAX, None).await.unwrap();
     let (a, b) = (key(), key());
-    store.bind(&s.share_id, &good(), &a, T0 + 1).await.unwrap();
+    store
+        .bind(&s.share_id, &good(), &a, T0 + 1, None)
+        .await
+        .unwrap();
     is(
-        store.bind(&s.share_id, &good(), &b, T0 + 2).await,
+        store.bind(&s.share_id, &good(), &b, T0 + 2, None).await,
         "already_bound",
     );
     // A wrong token from the other device is just a bad token (no event).
     is(
-        store.bind(&s.share_id, &bad(9), &b, T0 + 3).await,
+        store.bind(&s.share_id, &bad(9), &b, T0 + 3, None).await,
         "bad_token",
     );
     let events = store.events_since(&owner, 0, 100).await.unwrap();
@@ -251,7 +262,7 @@ pub async fn refused_device_event(store: Arc<dyn Store>) {
     // Still bound to a.
     assert!(
         store
-            .bind(&s.share_id, &good(), &a, T0 + 4)
+            .bind(&s.share_id, &good(), &a, T0 + 4, None)
             .await
             .unwrap()
             .retry
@@ -264,13 +275,16 @@ pub async fn refused_device_event(store: Arc<dyn Store>) {
 pub async fn alarm_needs_the_token(store: Arc<dyn Store>) {
     let owner = key();
     let s = share(&owner, b"x");
-    store.create_share(&s, 10, u64::MAX).await.unwrap();
+    store.create_share(&s, 10, u64::MAX, None).await.unwrap();
     let dev = key();
     store
-        .bind(&s.share_id, &good(), &dev, T0 + 1)
+        .bind(&s.share_id, &good(), &dev, T0 + 1, None)
         .await
         .unwrap();
-    store.confirm(&s.share_id, &dev, T0 + 2).await.unwrap();
+    store
+        .confirm(&s.share_id, &dev, T0 + 2, None)
+        .await
+        .unwrap();
     let refused = || async {
         store
             .events_since(&owner, 0, 100)
@@ -282,7 +296,7 @@ pub async fn alarm_needs_the_token(store: Arc<dyn Store>) {
     };
     // A share id and any secret: no alarm.
     is(
-        store.bind(&s.share_id, &bad(9), &key(), T0 + 3).await,
+        store.bind(&s.share_id, &bad(9), &key(), T0 + 3, None).await,
         "bad_token",
     );
     // The old verifier alone (it was deleted at confirm) proves nothing either.
@@ -293,7 +307,7 @@ pub async fn alarm_needs_the_token(store: Arc<dyn Store>) {
     };
     is(
         store
-            .bind(&s.share_id, &verifier_only, &key(), T0 + 3)
+            .bind(&s.share_id, &verifier_only, &key(), T0 + 3, None)
             .await,
         "bad_token",
     );
@@ -301,7 +315,9 @@ pub async fn alarm_needs_the_token(store: Arc<dyn Store>) {
     // The token on another device: 409 and an alarm, bounded per share.
     for i in 0..oneshare_server::store::MAX_REFUSED_EVENTS + 5 {
         is(
-            store.bind(&s.share_id, &good(), &key(), T0 + 4 + i).await,
+            store
+                .bind(&s.share_id, &good(), &key(), T0 + 4 + i, None)
+                .await,
             "already_bound",
         );
     }
@@ -314,11 +330,13 @@ pub async fn alarm_needs_the_token(store: Arc<dyn Store>) {
     assert!(last.contains("further attempts"), "{last}");
     // Ending the share forgets the alarm verifier with the rest.
     store
-        .revoke(&s.share_id, Some(&owner), T0 + 100)
+        .revoke(&s.share_id, Some(&owner), T0 + 100, None)
         .await
         .unwrap();
     is(
-        store.bind(&s.share_id, &good(), &key(), T0 + 101).await,
+        store
+            .bind(&s.share_id, &good(), &key(), T0 + 101, None)
+            .await,
         "revoked",
     );
 }
@@ -331,38 +349,44 @@ pub async fn storage_quota(store: Arc<dyn Store>) {
     let each = 187;
     let (a, b) = (key(), key());
     let first = one(&a);
-    store.create_share(&first, 10, 2 * each).await.unwrap();
-    store.create_share(&one(&b), 10, 2 * each).await.unwrap();
+    store
+        .create_share(&first, 10, 2 * each, None)
+        .await
+        .unwrap();
+    store
+        .create_share(&one(&b), 10, 2 * each, None)
+        .await
+        .unwrap();
     // A fresh owner key gets a fresh per-owner quota, not more storage.
     is(
-        store.create_share(&one(&key()), 10, 2 * each).await,
+        store.create_share(&one(&key()), 10, 2 * each, None).await,
         "storage_full",
     );
     store
-        .revoke(&first.share_id, Some(&a), T0 + 1)
+        .revoke(&first.share_id, Some(&a), T0 + 1, None)
         .await
         .unwrap();
     let c = one(&key());
-    store.create_share(&c, 10, 2 * each).await.unwrap();
+    store.create_share(&c, 10, 2 * each, None).await.unwrap();
     // A bigger record version takes more; once full, the next create is refused.
     let v2 = RecordCiphertext {
         version: 2,
         ciphertext: vec![2; 150],
     };
     store
-        .update_record(&c.share_id, &c.owner, &v2, T0 + 2)
+        .update_record(&c.share_id, &c.owner, &v2, T0 + 2, None)
         .await
         .unwrap();
     store
-        .revoke(&c.share_id, Some(&c.owner), T0 + 3)
+        .revoke(&c.share_id, Some(&c.owner), T0 + 3, None)
         .await
         .unwrap();
     store
-        .create_share(&one(&key()), 10, 2 * each)
+        .create_share(&one(&key()), 10, 2 * each, None)
         .await
         .unwrap();
     is(
-        store.create_share(&one(&key()), 10, 2 * each).await,
+        store.create_share(&one(&key()), 10, 2 * each, None).await,
         "storage_full",
     );
 }
@@ -370,44 +394,47 @@ pub async fn storage_quota(store: Arc<dyn Store>) {
 pub async fn update_versions(store: Arc<dyn Store>) {
     let owner = key();
     let s = share(&owner, b"v1");
-    store.create_share(&s, 10, u64::MAX).await.unwrap();
+    store.create_share(&s, 10, u64::MAX, None).await.unwrap();
     let v = |n, c: &[u8]| RecordCiphertext {
         version: n,
         ciphertext: c.to_vec(),
     };
     is(
         store
-            .update_record(&s.share_id, &owner, &v(3, b"v3"), T0)
+            .update_record(&s.share_id, &owner, &v(3, b"v3"), T0, None)
             .await,
         "conflict",
     );
     is(
         store
-            .update_record(&s.share_id, &owner, &v(1, b"v1b"), T0)
+            .update_record(&s.share_id, &owner, &v(1, b"v1b"), T0, None)
             .await,
         "conflict",
     );
     is(
         store
-            .update_record(&s.share_id, &key(), &v(2, b"v2"), T0)
+            .update_record(&s.share_id, &key(), &v(2, b"v2"), T0, None)
             .await,
         "not_found",
     );
     store
-        .update_record(&s.share_id, &owner, &v(2, b"v2"), T0)
+        .update_record(&s.share_id, &owner, &v(2, b"v2"), T0, None)
         .await
         .unwrap();
     let dev = key();
     let b = store
-        .bind(&s.share_id, &good(), &dev, T0 + 5)
+        .bind(&s.share_id, &good(), &dev, T0 + 5, None)
         .await
         .unwrap();
     assert_eq!(b.record, v(2, b"v2"));
     store
-        .update_record(&s.share_id, &owner, &v(3, b"v3"), T0 + 6)
+        .update_record(&s.share_id, &owner, &v(3, b"v3"), T0 + 6, None)
         .await
         .unwrap();
-    let r = store.fetch_record(&s.share_id, &dev, T0 + 7).await.unwrap();
+    let r = store
+        .fetch_record(&s.share_id, &dev, T0 + 7, None)
+        .await
+        .unwrap();
     assert_eq!(r.record, v(3, b"v3"));
     assert_eq!(
         store
@@ -427,26 +454,29 @@ pub async fn revoke_purges(store: Arc<dyn Store>) {
         id: "a1".into(),
         size: 10,
     }];
-    store.create_share(&s, 10, u64::MAX).await.unwrap();
+    store.create_share(&s, 10, u64::MAX, None).await.unwrap();
     store
-        .put_part(&s.share_id, &owner, "a1", 0, &[5; 10], T0)
+        .put_part(&s.share_id, &owner, "a1", 0, &[5; 10], T0, None)
         .await
         .unwrap();
     is(
-        store.revoke(&s.share_id, Some(&key()), T0).await,
+        store.revoke(&s.share_id, Some(&key()), T0, None).await,
         "not_found",
     );
     store
-        .revoke(&s.share_id, Some(&owner), T0 + 1)
+        .revoke(&s.share_id, Some(&owner), T0 + 1, None)
         .await
         .unwrap();
     is(
-        store.revoke(&s.share_id, Some(&owner), T0 + 2).await,
+        store.revoke(&s.share_id, Some(&owner), T0 + 2, None).await,
         "revoked",
     );
-    is(store.revoke(&s.share_id, None, T0 + 2).await, "revoked");
     is(
-        store.bind(&s.share_id, &good(), &key(), T0 + 2).await,
+        store.revoke(&s.share_id, None, T0 + 2, None).await,
+        "revoked",
+    );
+    is(
+        store.bind(&s.share_id, &good(), &key(), T0 + 2, None).await,
         "revoked",
     );
     is(store.read_part(&s.share_id, "a1", 0).await, "not_found");
@@ -459,8 +489,11 @@ pub async fn revoke_purges(store: Arc<dyn Store>) {
     );
     // An admin may revoke anyone's share.
     let s2 = share(&owner, b"two");
-    store.create_share(&s2, 10, u64::MAX).await.unwrap();
-    store.revoke(&s2.share_id, None, T0 + 3).await.unwrap();
+    store.create_share(&s2, 10, u64::MAX, None).await.unwrap();
+    store
+        .revoke(&s2.share_id, None, T0 + 3, None)
+        .await
+        .unwrap();
     assert_eq!(
         store.share(&s2.share_id).await.unwrap().unwrap().state,
         State::Revoked
@@ -480,7 +513,7 @@ pub async fn attachments_in_parts(store: Arc<dyn Store>) {
             size: 3,
         },
     ];
-    store.create_share(&s, 10, u64::MAX).await.unwrap();
+    store.create_share(&s, 10, u64::MAX, None).await.unwrap();
     let id = &s.share_id;
     let st = store.upload_status(id, &owner, "big").await.unwrap();
     assert_eq!(
@@ -498,20 +531,22 @@ pub async fn attachments_in_parts(store: Arc<dyn Store>) {
     let p0 = vec![0xA0; PART as usize];
     let p1 = vec![0xA1; PART as usize];
     is(
-        store.put_part(id, &owner, "big", 1, &p1, T0).await,
+        store.put_part(id, &owner, "big", 1, &p1, T0, None).await,
         "conflict",
     );
     is(
-        store.put_part(id, &owner, "big", 0, &p0[..10], T0).await,
+        store
+            .put_part(id, &owner, "big", 0, &p0[..10], T0, None)
+            .await,
         "bad_request",
     );
     is(
-        store.put_part(id, &key(), "big", 0, &p0, T0).await,
+        store.put_part(id, &key(), "big", 0, &p0, T0, None).await,
         "not_found",
     );
     assert_eq!(
         store
-            .put_part(id, &owner, "big", 0, &p0, T0)
+            .put_part(id, &owner, "big", 0, &p0, T0, None)
             .await
             .unwrap()
             .next_part,
@@ -520,24 +555,32 @@ pub async fn attachments_in_parts(store: Arc<dyn Store>) {
     // Idempotent re-put of the same bytes; different bytes refused.
     assert_eq!(
         store
-            .put_part(id, &owner, "big", 0, &p0, T0)
+            .put_part(id, &owner, "big", 0, &p0, T0, None)
             .await
             .unwrap()
             .next_part,
         1
     );
     is(
-        store.put_part(id, &owner, "big", 0, &p1, T0).await,
+        store.put_part(id, &owner, "big", 0, &p1, T0, None).await,
         "conflict",
     );
-    store.put_part(id, &owner, "big", 1, &p1, T0).await.unwrap();
-    is(store.finalize(id, &owner, "big", T0).await, "conflict");
+    store
+        .put_part(id, &owner, "big", 1, &p1, T0, None)
+        .await
+        .unwrap();
     is(
-        store.put_part(id, &owner, "big", 2, &[1; 6], T0).await,
+        store.finalize(id, &owner, "big", T0, None).await,
+        "conflict",
+    );
+    is(
+        store
+            .put_part(id, &owner, "big", 2, &[1; 6], T0, None)
+            .await,
         "too_large",
     );
     let st = store
-        .put_part(id, &owner, "big", 2, &[0xA2; 5], T0)
+        .put_part(id, &owner, "big", 2, &[0xA2; 5], T0, None)
         .await
         .unwrap();
     assert_eq!(
@@ -548,23 +591,23 @@ pub async fn attachments_in_parts(store: Arc<dyn Store>) {
     let dev = key();
     assert!(
         store
-            .bind(id, &good(), &dev, T0 + 1)
+            .bind(id, &good(), &dev, T0 + 1, None)
             .await
             .unwrap()
             .attachments
             .is_empty()
     );
-    let st = store.finalize(id, &owner, "big", T0).await.unwrap();
+    let st = store.finalize(id, &owner, "big", T0, None).await.unwrap();
     assert!(st.complete);
     assert!(
         store
-            .finalize(id, &owner, "big", T0)
+            .finalize(id, &owner, "big", T0, None)
             .await
             .unwrap()
             .complete
     );
     is(
-        store.put_part(id, &owner, "big", 3, &[1], T0).await,
+        store.put_part(id, &owner, "big", 3, &[1], T0, None).await,
         "conflict",
     );
     assert_eq!(store.upload_status(id, &owner, "big").await.unwrap(), st);
@@ -576,7 +619,7 @@ pub async fn attachments_in_parts(store: Arc<dyn Store>) {
     assert_eq!(store.read_part(id, "big", 1).await.unwrap(), p1);
     assert_eq!(store.read_part(id, "big", 2).await.unwrap(), vec![0xA2; 5]);
     is(store.read_part(id, "big", 3).await, "not_found");
-    let b = store.bind(id, &good(), &dev, T0 + 2).await.unwrap();
+    let b = store.bind(id, &good(), &dev, T0 + 2, None).await.unwrap();
     assert_eq!(b.attachments.len(), 1);
     assert_eq!(
         (b.attachments[0].id.as_str(), b.attachments[0].size),
@@ -595,54 +638,199 @@ pub async fn attachments_in_parts(store: Arc<dyn Store>) {
             size: 1,
         },
     ];
-    is(store.create_share(&dup, 10, u64::MAX).await, "bad_request");
+    is(
+        store.create_share(&dup, 10, u64::MAX, None).await,
+        "bad_request",
+    );
     assert!(store.share(&dup.share_id).await.unwrap().is_none());
+}
+
+pub fn nonce(signer: &str, b: u8, expires_at: u64) -> Nonce {
+    Nonce {
+        signer: signer.to_owned(),
+        nonce: [b; 16],
+        expires_at,
+    }
 }
 
 pub async fn nonces_replay_and_expire(store: Arc<dyn Store>) {
     store
-        .record_nonce("owner:a", &[1; 16], T0 + 600)
+        .record_nonce(&nonce("owner:a", 1, T0 + 600))
         .await
         .unwrap();
     is(
-        store.record_nonce("owner:a", &[1; 16], T0 + 600).await,
+        store.record_nonce(&nonce("owner:a", 1, T0 + 600)).await,
         "replayed",
     );
     store
-        .record_nonce("owner:b", &[1; 16], T0 + 600)
+        .record_nonce(&nonce("owner:b", 1, T0 + 600))
         .await
         .unwrap();
     store
-        .record_nonce("owner:a", &[2; 16], T0 + 600)
+        .record_nonce(&nonce("owner:a", 2, T0 + 600))
         .await
         .unwrap();
     let r = store.sweep(T0 + 600).await.unwrap();
     assert_eq!(r.nonces, 3);
     store
-        .record_nonce("owner:a", &[1; 16], T0 + 1200)
+        .record_nonce(&nonce("owner:a", 1, T0 + 1200))
         .await
         .unwrap();
+}
+
+/// A write's nonce is recorded with it: a replay runs nothing, and a refused
+/// write leaves no row but keeps its nonce (so replaying it cannot succeed later).
+pub async fn nonces_ride_with_writes(store: Arc<dyn Store>) {
+    let owner = key();
+    let n1 = nonce("owner:x", 1, T0 + 600);
+    let a = share(&owner, b"a");
+    store
+        .create_share(&a, 10, u64::MAX, Some(&n1))
+        .await
+        .unwrap();
+    let b = share(&owner, b"b");
+    is(
+        store.create_share(&b, 10, u64::MAX, Some(&n1)).await,
+        "replayed",
+    );
+    assert!(store.share(&b.share_id).await.unwrap().is_none());
+    is(store.record_nonce(&n1).await, "replayed");
+    // Storage full is found after the share row was inserted: that row goes.
+    let n2 = nonce("owner:x", 2, T0 + 600);
+    let c = share(&owner, b"c");
+    is(
+        store.create_share(&c, 10, 0, Some(&n2)).await,
+        "storage_full",
+    );
+    assert!(store.share(&c.share_id).await.unwrap().is_none());
+    is(store.record_nonce(&n2).await, "replayed");
+    is(
+        store.create_share(&c, 10, u64::MAX, Some(&n2)).await,
+        "replayed",
+    );
+    assert_eq!(kinds(&store, &owner).await, vec![EventKind::Created]);
+    // A refusal that is answered after committing keeps its event and its nonce.
+    let dev = key();
+    let n3 = nonce("device:a", 3, T0 + 600);
+    store
+        .bind(&a.share_id, &good(), &dev, T0 + 1, Some(&n3))
+        .await
+        .unwrap();
+    let n4 = nonce("device:a", 4, T0 + 600);
+    is(
+        store
+            .bind(&a.share_id, &good(), &key(), T0 + 2, Some(&n4))
+            .await,
+        "already_bound",
+    );
+    is(store.record_nonce(&n4).await, "replayed");
+    assert_eq!(
+        kinds(&store, &owner).await,
+        vec![
+            EventKind::Created,
+            EventKind::Bound,
+            EventKind::RefusedDevice
+        ]
+    );
+    // Every write route takes its nonce the same way.
+    let n5 = nonce("device:a", 5, T0 + 600);
+    store
+        .confirm(&a.share_id, &dev, T0 + 3, Some(&n5))
+        .await
+        .unwrap();
+    is(
+        store.confirm(&a.share_id, &dev, T0 + 3, Some(&n5)).await,
+        "replayed",
+    );
+    let n6 = nonce("device:a", 6, T0 + 600);
+    store
+        .fetch_record(&a.share_id, &dev, T0 + 4, Some(&n6))
+        .await
+        .unwrap();
+    is(
+        store
+            .fetch_record(&a.share_id, &dev, T0 + 4, Some(&n6))
+            .await,
+        "replayed",
+    );
+    let n7 = nonce("owner:x", 7, T0 + 600);
+    is(
+        store
+            .revoke(&a.share_id, Some(&key()), T0 + 5, Some(&n7))
+            .await,
+        "not_found",
+    );
+    is(
+        store
+            .revoke(&a.share_id, Some(&owner), T0 + 5, Some(&n7))
+            .await,
+        "replayed",
+    );
+    assert!(
+        store
+            .share(&a.share_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .state
+            .is_live()
+    );
+}
+
+/// Concurrent writes, some of which fail after writing a row: each failure
+/// undoes only its own writes (on SQLite they share one transaction), and
+/// every nonce is recorded.
+pub async fn concurrent_writes_fail_alone(store: Arc<dyn Store>) {
+    let owner = key();
+    let tasks: Vec<_> = (0..48u8)
+        .map(|i| {
+            let store = store.clone();
+            let s = share(&owner, &[i; 8]);
+            let n = nonce("owner:c", i, T0 + 600);
+            tokio::spawn(async move {
+                let fails = i % 3 == 0;
+                let room = if fails { 0 } else { u64::MAX };
+                let r = store.create_share(&s, 100, room, Some(&n)).await;
+                (s.share_id, n, fails, r.map_err(|e| e.code()))
+            })
+        })
+        .collect();
+    for t in tasks {
+        let (id, n, fails, r) = t.await.unwrap();
+        if fails {
+            assert_eq!(r, Err("storage_full"));
+            assert!(store.share(&id).await.unwrap().is_none());
+        } else {
+            assert_eq!(r, Ok(()));
+            assert!(store.share(&id).await.unwrap().is_some());
+        }
+        is(store.record_nonce(&n).await, "replayed");
+    }
+    assert_eq!(kinds(&store, &owner).await.len(), 32);
 }
 
 pub async fn expiry_and_sweep(store: Arc<dyn Store>) {
     let owner = key();
     let unused = share(&owner, b"u");
     let used = share(&owner, b"b");
-    store.create_share(&unused, 10, u64::MAX).await.unwrap();
-    store.create_share(&used, 10, u64::MAX).await.unwrap();
+    store
+        .create_share(&unused, 10, u64::MAX, None)
+        .await
+        .unwrap();
+    store.create_share(&used, 10, u64::MAX, None).await.unwrap();
     let dev = key();
     store
-        .bind(&used.share_id, &good(), &dev, T0 + HOUR / 2)
+        .bind(&used.share_id, &good(), &dev, T0 + HOUR / 2, None)
         .await
         .unwrap();
     store
-        .confirm(&used.share_id, &dev, T0 + HOUR / 2)
+        .confirm(&used.share_id, &dev, T0 + HOUR / 2, None)
         .await
         .unwrap();
     // Before the sweeper runs, the clock alone ends the unused link.
     is(
         store
-            .bind(&unused.share_id, &good(), &key(), T0 + HOUR)
+            .bind(&unused.share_id, &good(), &key(), T0 + HOUR, None)
             .await,
         "expired",
     );
@@ -654,12 +842,12 @@ pub async fn expiry_and_sweep(store: Arc<dyn Store>) {
     );
     // The bound one lasts D after binding.
     store
-        .fetch_record(&used.share_id, &dev, T0 + HOUR + 10)
+        .fetch_record(&used.share_id, &dev, T0 + HOUR + 10, None)
         .await
         .unwrap();
     is(
         store
-            .fetch_record(&used.share_id, &dev, T0 + HOUR / 2 + HOUR)
+            .fetch_record(&used.share_id, &dev, T0 + HOUR / 2 + HOUR, None)
             .await,
         "expired",
     );
@@ -675,17 +863,17 @@ pub async fn expiry_and_sweep(store: Arc<dyn Store>) {
     // Ended shares no longer count against the quota.
     let mut later = share(&owner, b"n");
     later.created_at = T0 + 2 * HOUR;
-    store.create_share(&later, 1, u64::MAX).await.unwrap();
+    store.create_share(&later, 1, u64::MAX, None).await.unwrap();
 }
 
 pub async fn self_destruct_after_view(store: Arc<dyn Store>) {
     let owner = key();
     let mut s = share(&owner, b"sd");
     s.self_destruct = true;
-    store.create_share(&s, 10, u64::MAX).await.unwrap();
+    store.create_share(&s, 10, u64::MAX, None).await.unwrap();
     let dev = key();
     let b = store
-        .bind(&s.share_id, &good(), &dev, T0 + 100)
+        .bind(&s.share_id, &good(), &dev, T0 + 100, None)
         .await
         .unwrap();
     assert!(b.self_destruct);
@@ -693,14 +881,17 @@ pub async fn self_destruct_after_view(store: Arc<dyn Store>) {
         b.access_expires_at,
         T0 + 100 + SELF_DESTRUCT_AFTER_VIEW_SECS
     );
-    store.confirm(&s.share_id, &dev, T0 + 101).await.unwrap();
+    store
+        .confirm(&s.share_id, &dev, T0 + 101, None)
+        .await
+        .unwrap();
     let end = T0 + 100 + SELF_DESTRUCT_AFTER_VIEW_SECS;
     store
-        .fetch_record(&s.share_id, &dev, end - 1)
+        .fetch_record(&s.share_id, &dev, end - 1, None)
         .await
         .unwrap();
     is(
-        store.fetch_record(&s.share_id, &dev, end).await,
+        store.fetch_record(&s.share_id, &dev, end, None).await,
         "self_destructed",
     );
     assert_eq!(store.sweep(end).await.unwrap().ended, 1);
@@ -724,23 +915,23 @@ pub async fn policy_round_trip(store: Arc<dyn Store>) {
         max_attachment_bytes: 5000,
         max_shares_per_owner: 3,
     };
-    store.set_policy(&p).await.unwrap();
+    store.set_policy(&p, None).await.unwrap();
     assert_eq!(store.policy().await.unwrap(), Some(p.clone()));
     p.create = CreatePolicy::Anyone;
-    store.set_policy(&p).await.unwrap();
+    store.set_policy(&p, None).await.unwrap();
     assert_eq!(store.policy().await.unwrap(), Some(p));
 }
 
 pub async fn concurrent_binders_one_winner(store: Arc<dyn Store>) {
     for round in 0..5 {
         let s = share(&key(), b"race");
-        store.create_share(&s, 10, u64::MAX).await.unwrap();
+        store.create_share(&s, 10, u64::MAX, None).await.unwrap();
         let mut tasks = Vec::new();
         for _ in 0..16 {
             let store = store.clone();
             let id = s.share_id;
             tasks.push(tokio::spawn(async move {
-                store.bind(&id, &good(), &key(), T0 + round).await
+                store.bind(&id, &good(), &key(), T0 + round, None).await
             }));
         }
         let mut wins = 0;
@@ -763,7 +954,7 @@ pub async fn event_signal_changes(store: Arc<dyn Store>) {
     let before = *rx.borrow_and_update();
     quiet.borrow_and_update();
     store
-        .create_share(&share(&mine, b"e"), 10, u64::MAX)
+        .create_share(&share(&mine, b"e"), 10, u64::MAX, None)
         .await
         .unwrap();
     tokio::time::timeout(std::time::Duration::from_secs(5), rx.changed())
@@ -778,9 +969,12 @@ pub async fn event_signal_changes(store: Arc<dyn Store>) {
 pub async fn list_all_hides_owner_data(store: Arc<dyn Store>) {
     let (a, b) = (key(), key());
     let first = share(&a, b"1");
-    store.create_share(&first, 10, u64::MAX).await.unwrap();
     store
-        .create_share(&share(&b, b"2"), 10, u64::MAX)
+        .create_share(&first, 10, u64::MAX, None)
+        .await
+        .unwrap();
+    store
+        .create_share(&share(&b, b"2"), 10, u64::MAX, None)
         .await
         .unwrap();
     let all = store.list_shares(None, T0).await.unwrap();
@@ -789,7 +983,10 @@ pub async fn list_all_hides_owner_data(store: Arc<dyn Store>) {
     let counts = store.count_by_state().await.unwrap();
     assert_eq!(counts, vec![(State::Unbound, 2)]);
     // Counts follow a revoke at once, and a sweep's fold keeps them.
-    store.revoke(&first.share_id, Some(&a), T0).await.unwrap();
+    store
+        .revoke(&first.share_id, Some(&a), T0, None)
+        .await
+        .unwrap();
     let counts = store.count_by_state().await.unwrap();
     assert_eq!(counts, vec![(State::Revoked, 1), (State::Unbound, 1)]);
     store.sweep(T0).await.unwrap();
@@ -847,11 +1044,11 @@ async fn refusals(store: &Arc<dyn Store>, owner: &PublicKey) -> Vec<String> {
 pub async fn open_code_steps_up_and_locks(store: Arc<dyn Store>) {
     let owner = key();
     let s = guarded(&owner, false, false);
-    store.create_share(&s, 10, u64::MAX).await.unwrap();
+    store.create_share(&s, 10, u64::MAX, None).await.unwrap();
     let (id, dev) = (s.share_id, key());
     is(
         store
-            .bind(&id, &with(None, None, false), &dev, T0 + 3)
+            .bind(&id, &with(None, None, false), &dev, T0 + 3, None)
             .await,
         "code_required",
     );
@@ -870,12 +1067,15 @@ pub async fn open_code_steps_up_and_locks(store: Arc<dyn Store>) {
             code: Some([9; 32]),
             ..bad(9)
         };
-        is(store.bind(&id, &p, &key(), T0 + 4 + i).await, "bad_token");
+        is(
+            store.bind(&id, &p, &key(), T0 + 4 + i, None).await,
+            "bad_token",
+        );
     }
     let wrong = || with(Some([9; 32]), None, false);
     for (n, left) in [(1, "4"), (2, "3"), (3, "2"), (4, "1")] {
         let e = store
-            .bind(&id, &wrong(), &dev, T0 + 20 + n)
+            .bind(&id, &wrong(), &dev, T0 + 20 + n, None)
             .await
             .unwrap_err();
         assert_eq!(
@@ -884,7 +1084,10 @@ pub async fn open_code_steps_up_and_locks(store: Arc<dyn Store>) {
             "{e}"
         );
     }
-    is(store.bind(&id, &wrong(), &dev, T0 + 30).await, "locked");
+    is(
+        store.bind(&id, &wrong(), &dev, T0 + 30, None).await,
+        "locked",
+    );
     let told = refusals(&store, &owner).await;
     assert_eq!(told.len(), 6, "{told:?}");
     assert!(told[5].contains("locked"), "{}", told[5]);
@@ -892,7 +1095,7 @@ pub async fn open_code_steps_up_and_locks(store: Arc<dyn Store>) {
     for d in [dev, key()] {
         is(
             store
-                .bind(&id, &with(Some(CODE), None, false), &d, T0 + 40)
+                .bind(&id, &with(Some(CODE), None, false), &d, T0 + 40, None)
                 .await,
             "locked",
         );
@@ -910,15 +1113,24 @@ pub async fn open_code_steps_up_and_locks(store: Arc<dyn Store>) {
 pub async fn open_code_required_or_observed(store: Arc<dyn Store>) {
     let owner = key();
     let quick = guarded(&owner, false, false);
-    store.create_share(&quick, 10, u64::MAX).await.unwrap();
+    store
+        .create_share(&quick, 10, u64::MAX, None)
+        .await
+        .unwrap();
     let dev = key();
     let out = store
-        .bind(&quick.share_id, &with(Some(CODE), None, true), &dev, T0 + 2)
+        .bind(
+            &quick.share_id,
+            &with(Some(CODE), None, true),
+            &dev,
+            T0 + 2,
+            None,
+        )
         .await
         .unwrap();
     assert!(!out.retry);
     let again = store
-        .bind(&quick.share_id, &with(None, None, true), &dev, T0 + 3)
+        .bind(&quick.share_id, &with(None, None, true), &dev, T0 + 3, None)
         .await
         .unwrap();
     assert!(again.retry, "the binding device retries without the code");
@@ -937,16 +1149,25 @@ pub async fn open_code_required_or_observed(store: Arc<dyn Store>) {
 
     let quiet = |s: &NewShare| (s.share_id, with(None, None, false));
     let required = guarded(&owner, true, false);
-    store.create_share(&required, 10, u64::MAX).await.unwrap();
-    let (id, p) = quiet(&required);
-    is(store.bind(&id, &p, &key(), T0 + 600).await, "code_required");
     store
-        .bind(&id, &with(Some(CODE), None, false), &key(), T0 + 601)
+        .create_share(&required, 10, u64::MAX, None)
+        .await
+        .unwrap();
+    let (id, p) = quiet(&required);
+    is(
+        store.bind(&id, &p, &key(), T0 + 600, None).await,
+        "code_required",
+    );
+    store
+        .bind(&id, &with(Some(CODE), None, false), &key(), T0 + 601, None)
         .await
         .unwrap();
 
     let observed = guarded(&owner, false, false);
-    store.create_share(&observed, 10, u64::MAX).await.unwrap();
+    store
+        .create_share(&observed, 10, u64::MAX, None)
+        .await
+        .unwrap();
     is(
         store
             .bind(
@@ -954,17 +1175,18 @@ pub async fn open_code_required_or_observed(store: Arc<dyn Store>) {
                 &with(None, None, true),
                 &key(),
                 T0 + 600,
+                None,
             )
             .await,
         "code_required",
     );
     let (id, p) = quiet(&observed);
-    store.bind(&id, &p, &key(), T0 + 601).await.unwrap();
+    store.bind(&id, &p, &key(), T0 + 601, None).await.unwrap();
 
     let v1 = share(&owner, b"v1");
-    store.create_share(&v1, 10, u64::MAX).await.unwrap();
+    store.create_share(&v1, 10, u64::MAX, None).await.unwrap();
     store
-        .bind(&v1.share_id, &with(None, None, true), &key(), T0 + 1)
+        .bind(&v1.share_id, &with(None, None, true), &key(), T0 + 1, None)
         .await
         .unwrap();
     let events = store.events_since(&owner, 0, 100).await.unwrap();
@@ -978,29 +1200,35 @@ pub async fn open_code_required_or_observed(store: Arc<dyn Store>) {
 pub async fn passphrase_and_code_share_the_count(store: Arc<dyn Store>) {
     let owner = key();
     let s = guarded(&owner, true, true);
-    store.create_share(&s, 10, u64::MAX).await.unwrap();
+    store.create_share(&s, 10, u64::MAX, None).await.unwrap();
     let (id, dev) = (s.share_id, key());
     is(
         store
-            .bind(&id, &with(Some(CODE), None, false), &dev, T0 + 600)
+            .bind(&id, &with(Some(CODE), None, false), &dev, T0 + 600, None)
             .await,
         "passphrase_required",
     );
     assert!(refusals(&store, &owner).await.is_empty());
     for i in 0..3 {
         let p = with(Some([9; 32]), Some(PASSPHRASE), false);
-        is(store.bind(&id, &p, &dev, T0 + 601 + i).await, "wrong_code");
+        is(
+            store.bind(&id, &p, &dev, T0 + 601 + i, None).await,
+            "wrong_code",
+        );
     }
     let p = with(Some(CODE), Some([9; 32]), false);
-    let e = store.bind(&id, &p, &dev, T0 + 610).await.unwrap_err();
+    let e = store.bind(&id, &p, &dev, T0 + 610, None).await.unwrap_err();
     assert_eq!(e.code(), "wrong_passphrase");
     assert!(e.to_string().contains("1 attempt"), "{e}");
     let unlocked = with(Some(CODE), Some(PASSPHRASE), false);
-    store.bind(&id, &unlocked, &dev, T0 + 611).await.unwrap();
-    store.confirm(&id, &dev, T0 + 612).await.unwrap();
+    store
+        .bind(&id, &unlocked, &dev, T0 + 611, None)
+        .await
+        .unwrap();
+    store.confirm(&id, &dev, T0 + 612, None).await.unwrap();
     // After confirm the token is dead, whatever factors come with it.
     is(
-        store.bind(&id, &unlocked, &key(), T0 + 613).await,
+        store.bind(&id, &unlocked, &key(), T0 + 613, None).await,
         "already_bound",
     );
 }

@@ -12,7 +12,7 @@ use sqlx::{Database, Pool};
 
 use super::db::SqlDb;
 use crate::error::Result;
-use crate::store::{EventHub, ShareMeta, SweepReport};
+use crate::store::{EventHub, Nonce, ShareMeta, SweepReport, WriteStats};
 
 /// A backend's connection.
 pub(crate) type Conn<B> = <<B as SqlBackend>::Db as Database>::Connection;
@@ -53,10 +53,15 @@ pub(crate) trait SqlBackend: Send + Sync + 'static {
     /// The local SSE wake-up signals.
     fn events(&self) -> &EventHub;
 
-    /// Runs `op` as one atomic write and returns its result once it is durable:
-    /// a 2xx sent after this returns survives a crash. An `Err` from `op` leaves
-    /// no trace of it.
-    fn write<T: Send + 'static>(&self, op: Op<Self, T>) -> impl Future<Output = Result<T>> + Send;
+    /// Runs `op` as one atomic write with `nonce` recorded in it (`ops::insert_nonce`),
+    /// and returns its result once it is durable: a 2xx sent after this returns
+    /// survives a crash. A nonce already recorded fails with `Replayed` and `op`
+    /// does not run; an `Err` from `op` leaves no trace of it but the nonce.
+    fn write<T: Send + 'static>(
+        &self,
+        nonce: Option<Nonce>,
+        op: Op<Self, T>,
+    ) -> impl Future<Output = Result<T>> + Send;
 
     /// Loads a share owned by `owner` (any owner for `None`), so that concurrent
     /// writes to it queue behind this transaction; `NotFound` otherwise.
@@ -85,6 +90,12 @@ pub(crate) trait SqlBackend: Send + Sync + 'static {
     /// Ends every live share past its deadline (`super::ops::purge`) and drops
     /// expired nonces.
     fn sweep_due(&self, now: u64) -> impl Future<Output = Result<SweepReport>> + Send;
+
+    /// Write transactions committed and the operations they carried, for a
+    /// backend that groups operations into shared commits.
+    fn committed(&self) -> Option<WriteStats> {
+        None
+    }
 
     /// After a revoke, removes deleted ciphertext from any file that may still
     /// hold it (SQLite's `-wal`).

@@ -14,7 +14,7 @@ mod sql;
 
 pub(crate) use backend::{Op, SqlBackend, op};
 pub(crate) use db::{Scalar, SqlDb, sql};
-pub(crate) use ops::{insert_event, load, purge};
+pub(crate) use ops::{insert_event, insert_nonce, load, purge};
 pub(crate) use rows::{MetaRow, share_id};
 pub(crate) use rules::owned;
 pub(crate) use sql::{DELETE_NONCES, meta_columns};

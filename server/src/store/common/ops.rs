@@ -22,8 +22,8 @@ use super::sql::LAST_REFUSED_DETAIL;
 use super::{rules, sql as q};
 use crate::error::{Error, Result};
 use crate::store::{
-    AttachmentLayout, BindOutcome, BindProof, MAX_FACTOR_FAILURES, NewShare, RecordView, ShareMeta,
-    Store, SweepReport, check_part, to_i64, to_u64,
+    AttachmentLayout, BindOutcome, BindProof, MAX_FACTOR_FAILURES, NewShare, Nonce, RecordView,
+    ShareMeta, Store, SweepReport, WriteStats, check_part, to_i64, to_u64,
 };
 use oneshare_sdk::factor::Factor;
 use oneshare_sdk::risk;
@@ -113,6 +113,7 @@ async fn create<B: SqlBackend>(
     if to_u64(live.0) >= max_live {
         return Err(Error::Quota);
     }
+    let reserved = rules::reserved(s);
     let insert = sql(q::INSERT_SHARE)
         .bytes(id)
         .bytes(&owner)
@@ -123,16 +124,15 @@ async fn create<B: SqlBackend>(
         .bytes(&s.verifier)
         .bytes(&s.wrapped_key)
         .bytes(&s.record)
-        .bytes(&s.owner_data);
+        .bytes(&s.owner_data)
+        .uint(reserved);
     if B::Db::execute(c, insert).await? == 0 {
         return Err(Error::Conflict("a share with this id exists"));
     }
-    let reserved = rules::reserved(s);
     let reserve = sql(q::RESERVE).uint(reserved).uint(max_stored_bytes);
     if B::Db::execute(c, reserve).await? == 0 {
         return Err(Error::StorageFull);
     }
-    B::Db::execute(c, sql(q::SET_RESERVED).uint(reserved).bytes(id)).await?;
     if let Some(verifier) = &s.guard.code_verifier {
         let set = sql(q::SET_CODE)
             .bytes(verifier)
@@ -153,7 +153,17 @@ async fn create<B: SqlBackend>(
             return Err(Error::BadRequest("duplicate attachment id".to_owned()));
         }
     }
-    let m = B::load_owned(c, &s.share_id, None).await?;
+    let m = ShareMeta {
+        share_id: s.share_id,
+        owner: s.owner,
+        state: State::Unbound,
+        created_at: s.created_at,
+        expires_in: s.expires_in,
+        self_destruct: s.self_destruct,
+        bound_at: None,
+        device_key: None,
+        record_version: 1,
+    };
     B::push_event(c, &m, EventKind::Created, s.created_at, None).await?;
     Ok(m)
 }
@@ -218,10 +228,13 @@ async fn bind<B: SqlBackend>(
         BindDecision::AlreadyYours => return Err(Error::AlreadyConfirmed),
         BindDecision::Gone(s) => return Err(Error::Gone(s)),
     };
-    let wrapped_key = secrets.wrapped_key()?;
-    let record = current_record::<B::Db>(c, id).await?;
+    let access_expires_at = if retry {
+        m.deadline()
+    } else {
+        rules::bound_deadline(&m, now)
+    };
+    let (wrapped_key, record) = secrets.delivered()?;
     let attachments = finished_attachments::<B::Db>(c, id).await?;
-    let after = B::load_owned(c, id, None).await?;
     Ok(Bound {
         owner: m.owner,
         notify: !retry,
@@ -229,8 +242,8 @@ async fn bind<B: SqlBackend>(
             wrapped_key,
             record,
             attachments,
-            access_expires_at: after.deadline(),
-            self_destruct: after.self_destruct,
+            access_expires_at,
+            self_destruct: m.self_destruct,
             retry,
         }),
     })
@@ -367,6 +380,15 @@ async fn put_part<B: SqlBackend>(
     upload_row::<B::Db>(c, id, attachment).await
 }
 
+/// Records a request's nonce; `false` if the pair was already recorded.
+pub(crate) async fn insert_nonce<D: SqlDb>(c: &mut D::Connection, n: &Nonce) -> Result<bool> {
+    let insert = sql(q::INSERT_NONCE)
+        .text(&n.signer)
+        .bytes(&n.nonce)
+        .uint(n.expires_at);
+    Ok(D::execute(c, insert).await? > 0)
+}
+
 /// Folds the share-count deltas into one row per state, so a scrape stays a few rows.
 async fn fold_counts<D: SqlDb>(c: &mut D::Connection) -> Result<()> {
     let deltas: Vec<StateCount> = D::fetch_all(c, sql(q::TAKE_COUNT_DELTAS)).await?;
@@ -383,12 +405,21 @@ fn notify<B: SqlBackend>(b: &B, owner: &PublicKey) {
 
 #[async_trait]
 impl<B: SqlBackend> Store for B {
-    async fn create_share(&self, s: &NewShare, max_live: u64, max_stored_bytes: u64) -> Result<()> {
+    async fn create_share(
+        &self,
+        s: &NewShare,
+        max_live: u64,
+        max_stored_bytes: u64,
+        nonce: Option<&Nonce>,
+    ) -> Result<()> {
         let s = s.clone();
         let m = self
-            .write(op::<B, _, _>(move |c| {
-                async move { create::<B>(c, &s, max_live, max_stored_bytes).await }.boxed()
-            }))
+            .write(
+                nonce.cloned(),
+                op::<B, _, _>(move |c| {
+                    async move { create::<B>(c, &s, max_live, max_stored_bytes).await }.boxed()
+                }),
+            )
             .await?;
         notify(self, &m.owner);
         Ok(())
@@ -405,12 +436,16 @@ impl<B: SqlBackend> Store for B {
         proof: &BindProof,
         device: &PublicKey,
         now: u64,
+        nonce: Option<&Nonce>,
     ) -> Result<BindOutcome> {
         let (id, proof, device) = (*id, proof.clone(), *device);
         let bound = self
-            .write(op::<B, _, _>(move |c| {
-                async move { bind::<B>(c, &id, &proof, &device, now).await }.boxed()
-            }))
+            .write(
+                nonce.cloned(),
+                op::<B, _, _>(move |c| {
+                    async move { bind::<B>(c, &id, &proof, &device, now).await }.boxed()
+                }),
+            )
             .await?;
         if bound.notify {
             notify(self, &bound.owner);
@@ -418,22 +453,31 @@ impl<B: SqlBackend> Store for B {
         bound.answer
     }
 
-    async fn confirm(&self, id: &ShareId, device: &PublicKey, now: u64) -> Result<u64> {
+    async fn confirm(
+        &self,
+        id: &ShareId,
+        device: &PublicKey,
+        now: u64,
+        nonce: Option<&Nonce>,
+    ) -> Result<u64> {
         let (id, device) = (*id, *device);
         let (m, changed) = self
-            .write(op::<B, _, _>(move |c| {
-                async move {
-                    let m = B::load_owned(c, &id, None).await?;
-                    rules::require_device(&m, &device, now)?;
-                    let changed = m.state == State::Binding;
-                    if changed {
-                        B::Db::execute(c, sql(q::SET_BOUND).bytes(&id.0)).await?;
-                        B::push_event(c, &m, EventKind::Confirmed, now, None).await?;
+            .write(
+                nonce.cloned(),
+                op::<B, _, _>(move |c| {
+                    async move {
+                        let m = B::load_owned(c, &id, None).await?;
+                        rules::require_device(&m, &device, now)?;
+                        let changed = m.state == State::Binding;
+                        if changed {
+                            B::Db::execute(c, sql(q::SET_BOUND).bytes(&id.0)).await?;
+                            B::push_event(c, &m, EventKind::Confirmed, now, None).await?;
+                        }
+                        Ok((m, changed))
                     }
-                    Ok((m, changed))
-                }
-                .boxed()
-            }))
+                    .boxed()
+                }),
+            )
             .await?;
         if changed {
             notify(self, &m.owner);
@@ -441,22 +485,48 @@ impl<B: SqlBackend> Store for B {
         Ok(m.deadline())
     }
 
-    async fn fetch_record(&self, id: &ShareId, device: &PublicKey, now: u64) -> Result<RecordView> {
+    async fn fetch_record(
+        &self,
+        id: &ShareId,
+        device: &PublicKey,
+        now: u64,
+        nonce: Option<&Nonce>,
+    ) -> Result<RecordView> {
         let (id, device) = (*id, *device);
         let (m, record, attachments) = self
-            .write(op::<B, _, _>(move |c| {
-                async move {
-                    let m = B::load_owned(c, &id, None).await?;
-                    rules::require_device(&m, &device, now)?;
-                    let record = current_record::<B::Db>(c, &id).await?;
-                    let attachments = finished_attachments::<B::Db>(c, &id).await?;
-                    B::push_event(c, &m, EventKind::Viewed, now, None).await?;
-                    Ok((m, record, attachments))
-                }
-                .boxed()
-            }))
+            .write(
+                nonce.cloned(),
+                op::<B, _, _>(move |c| {
+                    async move {
+                        let m = B::load_owned(c, &id, None).await?;
+                        rules::require_device(&m, &device, now)?;
+                        let record = current_record::<B::Db>(c, &id).await?;
+                        let attachments = finished_attachments::<B::Db>(c, &id).await?;
+                        B::push_event(c, &m, EventKind::Viewed, now, None).await?;
+                        Ok((m, record, attachments))
+                    }
+                    .boxed()
+                }),
+            )
             .await?;
         notify(self, &m.owner);
+        Ok(RecordView {
+            record,
+            attachments,
+            access_expires_at: m.deadline(),
+        })
+    }
+
+    async fn owner_record(&self, id: &ShareId, owner: &PublicKey, now: u64) -> Result<RecordView> {
+        // One read transaction, so the record and attachments match the state read.
+        let mut tx = self.reader().begin().await?;
+        let m = load::<B::Db>(&mut tx, id)
+            .await?
+            .filter(|m| m.owner == *owner)
+            .ok_or(Error::NotFound)?;
+        m.require_live(now)?;
+        let record = current_record::<B::Db>(&mut tx, id).await?;
+        let attachments = finished_attachments::<B::Db>(&mut tx, id).await?;
         Ok(RecordView {
             record,
             attachments,
@@ -470,29 +540,42 @@ impl<B: SqlBackend> Store for B {
         owner: &PublicKey,
         record: &RecordCiphertext,
         now: u64,
+        nonce: Option<&Nonce>,
     ) -> Result<()> {
         let (id, owner, record) = (*id, *owner, record.clone());
         let m = self
-            .write(op::<B, _, _>(move |c| {
-                async move { update::<B>(c, &id, &owner, &record, now).await }.boxed()
-            }))
+            .write(
+                nonce.cloned(),
+                op::<B, _, _>(move |c| {
+                    async move { update::<B>(c, &id, &owner, &record, now).await }.boxed()
+                }),
+            )
             .await?;
         notify(self, &m.owner);
         Ok(())
     }
 
-    async fn revoke(&self, id: &ShareId, owner: Option<&PublicKey>, now: u64) -> Result<()> {
+    async fn revoke(
+        &self,
+        id: &ShareId,
+        owner: Option<&PublicKey>,
+        now: u64,
+        nonce: Option<&Nonce>,
+    ) -> Result<()> {
         let (id, owner) = (*id, owner.copied());
         let m = self
-            .write(op::<B, _, _>(move |c| {
-                async move {
-                    let m = B::load_owned(c, &id, owner.as_ref()).await?;
-                    m.require_live(now)?;
-                    purge::<B>(c, &m, State::Revoked, now).await?;
-                    Ok(m)
-                }
-                .boxed()
-            }))
+            .write(
+                nonce.cloned(),
+                op::<B, _, _>(move |c| {
+                    async move {
+                        let m = B::load_owned(c, &id, owner.as_ref()).await?;
+                        m.require_live(now)?;
+                        purge::<B>(c, &m, State::Revoked, now).await?;
+                        Ok(m)
+                    }
+                    .boxed()
+                }),
+            )
             .await?;
         notify(self, &m.owner);
         self.scrub().await
@@ -517,6 +600,10 @@ impl<B: SqlBackend> Store for B {
         rows.into_iter().map(StateCount::into_pair).collect()
     }
 
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one part of one attachment: its address, bytes, clock and nonce"
+    )]
     async fn put_part(
         &self,
         id: &ShareId,
@@ -525,11 +612,16 @@ impl<B: SqlBackend> Store for B {
         n: u64,
         bytes: &[u8],
         now: u64,
+        nonce: Option<&Nonce>,
     ) -> Result<UploadStatus> {
         let (id, owner, attachment, bytes) = (*id, *owner, attachment.to_owned(), bytes.to_vec());
-        self.write(op::<B, _, _>(move |c| {
-            async move { put_part::<B>(c, &id, &owner, &attachment, n, &bytes, now).await }.boxed()
-        }))
+        self.write(
+            nonce.cloned(),
+            op::<B, _, _>(move |c| {
+                async move { put_part::<B>(c, &id, &owner, &attachment, n, &bytes, now).await }
+                    .boxed()
+            }),
+        )
         .await
     }
 
@@ -553,18 +645,22 @@ impl<B: SqlBackend> Store for B {
         owner: &PublicKey,
         attachment: &str,
         now: u64,
+        nonce: Option<&Nonce>,
     ) -> Result<UploadStatus> {
         let (id, owner, attachment) = (*id, *owner, attachment.to_owned());
-        self.write(op::<B, _, _>(move |c| {
-            async move {
-                let m = B::load_owned(c, &id, Some(&owner)).await?;
-                m.require_live(now)?;
-                let done = rules::finalized(upload_row::<B::Db>(c, &id, &attachment).await?)?;
-                B::Db::execute(c, sql(q::FINALIZE).bytes(&id.0).text(&attachment)).await?;
-                Ok(done)
-            }
-            .boxed()
-        }))
+        self.write(
+            nonce.cloned(),
+            op::<B, _, _>(move |c| {
+                async move {
+                    let m = B::load_owned(c, &id, Some(&owner)).await?;
+                    m.require_live(now)?;
+                    let done = rules::finalized(upload_row::<B::Db>(c, &id, &attachment).await?)?;
+                    B::Db::execute(c, sql(q::FINALIZE).bytes(&id.0).text(&attachment)).await?;
+                    Ok(done)
+                }
+                .boxed()
+            }),
+        )
         .await
     }
 
@@ -582,24 +678,12 @@ impl<B: SqlBackend> Store for B {
         Ok(row.ok_or(Error::NotFound)?.0)
     }
 
-    async fn record_nonce(&self, signer: &str, nonce: &[u8; 16], expires_at: u64) -> Result<()> {
-        let (signer, nonce) = (signer.to_owned(), *nonce);
-        let inserted = self
-            .write(op::<B, _, _>(move |c| {
-                async move {
-                    let insert = sql(q::INSERT_NONCE)
-                        .text(&signer)
-                        .bytes(&nonce)
-                        .uint(expires_at);
-                    B::Db::execute(c, insert).await
-                }
-                .boxed()
-            }))
-            .await?;
-        if inserted == 0 {
-            return Err(Error::Replayed);
-        }
-        Ok(())
+    async fn record_nonce(&self, nonce: &Nonce) -> Result<()> {
+        self.write(
+            Some(nonce.clone()),
+            op::<B, _, _>(|_| async { Ok(()) }.boxed()),
+        )
+        .await
     }
 
     async fn events_since(&self, owner: &PublicKey, after: u64, limit: u32) -> Result<Vec<Event>> {
@@ -620,20 +704,27 @@ impl<B: SqlBackend> Store for B {
             .transpose()
     }
 
-    async fn set_policy(&self, policy: &Policy) -> Result<()> {
+    async fn set_policy(&self, policy: &Policy, nonce: Option<&Nonce>) -> Result<()> {
         let v = serde_json::to_string(policy).map_err(Error::internal)?;
-        self.write(op::<B, _, _>(move |c| {
-            async move { B::Db::execute(c, sql(q::SET_POLICY).text(&v)).await }.boxed()
-        }))
+        self.write(
+            nonce.cloned(),
+            op::<B, _, _>(move |c| {
+                async move { B::Db::execute(c, sql(q::SET_POLICY).text(&v)).await }.boxed()
+            }),
+        )
         .await?;
         Ok(())
     }
 
     async fn sweep(&self, now: u64) -> Result<SweepReport> {
         let report = self.sweep_due(now).await?;
-        self.write(op::<B, _, _>(|c| fold_counts::<B::Db>(c).boxed()))
+        self.write(None, op::<B, _, _>(|c| fold_counts::<B::Db>(c).boxed()))
             .await?;
         Ok(report)
+    }
+
+    fn write_stats(&self) -> Option<WriteStats> {
+        self.committed()
     }
 
     fn event_signal(&self, owner: &PublicKey) -> watch::Receiver<u64> {

@@ -302,6 +302,8 @@ pub(crate) struct BindSecrets {
     require_code: bool,
     passphrase_verifier: Option<Vec<u8>>,
     factor_failures: i64,
+    record_version: i64,
+    record: Option<Vec<u8>>,
 }
 
 impl FromSql for BindSecrets {
@@ -315,6 +317,8 @@ impl FromSql for BindSecrets {
             require_code: col::<D, _>(row, "require_code")?,
             passphrase_verifier: col::<D, _>(row, "passphrase_verifier")?,
             factor_failures: col::<D, _>(row, "factor_failures")?,
+            record_version: col::<D, _>(row, "record_version")?,
+            record: col::<D, _>(row, "record")?,
         })
     }
 }
@@ -408,9 +412,16 @@ impl BindSecrets {
         self.code_verifier.is_some()
     }
 
-    /// The wrapped key a binding share still holds.
-    pub(crate) fn wrapped_key(self) -> Result<Vec<u8>> {
-        self.wrapped_key
-            .ok_or_else(|| Error::internal("binding share without wrapped key"))
+    /// What a bind delivers: the wrapped key a binding share still holds, and
+    /// the current record.
+    pub(crate) fn delivered(self) -> Result<(Vec<u8>, RecordCiphertext)> {
+        let wrapped_key = self
+            .wrapped_key
+            .ok_or_else(|| Error::internal("binding share without wrapped key"))?;
+        let record = RecordRow {
+            record_version: self.record_version,
+            record: self.record,
+        };
+        Ok((wrapped_key, record.into_record()?))
     }
 }

@@ -21,18 +21,16 @@ pub(crate) const SHARE: &str = concat!(
 pub(crate) const COUNT_LIVE: &str = "SELECT COUNT(*) AS v FROM shares WHERE owner = $1 \
      AND state IN ('unbound', 'binding', 'bound') AND deadline > $2";
 
-/// A new share row; `ON CONFLICT DO NOTHING` turns an existing id into 0 rows.
+/// A new share row with its storage reservation; `ON CONFLICT DO NOTHING` turns
+/// an existing id into 0 rows.
 pub(crate) const INSERT_SHARE: &str = "INSERT INTO shares (share_id, owner, state, created_at, \
      expires_in, self_destruct, deadline, verifier, wrapped_key, record_version, record, \
-     owner_data) VALUES ($1, $2, 'unbound', $3, $4, $5, $6, $7, $8, 1, $9, $10) \
+     owner_data, reserved) VALUES ($1, $2, 'unbound', $3, $4, $5, $6, $7, $8, 1, $9, $10, $11) \
      ON CONFLICT DO NOTHING";
 
 /// Reserves a new share's bytes: 0 rows means the relay's storage quota is reached.
 pub(crate) const RESERVE: &str =
     "UPDATE usage SET bytes = bytes + $1 WHERE id = 1 AND bytes + $1 <= $2";
-
-/// A share's reservation.
-pub(crate) const SET_RESERVED: &str = "UPDATE shares SET reserved = $1 WHERE share_id = $2";
 
 /// Releases an ending share's bytes (before [`END_SHARE`] clears them).
 pub(crate) const RELEASE: &str = "UPDATE usage SET bytes = bytes - \
@@ -49,10 +47,10 @@ pub(crate) const ADJUST_SHARE: &str =
 pub(crate) const INSERT_ATTACHMENT: &str = "INSERT INTO attachments (share_id, attachment_id, \
      size, part_size) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
 
-/// The secrets a bind checks and hands back.
+/// The secrets a bind checks, and what it hands back.
 pub(crate) const BIND_SECRETS: &str = "SELECT verifier, alarm, wrapped_key, refusals, \
-     code_verifier, require_code, passphrase_verifier, factor_failures FROM shares \
-     WHERE share_id = $1";
+     record_version, record, code_verifier, require_code, passphrase_verifier, \
+     factor_failures FROM shares WHERE share_id = $1";
 
 /// A v2 share's open code (PROTOCOL.md §12.1), right after its insert.
 pub(crate) const SET_CODE: &str =

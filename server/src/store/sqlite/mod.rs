@@ -1,8 +1,11 @@
 //! SQLite backend: WAL, `synchronous=FULL` (a 2xx means the write is on disk),
 //! `secure_delete=ON` and incremental auto-vacuum so deleted ciphertext is
 //! overwritten, and a WAL checkpoint after every sweep and revoke so it leaves the
-//! `-wal` file too. All writes go through a one-connection pool, so transactions never race for
-//! SQLite's write lock; reads use their own pool.
+//! `-wal` file too. All writes go through one connection owned by the group-commit
+//! writer ([`writer`]), so transactions never race for SQLite's write lock and one
+//! fsync covers every write that arrived meanwhile; reads use their own pool.
+
+mod writer;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -17,10 +20,12 @@ use sqlx::sqlite::{
     SqliteAutoVacuum, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool,
     SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::{ConnectOptions, Connection};
 
 use super::common::{self, MetaRow, Op, SqlBackend, SqlDb, meta_columns, op, sql};
-use super::{EventHub, ShareMeta, SweepReport};
+use super::{EventHub, Nonce, ShareMeta, SweepReport, WriteStats};
 use crate::error::{Error, Result};
+use writer::Writer;
 
 /// How long a connection waits for SQLite's locks (checkpoints, WAL recovery).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -33,7 +38,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 /// The SQLite store.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    writer: SqlitePool,
+    writer: Writer,
     reader: SqlitePool,
     events: Arc<EventHub>,
 }
@@ -76,18 +81,18 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .auto_vacuum(SqliteAutoVacuum::Incremental);
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(writer_opts)
-            .await?;
-        MIGRATOR.run(&writer).await?;
+        let mut writer = writer_opts.connect().await?;
+        if let Err(e) = MIGRATOR.run(&mut writer).await {
+            let _ = writer.close().await;
+            return Err(e.into());
+        }
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .max_lifetime(reader_lifetime)
             .connect_with(base.read_only(true))
             .await?;
         Ok(Self {
-            writer,
+            writer: Writer::start(writer),
             reader,
             events: Arc::default(),
         })
@@ -117,12 +122,13 @@ impl SqlBackend for SqliteStore {
         &self.events
     }
 
-    /// A transaction on the one writer connection.
-    async fn write<T: Send + 'static>(&self, op: Op<Self, T>) -> Result<T> {
-        let mut tx = self.writer.begin().await?;
-        let out = op(&mut tx).await?;
-        tx.commit().await?;
-        Ok(out)
+    fn committed(&self) -> Option<WriteStats> {
+        Some(self.writer.committed())
+    }
+
+    /// A savepoint in the writer's next batch, answered after its commit.
+    async fn write<T: Send + 'static>(&self, nonce: Option<Nonce>, op: Op<Self, T>) -> Result<T> {
+        self.writer.write(nonce, op).await
     }
 
     /// The one writer connection already serializes writes.
@@ -154,24 +160,27 @@ impl SqlBackend for SqliteStore {
     /// it with every other write), then compacts.
     async fn sweep_due(&self, now: u64) -> Result<SweepReport> {
         let (report, owners) = self
-            .write(op::<Self, _, _>(move |c| {
-                async move {
-                    let due = sql(DUE).uint(now);
-                    let rows: Vec<MetaRow> = Sqlite::fetch_all(c, due).await?;
-                    let mut report = SweepReport::default();
-                    let mut owners = Vec::new();
-                    for r in rows {
-                        let m = r.into_meta()?;
-                        common::purge::<Self>(c, &m, m.lifetime().end_state(), now).await?;
-                        report.ended += 1;
-                        owners.push(m.owner);
+            .write(
+                None,
+                op::<Self, _, _>(move |c| {
+                    async move {
+                        let due = sql(DUE).uint(now);
+                        let rows: Vec<MetaRow> = Sqlite::fetch_all(c, due).await?;
+                        let mut report = SweepReport::default();
+                        let mut owners = Vec::new();
+                        for r in rows {
+                            let m = r.into_meta()?;
+                            common::purge::<Self>(c, &m, m.lifetime().end_state(), now).await?;
+                            report.ended += 1;
+                            owners.push(m.owner);
+                        }
+                        report.nonces =
+                            Sqlite::execute(c, sql(common::DELETE_NONCES).uint(now)).await?;
+                        Ok((report, owners))
                     }
-                    report.nonces =
-                        Sqlite::execute(c, sql(common::DELETE_NONCES).uint(now)).await?;
-                    Ok((report, owners))
-                }
-                .boxed()
-            }))
+                    .boxed()
+                }),
+            )
             .await?;
         owners
             .iter()
@@ -183,10 +192,16 @@ impl SqlBackend for SqliteStore {
     /// Moves deleted pages out of the WAL and returns free pages to the OS, so
     /// a revoked record's ciphertext leaves the `-wal` file at once.
     async fn scrub(&self) -> Result<()> {
-        let mut c = self.writer.acquire().await?;
-        Sqlite::execute(&mut c, sql("PRAGMA wal_checkpoint(TRUNCATE)")).await?;
-        Sqlite::execute(&mut c, sql("PRAGMA incremental_vacuum")).await?;
-        Ok(())
+        self.writer
+            .plain(|c| {
+                async move {
+                    Sqlite::execute(c, sql("PRAGMA wal_checkpoint(TRUNCATE)")).await?;
+                    Sqlite::execute(c, sql("PRAGMA incremental_vacuum")).await?;
+                    Ok(())
+                }
+                .boxed()
+            })
+            .await
     }
 }
 
