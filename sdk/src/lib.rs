@@ -25,7 +25,5 @@ pub mod stream;
 pub mod token;
 pub mod transfer;
 pub mod transmission;
-#[cfg(feature = "wasm")]
-pub mod wasm;
 
 pub use error::{Error, Result};

@@ -100,7 +100,7 @@ fn test() -> Result {
     )?;
     // What ships to browsers, linted for the target it ships to: the npm
     // package's module (oneshare-web with `js`, and its Chromium tests) and the
-    // core's bindings.
+    // core with its vector tests as compiled for wasm32.
     run(
         "cargo",
         &[
@@ -123,11 +123,9 @@ fn test() -> Result {
             "clippy",
             "-p",
             "oneshare-sdk",
-            "--features",
-            "wasm",
             "--lib",
             "--test",
-            "web",
+            "vectors",
             "--target",
             setup::WASM_TARGET,
             "--",

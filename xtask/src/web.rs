@@ -89,8 +89,10 @@ pub fn npm() -> Result {
     )
 }
 
-/// wasm-bindgen tests of the bindings in headless Chromium.
-pub fn wasm_tests() -> Result {
+/// The core's vector suite (every positive and negative case of `sdk/vectors/`)
+/// compiled to wasm32, as the browser modules ship it, run in Node by
+/// wasm-bindgen-test.
+pub fn wasm_vectors() -> Result {
     crate::setup::wasm_tools()?;
     run(
         "cargo",
@@ -98,12 +100,10 @@ pub fn wasm_tests() -> Result {
             "test",
             "-p",
             "oneshare-sdk",
-            "--features",
-            "wasm",
             "--target",
             WASM_TARGET,
             "--test",
-            "web",
+            "vectors",
         ],
     )
 }
@@ -267,7 +267,7 @@ pub fn package_tests(extra: &[&str]) -> Result {
 
 /// The browser stage of `cargo xtask test`.
 pub fn browser_tests() -> Result {
-    wasm_tests()?;
+    wasm_vectors()?;
     client_tests()?;
     package_tests(&["--grep-invert", "@bench"])
 }
