@@ -1,162 +1,96 @@
-//! Relay benchmarks for `cargo xtask bench` (issue 4), loopback only and bounded:
-//! create, bind + confirm and signed fetch throughput with N concurrent clients
-//! over real HTTP against a relay on SQLite in a temp dir, each as a ratio to a
-//! no-op endpoint (`GET /healthz`, same load generator, same run) and to the
-//! single-core p256 verify ceiling (every signed request costs one verify);
-//! then idle RSS and start-up time of the `oneshare-server` binary.
+//! Relay benchmark for `cargo xtask bench` (issue 12): the optimised
+//! `oneshare-server` binary in its own process, SQLite on disk (under the
+//! target dir, not tmpfs), default logging (`info`, written to a file), driven
+//! over loopback HTTP by this process as the load generator. For 4 and 16
+//! concurrent clients it measures creates, bind + confirm pairs and signed record
+//! fetches spread over many shares: throughput, p50/p99 latency, and the CPU the
+//! relay and the generator used per operation. The calibration is single-core
+//! p256 verifies per second, measured in the same run, so the figures can be read
+//! as ratios on another machine. Then one unloaded fetch, start-up and idle RSS.
 //!
-//! Signed requests are prepared (sealed and signed, unique nonces) before the
-//! timed loop; timestamps stay well inside the 300 s window.
+//! Every request is prepared (sealed and signed, unique nonce) before its phase
+//! is timed; timestamps stay well inside the 300 s window.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+#[path = "../tests/support/relay.rs"]
+mod relay;
 
 use std::io::{Read, Write};
-use std::process::{Command, Stdio};
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Prepared, Relay, Req};
+use oneshare_sdk::api::BindRequest;
 use oneshare_sdk::owner::OwnerIdentity;
-use oneshare_sdk::signing::SigningKey;
+use oneshare_sdk::request::{Sealing, prepare};
+use oneshare_sdk::signing::{Signer, SigningKey};
+use oneshare_sdk::token::ShareKeys;
+use oneshare_sdk::transmission::RelayPublicKey;
+use relay::{compose, free_port, now};
 
-/// Concurrent clients.
-const CLIENTS: usize = 16;
-/// Requests per throughput figure (bounded in count; each phase takes seconds).
-const NOOP_N: usize = 4_000;
-const CREATE_N: usize = 1_200;
-const BIND_N: usize = 600;
-const FETCH_N: usize = 2_000;
+/// Client counts measured.
+const CLIENTS: [usize; 2] = [4, 16];
+/// Operations per phase (bounded in count; each phase takes a few seconds).
+const CREATE_N: usize = 3_000;
+const BIND_N: usize = 1_500;
+const FETCH_N: usize = 4_000;
+/// Owners the creates are spread over (below the per-owner quota).
+const OWNERS: usize = 64;
+/// Sequential fetches for the unloaded latency.
+const UNLOADED_N: usize = 300;
 /// Start-up runs (median).
 const START_RUNS: usize = 5;
+/// Limits lifted so the bench measures work, not the limiter.
+const CONFIG: &str = "metrics_token = \"bench-metrics-token\"\n[limits]\nrequests_per_minute = 100000000\n\
+    share_requests_per_minute = 100000000\nbinds_per_minute = 100000000\n\
+    max_connections_per_ip = 100000\nmax_in_flight_per_ip = 100000\n";
 
-/// Sends every prepared request (or pair, sent in order) with `CLIENTS` workers
-/// and returns operations per second; any non-2xx answer aborts the bench.
-async fn drive(relay: &Arc<Relay>, ops: Vec<Vec<Prepared>>) -> f64 {
-    let n = ops.len();
-    let queue = Arc::new(std::sync::Mutex::new(ops));
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..CLIENTS {
-        let queue = queue.clone();
-        let relay = relay.clone();
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let Some(op) = queue.lock().unwrap().pop() else {
-                    break;
-                };
-                for p in &op {
-                    let r = relay.send(p).await;
-                    assert!(
-                        (200..300).contains(&r.status),
-                        "{} {}",
-                        r.status,
-                        String::from_utf8_lossy(&r.body)
-                    );
-                }
-            }
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
-    n as f64 / start.elapsed().as_secs_f64()
+/// The relay process, killed on drop.
+struct Relay {
+    child: Child,
+    base: String,
+    key: RelayPublicKey,
+    http: reqwest::Client,
 }
 
-/// Single-core `PublicKey::verify` per second (about one second of work).
-fn verify_ceiling() -> f64 {
-    let key = SigningKey::generate().unwrap();
-    let public = key.public_key();
-    let message = b"POST /v1/shares/AAAAAAAAAAAAAAAAAAAAAA/bind benchmark canonical request";
-    let signature = key.sign(message);
-    let start = Instant::now();
-    let mut n = 0u64;
-    while start.elapsed() < Duration::from_secs(1) {
-        for _ in 0..100 {
-            public.verify(message, &signature).unwrap();
-        }
-        n += 100;
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
-    n as f64 / start.elapsed().as_secs_f64()
 }
 
-async fn throughput() -> Vec<(&'static str, f64)> {
-    let relay = Arc::new(
-        common::start(|c| {
-            c.limits.requests_per_minute = u64::MAX / 2;
-            c.limits.share_requests_per_minute = u64::MAX / 2;
-            c.limits.binds_per_minute = u64::MAX / 2;
-            c.policy.max_shares_per_owner = u64::MAX / 2;
-        })
-        .await,
-    );
-    let verify = tokio::task::spawn_blocking(verify_ceiling).await.unwrap();
+/// A directory on disk for the bench's databases (`CARGO_TARGET_TMPDIR` is under
+/// the target dir).
+fn disk_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
 
-    let noop: Vec<_> = (0..NOOP_N)
-        .map(|_| vec![relay.prepare(&Req::new("GET", "/healthz"))])
-        .collect();
-    let noop = drive(&relay, noop).await;
-
-    // Create: a few owners, each share composed and sealed beforehand.
-    let owners: Vec<_> = (0..CLIENTS)
-        .map(|_| OwnerIdentity::generate().unwrap())
-        .collect();
-    let mut sent = Vec::new();
-    let mut creates = Vec::new();
-    for i in 0..CREATE_N {
-        let owner = &owners[i % owners.len()];
-        let (s, req) = common::compose(owner, "bench", 86_400, false, &[]);
-        creates.push(vec![
-            relay.prepare(
-                &Req::new("POST", "/v1/shares")
-                    .owner(owner)
-                    .json(&req)
-                    .encrypted(),
-            ),
-        ]);
-        sent.push(s);
-    }
-    let create = drive(&relay, creates).await;
-
-    // Bind + confirm: one device per share, both requests prepared beforehand.
-    let binds: Vec<_> = sent
-        .iter()
-        .take(BIND_N)
-        .map(|s| {
-            let dev = SigningKey::generate().unwrap();
-            vec![
-                relay.prepare(&relay.bind_req(s, &dev)),
-                relay.prepare(&relay.device(s, &dev, "POST", "/confirm")),
-            ]
-        })
-        .collect();
-    let bind = drive(&relay, binds).await;
-
-    // Signed fetch of the current record of one bound share.
-    let s = &sent[BIND_N];
-    let dev = SigningKey::generate().unwrap();
-    assert_eq!(relay.bind(s, &dev).await.status, 200);
-    assert_eq!(
-        relay
-            .call(relay.device(s, &dev, "POST", "/confirm"))
-            .await
-            .status,
-        200
-    );
-    let fetches: Vec<_> = (0..FETCH_N)
-        .map(|_| vec![relay.prepare(&relay.device(s, &dev, "GET", "/record").sealed_answer())])
-        .collect();
-    let fetch = drive(&relay, fetches).await;
-
-    vec![
-        ("verify", verify),
-        ("noop", noop),
-        ("create", create),
-        ("bind", bind),
-        ("fetch", fetch),
-    ]
+/// Starts the relay with the default log level (whatever `RUST_LOG` says is
+/// ignored) and waits for `/healthz`.
+fn spawn(dir: &Path, port: u16, log: Stdio) -> Child {
+    let config = dir.join("oneshare.toml");
+    std::fs::write(&config, CONFIG).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_oneshare-server"))
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--database")
+        .arg(format!("sqlite://{}", dir.join("db/oneshare.db").display()))
+        .arg("--data-dir")
+        .arg(dir.join("keys"))
+        .arg("--config")
+        .arg(&config)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap()
 }
 
 /// One raw `GET /healthz`; true on a 200.
@@ -174,6 +108,287 @@ fn healthz(port: u16) -> bool {
     s.read_exact(&mut head).is_ok() && head.ends_with(b"200")
 }
 
+fn wait_healthy(port: u16) {
+    let t0 = Instant::now();
+    while !healthz(port) {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "relay did not start"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+async fn start(dir: &Path) -> Relay {
+    let port = free_port();
+    let log = std::fs::File::create(dir.join("relay.log")).unwrap();
+    let child = spawn(dir, port, Stdio::from(log));
+    wait_healthy(port);
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let key = relay::relay_key(&http, &base).await;
+    Relay {
+        child,
+        base,
+        key,
+        http,
+    }
+}
+
+impl Relay {
+    /// A request ready to send: `body` sealed when `sealing` says so, signed.
+    fn prepare(
+        &self,
+        method: &str,
+        path: &str,
+        body: Vec<u8>,
+        signer: (&SigningKey, Signer),
+        sealing: Sealing<'_>,
+    ) -> reqwest::Request {
+        let out = prepare(method, path, body, signer, sealing, now()).unwrap();
+        let mut b = self.http.request(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            format!("{}{path}", self.base),
+        );
+        for (k, v) in out.headers {
+            b = b.header(k, v);
+        }
+        if !out.body.is_empty() {
+            b = b.body(out.body);
+        }
+        b.build().unwrap()
+    }
+
+    fn create(&self, owner: &OwnerIdentity) -> (ShareKeys, reqwest::Request) {
+        let (req, keys) = compose(owner);
+        let signer = (&owner.signing_key, Signer::Owner(owner.public_key()));
+        let body = serde_json::to_vec(&req).unwrap();
+        let r = self.prepare("POST", "/v1/shares", body, signer, Sealing::Body(&self.key));
+        (keys, r)
+    }
+
+    fn bind(&self, keys: &ShareKeys, device: &SigningKey) -> Vec<reqwest::Request> {
+        let id = keys.share_id;
+        let body = BindRequest {
+            bind_secret: *keys.bind_secret.expose(),
+            device_key: device.public_key(),
+        };
+        let body = serde_json::to_vec(&body).unwrap();
+        let signer = || (device, Signer::Device(id));
+        vec![
+            self.prepare(
+                "POST",
+                &format!("/v1/shares/{id}/bind"),
+                body,
+                signer(),
+                Sealing::Body(&self.key),
+            ),
+            self.prepare(
+                "POST",
+                &format!("/v1/shares/{id}/confirm"),
+                Vec::new(),
+                signer(),
+                Sealing::Plain,
+            ),
+        ]
+    }
+
+    fn fetch(&self, keys: &ShareKeys, device: &SigningKey) -> reqwest::Request {
+        let id = keys.share_id;
+        self.prepare(
+            "GET",
+            &format!("/v1/shares/{id}/record"),
+            Vec::new(),
+            (device, Signer::Device(id)),
+            Sealing::Key(&self.key),
+        )
+    }
+
+    /// Write transactions and the operations they carried (`/metrics`).
+    async fn commits(&self) -> (f64, f64) {
+        let text = self
+            .http
+            .get(format!("{}/metrics", self.base))
+            .bearer_auth("bench-metrics-token")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let get = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        (
+            get("oneshare_write_transactions_total"),
+            get("oneshare_write_operations_total"),
+        )
+    }
+}
+
+/// CPU seconds (user + system) a process (or `thread-self`) used so far.
+fn cpu_secs(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the parenthesised command name; utime and stime are 14 and 15.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap();
+    ticks / clock_ticks()
+}
+
+fn clock_ticks() -> f64 {
+    let out = Command::new("getconf").arg("CLK_TCK").output();
+    out.ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// One phase's figures.
+struct Measured {
+    per_sec: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    /// CPU seconds per operation.
+    relay_cpu: f64,
+    gen_cpu: f64,
+    /// Operations per write transaction (fsync).
+    per_commit: f64,
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+/// Sends every operation (its requests in order) with `clients` workers; any
+/// non-2xx answer aborts the bench.
+async fn drive(relay: &Relay, clients: usize, ops: Vec<Vec<reqwest::Request>>) -> Measured {
+    let n = ops.len();
+    let queue = Arc::new(Mutex::new(ops));
+    let latencies = Arc::new(Mutex::new(Vec::with_capacity(n)));
+    let relay_pid = relay.child.id().to_string();
+    let (relay0, gen0) = (cpu_secs(&relay_pid), cpu_secs("self"));
+    let (tx0, op0) = relay.commits().await;
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (queue, latencies, http) = (queue.clone(), latencies.clone(), relay.http.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let Some(op) = queue.lock().unwrap().pop() else {
+                    break;
+                };
+                let t = Instant::now();
+                for req in op {
+                    let r = http.execute(req).await.unwrap();
+                    let status = r.status();
+                    let body = r.bytes().await.unwrap();
+                    assert!(
+                        status.is_success(),
+                        "{status} {}",
+                        String::from_utf8_lossy(&body)
+                    );
+                }
+                latencies
+                    .lock()
+                    .unwrap()
+                    .push(t.elapsed().as_secs_f64() * 1e3);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let wall = start.elapsed().as_secs_f64();
+    let (relay1, gen1) = (cpu_secs(&relay_pid), cpu_secs("self"));
+    let (tx1, op1) = relay.commits().await;
+    let mut l = std::mem::take(&mut *latencies.lock().unwrap());
+    l.sort_by(f64::total_cmp);
+    Measured {
+        per_sec: n as f64 / wall,
+        p50_ms: percentile(&l, 0.50),
+        p99_ms: percentile(&l, 0.99),
+        relay_cpu: (relay1 - relay0) / n as f64,
+        gen_cpu: (gen1 - gen0) / n as f64,
+        per_commit: (op1 - op0) / (tx1 - tx0).max(1.0),
+    }
+}
+
+/// p256 `PublicKey::verify` per CPU-second of this thread: CPU time, not wall
+/// time, so that other processes on the machine slow the calibration no more than
+/// they slow the relay's CPU figures (both are CPU time).
+fn verify_per_cpu_sec() -> f64 {
+    let key = SigningKey::generate().unwrap();
+    let public = key.public_key();
+    let message = b"POST /v1/shares/AAAAAAAAAAAAAAAAAAAAAA/bind benchmark canonical request";
+    let signature = key.sign(message);
+    let cpu0 = cpu_secs("thread-self");
+    let mut n = 0u64;
+    while cpu_secs("thread-self") - cpu0 < 1.0 {
+        for _ in 0..100 {
+            public.verify(message, &signature).unwrap();
+        }
+        n += 100;
+    }
+    n as f64 / (cpu_secs("thread-self") - cpu0)
+}
+
+/// The three phases at `clients` concurrent clients, on a fresh relay.
+async fn phases(clients: usize) -> Vec<(&'static str, Measured)> {
+    let relay = start(&disk_dir(&format!("relay-bench-{clients}"))).await;
+    let owners: Vec<_> = (0..OWNERS)
+        .map(|_| OwnerIdentity::generate().unwrap())
+        .collect();
+    let (keys, creates): (Vec<_>, Vec<_>) = (0..CREATE_N)
+        .map(|i| {
+            let (k, r) = relay.create(&owners[i % OWNERS]);
+            (k, vec![r])
+        })
+        .unzip();
+    let create = drive(&relay, clients, creates).await;
+
+    let devices: Vec<_> = (0..BIND_N)
+        .map(|_| SigningKey::generate().unwrap())
+        .collect();
+    let binds = keys
+        .iter()
+        .zip(&devices)
+        .map(|(k, d)| relay.bind(k, d))
+        .collect();
+    let bind = drive(&relay, clients, binds).await;
+
+    let fetches = (0..FETCH_N)
+        .map(|i| vec![relay.fetch(&keys[i % BIND_N], &devices[i % BIND_N])])
+        .collect();
+    let fetch = drive(&relay, clients, fetches).await;
+    vec![("create", create), ("bind", bind), ("fetch", fetch)]
+}
+
+/// Median latency of fetches sent one at a time (no other load).
+async fn unloaded() -> f64 {
+    let relay = start(&disk_dir("relay-bench-unloaded")).await;
+    let owner = OwnerIdentity::generate().unwrap();
+    let (keys, create) = relay.create(&owner);
+    let device = SigningKey::generate().unwrap();
+    drive(&relay, 1, vec![vec![create]]).await;
+    drive(&relay, 1, vec![relay.bind(&keys, &device)]).await;
+    let fetches = (0..UNLOADED_N)
+        .map(|_| vec![relay.fetch(&keys, &device)])
+        .collect();
+    drive(&relay, 1, fetches).await.p50_ms
+}
+
+/// The 1-minute load average (other work on the machine skews every figure).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -184,37 +399,12 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn process_figures() -> (f64, f64) {
     let mut starts = Vec::new();
     let mut rss = Vec::new();
-    for _ in 0..START_RUNS {
-        let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+    for i in 0..START_RUNS {
+        let dir = disk_dir(&format!("relay-bench-start-{i}"));
+        let port = free_port();
         let t0 = Instant::now();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_oneshare-server"))
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--database")
-            .arg(format!(
-                "sqlite://{}",
-                dir.path().join("db/oneshare.db").display()
-            ))
-            .arg("--data-dir")
-            .arg(dir.path().join("keys"))
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        while !healthz(port) {
-            assert!(
-                t0.elapsed() < Duration::from_secs(30),
-                "relay did not start"
-            );
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        let mut child = spawn(&dir, port, Stdio::null());
+        wait_healthy(port);
         starts.push(t0.elapsed().as_secs_f64() * 1e3);
         std::thread::sleep(Duration::from_secs(1));
         let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
@@ -240,32 +430,65 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let figures = rt.block_on(throughput());
+    let verify = verify_per_cpu_sec();
+    let runs: Vec<_> = CLIENTS
+        .iter()
+        .map(|&c| (c, rt.block_on(phases(c))))
+        .collect();
+    let unloaded_ms = rt.block_on(unloaded());
+    let verify_after = verify_per_cpu_sec();
     let (start_ms, rss_mib) = process_figures();
-    let get = |k: &str| figures.iter().find(|(n, _)| *n == k).unwrap().1;
-    let (verify, noop) = (get("verify"), get("noop"));
+    let v_us = 1e6 / verify;
     println!();
     println!(
-        "relay summary (loopback, SQLite in a temp dir, {CLIENTS} concurrent clients, \
-         {} cores shared by relay and load generator)",
+        "relay bench: release oneshare-server in its own process, SQLite (WAL, synchronous=FULL) \
+         on disk, default logging to a file; this process generates the load over loopback \
+         HTTP; {} cores shared by both",
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
-    println!("  p256 verify ceiling (1 core)   {verify:>9.0} /s");
-    println!("  no-op GET /healthz             {noop:>9.0} req/s");
-    for (name, key) in [
-        ("create (owner-signed)         ", "create"),
-        ("bind + confirm (pairs)        ", "bind"),
-        ("signed fetch of the record    ", "fetch"),
-    ] {
-        let v = get(key);
-        println!(
-            "  {name} {v:>9.0} /s   {:>5.1}% of no-op   {:>5.1}% of verify",
-            100.0 * v / noop,
-            100.0 * v / verify
-        );
+    println!(
+        "  calibration: p256 verify, one core     {verify:>8.0} per CPU-second (v = {v_us:.0} µs \
+         of CPU; {verify_after:.0} after the load phases); machine load average {}",
+        load_average()
+    );
+    println!(
+        "  {:<16} {:>7} {:>9} {:>9} {:>8} {:>8} {:>11} {:>11} {:>9}",
+        "operation",
+        "clients",
+        "per s",
+        "per s / v",
+        "p50 ms",
+        "p99 ms",
+        "relay CPU",
+        "load CPU",
+        "ops/fsync"
+    );
+    for (clients, figures) in &runs {
+        for (name, m) in figures {
+            let label = match *name {
+                "create" => "create",
+                "bind" => "bind+confirm",
+                _ => "fetch",
+            };
+            println!(
+                "  {label:<16} {clients:>7} {:>9.0} {:>9.3} {:>8.2} {:>8.2} {:>9.1} v {:>9.1} v {:>9.1}",
+                m.per_sec,
+                m.per_sec / verify,
+                m.p50_ms,
+                m.p99_ms,
+                m.relay_cpu * 1e6 / v_us,
+                m.gen_cpu * 1e6 / v_us,
+                m.per_commit
+            );
+        }
     }
     println!(
-        "  start-up (spawn → /healthz)    {start_ms:>9.1} ms (median of {START_RUNS}, fresh dir)"
+        "  (per s / v: throughput over the calibration; CPU per operation in verifies of CPU; \
+         ops/fsync: operations per SQLite commit)"
     );
-    println!("  idle RSS after start           {rss_mib:>9.1} MiB (median of {START_RUNS})");
+    println!("  one unloaded fetch (p50 of {UNLOADED_N}, one client)  {unloaded_ms:.2} ms");
+    println!(
+        "  start-up (spawn → /healthz)    {start_ms:>7.1} ms (median of {START_RUNS}, fresh dir)"
+    );
+    println!("  idle RSS after start           {rss_mib:>7.1} MiB (median of {START_RUNS})");
 }

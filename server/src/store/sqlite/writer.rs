@@ -124,16 +124,17 @@ impl Writer {
     }
 }
 
-/// One operation inside the open transaction, in its own savepoint: the nonce
-/// first (a replay runs nothing), then `op`. When `op` fails, its savepoint is
-/// rolled back and the nonce recorded again, so the refused request stays refused.
+/// One operation inside the open transaction, in the savepoint the writer
+/// opened for it: the nonce first (a replay runs nothing and changes nothing),
+/// then `op`. When `op` fails, its savepoint is rolled back and the nonce
+/// recorded again, so the refused request stays refused.
 async fn run_op<T: Send + 'static>(
     c: &mut SqliteConnection,
     nonce: Option<Nonce>,
     op: Op<SqliteStore, T>,
     tx: oneshot::Sender<Result<T>>,
 ) -> Ran {
-    let (out, broken) = match savepoint(c, nonce, op).await {
+    let (out, broken) = match in_savepoint(c, nonce, op).await {
         Ok(out) => (out, None),
         Err(e) => {
             let why = e.to_string();
@@ -151,16 +152,14 @@ async fn run_op<T: Send + 'static>(
 
 /// The statements of [`run_op`]: `Err` when one the writer runs failed, else
 /// the operation's own result.
-async fn savepoint<T>(
+async fn in_savepoint<T>(
     c: &mut SqliteConnection,
     nonce: Option<Nonce>,
     op: Op<SqliteStore, T>,
 ) -> Result<Result<T>> {
-    Sqlite::execute(c, sql("SAVEPOINT op")).await?;
     if let Some(n) = &nonce
         && !insert_nonce::<Sqlite>(c, n).await?
     {
-        Sqlite::execute(c, sql("RELEASE op")).await?;
         return Ok(Err(Error::Replayed));
     }
     let out = op(c).await;
@@ -170,8 +169,20 @@ async fn savepoint<T>(
             insert_nonce::<Sqlite>(c, n).await?;
         }
     }
-    Sqlite::execute(c, sql("RELEASE op")).await?;
     Ok(out)
+}
+
+/// Runs statements that take no arguments, several in one call (one hand-off
+/// to the connection's thread instead of one per statement).
+async fn raw(
+    c: &mut SqliteConnection,
+    statements: &'static str,
+) -> std::result::Result<(), String> {
+    sqlx::raw_sql(statements)
+        .execute(c)
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
 }
 
 /// The writer task: waits for an operation, opens a transaction, runs every
@@ -201,7 +212,9 @@ async fn batch(
     rx: &mut mpsc::Receiver<Job>,
     stats: &Stats,
 ) -> Option<Job> {
-    if let Err(e) = Sqlite::execute(c, sql("BEGIN IMMEDIATE")).await {
+    // Each operation runs in savepoint `op`; the statements that end one and
+    // open the next go together, so a batch of n costs n + 1 of these calls.
+    if let Err(e) = raw(c, "BEGIN IMMEDIATE; SAVEPOINT op").await {
         // Dropping the operation answers its caller with an internal error.
         tracing::error!(error = %e, "cannot begin a write transaction");
         return None;
@@ -221,7 +234,13 @@ async fn batch(
             break;
         }
         match rx.try_recv() {
-            Ok(Job::Write(run)) => op = Some(run),
+            Ok(Job::Write(run)) => match raw(c, "RELEASE op; SAVEPOINT op").await {
+                Ok(()) => op = Some(run),
+                Err(why) => {
+                    // `run` is dropped unrun: its caller gets an internal error.
+                    broken = Some(why);
+                }
+            },
             Ok(plain) => {
                 pending = Some(plain);
                 break;
@@ -230,16 +249,13 @@ async fn batch(
         }
     }
     let outcome = match broken {
-        None => Sqlite::execute(c, sql("COMMIT"))
-            .await
-            .map(drop)
-            .map_err(|e| e.to_string()),
-        Some(why) => {
-            // SQLite may have ended the transaction already; either way nothing stays.
-            let _ = Sqlite::execute(c, sql("ROLLBACK")).await;
-            Err(why)
-        }
+        None => raw(c, "RELEASE op; COMMIT").await,
+        Some(why) => Err(why),
     };
+    if outcome.is_err() {
+        // SQLite may have ended the transaction already; either way nothing stays.
+        let _ = raw(c, "ROLLBACK").await;
+    }
     if outcome.is_ok() {
         stats.commits.fetch_add(1, Ordering::Relaxed);
         let n = u64::try_from(answers.len()).unwrap_or(u64::MAX);
