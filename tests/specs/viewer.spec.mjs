@@ -271,35 +271,53 @@ test('scanners: GET, HEAD and prefetch consume nothing; scripted and too-early c
   await clean(viaSpace.page);
 });
 
-test('a file goes through compose and open with progress, byte for byte', async ({ browser }) => {
+/** Makes a share holding `bytes` as report.bin on the compose page; returns its link. */
+async function fileShare(page, bytes) {
+  await page.goto(`${RELAY}/`);
+  await page.getByLabel('Title').fill(secret(`Files for the audit ${Math.random()}`));
+  await page.locator('#file-input').setInputFiles({ name: 'report.bin', mimeType: 'application/octet-stream', buffer: bytes });
+  await expect(page.locator('#file-list')).toContainText('report.bin');
+  await page.getByRole('button', { name: 'Create link' }).click();
+  await expect(page.getByRole('heading', { name: 'Your one-time link is ready' })).toBeVisible();
+  return page.locator('#result-link').textContent();
+}
+
+/** Opens `link` on `page` and saves report.bin; returns the download. */
+async function saveReport(page, link, bytes) {
+  await page.goto(link);
+  await openShare(page);
+  await expect(page.getByText('report.bin')).toBeVisible();
+  await expect(page.getByText('197.8 KB')).toBeVisible();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download report.bin' }).click()]);
+  expect(download.suggestedFilename()).toBe('report.bin');
+  expect(Buffer.compare(readFileSync(await download.path()), bytes)).toBe(0);
+  await expect(page.locator('.file-progress')).toHaveAttribute('value', String(bytes.length));
+  await expect(page.getByRole('button', { name: 'Download report.bin' })).toHaveText('Download again');
+  return download;
+}
+
+test('a file goes through compose and open with progress, byte for byte (service worker, and a worker where there is none)', async ({ browser }) => {
   const bytes = Buffer.alloc(3 * 65536 + 1234);
   for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + 7) % 251;
   const sender = await device(browser);
-  await sender.page.goto(`${RELAY}/`);
-  await sender.page.getByLabel('Title').fill(secret('Files for the audit 6612'));
-  await sender.page.locator('#file-input').setInputFiles({ name: 'report.bin', mimeType: 'application/octet-stream', buffer: bytes });
-  await expect(sender.page.locator('#file-list')).toContainText('report.bin');
-  await sender.page.getByRole('button', { name: 'Create link' }).click();
-  await expect(sender.page.getByRole('heading', { name: 'Your one-time link is ready' })).toBeVisible();
-  const link = await sender.page.locator('#result-link').textContent();
-
   const r = await device(browser);
-  await r.page.goto(link);
-  await openShare(r.page);
-  await expect(r.page.getByText('report.bin')).toBeVisible();
-  await expect(r.page.getByText('197.8 KB')).toBeVisible();
-  const [download] = await Promise.all([r.page.waitForEvent('download'), r.page.getByRole('button', { name: 'Download report.bin' }).click()]);
-  expect(download.suggestedFilename()).toBe('report.bin');
+  const download = await saveReport(r.page, await fileShare(sender.page, bytes), bytes);
   // Saved through the service worker's stream, not a Blob URL.
   expect(download.url()).toMatch(new RegExp(`^${RELAY}/download/[0-9a-f-]{36}$`));
-  const got = readFileSync(await download.path());
-  expect(Buffer.compare(got, bytes)).toBe(0);
-  const bar = r.page.locator('.file-progress');
-  await expect(bar).toHaveAttribute('value', String(bytes.length));
   await accessible(r.page, 'record-with-file');
   await shoot(r.page, 'open-record-file');
-  await clean(sender.page);
   await clean(r.page);
+
+  // A browser without service workers: the same module in a dedicated worker, then a Blob URL.
+  const context = await browser.newContext({ serviceWorkers: 'block' });
+  const page = await context.newPage();
+  page.problems = [];
+  page.on('console', (m) => m.type() === 'error' && page.problems.push(m.text()));
+  page.on('pageerror', (e) => page.problems.push(String(e)));
+  const blob = await saveReport(page, await fileShare(sender.page, bytes), bytes);
+  expect(blob.url()).toMatch(/^blob:/);
+  expect(page.problems).toEqual([]);
+  await clean(sender.page);
 });
 
 /** Resident memory of this test's Chromium (browser, GPU, renderers, workers:

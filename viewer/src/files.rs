@@ -1,13 +1,14 @@
 //! Attachments on the open page: saved with visible progress. The service
-//! worker (`www/sw.js`, module [`crate::sw`] in the `download` build) streams a
-//! file to disk segment by segment, whatever its size; a browser without
-//! service workers gets a Blob URL, which holds the file in memory and fails
-//! above ~500 MB, so it is used only up to [`BLOB_LIMIT`].
+//! worker (`www/sw.js`, module `sw.rs` in the `download` build) streams a file
+//! to disk segment by segment, whatever its size; a browser without service
+//! workers gets a Blob from a dedicated worker (`www/save.js`, the same
+//! module), which holds the file in memory and fails above ~500 MB, so it is
+//! used only up to [`BLOB_LIMIT`].
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use oneshare_web::{Attachment, DownloadOptions};
+use oneshare_web::Attachment;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -93,8 +94,15 @@ async fn download(
     bar.set_attribute("value", "0")?;
     bar.set_attribute("aria-label", &format!("Downloading {}", a.name))?;
     let outcome = match active_worker().await {
-        Some(worker) => through_worker(&worker, share_id, a, bar).await?,
-        None if a.size <= BLOB_LIMIT => through_blob(share_id, a, bar).await?,
+        Some(worker) => save(Saver::Streaming(worker), share_id, a, bar).await?,
+        None if a.size <= BLOB_LIMIT => {
+            let options = web_sys::WorkerOptions::new();
+            options.set_type(web_sys::WorkerType::Module);
+            let worker = web_sys::Worker::new_with_options("/save.js", &options)?;
+            let outcome = save(Saver::InMemory(worker.clone()), share_id, a, bar).await;
+            worker.terminate();
+            outcome?
+        }
         None => Err("no_service_worker".into()),
     };
     get.remove_attribute("disabled")?;
@@ -109,7 +117,7 @@ async fn download(
             let msg = match code.as_str() {
                 "attachment_uploading" => "Still uploading; try again in a moment",
                 "no_service_worker" => {
-                    "Too large for this browser; open the link in Chrome, Edge or Firefox"
+                    "Too large for this browser; open the link in a normal window of Chrome, Edge, Firefox or Safari"
                 }
                 _ => "Download failed; try again",
             };
@@ -120,11 +128,21 @@ async fn download(
     Ok(())
 }
 
-/// What the service worker says on the job's port.
+/// Who decrypts: the service worker, streaming to disk (`www/sw.js`), or,
+/// without one, a dedicated worker that collects a Blob (`www/save.js`). Both
+/// run the `download` module, so the open page's own module carries no
+/// download code.
+enum Saver {
+    Streaming(ServiceWorker),
+    InMemory(web_sys::Worker),
+}
+
+/// What a worker says on the job's port.
 struct Said {
     kind: String,
     done: f64,
     code: String,
+    blob: JsValue,
 }
 
 fn said(e: &MessageEvent) -> Said {
@@ -134,15 +152,17 @@ fn said(e: &MessageEvent) -> Said {
         kind: field("kind").as_string().unwrap_or_default(),
         done: field("done").as_f64().unwrap_or(0.0),
         code: field("code").as_string().unwrap_or_default(),
+        blob: field("blob"),
     }
 }
 
-/// Hands the job to the service worker, then navigates to `/download/JOB`:
-/// the worker answers with the decrypted stream as a file download (the page
-/// stays), and reports progress and the end on the job's port. The result is
-/// the error code, if any.
-async fn through_worker(
-    worker: &ServiceWorker,
+/// Saves the file through `saver`, showing progress on `bar`; the result is
+/// the error code, if any. Streaming: the job goes to the service worker,
+/// then the page navigates to `/download/JOB`, which the worker answers with
+/// the decrypted stream as a file download (the page stays). In memory: the
+/// worker sends back a Blob, saved through a Blob URL.
+async fn save(
+    saver: Saver,
     share_id: &str,
     a: &Attachment,
     bar: &HtmlElement,
@@ -164,82 +184,93 @@ async fn through_worker(
     ] {
         js_sys::Reflect::set(&job, &k.into(), &v)?;
     }
-    let message = js_sys::Object::new();
-    js_sys::Reflect::set(&message, &"id".into(), &job_id.clone().into())?;
-    js_sys::Reflect::set(&message, &"job".into(), &job)?;
-    // Settles on "done" or "error"; "ready" starts the navigation.
+    let streaming = matches!(saver, Saver::Streaming(_));
+    // Settles on the end ("done" streaming, "blob" in memory) or "error".
     let finished: Rc<RefCell<Option<js_sys::Function>>> = Rc::default();
     let outcome: Rc<RefCell<core::result::Result<(), String>>> = Rc::new(RefCell::new(Ok(())));
     let end = js_sys::Promise::new(&mut |resolve, _| {
         *finished.borrow_mut() = Some(resolve);
     });
-    let (bar2, finished2, outcome2, id2) = (
+    let (bar2, finished2, outcome2, id2, name) = (
         bar.clone(),
         finished.clone(),
         outcome.clone(),
         job_id.clone(),
+        a.name.clone(),
     );
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
         let s = said(&e);
-        match s.kind.as_str() {
+        let ended = match s.kind.as_str() {
             "ready" => {
-                if let Ok(link) = dom::element("a", "", "") {
-                    // No `download` attribute: Chromium cancels that on a worker answer.
-                    let _ = link.set_attribute("href", &format!("/download/{id2}"));
-                    link.click();
-                }
+                // No `download` attribute: Chromium cancels that on a worker answer.
+                let _ = navigate_to(&format!("/download/{id2}"), None);
+                false
             }
             "progress" => {
                 let _ = bar2.set_attribute("value", &s.done.to_string());
+                false
             }
-            "done" | "error" => {
-                if s.kind == "error" {
-                    *outcome2.borrow_mut() = Err(s.code);
+            "done" => streaming,
+            "blob" => {
+                if let Err(e) = save_blob(&s.blob, &name) {
+                    *outcome2.borrow_mut() = Err(e.as_string().unwrap_or_default());
                 }
-                if let Some(f) = finished2.borrow_mut().take() {
-                    let _ = f.call0(&JsValue::NULL);
-                }
+                true
             }
-            _ => {}
+            "error" => {
+                *outcome2.borrow_mut() = Err(s.code);
+                true
+            }
+            _ => false,
+        };
+        // Taken only at the end: earlier messages must leave it in place.
+        let resolve = if ended {
+            finished2.borrow_mut().take()
+        } else {
+            None
+        };
+        if let Some(f) = resolve {
+            let _ = f.call0(&JsValue::NULL);
         }
     });
     channel
         .port1()
         .set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    worker.post_message_with_transferable(&message, &js_sys::Array::of1(&channel.port2()))?;
+    let transfer = js_sys::Array::of1(&channel.port2());
+    match &saver {
+        Saver::Streaming(worker) => {
+            let message = js_sys::Object::new();
+            js_sys::Reflect::set(&message, &"id".into(), &job_id.into())?;
+            js_sys::Reflect::set(&message, &"job".into(), &job)?;
+            worker.post_message_with_transferable(&message, &transfer)?;
+        }
+        Saver::InMemory(worker) => worker.post_message_with_transfer(&job, &transfer)?,
+    }
     JsFuture::from(end).await?;
     channel.port1().close();
     drop(on_message);
     Ok(outcome.replace(Ok(())))
 }
 
-/// Without a service worker: the whole file in a Blob, then a Blob URL.
-async fn through_blob(
-    share_id: &str,
-    a: &Attachment,
-    bar: &HtmlElement,
-) -> Result<core::result::Result<(), String>> {
-    let c = crate::open::client_for_files().await?;
-    let bar2 = bar.clone();
-    let options = DownloadOptions {
-        progress: Some(Box::new(move |done: u64, _total: u64| {
-            let _ = bar2.set_attribute("value", &done.to_string());
-        })),
-        ..DownloadOptions::default()
-    };
-    let blob = match c.download_blob(share_id, a, options).await {
-        Ok(b) => b,
-        Err(e) => return Ok(Err(e.code().to_owned())),
-    };
-    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+/// Follows a link to `href` (saved as `download`, if given).
+fn navigate_to(href: &str, download: Option<&str>) -> Result<()> {
     let link = dom::element("a", "", "")?;
-    link.set_attribute("href", &url)?;
-    link.set_attribute("download", &a.name)?;
+    link.set_attribute("href", href)?;
+    if let Some(name) = download {
+        link.set_attribute("download", name)?;
+    }
     link.click();
-    // The browser has taken the file; free the Blob soon after.
+    Ok(())
+}
+
+/// Saves a Blob through a Blob URL, freed soon after.
+fn save_blob(blob: &JsValue, name: &str) -> Result<()> {
+    let blob: web_sys::Blob = blob.clone().dyn_into()?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    navigate_to(&url, Some(name))?;
     wasm_bindgen_futures::spawn_local(async move {
         gloo_timers::future::TimeoutFuture::new(30_000).await;
         let _ = web_sys::Url::revoke_object_url(&url);
     });
-    Ok(Ok(()))
+    Ok(())
 }

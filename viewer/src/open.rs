@@ -113,11 +113,6 @@ async fn client() -> core::result::Result<Rc<Client>, oneshare_web::Error> {
     Ok(c)
 }
 
-/// The page's client, for the file downloads of the record view.
-pub async fn client_for_files() -> Result<Rc<Client>> {
-    client().await.map_err(|e| JsValue::from_str(e.code()))
-}
-
 /// Entry point of the open page.
 pub fn start() -> Result<()> {
     let secure = web_sys::window().is_some_and(|w| w.is_secure_context());

@@ -94,6 +94,19 @@ pub async fn download_response(job: JsValue, port: MessagePort) -> Result<Respon
     Response::new_with_opt_readable_stream_and_init(Some(&body), &init)
 }
 
+/// Ends the stream with an error (the browser marks the file failed) and says why.
+fn fail(
+    controller: &ReadableStreamDefaultController,
+    port: &MessagePort,
+    dl: &Download,
+    size: u64,
+    code: &str,
+) -> JsValue {
+    tell(port, "error", dl.done(), size, code);
+    controller.error_with_e(&JsValue::from_str(code));
+    JsValue::UNDEFINED
+}
+
 /// A `ReadableStream` pulling one decrypted segment at a time (the default
 /// high-water mark of one chunk keeps memory at the download's in-flight
 /// segments plus one).
@@ -112,19 +125,33 @@ fn stream(
             let Some(mut dl) = state.borrow_mut().take() else {
                 return Ok(JsValue::UNDEFINED);
             };
-            match dl.next_chunk().await {
-                Ok(Some(chunk)) => {
-                    controller.enqueue_with_chunk(&chunk)?;
-                    *state.borrow_mut() = Some(dl);
+            let chunk = match dl.next_chunk().await {
+                Ok(c) => c,
+                Err(e) => return Ok(fail(&controller, &port, &dl, size, e.code())),
+            };
+            // Every byte is here: read on to the authenticated end before the
+            // last bytes go out (the browser may stop reading at Content-Length),
+            // so a saved file is complete only when the stream verified.
+            if dl.done() >= size {
+                loop {
+                    match dl.next_chunk().await {
+                        Ok(None) => break,
+                        Ok(Some(c)) if c.length() == 0 => {}
+                        Ok(Some(_)) => {
+                            return Ok(fail(&controller, &port, &dl, size, "trailing_data"));
+                        }
+                        Err(e) => return Ok(fail(&controller, &port, &dl, size, e.code())),
+                    }
                 }
-                Ok(None) => {
-                    controller.close()?;
-                    tell(&port, "done", size, size, "");
-                }
-                Err(e) => {
-                    tell(&port, "error", dl.done(), size, e.code());
-                    controller.error_with_e(&JsValue::from_str(e.code()));
-                }
+            }
+            if let Some(chunk) = chunk {
+                controller.enqueue_with_chunk(&chunk)?;
+            }
+            if dl.done() >= size {
+                controller.close()?;
+                tell(&port, "done", size, size, "");
+            } else {
+                *state.borrow_mut() = Some(dl);
             }
             Ok(JsValue::UNDEFINED)
         })

@@ -3,7 +3,8 @@
 //!
 //! * three wasm modules from `viewer/`: `open` (the only code `/s` loads),
 //!   `compose` (only `/` loads it) and `download` (the open page's service
-//!   worker, `sw.js`, loads it when a file is saved), each size-optimized,
+//!   worker `sw.js`, or the `save.js` worker where there is no service
+//!   worker, loads it when a file is saved), each size-optimized,
 //!   through wasm-bindgen and wasm-opt from npm `binaryen` (never Debian's: it
 //!   miscompiles);
 //! * content-hashed names under `assets/`, and the HTML rewritten to them;
@@ -31,7 +32,7 @@ const STARTED: [&str; 2] = ["open", "compose"];
 const HASHED: [&str; 1] = ["style.css"];
 
 /// Files of `www/` kept at a stable name (pages, the service worker).
-const STABLE: [&str; 3] = ["index.html", "s.html", "sw.js"];
+const STABLE: [&str; 4] = ["index.html", "s.html", "sw.js", "save.js"];
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> String + '_ {
     move |e| format!("{}: {e}", path.display())
