@@ -260,6 +260,7 @@ impl Client {
             expires_in,
             self_destruct: options.self_destruct,
             attachments: decls,
+            guard: None,
         };
         let body = serde_json::to_vec(&body).map_err(|_| Error::Argument("create request"))?;
         let created: CreateShareResponse = json(
