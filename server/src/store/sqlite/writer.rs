@@ -337,19 +337,20 @@ mod tests {
             expires_at: 1_800_000_600,
         };
         // 30 creates: every third finds no storage room after inserting its
-        // row; ids 20..30 reuse the nonces of 0..10.
-        let tasks: Vec<_> = (0..30u8)
-            .map(|i| {
-                let store = store.clone();
-                let s = share(&owner, i);
-                let n = nonce(i);
-                tokio::spawn(async move {
-                    let room = if i % 3 == 0 { 0 } else { u64::MAX };
-                    store.create_share(&s, 100, room, Some(&n)).await
-                })
-            })
-            .collect();
-        until(|| writer.jobs.capacity() == QUEUE - 30).await;
+        // row; ids 20..30 reuse the nonces of 0..10. Each is queued before the
+        // next is spawned, so the queue holds them in order (the later ones
+        // are the replays).
+        let mut tasks = Vec::new();
+        for i in 0..30u8 {
+            let store = store.clone();
+            let s = share(&owner, i);
+            let n = nonce(i);
+            tasks.push(tokio::spawn(async move {
+                let room = if i % 3 == 0 { 0 } else { u64::MAX };
+                store.create_share(&s, 100, room, Some(&n)).await
+            }));
+            until(|| writer.jobs.capacity() == QUEUE - usize::from(i) - 1).await;
+        }
         let before = writer.committed();
         release.send(()).unwrap();
         held.await.unwrap().unwrap();
