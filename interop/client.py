@@ -138,10 +138,14 @@ class Relay:
             conn.close()
 
 
-def new_share(relay, owner, owner_key, record, expires_in=3600, self_destruct=False, files=(), label="interop"):
-    """Composes and creates a share (§9.1). Returns a dict with everything a test needs."""
+def new_share(relay, owner, owner_key, record, expires_in=3600, self_destruct=False, files=(), label="interop",
+              code=None, require_code=False, passphrase=None):
+    """Composes and creates a share (§9.1), with an open code and a passphrase
+    when given (§12.4). Returns a dict with everything a test needs."""
     token = os.urandom(32)
     d = o.derive(token)
+    if passphrase is not None:
+        d = dict(d, wrap_key=o.passphrase_keys(token, passphrase)["wrap_key"])
     sid = d["share_id"]
     record_key = os.urandom(32)
     attachments, decls, streams = [], [], {}
@@ -164,6 +168,15 @@ def new_share(relay, owner, owner_key, record, expires_in=3600, self_destruct=Fa
         "self_destruct": self_destruct,
         "attachments": decls,
     }
+    guard = {}
+    if code is not None:
+        guard["code_verifier"] = b64e(o.factor_verifier("open-code", o.open_code_proof(token, code)))
+        guard["require_code"] = require_code
+    if passphrase is not None:
+        guard["passphrase_verifier"] = b64e(o.factor_verifier(
+            "passphrase", o.passphrase_keys(token, passphrase)["proof"]))
+    if guard:
+        body["guard"] = guard
     r = relay.call("POST", "/v1/shares", signer=owner, sealed=body)
     return {
         "response": r, "token": token, "id": b64e(sid), "share_id": sid, "keys": d,
@@ -184,7 +197,9 @@ def upload(relay, owner, share, aid):
     return relay.call("POST", f"{base}/finalize", signer=owner)
 
 
-def bind(relay, share_id_b64, bind_secret, device):
-    """A bind signed by `device` (§9.3)."""
+def bind(relay, share_id_b64, bind_secret, device, evidence=None):
+    """A bind signed by `device` (§9.3), with v2 `evidence` (§12.4) when given."""
     body = {"bind_secret": b64e(bind_secret), "device_key": b64e(o.public_bytes(device.key))}
+    if evidence is not None:
+        body["evidence"] = evidence
     return relay.call("POST", f"/v1/shares/{share_id_b64}/bind", signer=device, sealed=body)

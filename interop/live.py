@@ -30,6 +30,14 @@ class Checks:
         return self(name, ok, f"got {r.status} {r.code!r} {r.body[:200]!r}, expected {status} {code!r}")
 
 
+def _fails(f):
+    try:
+        f()
+    except o.ProtocolError:
+        return True
+    return False
+
+
 def error_table(protocol_md: Path):
     """`code -> status` from the table of PROTOCOL.md §10.5."""
     section = protocol_md.read_text().split("### 10.5 Errors", 1)[1].split("\n## ", 1)[0]
@@ -251,6 +259,35 @@ def run(c: Checks, base: str, protocol_md: Path):
         c("an unused link expires at created + D", st.json()["state"] == "expired", st.body)
         c.status("bind an expired link", bind(relay, un["id"], un["keys"]["bind_secret"], Signer.new("device", un["id"])),
                  410, "expired")
+
+    # Version 2 second factors (§12.4): a quick first bind is asked for the open
+    # code, wrong codes count, the right one binds; a passphrase share asks for it.
+    code = o.open_code_from_random(os.urandom(5))
+    v2 = new_share(relay, owner, owner_key, RECORD, code=code)
+    c.status("create with an open code", v2["response"], 201)
+    dev2 = Signer.new("device", v2["id"])
+    tok = v2["token"]
+    c.status("a quick bind without the code", bind(relay, v2["id"], v2["keys"]["bind_secret"], dev2,
+                                                    {"signals": {"webdriver": True}}), 403, "code_required")
+    wrong = {"code_proof": b64e(o.open_code_proof(tok, "0000000" + ("1" if code[-1] == "0" else "0")))}
+    c.status("a wrong open code", bind(relay, v2["id"], v2["keys"]["bind_secret"], dev2, wrong), 403, "wrong_code")
+    typed = o.parse_open_code(o.open_code_display(code).lower())
+    right = {"code_proof": b64e(o.open_code_proof(tok, typed))}
+    c.status("the open code as typed", bind(relay, v2["id"], v2["keys"]["bind_secret"], dev2, right), 200)
+    phrase = "interop passphrase"
+    pp = new_share(relay, owner, owner_key, RECORD, passphrase=phrase)
+    c.status("create with a passphrase", pp["response"], 201)
+    dev3 = Signer.new("device", pp["id"])
+    c.status("bind without the passphrase", bind(relay, pp["id"], pp["keys"]["bind_secret"], dev3),
+             403, "passphrase_required")
+    proof = b64e(o.passphrase_keys(pp["token"], phrase)["proof"])
+    b = bind(relay, pp["id"], pp["keys"]["bind_secret"], dev3, {"passphrase_proof": proof})
+    if c.status("bind with the passphrase", b, 200):
+        wk = b64d(b.json()["wrapped_key"])
+        c("the link alone does not unwrap the key", _fails(lambda: o.unwrap_key(
+            o.derive(pp["token"])["wrap_key"], pp["share_id"], wk)))
+        c("the link and the passphrase do", o.unwrap_key(pp["keys"]["wrap_key"], pp["share_id"], wk)
+          == pp["record_key"])
 
     # Plain refusals and admin (§10.2).
     c.status("an unknown share", relay.call("GET", f"/v1/shares/{b64e(bytes(16))}/status"), 404, "not_found")

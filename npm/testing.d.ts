@@ -8,4 +8,5 @@ export {
   streamSeal,
   streamOpen,
   openEnvelope,
+  encryptAttachment,
 } from './dist/oneshare_web.js';

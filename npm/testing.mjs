@@ -1,5 +1,6 @@
 // @oneshare/sdk/testing: byte-level helpers for tests and benchmarks (STREAM
-// fixtures, the SDK's envelope open path over raw keys). Not for apps.
+// fixtures, the SDK's envelope open path over raw keys, the upload encrypt path
+// without the upload). Not for apps.
 import * as wasm from './dist/oneshare_web.js';
 import { guarded } from './src/glue.mjs';
 
@@ -12,3 +13,4 @@ export const segmentNonce = guarded(wasm.segmentNonce);
 export const streamSeal = guarded(wasm.streamSeal);
 export const streamOpen = guarded(wasm.streamOpen);
 export const openEnvelope = guarded(wasm.openEnvelope);
+export const encryptAttachment = guarded(wasm.encryptAttachment);

@@ -4,6 +4,7 @@
 //   /            the Vite build (dist/)
 //   /plain/      a page that imports the package with a plain <script type="module">
 //   /pkg/        the installed package files, as in the tarball
+//   /prev/       the previous package's files (ONESHARE_PREV_PKG, benchmarks only)
 //   /v1/…        proxied to the relay (same origin: no CORS setup needed)
 import { spawn } from 'node:child_process';
 import { createReadStream, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const port = Number(process.env.PORT ?? 4173);
 const relayBin = process.env.ONESHARE_RELAY_BIN;
+const previous = process.env.ONESHARE_PREV_PKG; // benchmarks: the package this one replaced
 const external = process.env.ONESHARE_RELAY_URL; // an already running relay
 if (!relayBin && !external) {
   console.error('set ONESHARE_RELAY_BIN to the oneshare-server binary (cargo xtask does), or ONESHARE_RELAY_URL');
@@ -43,8 +45,9 @@ if (external) {
       '--database', `sqlite://${join(dataDir, 'oneshare.db')}`,
       '--data-dir', dataDir,
       '--public-url', `http://127.0.0.1:${port}`,
-      // Expiry and self-destruct tests move the relay's clock instead of sleeping.
-      '--insecure-test-clock',
+      // Expiry and self-destruct tests move the relay's clock instead of sleeping;
+      // benchmarks run a release relay, which has no test clock.
+      ...(previous ? [] : ['--insecure-test-clock']),
     ],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
@@ -75,6 +78,7 @@ for (let i = 0; ; i++) {
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.json': 'application/json' };
 const ROOTS = [
   ['/pkg/', join(here, 'node_modules/@oneshare/sdk')],
+  ...(previous ? [['/prev/', previous]] : []),
   ['/plain/', join(here, 'plain')],
   ['/', join(here, 'dist')],
 ];

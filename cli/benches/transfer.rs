@@ -161,6 +161,7 @@ fn baseline_upload(
             id: aid.clone(),
             size: stream::ciphertext_len(SIZE),
         }],
+        guard: None,
     };
     let signer = || (&owner.signing_key, Signer::Owner(owner.public_key()));
     let out = request::prepare(

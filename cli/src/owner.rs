@@ -171,6 +171,7 @@ pub fn create(ctx: &Ctx, args: &CreateArgs) -> Result<()> {
                 size: oneshare_sdk::stream::ciphertext_len(f.size),
             })
             .collect(),
+        guard: None,
     };
     let body = serde_json::to_vec(&req).unwrap_or_default();
     let created: CreateShareResponse = relay.json(

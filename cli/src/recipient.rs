@@ -167,6 +167,7 @@ fn bind(
     let body = serde_json::to_vec(&BindRequest {
         bind_secret: *keys.bind_secret.expose(),
         device_key: device.public_key(),
+        evidence: None,
     })
     .unwrap_or_default();
     let body = Zeroizing::new(body);

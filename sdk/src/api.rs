@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::encoding::{serde_b64, serde_b64_array};
+use crate::encoding::{serde_b64, serde_b64_array, serde_b64_array_opt};
 use crate::lifetime::State;
 use crate::signing::PublicKey;
 use crate::token::ShareId;
@@ -67,6 +67,33 @@ pub struct CreateShareRequest {
     /// Attachments to be uploaded.
     #[serde(default)]
     pub attachments: Vec<AttachmentDecl>,
+    /// Protocol v2 second factors the relay checks at bind (PROTOCOL.md §12);
+    /// absent for a v1 share.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard: Option<BindGuard>,
+}
+
+/// What the relay checks at bind beyond the token (PROTOCOL.md §12.1, §12.3).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BindGuard {
+    /// `SHA-256("oneshare/v2/open-code-verifier" || code_proof)`.
+    #[serde(
+        default,
+        with = "serde_b64_array_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub code_verifier: Option<[u8; 32]>,
+    /// Ask for the open code at every bind, not only when a bind looks automated.
+    #[serde(default)]
+    pub require_code: bool,
+    /// `SHA-256("oneshare/v2/passphrase-verifier" || passphrase_proof)`.
+    #[serde(
+        default,
+        with = "serde_b64_array_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub passphrase_verifier: Option<[u8; 32]>,
 }
 
 /// Answer to create.
@@ -104,6 +131,51 @@ pub struct BindRequest {
     pub bind_secret: [u8; 32],
     /// The device's public key.
     pub device_key: PublicKey,
+    /// Protocol v2: second-factor proofs and what the page observed
+    /// (PROTOCOL.md §12.4); absent from v1 clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<BindEvidence>,
+}
+
+/// What a v2 client adds to a bind.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BindEvidence {
+    /// The open-code proof (`crate::open_code::OpenCode::proof`).
+    #[serde(
+        default,
+        with = "serde_b64_array_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub code_proof: Option<[u8; 32]>,
+    /// The passphrase proof (`crate::passphrase::derive`).
+    #[serde(
+        default,
+        with = "serde_b64_array_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub passphrase_proof: Option<[u8; 32]>,
+    /// What the page observed about itself.
+    #[serde(default)]
+    pub signals: ClientSignals,
+}
+
+/// Signals a page reports about itself at bind (L2). Unknown keys are ignored,
+/// so clients can report more than an older relay weighs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientSignals {
+    /// `navigator.webdriver` was true.
+    #[serde(default)]
+    pub webdriver: bool,
+    /// The user agent or a client-hint brand says headless.
+    #[serde(default)]
+    pub headless: bool,
+    /// `navigator.userActivation.hasBeenActive`, when the browser has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_activation: Option<bool>,
+    /// Milliseconds from the Open button appearing to its press.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub press_after_ms: Option<u64>,
 }
 
 /// Current record ciphertext.
@@ -281,4 +353,37 @@ pub struct ErrorBody {
     pub code: String,
     /// What happened and what to do, for people.
     pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A v1 body has no v2 keys, so v1 relays and clients see the bytes they know;
+    /// v2 keys parse strictly where the body is strict and leniently in signals.
+    #[test]
+    fn v2_keys_are_optional_and_absent_from_v1_bodies() -> crate::Result<()> {
+        let key = crate::signing::SigningKey::from_bytes(&crate::secret::Secret::new([3; 32]))?
+            .public_key();
+        let v1 = BindRequest {
+            bind_secret: [1; 32],
+            device_key: key,
+            evidence: None,
+        };
+        let json = serde_json::to_string(&v1).unwrap_or_default();
+        assert!(!json.contains("evidence"), "{json}");
+        let v2: BindRequest = serde_json::from_str(&json.replace(
+            '}',
+            r#","evidence":{"code_proof":"BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc","signals":{"webdriver":true,"future_signal":1}}}"#,
+        ))
+        .map_err(|e| crate::Error::Json { what: "bind", reason: e.to_string() })?;
+        let evidence = v2.evidence.unwrap_or_default();
+        assert_eq!(evidence.code_proof, Some([7; 32]));
+        assert!(evidence.signals.webdriver);
+        let strict = json.replace('}', r#","evidence":{"code":"x"}}"#);
+        assert!(serde_json::from_str::<BindRequest>(&strict).is_err());
+        let short = json.replace('}', r#","evidence":{"code_proof":"BwcH"}}"#);
+        assert!(serde_json::from_str::<BindRequest>(&short).is_err());
+        Ok(())
+    }
 }

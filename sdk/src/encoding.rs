@@ -84,6 +84,38 @@ pub mod serde_b64_array {
     }
 }
 
+/// Serde adapter: `Option<[u8; N]>` as base64url text of exactly `N` bytes (use
+/// with `#[serde(default, skip_serializing_if = "Option::is_none")]`).
+pub mod serde_b64_array_opt {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Serializes a present value as base64url.
+    ///
+    /// # Errors
+    /// Only those of the serializer.
+    pub fn serialize<S: Serializer, const N: usize>(
+        bytes: &Option<[u8; N]>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match bytes {
+            Some(b) => super::serde_b64_array::serialize(b, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// Deserializes base64url text of exactly `N` bytes (`null` is `None`).
+    ///
+    /// # Errors
+    /// When the text is not base64url or has the wrong length.
+    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
+        d: D,
+    ) -> Result<Option<[u8; N]>, D::Error> {
+        #[derive(Deserialize)]
+        struct Wrapped<const M: usize>(#[serde(with = "super::serde_b64_array")] [u8; M]);
+        Ok(Option::<Wrapped<N>>::deserialize(d)?.map(|w| w.0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

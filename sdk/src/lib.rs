@@ -17,6 +17,7 @@ pub mod passphrase;
 pub mod random;
 pub mod record;
 pub mod request;
+pub mod risk;
 pub mod secret;
 pub mod signing;
 pub mod sse;

@@ -172,6 +172,7 @@ impl Relay {
         let body = BindRequest {
             bind_secret: *keys.bind_secret.expose(),
             device_key: device.public_key(),
+            evidence: None,
         };
         let body = serde_json::to_vec(&body).unwrap();
         let signer = || (device, Signer::Device(id));

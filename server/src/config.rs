@@ -177,6 +177,54 @@ impl Limits {
     }
 }
 
+/// Link-scanner step-up (PROTOCOL.md §12.4): what makes the relay ask a v2
+/// share's open code even when its sender did not require it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Scanners {
+    /// A first bind this many seconds after create or sooner looks automated (0: off).
+    pub quick_bind_secs: u64,
+    /// Scanner and cloud networks: a file of CIDR blocks, one per line, `#`
+    /// comments (`server/scanner-networks.example.txt`). Unset: off.
+    pub networks_file: Option<PathBuf>,
+}
+
+impl Default for Scanners {
+    fn default() -> Self {
+        Self {
+            quick_bind_secs: 15,
+            networks_file: None,
+        }
+    }
+}
+
+/// Reads a scanner-network list: one address or CIDR block per line; blank
+/// lines and everything after `#` are ignored.
+///
+/// # Errors
+/// An unreadable file, or a line that is not an address or CIDR block (named
+/// by its number).
+pub fn read_networks(path: &std::path::Path) -> Result<Vec<IpNet>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+    text.lines()
+        .enumerate()
+        .map(|(i, line)| (i + 1, line.split('#').next().unwrap_or_default().trim()))
+        .filter(|(_, entry)| !entry.is_empty())
+        .map(|(n, entry)| {
+            entry
+                .parse::<IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    Error::Config(format!(
+                        "{} line {n}: not an IP address or CIDR block",
+                        path.display()
+                    ))
+                })
+        })
+        .collect()
+}
+
 /// The default policy (until an admin stores one).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -237,6 +285,7 @@ struct FileConfig {
     sweep_interval_secs: Option<u64>,
     key_grace_secs: Option<u64>,
     limits: Limits,
+    scanners: Scanners,
     policy: PolicyDefaults,
 }
 
@@ -268,6 +317,10 @@ pub struct Config {
     pub key_grace_secs: u64,
     /// Limits.
     pub limits: Limits,
+    /// Link-scanner step-up settings.
+    pub scanners: Scanners,
+    /// The networks of `scanners.networks_file`, read at start-up.
+    pub scanner_networks: Vec<IpNet>,
     /// Policy until an admin sets one.
     pub policy: Policy,
 }
@@ -287,6 +340,8 @@ impl Default for Config {
             sweep_interval_secs: 30,
             key_grace_secs: 7 * 86_400,
             limits: Limits::default(),
+            scanners: Scanners::default(),
+            scanner_networks: Vec::new(),
             policy: PolicyDefaults::default().into(),
         }
     }
@@ -319,6 +374,8 @@ impl core::fmt::Debug for Config {
             .field("sweep_interval_secs", &self.sweep_interval_secs)
             .field("key_grace_secs", &self.key_grace_secs)
             .field("limits", &self.limits)
+            .field("scanners", &self.scanners)
+            .field("scanner_networks", &self.scanner_networks.len())
             .field("policy", &self.policy)
             .finish()
     }
@@ -442,6 +499,11 @@ impl Config {
                 .max(1),
             key_grace_secs: file.key_grace_secs.unwrap_or(d.key_grace_secs),
             limits: file.limits,
+            scanner_networks: match &file.scanners.networks_file {
+                Some(path) => read_networks(path)?,
+                None => Vec::new(),
+            },
+            scanners: file.scanners,
             policy: file.policy.into(),
         })
     }
@@ -533,10 +595,51 @@ mod tests {
         let c = Config::load(&flags).unwrap();
         let d = Config::default();
         assert_eq!(c.limits, d.limits);
+        assert_eq!(c.scanners, d.scanners);
         assert_eq!(c.policy, d.policy);
         assert_eq!(
             (c.listen, c.database, c.key_grace_secs),
             (d.listen, d.database, d.key_grace_secs)
+        );
+    }
+
+    #[test]
+    fn scanner_networks_are_read_and_bad_lines_named() {
+        let example = concat!(env!("CARGO_MANIFEST_DIR"), "/scanner-networks.example.txt");
+        let nets = read_networks(std::path::Path::new(example)).unwrap();
+        assert!(nets.len() >= 5, "{nets:?}");
+        assert!(
+            nets.iter()
+                .any(|n| n.contains(&"40.107.1.2".parse::<std::net::IpAddr>().unwrap()))
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("n.txt");
+        std::fs::write(
+            &path,
+            "# c\n10.0.0.0/8  # office\n\n192.0.2.7\n2001:db8::/32\nnot-a-net\n",
+        )
+        .unwrap();
+        let err = read_networks(&path).unwrap_err().to_string();
+        assert!(err.contains("line 6"), "{err}");
+        std::fs::write(&path, "10.0.0.0/8 # office\n192.0.2.7\n").unwrap();
+        assert_eq!(read_networks(&path).unwrap().len(), 2);
+        let toml = dir.path().join("c.toml");
+        std::fs::write(
+            &toml,
+            format!(
+                "[scanners]\nquick_bind_secs = 0\nnetworks_file = {:?}\n",
+                path
+            ),
+        )
+        .unwrap();
+        let flags = Flags {
+            config: Some(toml),
+            ..Flags::default()
+        };
+        let c = Config::load(&flags).unwrap();
+        assert_eq!(
+            (c.scanners.quick_bind_secs, c.scanner_networks.len()),
+            (0, 2)
         );
     }
 }

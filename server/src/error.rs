@@ -19,6 +19,21 @@ pub enum Error {
     /// The bind secret did not match.
     #[error("the link is not valid")]
     BadToken,
+    /// The share asks for its open code before binding (PROTOCOL.md §12.4).
+    #[error("this share asks for its open code: the sender can tell you what it is")]
+    CodeRequired,
+    /// The share is protected by a passphrase the binder did not give.
+    #[error("this share is protected by a passphrase: the sender can tell you what it is")]
+    PassphraseRequired,
+    /// The open code was wrong; this many attempts are left.
+    #[error("the open code is wrong; {0} attempt(s) left before the share locks")]
+    WrongCode(u64),
+    /// The passphrase was wrong; this many attempts are left.
+    #[error("the passphrase is wrong; {0} attempt(s) left before the share locks")]
+    WrongPassphrase(u64),
+    /// Too many wrong codes or passphrases: the share no longer binds.
+    #[error("too many wrong codes or passphrases: this share is locked and the sender was told")]
+    Locked,
     /// Another device holds the share.
     #[error("this share was already opened on another device")]
     AlreadyBound,
@@ -88,7 +103,13 @@ impl Error {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Gone(_) => StatusCode::GONE,
-            Self::BadToken | Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::BadToken
+            | Self::Forbidden(_)
+            | Self::CodeRequired
+            | Self::PassphraseRequired
+            | Self::WrongCode(_)
+            | Self::WrongPassphrase(_) => StatusCode::FORBIDDEN,
+            Self::Locked => StatusCode::LOCKED,
             Self::AlreadyBound | Self::AlreadyConfirmed | Self::Conflict(_) | Self::Quota => {
                 StatusCode::CONFLICT
             }
@@ -110,6 +131,11 @@ impl Error {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Gone(state) => state.as_str(),
             Self::BadToken => "bad_token",
+            Self::CodeRequired => "code_required",
+            Self::PassphraseRequired => "passphrase_required",
+            Self::WrongCode(_) => "wrong_code",
+            Self::WrongPassphrase(_) => "wrong_passphrase",
+            Self::Locked => "locked",
             Self::AlreadyBound => "already_bound",
             Self::AlreadyConfirmed => "already_confirmed",
             Self::Conflict(_) => "conflict",
@@ -196,6 +222,11 @@ mod tests {
             Error::Gone(State::Revoked),
             Error::Gone(State::SelfDestructed),
             Error::BadToken,
+            Error::CodeRequired,
+            Error::PassphraseRequired,
+            Error::WrongCode(4),
+            Error::WrongPassphrase(1),
+            Error::Locked,
             Error::AlreadyBound,
             Error::AlreadyConfirmed,
             Error::Conflict("x"),
@@ -221,6 +252,11 @@ mod tests {
                 Error::NotFound
                 | Error::Gone(_)
                 | Error::BadToken
+                | Error::CodeRequired
+                | Error::PassphraseRequired
+                | Error::WrongCode(_)
+                | Error::WrongPassphrase(_)
+                | Error::Locked
                 | Error::AlreadyBound
                 | Error::AlreadyConfirmed
                 | Error::Conflict(_)

@@ -156,7 +156,7 @@ pub fn document() -> Value {
             "/v1/shares/{id}/status": {"get": {"summary": "public state; changes nothing", "parameters": [path_param("id")],
                 "responses": {"200": ok_json("status", "ShareStatus"), "400": err("bad id"), "404": err("unknown"), "429": err("rate limited")}}},
             "/v1/shares/{id}/bind": {"post": op("bind (device key in the encrypted BindRequest; encrypted BindResponse)", signed_params(true), id, Some(Body::Sealed("BindRequest")),
-                signed_errors(responses(vec![("200", ok_sealed("encrypted BindResponse", "BindResponse")), ("403", err("bad_token")), ("409", err("already_bound (another device; the owner is told) or already_confirmed (this device)")), ("410", err("expired, revoked or self_destructed"))])))},
+                signed_errors(responses(vec![("200", ok_sealed("encrypted BindResponse", "BindResponse")), ("403", err("bad_token, code_required, passphrase_required, wrong_code or wrong_passphrase")), ("423", err("locked after 5 wrong codes or passphrases")), ("409", err("already_bound (another device; the owner is told) or already_confirmed (this device)")), ("410", err("expired, revoked or self_destructed"))])))},
             "/v1/shares/{id}/confirm": {"post": op("confirm the bind (device)", signed_params(false), id, None,
                 signed_errors(responses(vec![("200", ok_json("access end", "ConfirmResponse")), ("410", err("ended"))])))},
             "/v1/shares/{id}/record": {
@@ -203,14 +203,25 @@ fn schemas() -> Value {
             "share_id": b64, "verifier": b64, "wrapped_key": b64, "record": b64, "owner_data": b64,
             "expires_in": {"type": "integer", "minimum": 60, "maximum": 31_536_000},
             "self_destruct": {"type": "boolean", "default": false},
-            "attachments": {"type": "array", "maxItems": 256, "items": reference("AttachmentDecl")}}},
+            "attachments": {"type": "array", "maxItems": 256, "items": reference("AttachmentDecl")},
+            "guard": reference("BindGuard")}},
+        "BindGuard": {"type": "object", "additionalProperties": false,
+            "description": "protocol v2 second factors the relay checks at bind (PROTOCOL.md §12)", "properties": {
+            "code_verifier": b64, "require_code": {"type": "boolean", "default": false}, "passphrase_verifier": b64}},
         "AttachmentDecl": {"type": "object", "additionalProperties": false, "required": ["id", "size"],
             "properties": {"id": aid, "size": {"type": "integer", "minimum": 1, "description": "STREAM ciphertext length"}}},
         "AttachmentInfo": {"type": "object", "required": ["id", "size"], "properties": {"id": aid, "size": u}},
         "RecordCiphertext": {"type": "object", "required": ["version", "ciphertext"],
             "properties": {"version": {"type": "integer", "minimum": 1}, "ciphertext": b64}},
         "BindRequest": {"type": "object", "additionalProperties": false, "required": ["bind_secret", "device_key"],
-            "description": "plaintext of the encrypted bind body", "properties": {"bind_secret": b64, "device_key": b64}},
+            "description": "plaintext of the encrypted bind body", "properties": {"bind_secret": b64, "device_key": b64,
+            "evidence": reference("BindEvidence")}},
+        "BindEvidence": {"type": "object", "additionalProperties": false,
+            "description": "protocol v2: second-factor proofs and what the page observed (PROTOCOL.md §12.4)", "properties": {
+            "code_proof": b64, "passphrase_proof": b64, "signals": reference("ClientSignals")}},
+        "ClientSignals": {"type": "object", "description": "what the page reports about itself; unknown keys are ignored", "properties": {
+            "webdriver": {"type": "boolean"}, "headless": {"type": "boolean"}, "user_activation": {"type": "boolean"},
+            "press_after_ms": u}},
         "BindResponse": {"type": "object", "description": "plaintext of the encrypted bind answer",
             "required": ["wrapped_key", "record", "attachments", "access_expires_at", "self_destruct"], "properties": {
             "wrapped_key": b64, "record": reference("RecordCiphertext"), "attachments": attachments,

@@ -18,6 +18,7 @@ use oneshare_sdk::api::{
     BindRequest, BindResponse, ConfirmResponse, CreatePolicy, CreateShareRequest,
     CreateShareResponse, Policy, RecordResponse, ShareList, ShareStatus, UpdateRecordRequest,
 };
+use oneshare_sdk::risk::Observation;
 use oneshare_sdk::signing::{PublicKey, Signer};
 use oneshare_sdk::sse::CAUGHT_UP;
 use oneshare_sdk::token::ShareId;
@@ -224,6 +225,15 @@ fn check_create(req: &CreateShareRequest, policy: &Policy) -> Result<()> {
     if req.attachments.len() > MAX_ATTACHMENTS {
         return Err(Error::BadRequest("too many attachments".into()));
     }
+    if req
+        .guard
+        .as_ref()
+        .is_some_and(|g| g.require_code && g.code_verifier.is_none())
+    {
+        return Err(Error::BadRequest(
+            "require_code needs a code_verifier".into(),
+        ));
+    }
     let mut total: u64 = 0;
     let mut ids = std::collections::HashSet::new();
     for a in &req.attachments {
@@ -282,6 +292,7 @@ pub async fn create(State(state): State<AppState>, signed: Signed) -> Result<Res
         self_destruct: req.self_destruct,
         attachments: req.attachments,
         part_size: state.config.limits.part_size(),
+        guard: req.guard.unwrap_or_default(),
     };
     state
         .store
@@ -326,6 +337,7 @@ pub async fn bind(
     State(state): State<AppState>,
     client: Option<Extension<ClientIp>>,
     P(id): P<String>,
+    headers: HeaderMap,
     signed: Signed,
 ) -> Result<Response> {
     let id = share_id(&id)?;
@@ -340,7 +352,22 @@ pub async fn bind(
     let tk = signed.transmission_key(&state)?;
     let req: BindRequest = signed.open_json(&tk)?;
     let nonce = signed.verify(&state, &req.device_key)?;
-    let proof = BindProof::new(&oneshare_sdk::secret::Secret::new(req.bind_secret));
+    let evidence = req.evidence.unwrap_or_default();
+    let networks = &state.config.scanner_networks;
+    let proof = BindProof {
+        code: evidence.code_proof,
+        passphrase: evidence.passphrase_proof,
+        observed: Observation {
+            signals: evidence.signals,
+            user_agent: headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            listed_network: client.is_some_and(|c| networks.iter().any(|n| n.contains(&c.0.0))),
+        },
+        quick_bind_secs: state.config.scanners.quick_bind_secs,
+        ..BindProof::new(&oneshare_sdk::secret::Secret::new(req.bind_secret))
+    };
     let result = state
         .store
         .bind(&id, &proof, &req.device_key, state.now(), Some(&nonce))

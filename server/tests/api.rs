@@ -272,6 +272,7 @@ async fn bind_retry_refusal_and_event_stream() {
     req.body = serde_json::to_vec(&oneshare_sdk::api::BindRequest {
         bind_secret: *other.keys.bind_secret.expose(),
         device_key: b.public_key(),
+        evidence: None,
     })
     .unwrap();
     let r = relay.call(req).await;
@@ -936,6 +937,7 @@ async fn alarms_need_the_token_and_head_records_nothing() {
     req.body = serde_json::to_vec(&oneshare_sdk::api::BindRequest {
         bind_secret: *other.keys.bind_secret.expose(),
         device_key: stranger.public_key(),
+        evidence: None,
     })
     .unwrap();
     let r = relay.call(req).await;
@@ -978,6 +980,7 @@ async fn a_share_id_alone_cannot_lock_out_the_recipient() {
         req.body = serde_json::to_vec(&oneshare_sdk::api::BindRequest {
             bind_secret: *junk.keys.bind_secret.expose(),
             device_key: attacker.public_key(),
+            evidence: None,
         })
         .unwrap();
         statuses.push(relay.call(req).await.status);

@@ -2,7 +2,7 @@
 // drives it through `window.app`, the way an embedding web app would call the SDK.
 import { decryptAttachment, init, Oneshare, OneshareError, parseLink } from '@oneshare/sdk';
 import * as testing from '@oneshare/sdk/testing';
-import { benchDecrypt } from './bench.js';
+import { benchDecrypt, benchEncrypt } from './bench.js';
 import { envelopeCase, streamCase } from './vectors.js';
 
 const status = document.getElementById('status');
@@ -137,6 +137,7 @@ window.app = {
         }),
     ),
   benchDecrypt: (mib) => guard(() => benchDecrypt(mib, { testing, decryptAttachment })),
+  benchEncrypt: (mib) => guard(() => benchEncrypt(mib, { testing, decryptAttachment })),
   /** One case of sdk/vectors/stream.json or envelope.json through the packaged SDK. */
   streamCase: (c, source) => streamCase(c, source, { testing, decryptAttachment }),
   envelopeCase: (c) => envelopeCase(c, { testing }),

@@ -231,6 +231,7 @@ impl Client {
         let body = serde_json::to_vec(&BindRequest {
             bind_secret: *keys.bind_secret.expose(),
             device_key,
+            evidence: None,
         })
         .map_err(|_| Error::Argument("bind request"))?;
         let call = Call::new("POST", format!("/v1/shares/{}/bind", seg(&id)))

@@ -260,6 +260,7 @@ impl Client {
             expires_in,
             self_destruct: options.self_destruct,
             attachments: decls,
+            guard: None,
         };
         let body = serde_json::to_vec(&body).map_err(|_| Error::Argument("create request"))?;
         let created: CreateShareResponse = json(
@@ -458,7 +459,7 @@ fn plaintext_before(end: u64, size: u64) -> u64 {
 
 /// The stream bytes `start..end` of a file: the segments that overlap them,
 /// encrypted with SubtleCrypto (all in flight at once), cut to the range.
-async fn encrypt_part(
+pub(crate) async fn encrypt_part(
     sealer: &Sealer,
     header: &[u8; HEADER_LEN],
     key: &AesKey,
@@ -493,23 +494,32 @@ async fn encrypt_part(
     }
     let len = usize::try_from(end - start).map_err(|_| Error::Argument("part size"))?;
     let mut out = vec![0u8; len];
-    let mut put = |at: u64, bytes: &[u8]| {
-        // Copy the overlap of stream bytes at..at+len with start..end.
-        let from = start.max(at);
-        let to = end.min(at + bytes.len() as u64);
-        if from < to {
-            let (src, dst) = ((from - at) as usize, (from - start) as usize);
-            let n = (to - from) as usize;
-            out[dst..dst + n].copy_from_slice(&bytes[src..src + n]);
-        }
+    // The overlap of stream bytes at..at+n with start..end, as (offset in the
+    // source, offset in `out`, length).
+    let overlap = |at: u64, n: u64| {
+        let (from, to) = (start.max(at), end.min(at + n));
+        (from < to).then(|| {
+            (
+                (from - at) as usize,
+                (from - start) as usize,
+                (to - from) as usize,
+            )
+        })
     };
-    put(0, header);
+    if let Some((src, dst, n)) = overlap(0, HEADER_LEN as u64) {
+        out[dst..dst + n].copy_from_slice(&header[src..src + n]);
+    }
     for (index, promise) in pending {
         let ct = JsFuture::from(promise)
             .await
             .map_err(|e| Error::webcrypto("encrypt", &e))?;
+        let ct = Uint8Array::new(&ct);
         let at = HEADER_LEN as u64 + u64::from(index) * ENCRYPTED_SEGMENT_SIZE as u64;
-        put(at, &Uint8Array::new(&ct).to_vec());
+        if let Some((src, dst, n)) = overlap(at, u64::from(ct.length())) {
+            // Straight from the JavaScript buffer into the part: one copy.
+            ct.subarray(src as u32, (src + n) as u32)
+                .copy_to(&mut out[dst..dst + n]);
+        }
     }
     Ok(out)
 }

@@ -195,11 +195,104 @@ pub fn client_tests() -> Result {
     )
 }
 
-/// Builds the viewer, then the relay binary that embeds it (`release` for
+/// Builds the viewer, then the relay binary that embeds it (release for
 /// benchmarks), and returns the binary's path (the Playwright server starts it).
 fn relay_binary(release: bool) -> Result<PathBuf> {
     crate::viewer::build()?;
     crate::relay::build(release)
+}
+
+/// The last commit whose `@oneshare/sdk` was the JavaScript client over the
+/// core's bindings: `cargo xtask bench-browser` times it next to this one.
+const PREVIOUS_PACKAGE: &str = "98dd6a3c917ca1fe43765c5aa558e2bee712cf2a";
+
+/// Builds the previous package from git the way its own `cargo xtask npm` did
+/// (release wasm of `oneshare-sdk --features wasm` at opt-level "z", fat LTO,
+/// wasm-bindgen, wasm-opt -Oz) in its own target dir under ours, once per
+/// commit; returns its `npm/` directory (the package files as packed).
+fn previous_package() -> Result<PathBuf> {
+    let work = target_dir().join("previous-package");
+    let src = work.join("src");
+    let npm_dir = src.join("npm");
+    let wasm_out = npm_dir.join("dist/oneshare_sdk_bg.wasm");
+    let stamp = work.join("built");
+    if std::fs::read_to_string(&stamp).is_ok_and(|s| s == PREVIOUS_PACKAGE) && wasm_out.is_file() {
+        return Ok(npm_dir);
+    }
+    let _ = std::fs::remove_dir_all(&src);
+    std::fs::create_dir_all(&src).map_err(|e| format!("{}: {e}", src.display()))?;
+    eprintln!(
+        "$ git archive {PREVIOUS_PACKAGE} | tar -x -C {}",
+        src.display()
+    );
+    let mut archive = Command::new("git")
+        .args(["archive", "--format=tar", PREVIOUS_PACKAGE])
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start git: {e}"))?;
+    let tar_in = archive.stdout.take().ok_or("git archive gave no output")?;
+    let untar = Command::new("tar")
+        .arg("-x")
+        .arg("-C")
+        .arg(&src)
+        .stdin(tar_in)
+        .status()
+        .map_err(|e| format!("cannot start tar: {e}"))?;
+    let archived = archive.wait().map_err(|e| format!("git archive: {e}"))?;
+    if !untar.success() || !archived.success() {
+        return Err(format!(
+            "cannot check out {PREVIOUS_PACKAGE} (a shallow clone?)"
+        ));
+    }
+    let prev_target = work.join("target");
+    let prev_target_arg = prev_target.to_string_lossy().into_owned();
+    run_in(
+        &src,
+        "cargo",
+        &[
+            "build",
+            "-p",
+            "oneshare-sdk",
+            "--lib",
+            "--features",
+            "wasm",
+            "--target",
+            WASM_TARGET,
+            "--release",
+        ],
+        &[
+            ("CARGO_TARGET_DIR", prev_target_arg.as_str()),
+            ("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z"),
+            ("CARGO_PROFILE_RELEASE_LTO", "fat"),
+            ("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1"),
+        ],
+    )?;
+    let wasm = prev_target.join(format!("{WASM_TARGET}/release/oneshare_sdk.wasm"));
+    let dist_arg = npm_dir.join("dist").to_string_lossy().into_owned();
+    let wasm_arg = wasm.to_string_lossy().into_owned();
+    run(
+        "wasm-bindgen",
+        &[
+            "--target",
+            "web",
+            "--no-typescript",
+            "--out-name",
+            "oneshare_sdk",
+            "--out-dir",
+            &dist_arg,
+            &wasm_arg,
+        ],
+    )?;
+    wasm_opt(&wasm_out)?;
+    eprintln!(
+        "previous package ({}): wasm {} bytes, {} bytes gzipped",
+        &PREVIOUS_PACKAGE[..7],
+        file_len(&wasm_out)?,
+        gzip_len(&wasm_out)?
+    );
+    std::fs::write(&stamp, PREVIOUS_PACKAGE).map_err(|e| format!("{}: {e}", stamp.display()))?;
+    Ok(npm_dir)
 }
 
 /// Builds the `oneshare` CLI and returns its path (the interop spec runs it).
@@ -212,11 +305,17 @@ fn cli_binary() -> Result<PathBuf> {
 }
 
 /// Playwright: the packed tarball in a Vite app and a plain module page, and
-/// the relay's own web viewer (specs/viewer.spec.mjs); against a `release`
-/// relay for benchmarks.
-pub fn package_tests(extra: &[&str], release: bool) -> Result {
+/// the relay's own web viewer (specs/viewer.spec.mjs), against a debug relay;
+/// `bench` runs the `@bench` tests instead, against a release relay, with the
+/// previous package served at `/prev/` for the side-by-side figures.
+fn package_tests(bench: bool) -> Result {
     npm()?;
-    let relay = relay_binary(release)?;
+    let relay = relay_binary(bench)?;
+    let previous = if bench {
+        Some(previous_package()?.to_string_lossy().into_owned())
+    } else {
+        None
+    };
     let npm_dir = root().join("npm");
     let tests_dir = root().join("tests");
     let pack_dir = tests_dir.join(".pack");
@@ -252,32 +351,41 @@ pub fn package_tests(extra: &[&str], release: bool) -> Result {
     run_in(&tests_dir, "npx", &["vite", "build"], &[])?;
     let relay_arg = relay.to_string_lossy().into_owned();
     let cli_arg = cli_binary()?.to_string_lossy().into_owned();
-    let mut args = vec!["playwright", "test"];
-    args.extend_from_slice(extra);
-    run_in(
-        &tests_dir,
-        "npx",
-        &args,
+    let args: &[&str] = if bench {
         &[
-            ("ONESHARE_RELAY_BIN", relay_arg.as_str()),
-            ("ONESHARE_CLI_BIN", cli_arg.as_str()),
-            ("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
-        ],
-    )
+            "playwright",
+            "test",
+            "--grep",
+            "@bench",
+            "--reporter",
+            "list",
+        ]
+    } else {
+        &["playwright", "test", "--grep-invert", "@bench"]
+    };
+    let mut env = vec![
+        ("ONESHARE_RELAY_BIN", relay_arg.as_str()),
+        ("ONESHARE_CLI_BIN", cli_arg.as_str()),
+        ("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
+    ];
+    if let Some(dir) = previous.as_deref() {
+        env.push(("ONESHARE_PREV_PKG", dir));
+    }
+    run_in(&tests_dir, "npx", args, &env)
 }
 
 /// The browser stage of `cargo xtask test`.
 pub fn browser_tests() -> Result {
     wasm_vectors()?;
     client_tests()?;
-    package_tests(&["--grep-invert", "@bench"], false)
+    package_tests(false)
 }
 
-/// `cargo xtask bench-browser`: the browser benchmarks (Playwright `@bench`),
-/// against a release relay in its own process. Fails when the open page is
-/// over its transfer budget.
+/// `cargo xtask bench-browser`: the browser benchmarks (Playwright `@bench`)
+/// against a release relay in its own process, with the previous package side
+/// by side. Fails when the open page is over its transfer budget.
 pub fn bench_browser() -> Result {
-    package_tests(&["--grep", "@bench", "--reporter", "list"], true)
+    package_tests(true)
 }
 
 /// Shrinks a wasm-bindgen output in place with `wasm-opt -Oz` from the npm `binaryen`

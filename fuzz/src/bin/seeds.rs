@@ -160,11 +160,13 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
             id: "AAAAAAAAAAAAAAAAAAAAAA".into(),
             size: 1_300,
         }],
+        guard: None,
     };
     out.push(("api_json", "create", json(&create)));
     let bind = BindRequest {
         bind_secret: *keys.bind_secret.expose(),
         device_key: pk,
+        evidence: None,
     };
     out.push(("api_json", "bind", json(&bind)));
     let ciphertext = RecordCiphertext {

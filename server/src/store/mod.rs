@@ -13,9 +13,11 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use oneshare_sdk::api::{
-    AttachmentDecl, AttachmentInfo, Event, Policy, RecordCiphertext, ShareSummary, UploadStatus,
+    AttachmentDecl, AttachmentInfo, BindGuard, Event, Policy, RecordCiphertext, ShareSummary,
+    UploadStatus,
 };
 use oneshare_sdk::lifetime::{Lifetime, State};
+use oneshare_sdk::risk::Observation;
 use oneshare_sdk::signing::{PUBLIC_KEY_LEN, PublicKey};
 use oneshare_sdk::token::ShareId;
 use tokio::sync::watch;
@@ -47,27 +49,42 @@ pub struct NewShare {
     pub attachments: Vec<AttachmentDecl>,
     /// Part size for this share's uploads.
     pub part_size: u64,
+    /// v2 second factors checked at bind (all empty for a v1 share).
+    pub guard: BindGuard,
 }
 
 /// What a binder proves about the token, both hashes of the `bind_secret` it sent
-/// (PROTOCOL.md §9.3): the store compares one or the other in constant time.
-#[derive(Clone)]
+/// (PROTOCOL.md §9.3): the store compares one or the other in constant time. A v2
+/// binder may add second-factor proofs (§12), and the relay what it observed.
+#[derive(Clone, Default)]
 pub struct BindProof {
     /// `SHA-256(bind_secret)`: matches until confirm.
     pub verifier: [u8; 32],
     /// `alarm_verifier(bind_secret)`: stored at the first bind, matches after confirm.
     pub alarm: [u8; 32],
+    /// The open-code proof, if the binder sent one.
+    pub code: Option<[u8; 32]>,
+    /// The passphrase proof, if the binder sent one.
+    pub passphrase: Option<[u8; 32]>,
+    /// What the page reported and the relay saw (L2), weighed at the first bind.
+    pub observed: Observation,
+    /// A first bind this many seconds after create or sooner looks automated (0: off).
+    pub quick_bind_secs: u64,
 }
 
 impl BindProof {
-    /// Both hashes of a bind secret.
+    /// Both hashes of a bind secret, with no second factor and nothing observed.
     pub fn new(bind_secret: &oneshare_sdk::secret::Secret<32>) -> Self {
         Self {
             verifier: oneshare_sdk::token::verifier(bind_secret),
             alarm: oneshare_sdk::token::alarm_verifier(bind_secret),
+            ..Self::default()
         }
     }
 }
+
+/// Wrong open codes and passphrases, together, after which a share locks.
+pub const MAX_FACTOR_FAILURES: u64 = 5;
 
 impl core::fmt::Debug for BindProof {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -235,6 +252,13 @@ pub trait Store: Send + Sync + 'static {
     /// after confirm fails with `AlreadyConfirmed`, no event. A different device
     /// that proves the token fails with `AlreadyBound` and appends `refused_device`
     /// (at most [`MAX_REFUSED_EVENTS`] per share).
+    ///
+    /// A first bind of a v2 share then checks its second factors (PROTOCOL.md
+    /// §12.4): `Locked` after [`MAX_FACTOR_FAILURES`]; a wrong proof counts
+    /// (`WrongCode` / `WrongPassphrase`, the last one locks); a missing code that
+    /// the share requires, or that the observation calls for, is `CodeRequired`;
+    /// a missing passphrase `PassphraseRequired`. Refusals append `refused_device`
+    /// events saying what happened (the lock always, the others within the cap).
     async fn bind(
         &self,
         id: &ShareId,
@@ -471,12 +495,4 @@ pub fn check_part(status: &UploadStatus, n: u64, len: u64) -> Result<bool> {
         ));
     }
     Ok(true)
-}
-
-/// Human context for a bind event, from timing only (never secrets).
-pub fn bind_detail(created_at: u64, now: u64) -> String {
-    format!(
-        "opened {} after creation",
-        oneshare_sdk::duration::format(now.saturating_sub(created_at).max(1))
-    )
 }

@@ -342,6 +342,7 @@ pub fn compose(
                 size: ct.len() as u64,
             })
             .collect(),
+        guard: None,
     };
     (
         Sent {
@@ -401,9 +402,20 @@ impl Relay {
     }
 
     pub fn bind_req(&self, sent: &Sent, device: &SigningKey) -> Req {
+        self.bind_req_with(sent, device, None)
+    }
+
+    /// A bind request with v2 evidence (second-factor proofs, signals).
+    pub fn bind_req_with(
+        &self,
+        sent: &Sent,
+        device: &SigningKey,
+        evidence: Option<oneshare_sdk::api::BindEvidence>,
+    ) -> Req {
         let body = oneshare_sdk::api::BindRequest {
             bind_secret: *sent.keys.bind_secret.expose(),
             device_key: device.public_key(),
+            evidence,
         };
         Req::new("POST", sent.path("/bind"))
             .signed(device, Signer::Device(sent.keys.share_id))

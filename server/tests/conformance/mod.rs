@@ -13,9 +13,12 @@
 use std::sync::Arc;
 
 use oneshare_sdk::api::{
-    AttachmentDecl, CreatePolicy, EventKind, Policy, RecordCiphertext, UploadStatus,
+    AttachmentDecl, BindGuard, ClientSignals, CreatePolicy, EventKind, Policy, RecordCiphertext,
+    UploadStatus,
 };
+use oneshare_sdk::factor::{Factor, Proof};
 use oneshare_sdk::lifetime::{SELF_DESTRUCT_AFTER_VIEW_SECS, State};
+use oneshare_sdk::risk::Observation;
 use oneshare_sdk::signing::{PublicKey, SigningKey};
 use oneshare_sdk::token::ShareId;
 use oneshare_server::Error;
@@ -30,7 +33,9 @@ macro_rules! conformance_tests {
             update_versions, storage_quota, nonces_ride_with_writes, concurrent_writes_fail_alone,
             revoke_purges, attachments_in_parts, nonces_replay_and_expire,
             expiry_and_sweep, self_destruct_after_view, policy_round_trip,
-            concurrent_binders_one_winner, event_signal_changes, list_all_hides_owner_data);
+            concurrent_binders_one_winner, event_signal_changes, list_all_hides_owner_data,
+            open_code_steps_up_and_locks, open_code_required_or_observed,
+            passphrase_and_code_share_the_count);
     };
     (@cases $make:path, $($case:ident),*) => {
         $(
@@ -56,6 +61,7 @@ pub fn good() -> BindProof {
     BindProof {
         verifier: [7; 32],
         alarm: [17; 32],
+        ..BindProof::default()
     }
 }
 
@@ -64,6 +70,7 @@ pub fn bad(b: u8) -> BindProof {
     BindProof {
         verifier: [b; 32],
         alarm: [b; 32],
+        ..BindProof::default()
     }
 }
 
@@ -84,6 +91,7 @@ pub fn share(owner: &PublicKey, marker: &[u8]) -> NewShare {
         self_destruct: false,
         attachments: vec![],
         part_size: PART,
+        guard: BindGuard::default(),
     }
 }
 
@@ -295,6 +303,7 @@ pub async fn alarm_needs_the_token(store: Arc<dyn Store>) {
     let verifier_only = BindProof {
         verifier: [7; 32],
         alarm: [9; 32],
+        ..BindProof::default()
     };
     is(
         store
@@ -982,4 +991,244 @@ pub async fn list_all_hides_owner_data(store: Arc<dyn Store>) {
     assert_eq!(counts, vec![(State::Revoked, 1), (State::Unbound, 1)]);
     store.sweep(T0).await.unwrap();
     assert_eq!(store.count_by_state().await.unwrap(), counts);
+}
+
+/// The open-code proof of the shares below, and a wrong one.
+const CODE: [u8; 32] = [21; 32];
+const PASSPHRASE: [u8; 32] = [22; 32];
+
+/// A share with an open code (and a passphrase when asked).
+fn guarded(owner: &PublicKey, require_code: bool, passphrase: bool) -> NewShare {
+    NewShare {
+        guard: BindGuard {
+            code_verifier: Some(Proof::from_bytes(Factor::OpenCode, CODE).verifier()),
+            require_code,
+            passphrase_verifier: passphrase
+                .then(|| Proof::from_bytes(Factor::Passphrase, PASSPHRASE).verifier()),
+        },
+        ..share(owner, b"x")
+    }
+}
+
+/// `good()` with these second-factor proofs, signals and a 15 s quick-bind window.
+fn with(code: Option<[u8; 32]>, passphrase: Option<[u8; 32]>, webdriver: bool) -> BindProof {
+    BindProof {
+        code,
+        passphrase,
+        observed: Observation {
+            signals: ClientSignals {
+                webdriver,
+                ..ClientSignals::default()
+            },
+            ..Observation::default()
+        },
+        quick_bind_secs: 15,
+        ..good()
+    }
+}
+
+async fn refusals(store: &Arc<dyn Store>, owner: &PublicKey) -> Vec<String> {
+    store
+        .events_since(owner, 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == EventKind::RefusedDevice)
+        .map(|e| e.detail.unwrap_or_default())
+        .collect()
+}
+
+/// A bind 3 s after create asks for the code (event: what happened, nothing
+/// delivered); wrong codes count, the fifth locks the share for every device and
+/// code, and the sender is told. A wrong token never counts.
+pub async fn open_code_steps_up_and_locks(store: Arc<dyn Store>) {
+    let owner = key();
+    let s = guarded(&owner, false, false);
+    store.create_share(&s, 10, u64::MAX, None).await.unwrap();
+    let (id, dev) = (s.share_id, key());
+    is(
+        store
+            .bind(&id, &with(None, None, false), &dev, T0 + 3, None)
+            .await,
+        "code_required",
+    );
+    let told = refusals(&store, &owner).await;
+    assert_eq!(told.len(), 1);
+    assert!(
+        told[0].contains("looks automated")
+            && told[0].contains("asked for the open code")
+            && told[0].ends_with("content delivered: no"),
+        "{}",
+        told[0]
+    );
+    // Someone with only the share id cannot spend the attempts.
+    for i in 0..10 {
+        let p = BindProof {
+            code: Some([9; 32]),
+            ..bad(9)
+        };
+        is(
+            store.bind(&id, &p, &key(), T0 + 4 + i, None).await,
+            "bad_token",
+        );
+    }
+    let wrong = || with(Some([9; 32]), None, false);
+    for (n, left) in [(1, "4"), (2, "3"), (3, "2"), (4, "1")] {
+        let e = store
+            .bind(&id, &wrong(), &dev, T0 + 20 + n, None)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (e.code(), e.to_string().contains(left)),
+            ("wrong_code", true),
+            "{e}"
+        );
+    }
+    is(
+        store.bind(&id, &wrong(), &dev, T0 + 30, None).await,
+        "locked",
+    );
+    let told = refusals(&store, &owner).await;
+    assert_eq!(told.len(), 6, "{told:?}");
+    assert!(told[5].contains("locked"), "{}", told[5]);
+    // Locked means locked: the right code on any device, no more events.
+    for d in [dev, key()] {
+        is(
+            store
+                .bind(&id, &with(Some(CODE), None, false), &d, T0 + 40, None)
+                .await,
+            "locked",
+        );
+    }
+    assert_eq!(refusals(&store, &owner).await.len(), 6);
+    assert_eq!(
+        store.share(&id).await.unwrap().unwrap().state,
+        State::Unbound
+    );
+}
+
+/// The code opens a quick or automated-looking bind; a share that requires it
+/// asks even a quiet bind; a retry of the bound device needs nothing more; a v1
+/// share (no code) binds whatever the signals, and says they looked automated.
+pub async fn open_code_required_or_observed(store: Arc<dyn Store>) {
+    let owner = key();
+    let quick = guarded(&owner, false, false);
+    store
+        .create_share(&quick, 10, u64::MAX, None)
+        .await
+        .unwrap();
+    let dev = key();
+    let out = store
+        .bind(
+            &quick.share_id,
+            &with(Some(CODE), None, true),
+            &dev,
+            T0 + 2,
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(!out.retry);
+    let again = store
+        .bind(&quick.share_id, &with(None, None, true), &dev, T0 + 3, None)
+        .await
+        .unwrap();
+    assert!(again.retry, "the binding device retries without the code");
+    let bound = store.events_since(&owner, 0, 100).await.unwrap();
+    let detail = bound
+        .iter()
+        .find(|e| e.kind == EventKind::Bound)
+        .and_then(|e| e.detail.clone())
+        .unwrap();
+    assert!(
+        detail.contains("navigator.webdriver")
+            && detail.contains("the open code was given")
+            && detail.ends_with("content delivered: yes"),
+        "{detail}"
+    );
+
+    let quiet = |s: &NewShare| (s.share_id, with(None, None, false));
+    let required = guarded(&owner, true, false);
+    store
+        .create_share(&required, 10, u64::MAX, None)
+        .await
+        .unwrap();
+    let (id, p) = quiet(&required);
+    is(
+        store.bind(&id, &p, &key(), T0 + 600, None).await,
+        "code_required",
+    );
+    store
+        .bind(&id, &with(Some(CODE), None, false), &key(), T0 + 601, None)
+        .await
+        .unwrap();
+
+    let observed = guarded(&owner, false, false);
+    store
+        .create_share(&observed, 10, u64::MAX, None)
+        .await
+        .unwrap();
+    is(
+        store
+            .bind(
+                &observed.share_id,
+                &with(None, None, true),
+                &key(),
+                T0 + 600,
+                None,
+            )
+            .await,
+        "code_required",
+    );
+    let (id, p) = quiet(&observed);
+    store.bind(&id, &p, &key(), T0 + 601, None).await.unwrap();
+
+    let v1 = share(&owner, b"v1");
+    store.create_share(&v1, 10, u64::MAX, None).await.unwrap();
+    store
+        .bind(&v1.share_id, &with(None, None, true), &key(), T0 + 1, None)
+        .await
+        .unwrap();
+    let events = store.events_since(&owner, 0, 100).await.unwrap();
+    let last = events.last().unwrap();
+    assert_eq!((last.kind, last.share_id), (EventKind::Bound, v1.share_id));
+    assert!(last.detail.as_deref().unwrap().contains("looks automated"));
+}
+
+/// A passphrase share asks for it (no event: that is the normal path), and wrong
+/// codes and passphrases count together towards the lock.
+pub async fn passphrase_and_code_share_the_count(store: Arc<dyn Store>) {
+    let owner = key();
+    let s = guarded(&owner, true, true);
+    store.create_share(&s, 10, u64::MAX, None).await.unwrap();
+    let (id, dev) = (s.share_id, key());
+    is(
+        store
+            .bind(&id, &with(Some(CODE), None, false), &dev, T0 + 600, None)
+            .await,
+        "passphrase_required",
+    );
+    assert!(refusals(&store, &owner).await.is_empty());
+    for i in 0..3 {
+        let p = with(Some([9; 32]), Some(PASSPHRASE), false);
+        is(
+            store.bind(&id, &p, &dev, T0 + 601 + i, None).await,
+            "wrong_code",
+        );
+    }
+    let p = with(Some(CODE), Some([9; 32]), false);
+    let e = store.bind(&id, &p, &dev, T0 + 610, None).await.unwrap_err();
+    assert_eq!(e.code(), "wrong_passphrase");
+    assert!(e.to_string().contains("1 attempt"), "{e}");
+    let unlocked = with(Some(CODE), Some(PASSPHRASE), false);
+    store
+        .bind(&id, &unlocked, &dev, T0 + 611, None)
+        .await
+        .unwrap();
+    store.confirm(&id, &dev, T0 + 612, None).await.unwrap();
+    // After confirm the token is dead, whatever factors come with it.
+    is(
+        store.bind(&id, &unlocked, &key(), T0 + 613, None).await,
+        "already_bound",
+    );
 }

@@ -127,6 +127,7 @@ pub fn compose(owner: &OwnerIdentity) -> (CreateShareRequest, ShareKeys) {
         expires_in: 86_400,
         self_destruct: false,
         attachments: Vec::new(),
+        guard: None,
     };
     (req, keys)
 }
@@ -229,6 +230,7 @@ pub async fn bind(
     let body = oneshare_sdk::api::BindRequest {
         bind_secret: *keys.bind_secret.expose(),
         device_key: device.public_key(),
+        evidence: None,
     };
     let res = signed(
         http,

@@ -16,8 +16,12 @@ use super::convert::{JsResult, field, field_as, js, js_error, to_js, whole};
 use crate::owner::NewFile;
 use crate::{Client, Download, Error, Events};
 
-/// A `ReadableStream<Uint8Array>` of the download's plaintext; the browser pulls
-/// one segment at a time, so memory stays bounded.
+/// Plaintext segments a download stream decrypts ahead of its reader.
+const READ_AHEAD: u32 = 4;
+
+/// A `ReadableStream<Uint8Array>` of the download's plaintext. The stream pulls
+/// up to [`READ_AHEAD`] segments ahead of its reader, so decryption goes on
+/// while the reader handles a chunk; memory stays at a few segments.
 pub fn readable(download: Download) -> ReadableStream {
     let state = Rc::new(RefCell::new(Some(download)));
     let source = Object::new();
@@ -47,11 +51,12 @@ pub fn readable(download: Download) -> ReadableStream {
     });
     let _ = Reflect::set(&source, &"pull".into(), &pull.into_js_value());
     let _ = Reflect::set(&source, &"cancel".into(), &cancel.into_js_value());
-    let _ = Reflect::set(&source, &"highWaterMark".into(), &0.into());
+    let strategy = web_sys::QueuingStrategy::new();
+    strategy.set_high_water_mark(f64::from(READ_AHEAD));
     // Building a ReadableStream from a plain source object cannot fail.
-    ReadableStream::new_with_underlying_source(&source).unwrap_or_else(|_| {
-        ReadableStream::new().unwrap_or_else(|_| JsValue::UNDEFINED.unchecked_into())
-    })
+    ReadableStream::new_with_underlying_source_and_strategy(&source, &strategy).unwrap_or_else(
+        |_| ReadableStream::new().unwrap_or_else(|_| JsValue::UNDEFINED.unchecked_into()),
+    )
 }
 
 /// `{ next, return, [Symbol.asyncIterator] }` over the owner's events; the

@@ -4,11 +4,12 @@
 
 use js_sys::{Object, Promise, Reflect, Uint8Array};
 use oneshare_sdk::secret::{Key256, Secret};
-use oneshare_sdk::stream::{self, Encryptor, Header, SegmentNonce};
+use oneshare_sdk::stream::{self, Encryptor, Header, Sealer, SegmentNonce};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::convert::{JsResult, js, js_error};
+use crate::owner::encrypt_part;
 use crate::{AesKey, Error};
 
 fn key(bytes: &[u8]) -> JsResult<Key256> {
@@ -101,6 +102,36 @@ fn nonce_prefix(p: &[u8]) -> JsResult<[u8; 7]> {
 #[wasm_bindgen(js_name = streamOpen)]
 pub fn stream_open(key_bytes: &[u8], ciphertext: &[u8]) -> JsResult<Vec<u8>> {
     core(stream::open(&key(key_bytes)?, ciphertext))
+}
+
+/// Encrypts `file` under `key` into the STREAM format the way uploads do (part
+/// by part of `part_segments` segments, the segments of a part in flight in
+/// SubtleCrypto, the core's sealer deciding nonces and layout), without sending
+/// it: the upload-encrypt benchmark's SDK side. Resolves to the ciphertext.
+#[wasm_bindgen(js_name = encryptAttachment, unchecked_return_type = "Promise<Blob>")]
+pub fn encrypt_attachment(file: web_sys::Blob, key_bytes: Vec<u8>, part_segments: u32) -> Promise {
+    future_to_promise(Box::pin(async move {
+        let k = key(&key_bytes)?;
+        let aes = js(AesKey::import(&k, true).await)?;
+        let prefix: [u8; stream::NONCE_PREFIX_LEN] = core(oneshare_sdk::random::bytes())?;
+        // A Blob's size is an integer number of bytes.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let size = file.size() as u64;
+        let (sealer, header) = core(Sealer::new(&aes.commitment, prefix, size))?;
+        let total = sealer.ciphertext_len();
+        let part = u64::from(part_segments.max(1)) * stream::ENCRYPTED_SEGMENT_SIZE as u64;
+        let parts = js_sys::Array::new();
+        let mut start = 0;
+        while start < total {
+            let end = (start + part).min(total);
+            let bytes = js(encrypt_part(&sealer, &header, &aes, &file, start, end).await)?;
+            parts.push(&Uint8Array::from(&bytes[..]));
+            start = end;
+        }
+        Ok(web_sys::Blob::new_with_u8_array_sequence(&parts)
+            .map_err(|_| js_error(&Error::Unsupported("Blob")))?
+            .into())
+    }) as super::JsFuture)
 }
 
 /// Opens an envelope through the SDK's record path: the key imported as a

@@ -15,15 +15,18 @@ use tokio::sync::watch;
 use super::backend::{Conn, SqlBackend, op};
 use super::db::{Scalar, SqlDb, sql};
 use super::rows::{
-    AttachmentRow, BindSecrets, EventRow, LayoutRow, ListRow, MetaRow, RecordRow, StateCount,
-    UploadRow,
+    AttachmentRow, BindSecrets, EventRow, FactorCheck, LayoutRow, ListRow, MetaRow, RecordRow,
+    StateCount, UploadRow,
 };
+use super::sql::LAST_REFUSED_DETAIL;
 use super::{rules, sql as q};
 use crate::error::{Error, Result};
 use crate::store::{
-    AttachmentLayout, BindOutcome, BindProof, NewShare, Nonce, RecordView, ShareMeta, Store,
-    SweepReport, WriteStats, bind_detail, check_part, to_i64, to_u64,
+    AttachmentLayout, BindOutcome, BindProof, MAX_FACTOR_FAILURES, NewShare, Nonce, RecordView,
+    ShareMeta, Store, SweepReport, WriteStats, check_part, to_i64, to_u64,
 };
+use oneshare_sdk::factor::Factor;
+use oneshare_sdk::risk;
 
 /// A share's metadata, unlocked.
 pub(crate) async fn load<D: SqlDb>(
@@ -130,6 +133,16 @@ async fn create<B: SqlBackend>(
     if B::Db::execute(c, reserve).await? == 0 {
         return Err(Error::StorageFull);
     }
+    if let Some(verifier) = &s.guard.code_verifier {
+        let set = sql(q::SET_CODE)
+            .bytes(verifier)
+            .boolean(s.guard.require_code)
+            .bytes(id);
+        B::Db::execute(c, set).await?;
+    }
+    if let Some(verifier) = &s.guard.passphrase_verifier {
+        B::Db::execute(c, sql(q::SET_PASSPHRASE).bytes(verifier).bytes(id)).await?;
+    }
     for a in &s.attachments {
         let insert = sql(q::INSERT_ATTACHMENT)
             .bytes(id)
@@ -181,6 +194,16 @@ async fn bind<B: SqlBackend>(
     secrets.check(proof)?;
     let retry = match decision {
         BindDecision::Bind => {
+            let reasons = risk::assess(
+                &proof.observed,
+                now.saturating_sub(m.created_at),
+                proof.quick_bind_secs,
+            );
+            if let Some(refusal) =
+                second_factors::<B>(c, &m, &secrets, proof, &reasons, now).await?
+            {
+                return Ok(refusal);
+            }
             let device = device.to_bytes();
             let set = sql(q::SET_BINDING)
                 .bytes(&device)
@@ -189,21 +212,16 @@ async fn bind<B: SqlBackend>(
                 .bytes(&proof.alarm)
                 .bytes(&id.0);
             B::Db::execute(c, set).await?;
-            let detail = bind_detail(m.created_at, now);
+            let detail = rules::bound_detail(&m, &reasons, proof, now);
             B::push_event(c, &m, EventKind::Bound, now, Some(detail)).await?;
             false
         }
         BindDecision::Retry => true,
         BindDecision::OtherDevice => {
-            let detail = secrets.refused_detail();
-            if let Some(detail) = detail {
-                B::Db::execute(c, sql(q::COUNT_REFUSAL).bytes(&id.0)).await?;
-                let detail = Some(detail.to_owned());
-                B::push_event(c, &m, EventKind::RefusedDevice, now, detail).await?;
-            }
+            let notify = refuse::<B>(c, &m, &secrets, None, now).await?;
             return Ok(Bound {
                 owner: m.owner,
-                notify: detail.is_some(),
+                notify,
                 answer: Err(Error::AlreadyBound),
             });
         }
@@ -228,6 +246,79 @@ async fn bind<B: SqlBackend>(
             self_destruct: m.self_destruct,
             retry,
         }),
+    })
+}
+
+/// Appends a `refused_device` event, counted against the per-share cap: `what`
+/// happened, or (`None`) another device was refused. Returns whether an event
+/// was added (none once the cap is reached; the last one says so).
+async fn refuse<B: SqlBackend>(
+    c: &mut Conn<B>,
+    m: &ShareMeta,
+    secrets: &BindSecrets,
+    what: Option<String>,
+    now: u64,
+) -> Result<bool> {
+    let Some(standard) = secrets.refused_detail() else {
+        return Ok(false);
+    };
+    let detail = match what {
+        None => standard.to_owned(),
+        Some(what) if standard == LAST_REFUSED_DETAIL => {
+            format!("{what}; further refusals of this share are not reported")
+        }
+        Some(what) => what,
+    };
+    B::Db::execute(c, sql(q::COUNT_REFUSAL).bytes(&m.share_id.0)).await?;
+    B::push_event(c, m, EventKind::RefusedDevice, now, Some(detail)).await?;
+    Ok(true)
+}
+
+/// A first bind's second factors (PROTOCOL.md §12.4): `None` to go on binding,
+/// or the refusal to commit and answer.
+async fn second_factors<B: SqlBackend>(
+    c: &mut Conn<B>,
+    m: &ShareMeta,
+    secrets: &BindSecrets,
+    proof: &BindProof,
+    reasons: &[risk::Reason],
+    now: u64,
+) -> Result<Option<Bound>> {
+    let step_up = !reasons.is_empty() && secrets.has_code();
+    let refused = |notify: bool, answer: Error| Bound {
+        owner: m.owner,
+        notify,
+        answer: Err(answer),
+    };
+    Ok(match secrets.check_factors(proof, step_up) {
+        FactorCheck::Pass => None,
+        FactorCheck::Locked => Some(refused(false, Error::Locked)),
+        FactorCheck::PassphraseRequired => Some(refused(false, Error::PassphraseRequired)),
+        FactorCheck::CodeRequired => {
+            let detail = rules::code_required_detail(m, reasons, now);
+            Some(refused(
+                refuse::<B>(c, m, secrets, Some(detail), now).await?,
+                Error::CodeRequired,
+            ))
+        }
+        FactorCheck::Wrong(factor) => {
+            B::Db::execute(c, sql(q::COUNT_FACTOR_FAILURE).bytes(&m.share_id.0)).await?;
+            let failures = secrets.factor_failures().saturating_add(1);
+            let left = MAX_FACTOR_FAILURES.saturating_sub(failures);
+            let detail = rules::wrong_factor_detail(factor, failures);
+            if left == 0 {
+                // The lock is told whatever the cap: it happens once per share.
+                B::push_event(c, m, EventKind::RefusedDevice, now, Some(detail)).await?;
+                Some(refused(true, Error::Locked))
+            } else {
+                let notify = refuse::<B>(c, m, secrets, Some(detail), now).await?;
+                let answer = match factor {
+                    Factor::OpenCode => Error::WrongCode(left),
+                    Factor::Passphrase => Error::WrongPassphrase(left),
+                };
+                Some(refused(notify, answer))
+            }
+        }
     })
 }
 

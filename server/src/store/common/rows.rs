@@ -13,7 +13,8 @@ use oneshare_sdk::token::ShareId;
 use super::db::{FromSql, SqlDb, col};
 use super::sql::{LAST_REFUSED_DETAIL, REFUSED_DETAIL};
 use crate::error::{Error, Result};
-use crate::store::{AttachmentLayout, BindProof, ShareMeta, to_u64};
+use crate::store::{AttachmentLayout, BindProof, MAX_FACTOR_FAILURES, ShareMeta, to_u64};
+use oneshare_sdk::factor::{Factor, Proof};
 
 pub(crate) fn parse_state(s: &str) -> Result<State> {
     serde_json::from_value(serde_json::Value::String(s.to_owned()))
@@ -297,6 +298,10 @@ pub(crate) struct BindSecrets {
     alarm: Option<Vec<u8>>,
     wrapped_key: Option<Vec<u8>>,
     refusals: i64,
+    code_verifier: Option<Vec<u8>>,
+    require_code: bool,
+    passphrase_verifier: Option<Vec<u8>>,
+    factor_failures: i64,
     record_version: i64,
     record: Option<Vec<u8>>,
 }
@@ -308,9 +313,40 @@ impl FromSql for BindSecrets {
             alarm: col::<D, _>(row, "alarm")?,
             wrapped_key: col::<D, _>(row, "wrapped_key")?,
             refusals: col::<D, _>(row, "refusals")?,
+            code_verifier: col::<D, _>(row, "code_verifier")?,
+            require_code: col::<D, _>(row, "require_code")?,
+            passphrase_verifier: col::<D, _>(row, "passphrase_verifier")?,
+            factor_failures: col::<D, _>(row, "factor_failures")?,
             record_version: col::<D, _>(row, "record_version")?,
             record: col::<D, _>(row, "record")?,
         })
+    }
+}
+
+/// What a first bind's second factors decide (PROTOCOL.md §12.4).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum FactorCheck {
+    /// Nothing more is needed: bind.
+    Pass,
+    /// The share is locked.
+    Locked,
+    /// A proof was sent and is wrong: count it.
+    Wrong(Factor),
+    /// The open code is needed and was not sent.
+    CodeRequired,
+    /// The passphrase is needed and was not sent.
+    PassphraseRequired,
+}
+
+/// Checks one sent proof against its stored verifier; a share without that
+/// factor ignores the proof.
+fn proof_ok(factor: Factor, stored: Option<&Vec<u8>>, sent: Option<[u8; 32]>) -> bool {
+    match (
+        stored.and_then(|v| <[u8; 32]>::try_from(v.as_slice()).ok()),
+        sent,
+    ) {
+        (Some(verifier), Some(proof)) => Proof::from_bytes(factor, proof).check(&verifier).is_ok(),
+        _ => true,
     }
 }
 
@@ -336,6 +372,44 @@ impl BindSecrets {
             core::cmp::Ordering::Equal => Some(LAST_REFUSED_DETAIL),
             core::cmp::Ordering::Greater => None,
         }
+    }
+
+    /// A first bind's second factors: wrong proofs first (they count), then what
+    /// is missing; `step_up` says the observation calls for the open code.
+    pub(crate) fn check_factors(&self, proof: &BindProof, step_up: bool) -> FactorCheck {
+        if to_u64(self.factor_failures) >= MAX_FACTOR_FAILURES {
+            return FactorCheck::Locked;
+        }
+        let code_ok = proof_ok(Factor::OpenCode, self.code_verifier.as_ref(), proof.code);
+        let pass_ok = proof_ok(
+            Factor::Passphrase,
+            self.passphrase_verifier.as_ref(),
+            proof.passphrase,
+        );
+        if !code_ok {
+            FactorCheck::Wrong(Factor::OpenCode)
+        } else if !pass_ok {
+            FactorCheck::Wrong(Factor::Passphrase)
+        } else if self.code_verifier.is_some()
+            && proof.code.is_none()
+            && (self.require_code || step_up)
+        {
+            FactorCheck::CodeRequired
+        } else if self.passphrase_verifier.is_some() && proof.passphrase.is_none() {
+            FactorCheck::PassphraseRequired
+        } else {
+            FactorCheck::Pass
+        }
+    }
+
+    /// Wrong codes and passphrases so far.
+    pub(crate) fn factor_failures(&self) -> u64 {
+        to_u64(self.factor_failures)
+    }
+
+    /// Whether the share has an open code (the relay can only step up to one it has).
+    pub(crate) fn has_code(&self) -> bool {
+        self.code_verifier.is_some()
     }
 
     /// What a bind delivers: the wrapped key a binding share still holds, and

@@ -4,8 +4,11 @@ use oneshare_sdk::api::{EventKind, UploadStatus};
 use oneshare_sdk::lifetime::{Lifetime, State};
 use oneshare_sdk::signing::PublicKey;
 
+use oneshare_sdk::factor::Factor;
+use oneshare_sdk::risk::Reason;
+
 use crate::error::{Error, Result};
-use crate::store::{NewShare, ShareMeta};
+use crate::store::{BindProof, MAX_FACTOR_FAILURES, NewShare, ShareMeta};
 
 /// The bytes a new share reserves in the relay's storage quota.
 pub(crate) fn reserved(s: &NewShare) -> u64 {
@@ -113,4 +116,61 @@ pub(crate) fn end_event(end: State) -> EventKind {
 /// A part's length as stored.
 pub(crate) fn part_len(bytes: &[u8]) -> u64 {
     u64::try_from(bytes.len()).unwrap_or(u64::MAX)
+}
+
+/// What a bind event tells the sender, never secrets: when, and what looked
+/// automated (the timing reason is already said by "when").
+fn bind_context(m: &ShareMeta, reasons: &[Reason], now: u64) -> Vec<String> {
+    let age = oneshare_sdk::duration::format(now.saturating_sub(m.created_at).max(1));
+    let mut words = vec![format!("opened {age} after creation")];
+    words.extend(
+        reasons
+            .iter()
+            .filter(|r| !matches!(r, Reason::QuickBind(_)))
+            .map(|r| r.describe()),
+    );
+    if !reasons.is_empty() {
+        words.push("looks automated".to_owned());
+    }
+    words
+}
+
+/// The `bound` event's detail.
+pub(crate) fn bound_detail(m: &ShareMeta, reasons: &[Reason], p: &BindProof, now: u64) -> String {
+    let mut words = bind_context(m, reasons, now);
+    if p.code.is_some() {
+        words.push("the open code was given".to_owned());
+    }
+    if p.passphrase.is_some() {
+        words.push("the passphrase was given".to_owned());
+    }
+    words.push("content delivered: yes".to_owned());
+    words.join("; ")
+}
+
+/// The detail of a refusal that asked for the open code.
+pub(crate) fn code_required_detail(m: &ShareMeta, reasons: &[Reason], now: u64) -> String {
+    let mut words = bind_context(m, reasons, now);
+    words.push("asked for the open code".to_owned());
+    words.push("content delivered: no".to_owned());
+    words.join("; ")
+}
+
+/// The detail of a wrong open code or passphrase (the `failures`-th).
+pub(crate) fn wrong_factor_detail(factor: Factor, failures: u64) -> String {
+    let what = match factor {
+        Factor::OpenCode => "a wrong open code",
+        Factor::Passphrase => "a wrong passphrase",
+    };
+    if failures >= MAX_FACTOR_FAILURES {
+        format!(
+            "{what} was entered ({failures} of {MAX_FACTOR_FAILURES}): the share is locked \
+             and opens on no device; send a new link; content delivered: no"
+        )
+    } else {
+        format!(
+            "{what} was entered ({failures} of {MAX_FACTOR_FAILURES} before the share locks); \
+             content delivered: no"
+        )
+    }
 }

@@ -49,7 +49,20 @@ pub(crate) const INSERT_ATTACHMENT: &str = "INSERT INTO attachments (share_id, a
 
 /// The secrets a bind checks, and what it hands back.
 pub(crate) const BIND_SECRETS: &str = "SELECT verifier, alarm, wrapped_key, refusals, \
-     record_version, record FROM shares WHERE share_id = $1";
+     record_version, record, code_verifier, require_code, passphrase_verifier, \
+     factor_failures FROM shares WHERE share_id = $1";
+
+/// A v2 share's open code (PROTOCOL.md §12.1), right after its insert.
+pub(crate) const SET_CODE: &str =
+    "UPDATE shares SET code_verifier = $1, require_code = $2 WHERE share_id = $3";
+
+/// A v2 share's passphrase (PROTOCOL.md §12.3), right after its insert.
+pub(crate) const SET_PASSPHRASE: &str =
+    "UPDATE shares SET passphrase_verifier = $1 WHERE share_id = $2";
+
+/// One more wrong open code or passphrase.
+pub(crate) const COUNT_FACTOR_FAILURE: &str =
+    "UPDATE shares SET factor_failures = factor_failures + 1 WHERE share_id = $1";
 
 /// First bind: `binding`, with device, bind time, the new deadline and the alarm verifier.
 pub(crate) const SET_BINDING: &str = "UPDATE shares SET state = 'binding', device_key = $1, \
@@ -61,7 +74,7 @@ pub(crate) const COUNT_REFUSAL: &str =
 
 /// Confirmation: `bound`, and the one-time secrets are gone.
 pub(crate) const SET_BOUND: &str = "UPDATE shares SET state = 'bound', wrapped_key = NULL, \
-     verifier = NULL WHERE share_id = $1";
+     verifier = NULL, code_verifier = NULL, passphrase_verifier = NULL WHERE share_id = $1";
 
 /// A new record version.
 pub(crate) const SET_RECORD: &str =
@@ -73,8 +86,8 @@ pub(crate) const CURRENT_RECORD: &str =
 
 /// Ends a share, keeping its tombstone.
 pub(crate) const END_SHARE: &str = "UPDATE shares SET state = $1, ended_at = $2, reserved = 0, \
-     verifier = NULL, alarm = NULL, wrapped_key = NULL, record = NULL, owner_data = NULL \
-     WHERE share_id = $3";
+     verifier = NULL, alarm = NULL, wrapped_key = NULL, record = NULL, owner_data = NULL, \
+     code_verifier = NULL, passphrase_verifier = NULL WHERE share_id = $3";
 
 /// A share's parts.
 pub(crate) const DELETE_PARTS: &str = "DELETE FROM attachment_parts WHERE share_id = $1";

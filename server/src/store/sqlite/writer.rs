@@ -293,6 +293,7 @@ mod tests {
             self_destruct: false,
             attachments: Vec::new(),
             part_size: 1000,
+            guard: oneshare_sdk::api::BindGuard::default(),
         }
     }
 
