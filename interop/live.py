@@ -137,8 +137,13 @@ def run(c: Checks, base: str, protocol_md: Path):
     c.status("record fetch between bind and confirm", relay.call("GET", rec_path, signer=device, sealed=False), 200)
     c.status("record fetch signed by another device key", relay.call("GET", rec_path, signer=stranger, sealed=False),
              401, "bad_signature")
-    c.status("record fetch signed by an owner", relay.call("GET", rec_path, signer=owner, sealed=False),
-             403, "forbidden")
+    own = relay.call("GET", rec_path, signer=owner, sealed=False)
+    c.status("record fetch signed by its owner", own, 200)
+    if own.status == 200 and b.status == 200:
+        mine = json.loads(own.plain)["record"]
+        c("the owner's fetch is the current record", mine == bound["record"], own.plain)
+    c.status("record fetch signed by another owner", relay.call("GET", rec_path, signer=other_owner, sealed=False),
+             404, "not_found")
     conf = relay.call("POST", f"/v1/shares/{s['id']}/confirm", signer=device)
     c.status("confirm", conf, 200)
     c.status("confirm again", relay.call("POST", f"/v1/shares/{s['id']}/confirm", signer=device), 200)
