@@ -64,7 +64,7 @@ async function shoot(page, name) {
 }
 
 /** Makes a share on the compose page; returns its link. */
-async function compose(page, { title, login, password, totp, note, selfDestruct = false, label = '' }) {
+async function compose(page, { title, login, password, totp, note, selfDestruct = false, label = '', shot = false }) {
   await page.goto(`${RELAY}/`);
   await expect(page.getByRole('heading', { name: 'Share a secret once' })).toBeVisible();
   await page.getByLabel('Title').fill(title);
@@ -81,6 +81,10 @@ async function compose(page, { title, login, password, totp, note, selfDestruct 
   }
   if (selfDestruct) await page.getByLabel('Self-destruct').check();
   if (label) await page.getByLabel(/Your label/).fill(label);
+  if (shot) {
+    await accessible(page, 'compose-form');
+    await shoot(page, 'compose-form');
+  }
   await page.getByRole('button', { name: 'Create link' }).click();
   await expect(page.getByRole('heading', { name: 'Your one-time link is ready' })).toBeVisible();
   const link = await page.locator('#result-link').textContent();
@@ -116,6 +120,7 @@ test('compose → open by a real click → TOTP ticks → reload → second devi
     totp: TOTP,
     note: secret('Rotate after the audit, thanks! 9917'),
     label: 'for Alice',
+    shot: true,
   });
   await accessible(sender.page, 'result');
   await shoot(sender.page, 'compose-result');
@@ -271,10 +276,12 @@ test('scanners: GET, HEAD and prefetch consume nothing; scripted and too-early c
   await clean(viaSpace.page);
 });
 
+let fileShares = 0;
+
 /** Makes a share holding `bytes` as report.bin on the compose page; returns its link. */
 async function fileShare(page, bytes) {
   await page.goto(`${RELAY}/`);
-  await page.getByLabel('Title').fill(secret(`Files for the audit ${Math.random()}`));
+  await page.getByLabel('Title').fill(secret(`Files for the audit ${++fileShares}`));
   await page.locator('#file-input').setInputFiles({ name: 'report.bin', mimeType: 'application/octet-stream', buffer: bytes });
   await expect(page.locator('#file-list')).toContainText('report.bin');
   await page.getByRole('button', { name: 'Create link' }).click();

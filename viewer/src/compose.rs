@@ -711,11 +711,14 @@ fn event_words(e: &Event) -> Option<String> {
         EventKind::Expired => "Expired",
         EventKind::SelfDestructed => "Self-destructed",
     };
-    let detail = e
-        .detail
-        .as_deref()
-        .map(|d| format!(" — {d}"))
-        .unwrap_or_default();
+    // A refusal's detail repeats what the line says; only its second clause
+    // ("further attempts … without an event") adds something.
+    let detail = match (e.kind, e.detail.as_deref()) {
+        (EventKind::RefusedDevice, Some(d)) => d.split_once("; ").map(|(_, rest)| rest),
+        (_, d) => d,
+    }
+    .map(|d| format!(" — {d}"))
+    .unwrap_or_default();
     Some(format!("{what} {when}{detail}"))
 }
 
