@@ -178,14 +178,19 @@ test('compose → open by a real click → TOTP ticks → reload → second devi
   await accessible(sender.page, 'my-shares');
   await shoot(sender.page, 'my-shares');
 
-  // Edit: A sees version 2.
+  // Edit: the form starts from the current version (read by the owner); A
+  // sees version 2 with the changed password and the login it kept.
   await row.getByRole('button', { name: 'Edit for Alice' }).click();
+  await expect(sender.page.getByLabel('Title')).toHaveValue('Staging database 5521');
+  await expect(sender.page.getByLabel('Login', { exact: true })).toHaveValue('admin@example.com');
+  await expect(sender.page.getByLabel('Password', { exact: true })).toHaveValue(password);
   await sender.page.getByLabel('Title').fill('Staging database (rotated)');
   await sender.page.getByLabel('Password', { exact: true }).fill(secret('new-password-after-rotation-4242'));
   await sender.page.getByRole('button', { name: 'Save new version' }).click();
   await expect(row.locator('.share-times')).toContainText('version 2');
   await a.page.reload();
   await expect(a.page.getByRole('heading', { name: 'Staging database (rotated)' })).toBeVisible();
+  await expect(a.page.getByText('admin@example.com')).toBeVisible();
 
   // Delete now: A shows revoked, and its keys are gone.
   await row.getByRole('button', { name: 'Delete for Alice now' }).click();

@@ -578,12 +578,17 @@ async fn submit() -> Result<()> {
     result
 }
 
-async fn send(record: Record) -> Result<()> {
+async fn send(mut record: Record) -> Result<()> {
     let c = match client().await {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
     if let Some(id) = with(|p| p.editing) {
+        // The files stay: their keys are in the current version's record.
+        match c.owned_record(&id).await {
+            Ok(current) => record.attachments.clone_from(&current.attachments),
+            Err(e) => return dom::text("compose-error", &explain(&e)),
+        }
         return match c.update(&id, &record).await {
             Ok(v) => {
                 reset_form()?;
@@ -665,18 +670,31 @@ fn reset_form() -> Result<()> {
     dom::text("compose-error", "")
 }
 
-fn edit(share: &OwnedShare) -> Result<()> {
+/// Opens the form on a new version of `share`, filled with the current one.
+async fn edit(share: &OwnedShare) -> Result<()> {
     reset_form()?;
     with(|p| p.editing = Some(share.share_id));
-    dom::by_id("fields")?.set_text_content(None);
-    with(|p| p.rows.clear());
-    add_field(FieldType::Login, "", "", false)?;
-    add_field(FieldType::Password, "", "", false)?;
+    let current = match client().await {
+        Ok(c) => c.owned_record(&share.share_id).await,
+        Err(e) => Err(e),
+    };
+    match current {
+        Ok(record) if !record.fields.is_empty() => {
+            dom::by_id("fields")?.set_text_content(None);
+            with(|p| p.rows.clear());
+            input("title")?.set_value(&record.title);
+            for f in &record.fields {
+                add_field(f.kind, f.label.as_deref().unwrap_or(""), &f.value, false)?;
+            }
+        }
+        Ok(record) => input("title")?.set_value(&record.title),
+        Err(e) => dom::text("compose-error", &explain(&e))?,
+    }
     let name = share.label.clone().unwrap_or_else(|| "share".into());
     dom::text("compose-heading", &format!("New version of “{name}”"))?;
     dom::text("create-button", "Save new version")?;
     dom::by_id("cancel-edit")?.set_hidden(false);
-    // A new version replaces the record; files and options stay as they are.
+    // A new version replaces title and fields; files and options stay as they are.
     dom::by_id("files-part")?.set_hidden(true);
     dom::by_id("options-part")?.set_hidden(true);
     show("st-compose")?;
@@ -812,7 +830,10 @@ async fn draw_shares(c: &Client) -> Result<()> {
         del.set_hidden(!s.state.is_live());
         let s2 = s.clone();
         dom::on_click(&edit_b, move |_| {
-            let _ = edit(&s2);
+            let s = s2.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = edit(&s).await;
+            });
         })?;
         let id = s.share_id;
         dom::on_click(&del, move |_| {

@@ -4,8 +4,8 @@
 
 use js_sys::Uint8Array;
 use oneshare_sdk::api::{
-    AttachmentDecl, CreateShareRequest, CreateShareResponse, RecordCiphertext, ShareList,
-    ShareSummary, UpdateRecordRequest, UploadStatus,
+    AttachmentDecl, CreateShareRequest, CreateShareResponse, RecordCiphertext, RecordResponse,
+    ShareList, ShareSummary, UpdateRecordRequest, UploadStatus,
 };
 use oneshare_sdk::encoding::b64;
 use oneshare_sdk::envelope::{COMMITMENT_LEN, commitment};
@@ -391,15 +391,32 @@ impl Client {
         Ok(list.shares)
     }
 
-    /// Publishes a new version of a share's record (same record key); returns
-    /// the new version.
+    /// The current record of one of this owner's shares (an owner-signed read;
+    /// the recipient is not told), so that an edit starts from its fields and
+    /// keeps its attachments, whose keys live only in the record.
     ///
     /// # Errors
-    /// `not_found` (not this owner's share), `conflict`, relay codes.
-    pub async fn update(&self, share_id: &ShareId, record: &Record) -> Result<u64> {
+    /// `not_found` (not this owner's share), `expired` and the other ended
+    /// states, relay codes.
+    pub async fn owned_record(&self, share_id: &ShareId) -> Result<Record> {
         let owner = self.owner().await?;
-        let s = self
-            .summaries(&owner)
+        let s = self.summary(&owner, share_id).await?;
+        let key = open_owner_data(&owner, &s).await?.record_key()?;
+        let path = format!("/v1/shares/{}/record", seg(&share_id.to_string()));
+        let body = self
+            .owner_call(&owner, Call::new("GET", path).encrypted_response())
+            .await?;
+        let resp: RecordResponse = json(&body, "record response")?;
+        Ok(record::open_record(
+            &key,
+            share_id,
+            resp.record.version,
+            &resp.record.ciphertext,
+        )?)
+    }
+
+    async fn summary(&self, owner: &Owner, share_id: &ShareId) -> Result<ShareSummary> {
+        self.summaries(owner)
             .await?
             .into_iter()
             .find(|s| s.share_id == *share_id)
@@ -407,7 +424,17 @@ impl Client {
                 code: "not_found".into(),
                 status: 404,
                 message: "no share with this id belongs to this owner".into(),
-            })?;
+            })
+    }
+
+    /// Publishes a new version of a share's record (same record key); returns
+    /// the new version.
+    ///
+    /// # Errors
+    /// `not_found` (not this owner's share), `conflict`, relay codes.
+    pub async fn update(&self, share_id: &ShareId, record: &Record) -> Result<u64> {
+        let owner = self.owner().await?;
+        let s = self.summary(&owner, share_id).await?;
         let data = open_owner_data(&owner, &s).await?;
         let version = s.record_version + 1;
         let body = UpdateRecordRequest {
