@@ -66,6 +66,16 @@ async fn finished_attachments<D: SqlDb>(
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
+/// What a reader of the record gets: the current version, the finished
+/// attachments and when access ends.
+async fn record_view<D: SqlDb>(c: &mut D::Connection, m: &ShareMeta) -> Result<RecordView> {
+    Ok(RecordView {
+        record: current_record::<D>(c, &m.share_id).await?,
+        attachments: finished_attachments::<D>(c, &m.share_id).await?,
+        access_expires_at: m.deadline(),
+    })
+}
+
 async fn current_record<D: SqlDb>(c: &mut D::Connection, id: &ShareId) -> Result<RecordCiphertext> {
     let row: RecordRow = D::fetch_one(c, sql(q::CURRENT_RECORD).bytes(&id.0)).await?;
     row.into_record()
@@ -493,28 +503,23 @@ impl<B: SqlBackend> Store for B {
         nonce: Option<&Nonce>,
     ) -> Result<RecordView> {
         let (id, device) = (*id, *device);
-        let (m, record, attachments) = self
+        let (owner, view) = self
             .write(
                 nonce.cloned(),
                 op::<B, _, _>(move |c| {
                     async move {
                         let m = B::load_owned(c, &id, None).await?;
                         rules::require_device(&m, &device, now)?;
-                        let record = current_record::<B::Db>(c, &id).await?;
-                        let attachments = finished_attachments::<B::Db>(c, &id).await?;
+                        let view = record_view::<B::Db>(c, &m).await?;
                         B::push_event(c, &m, EventKind::Viewed, now, None).await?;
-                        Ok((m, record, attachments))
+                        Ok((m.owner, view))
                     }
                     .boxed()
                 }),
             )
             .await?;
-        notify(self, &m.owner);
-        Ok(RecordView {
-            record,
-            attachments,
-            access_expires_at: m.deadline(),
-        })
+        notify(self, &owner);
+        Ok(view)
     }
 
     async fn owner_record(&self, id: &ShareId, owner: &PublicKey, now: u64) -> Result<RecordView> {
@@ -525,13 +530,7 @@ impl<B: SqlBackend> Store for B {
             .filter(|m| m.owner == *owner)
             .ok_or(Error::NotFound)?;
         m.require_live(now)?;
-        let record = current_record::<B::Db>(&mut tx, id).await?;
-        let attachments = finished_attachments::<B::Db>(&mut tx, id).await?;
-        Ok(RecordView {
-            record,
-            attachments,
-            access_expires_at: m.deadline(),
-        })
+        record_view::<B::Db>(&mut tx, &m).await
     }
 
     async fn update_record(
