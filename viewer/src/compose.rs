@@ -728,6 +728,10 @@ fn event_words(e: &Event) -> Option<String> {
         EventKind::Revoked => "Deleted",
         EventKind::Expired => "Expired",
         EventKind::SelfDestructed => "Self-destructed",
+        EventKind::TransferRequested => "A device asked you to move it to that device",
+        EventKind::TransferApproved => "Moved to another device",
+        EventKind::TransferDenied => "Move to another device denied",
+        EventKind::TransferExpired => "A request to move it expired",
     };
     // A refusal's detail repeats what the line says; only its second clause
     // ("further attempts … without an event") adds something.

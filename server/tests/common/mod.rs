@@ -343,6 +343,14 @@ pub fn compose(
             })
             .collect(),
         guard: None,
+        transfer_box: Some(
+            oneshare_sdk::transfer::seal_box(
+                &owner.owner_key,
+                &keys.share_id,
+                &oneshare_sdk::transfer::transfer_secret(&token),
+            )
+            .unwrap(),
+        ),
     };
     (
         Sent {
