@@ -315,6 +315,11 @@ pub struct Event {
     /// Human-readable context ("from a cloud network, 3 s after creation").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// The [fingerprint](crate::fingerprint) of the device key that did it:
+    /// on `bound`, `confirmed` and `viewed` the bound device, on
+    /// `refused_device` the refused one (when it sent a key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_fingerprint: Option<String>,
 }
 
 /// Who may create shares.

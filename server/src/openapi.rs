@@ -233,6 +233,8 @@ fn schemas() -> Value {
             "description": "plaintext of the encrypted update body", "properties": {"record": reference("RecordCiphertext")}},
         "Event": {"type": "object", "required": ["id", "share_id", "kind", "at"], "description": "the data of one server-sent event",
             "properties": {"id": u, "share_id": b64, "at": u, "detail": {"type": "string"},
+            "device_fingerprint": {"type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$",
+                "description": "PROTOCOL.md §9.6: the device key behind bound, confirmed, viewed and refused_device events"},
             "kind": {"type": "string", "enum": ["created", "bound", "confirmed", "refused_device", "viewed", "updated", "revoked", "expired", "self_destructed"]}}},
         "ErrorBody": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
         "RelayKeyResponse": {"type": "object", "required": ["current", "accepted"], "properties": {

@@ -162,9 +162,10 @@ impl SqlBackend for PgStore {
         kind: EventKind,
         at: u64,
         detail: Option<String>,
+        device: Option<&PublicKey>,
     ) -> Result<()> {
         lock_owner(c, &m.owner).await?;
-        common::insert_event::<Postgres>(c, m, kind, at, detail).await?;
+        common::insert_event::<Postgres>(c, m, kind, at, detail, device).await?;
         // Delivered to every listening instance when (and only if) the transaction commits.
         let owner = m.owner.to_string();
         Postgres::execute(

@@ -85,6 +85,7 @@ pub(crate) trait SqlBackend: Send + Sync + 'static {
         kind: EventKind,
         at: u64,
         detail: Option<String>,
+        device: Option<&PublicKey>,
     ) -> impl Future<Output = Result<()>> + Send;
 
     /// Ends every live share past its deadline (`super::ops::purge`) and drops

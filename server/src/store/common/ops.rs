@@ -44,15 +44,18 @@ pub(crate) async fn insert_event<D: SqlDb>(
     kind: EventKind,
     at: u64,
     detail: Option<String>,
+    device: Option<&PublicKey>,
 ) -> Result<()> {
     let kind = super::rows::kind_str(kind)?;
     let owner = m.owner.to_bytes();
+    let fingerprint = device.map(oneshare_sdk::fingerprint::fingerprint);
     let insert = sql(q::INSERT_EVENT)
         .bytes(&owner)
         .bytes(&m.share_id.0)
         .text(&kind)
         .uint(at)
-        .opt_text(detail.as_deref());
+        .opt_text(detail.as_deref())
+        .opt_text(fingerprint.as_deref());
     D::execute(c, insert).await?;
     Ok(())
 }
@@ -95,7 +98,7 @@ pub(crate) async fn purge<B: SqlBackend>(
     for text in [q::DELETE_PARTS, q::DELETE_ATTACHMENTS] {
         B::Db::execute(c, sql(text).bytes(id)).await?;
     }
-    B::push_event(c, m, rules::end_event(end), now, None).await
+    B::push_event(c, m, rules::end_event(end), now, None, None).await
 }
 
 async fn upload_row<D: SqlDb>(
@@ -174,7 +177,7 @@ async fn create<B: SqlBackend>(
         device_key: None,
         record_version: 1,
     };
-    B::push_event(c, &m, EventKind::Created, s.created_at, None).await?;
+    B::push_event(c, &m, EventKind::Created, s.created_at, None, None).await?;
     Ok(m)
 }
 
@@ -210,25 +213,25 @@ async fn bind<B: SqlBackend>(
                 proof.quick_bind_secs,
             );
             if let Some(refusal) =
-                second_factors::<B>(c, &m, &secrets, proof, &reasons, now).await?
+                second_factors::<B>(c, &m, &secrets, proof, device, &reasons, now).await?
             {
                 return Ok(refusal);
             }
-            let device = device.to_bytes();
+            let key = device.to_bytes();
             let set = sql(q::SET_BINDING)
-                .bytes(&device)
+                .bytes(&key)
                 .uint(now)
                 .uint(rules::bound_deadline(&m, now))
                 .bytes(&proof.alarm)
                 .bytes(&id.0);
             B::Db::execute(c, set).await?;
             let detail = rules::bound_detail(&m, &reasons, proof, now);
-            B::push_event(c, &m, EventKind::Bound, now, Some(detail)).await?;
+            B::push_event(c, &m, EventKind::Bound, now, Some(detail), Some(device)).await?;
             false
         }
         BindDecision::Retry => true,
         BindDecision::OtherDevice => {
-            let notify = refuse::<B>(c, &m, &secrets, None, now).await?;
+            let notify = refuse::<B>(c, &m, &secrets, None, device, now).await?;
             return Ok(Bound {
                 owner: m.owner,
                 notify,
@@ -267,6 +270,7 @@ async fn refuse<B: SqlBackend>(
     m: &ShareMeta,
     secrets: &BindSecrets,
     what: Option<String>,
+    device: &PublicKey,
     now: u64,
 ) -> Result<bool> {
     let Some(standard) = secrets.refused_detail() else {
@@ -280,7 +284,15 @@ async fn refuse<B: SqlBackend>(
         Some(what) => what,
     };
     B::Db::execute(c, sql(q::COUNT_REFUSAL).bytes(&m.share_id.0)).await?;
-    B::push_event(c, m, EventKind::RefusedDevice, now, Some(detail)).await?;
+    B::push_event(
+        c,
+        m,
+        EventKind::RefusedDevice,
+        now,
+        Some(detail),
+        Some(device),
+    )
+    .await?;
     Ok(true)
 }
 
@@ -291,6 +303,7 @@ async fn second_factors<B: SqlBackend>(
     m: &ShareMeta,
     secrets: &BindSecrets,
     proof: &BindProof,
+    device: &PublicKey,
     reasons: &[risk::Reason],
     now: u64,
 ) -> Result<Option<Bound>> {
@@ -307,7 +320,7 @@ async fn second_factors<B: SqlBackend>(
         FactorCheck::CodeRequired => {
             let detail = rules::code_required_detail(m, reasons, now);
             Some(refused(
-                refuse::<B>(c, m, secrets, Some(detail), now).await?,
+                refuse::<B>(c, m, secrets, Some(detail), device, now).await?,
                 Error::CodeRequired,
             ))
         }
@@ -318,10 +331,18 @@ async fn second_factors<B: SqlBackend>(
             let detail = rules::wrong_factor_detail(factor, failures);
             if left == 0 {
                 // The lock is told whatever the cap: it happens once per share.
-                B::push_event(c, m, EventKind::RefusedDevice, now, Some(detail)).await?;
+                B::push_event(
+                    c,
+                    m,
+                    EventKind::RefusedDevice,
+                    now,
+                    Some(detail),
+                    Some(device),
+                )
+                .await?;
                 Some(refused(true, Error::Locked))
             } else {
-                let notify = refuse::<B>(c, m, secrets, Some(detail), now).await?;
+                let notify = refuse::<B>(c, m, secrets, Some(detail), device, now).await?;
                 let answer = match factor {
                     Factor::OpenCode => Error::WrongCode(left),
                     Factor::Passphrase => Error::WrongPassphrase(left),
@@ -352,7 +373,7 @@ async fn update<B: SqlBackend>(
         .uint(record.version)
         .bytes(&id.0);
     B::Db::execute(c, set).await?;
-    B::push_event(c, &m, EventKind::Updated, now, Some(detail)).await?;
+    B::push_event(c, &m, EventKind::Updated, now, Some(detail), None).await?;
     Ok(m)
 }
 
@@ -481,7 +502,15 @@ impl<B: SqlBackend> Store for B {
                         let changed = m.state == State::Binding;
                         if changed {
                             B::Db::execute(c, sql(q::SET_BOUND).bytes(&id.0)).await?;
-                            B::push_event(c, &m, EventKind::Confirmed, now, None).await?;
+                            B::push_event(
+                                c,
+                                &m,
+                                EventKind::Confirmed,
+                                now,
+                                None,
+                                m.device_key.as_ref(),
+                            )
+                            .await?;
                         }
                         Ok((m, changed))
                     }
@@ -511,7 +540,8 @@ impl<B: SqlBackend> Store for B {
                         let m = B::load_owned(c, &id, None).await?;
                         rules::require_device(&m, &device, now)?;
                         let view = record_view::<B::Db>(c, &m).await?;
-                        B::push_event(c, &m, EventKind::Viewed, now, None).await?;
+                        B::push_event(c, &m, EventKind::Viewed, now, None, m.device_key.as_ref())
+                            .await?;
                         Ok((m.owner, view))
                     }
                     .boxed()

@@ -96,8 +96,8 @@ pub(crate) const DELETE_PARTS: &str = "DELETE FROM attachment_parts WHERE share_
 pub(crate) const DELETE_ATTACHMENTS: &str = "DELETE FROM attachments WHERE share_id = $1";
 
 /// One event.
-pub(crate) const INSERT_EVENT: &str =
-    "INSERT INTO events (owner, share_id, kind, at, detail) VALUES ($1, $2, $3, $4, $5)";
+pub(crate) const INSERT_EVENT: &str = "INSERT INTO events (owner, share_id, kind, at, detail, device_fingerprint) \
+     VALUES ($1, $2, $3, $4, $5, $6)";
 
 /// An attachment's progress.
 pub(crate) const UPLOAD_ROW: &str = "SELECT size, part_size, received, next_part, complete \
@@ -146,7 +146,7 @@ pub(crate) const INSERT_NONCE: &str =
 pub(crate) const DELETE_NONCES: &str = "DELETE FROM nonces WHERE expires_at <= $1";
 
 /// One owner's events after a cursor.
-pub(crate) const EVENTS_SINCE: &str = "SELECT id, share_id, kind, at, detail FROM events \
+pub(crate) const EVENTS_SINCE: &str = "SELECT id, share_id, kind, at, detail, device_fingerprint FROM events \
      WHERE owner = $1 AND id > $2 ORDER BY id LIMIT $3";
 
 /// The stored policy.

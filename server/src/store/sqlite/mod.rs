@@ -152,8 +152,9 @@ impl SqlBackend for SqliteStore {
         kind: EventKind,
         at: u64,
         detail: Option<String>,
+        device: Option<&PublicKey>,
     ) -> Result<()> {
-        common::insert_event::<Sqlite>(c, m, kind, at, detail).await
+        common::insert_event::<Sqlite>(c, m, kind, at, detail, device).await
     }
 
     /// Ends every due share in one write transaction (the one writer serializes
