@@ -836,6 +836,10 @@ fn event_words(e: &Event) -> Option<String> {
         EventKind::Revoked => "Deleted".to_owned(),
         EventKind::Expired => "Expired".to_owned(),
         EventKind::SelfDestructed => "Self-destructed".to_owned(),
+        EventKind::TransferRequested => "A device asked you to move it to that device".to_owned(),
+        EventKind::TransferApproved => "Moved to another device".to_owned(),
+        EventKind::TransferDenied => "Move to another device denied".to_owned(),
+        EventKind::TransferExpired => "A request to move it expired".to_owned(),
     };
     // A refusal's detail repeats what the line says; only its second clause
     // ("further attempts … without an event") adds something.
