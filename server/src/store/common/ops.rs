@@ -861,11 +861,7 @@ impl<B: SqlBackend> Store for B {
     }
 
     async fn record_nonce(&self, nonce: &Nonce) -> Result<()> {
-        self.write(
-            Some(nonce.clone()),
-            op::<B, _, _>(|_| async { Ok(()) }.boxed()),
-        )
-        .await
+        SqlBackend::record_nonce(self, nonce.clone()).await
     }
 
     async fn request_transfer(

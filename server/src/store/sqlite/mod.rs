@@ -135,6 +135,13 @@ impl SqlBackend for SqliteStore {
         self.writer.write(nonce, op).await
     }
 
+    /// An empty operation in the writer's next batch: the nonce rides on its commit.
+    async fn record_nonce(&self, nonce: Nonce) -> Result<()> {
+        self.writer
+            .write(Some(nonce), Box::new(|_| async { Ok(()) }.boxed()))
+            .await
+    }
+
     /// The one writer connection already serializes writes.
     async fn load_owned(
         c: &mut SqliteConnection,
