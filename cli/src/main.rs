@@ -19,6 +19,7 @@ mod output;
 mod owner;
 mod recipient;
 mod relay;
+mod transfer;
 mod upload;
 
 use args::{Cli, Command};
@@ -64,12 +65,15 @@ fn hint(e: &Error) -> Option<&'static str> {
     };
     Some(match code.as_str() {
         "already_bound" => {
-            "only the device that opened it first can read it; ask the sender for a new link"
+            "only the device that opened it first can read it; ask the sender to move it here \
+             with `oneshare open LINK --request-transfer`, or for a new link"
         }
         "expired" | "revoked" | "self_destructed" => {
             "the record is gone for good; ask the sender for a new link"
         }
         "bad_token" => "the link is damaged or not for this relay; copy it again",
+        "moved" => "the sender moved this share to another device; this device forgot it",
+        "transfer_pending" => "another device's request waits for the sender; try again later",
         "stale_timestamp" => "this machine's clock is off; set it right and retry",
         "rate_limited" => "wait a minute, then retry",
         "quota" => "revoke shares you no longer need (`oneshare list`, `oneshare revoke ID`)",
@@ -97,6 +101,9 @@ fn run(cli: Cli) -> Result<()> {
             since,
             json,
         } => owner::events(&ctx, *follow, *since, *json),
+        Command::Transfers { json } => transfer::list(&ctx, *json),
+        Command::Approve { id, code } => transfer::approve(&ctx, id, code.as_deref()),
+        Command::Deny { id } => transfer::deny(&ctx, id),
         Command::Resume { id, json } => owner::resume(&ctx, id.as_deref(), *json),
         Command::Admin(cmd) => admin::run(&ctx, cmd),
     }

@@ -325,3 +325,30 @@ test('@bench attachment decrypt and upload-encrypt vs raw SubtleCrypto; open →
   expect(dec.ratio).toBeGreaterThan(0.3);
   expect(enc.ratio).toBeGreaterThan(0.3);
 });
+
+test('a device refused because a bot bound first asks, the sender compares codes and moves the share', async ({ browser }) => {
+  const sender = await device(browser);
+  const created = await call(sender.page, 'create', { record, label: 'for Alice' });
+  expect(created.error).toBeUndefined();
+  const bot = await device(browser);
+  expect((await call(bot.page, 'open', created.link)).error).toBeUndefined();
+  const me = await device(browser);
+  expect(await call(me.page, 'open', created.link)).toMatchObject({ error: true, code: 'already_bound', status: 409 });
+
+  const asked = await call(me.page, 'requestTransfer', created.link);
+  expect(asked).toMatchObject({ state: 'pending' });
+  expect(asked.comparisonCode).toMatch(/^\d{3} \d{3}$/);
+  const [incoming] = await call(sender.page, 'pendingTransfers');
+  expect(incoming).toMatchObject({ shareId: created.shareId, label: 'for Alice', comparisonCode: asked.comparisonCode });
+  const wrong = asked.comparisonCode === '000 000' ? '111 111' : '000 000';
+  expect(await call(sender.page, 'approveTransfer', created.shareId, wrong)).toMatchObject({ error: true, code: 'code_mismatch', isOneshare: true });
+  expect(await call(me.page, 'transferStatus', created.link)).toMatchObject({ state: 'pending', comparisonCode: asked.comparisonCode });
+  expect(await call(sender.page, 'approveTransfer', created.shareId, asked.comparisonCode)).toBeUndefined();
+
+  const moved = await call(me.page, 'transferStatus', created.link);
+  expect(moved.state).toBe('approved');
+  expect(moved.result.record.fields).toEqual(record.fields);
+  expect((await call(me.page, 'record', created.shareId)).record.title).toBe(record.title);
+  expect(await call(bot.page, 'record', created.shareId)).toMatchObject({ error: true, code: 'moved', status: 410 });
+  expect(await call(bot.page, 'sharesOnDevice')).toEqual([]);
+});

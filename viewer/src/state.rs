@@ -94,7 +94,9 @@ impl Page {
     /// The state for a client or relay error code.
     pub fn for_code(code: &str) -> Self {
         match code {
-            "already_bound" | "not_on_device" => Self::OtherDevice,
+            // `moved`: the sender moved the share to another device (PROTOCOL.md
+            // §12.2); this device's keys are already forgotten.
+            "already_bound" | "not_on_device" | "moved" => Self::OtherDevice,
             "expired" => Self::Expired,
             "revoked" => Self::Revoked,
             "self_destructed" => Self::SelfDestructed,
@@ -388,6 +390,7 @@ mod tests {
         assert_eq!(Page::for_status("binding"), Page::OtherDevice);
         assert_eq!(Page::for_status("self_destructed"), Page::SelfDestructed);
         assert_eq!(Page::for_code("already_bound"), Page::OtherDevice);
+        assert_eq!(Page::for_code("moved"), Page::OtherDevice);
         assert_eq!(Page::for_code("expired"), Page::Expired);
         assert_eq!(Page::for_code("revoked"), Page::Revoked);
         assert_eq!(Page::for_code("network"), Page::Unreachable);

@@ -22,6 +22,7 @@ mod owner;
 mod platform;
 mod relay;
 mod store;
+mod transfer;
 mod webcrypto;
 
 pub use client::{Client, DEFAULT_STORE, DeviceShare, Opened, Status};
@@ -32,4 +33,5 @@ pub use link::{Link, take_link_from_location};
 pub use oneshare_sdk::api::{Event, EventKind};
 pub use oneshare_sdk::record::{Attachment, Field, FieldType, Record};
 pub use owner::{CreateOptions, Created, NewFile, OwnedShare, UploadProgress};
+pub use transfer::{IncomingTransfer, TransferProgress};
 pub use webcrypto::AesKey;

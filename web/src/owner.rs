@@ -36,7 +36,7 @@ const UPLOAD_ATTEMPTS: usize = 4;
 pub(crate) struct Owner {
     pub(crate) private_key: CryptoKey,
     public_key: PublicKey,
-    data_key: AesKey,
+    pub(crate) data_key: AesKey,
 }
 
 impl Owner {
@@ -194,7 +194,7 @@ impl Client {
         Ok(self.owner().await?.public_key.to_string())
     }
 
-    async fn owner_call(&self, owner: &Owner, call: Call<'_>) -> Result<Vec<u8>> {
+    pub(crate) async fn owner_call(&self, owner: &Owner, call: Call<'_>) -> Result<Vec<u8>> {
         let signer = owner.signer();
         self.relay
             .call(&call.signed(signer, &owner.private_key))
@@ -426,7 +426,7 @@ impl Client {
         )?)
     }
 
-    async fn summary(&self, owner: &Owner, share_id: &ShareId) -> Result<ShareSummary> {
+    pub(crate) async fn summary(&self, owner: &Owner, share_id: &ShareId) -> Result<ShareSummary> {
         self.summaries(owner)
             .await?
             .into_iter()
@@ -473,7 +473,7 @@ impl Client {
     }
 }
 
-async fn open_owner_data(owner: &Owner, s: &ShareSummary) -> Result<OwnerData> {
+pub(crate) async fn open_owner_data(owner: &Owner, s: &ShareSummary) -> Result<OwnerData> {
     let plain = owner
         .data_key
         .open_envelope(&owner_aad(&s.share_id), &s.owner_data)

@@ -456,6 +456,11 @@ impl Prepared {
         &self.headers
     }
 
+    /// The body that will be sent.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
     /// Sends to another path than the one signed (tamper tests).
     pub fn set_path(&mut self, relay: &Relay, path: &str) {
         self.url = format!("{}{path}", relay.base);
