@@ -141,26 +141,17 @@ async fn create<B: SqlBackend>(
         .bytes(&s.wrapped_key)
         .bytes(&s.record)
         .bytes(&s.owner_data)
-        .uint(reserved);
+        .uint(reserved)
+        .opt_bytes(s.guard.code_verifier.as_ref().map(|v| &v[..]))
+        .boolean(s.guard.require_code)
+        .opt_bytes(s.guard.passphrase_verifier.as_ref().map(|v| &v[..]))
+        .opt_bytes(s.transfer_box.as_ref().map(|v| &v[..]));
     if B::Db::execute(c, insert).await? == 0 {
         return Err(Error::Conflict("a share with this id exists"));
     }
     let reserve = sql(q::RESERVE).uint(reserved).uint(max_stored_bytes);
     if B::Db::execute(c, reserve).await? == 0 {
         return Err(Error::StorageFull);
-    }
-    if let Some(verifier) = &s.guard.code_verifier {
-        let set = sql(q::SET_CODE)
-            .bytes(verifier)
-            .boolean(s.guard.require_code)
-            .bytes(id);
-        B::Db::execute(c, set).await?;
-    }
-    if let Some(verifier) = &s.guard.passphrase_verifier {
-        B::Db::execute(c, sql(q::SET_PASSPHRASE).bytes(verifier).bytes(id)).await?;
-    }
-    if let Some(sealed) = &s.transfer_box {
-        B::Db::execute(c, sql(q::SET_TRANSFER_BOX).bytes(sealed).bytes(id)).await?;
     }
     for a in &s.attachments {
         let insert = sql(q::INSERT_ATTACHMENT)
@@ -916,11 +907,7 @@ impl<B: SqlBackend> Store for B {
     }
 
     async fn record_nonce(&self, nonce: &Nonce) -> Result<()> {
-        self.write(
-            Some(nonce.clone()),
-            op::<B, _, _>(|_| async { Ok(()) }.boxed()),
-        )
-        .await
+        SqlBackend::record_nonce(self, nonce.clone()).await
     }
 
     async fn request_transfer(

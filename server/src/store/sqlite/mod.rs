@@ -96,7 +96,7 @@ impl SqliteStore {
             .connect_with(base.read_only(true))
             .await?;
         Ok(Self {
-            writer: Writer::start(writer),
+            writer: Writer::start(writer)?,
             reader,
             events: Arc::default(),
         })
@@ -133,6 +133,13 @@ impl SqlBackend for SqliteStore {
     /// A savepoint in the writer's next batch, answered after its commit.
     async fn write<T: Send + 'static>(&self, nonce: Option<Nonce>, op: Op<Self, T>) -> Result<T> {
         self.writer.write(nonce, op).await
+    }
+
+    /// An empty operation in the writer's next batch: the nonce rides on its commit.
+    async fn record_nonce(&self, nonce: Nonce) -> Result<()> {
+        self.writer
+            .write(Some(nonce), Box::new(|_| async { Ok(()) }.boxed()))
+            .await
     }
 
     /// The one writer connection already serializes writes.
