@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use oneshare_sdk::api::{BindRequest, BindResponse, ConfirmResponse, RecordResponse};
 use oneshare_sdk::encoding::{b64, unb64_array};
+use oneshare_sdk::fingerprint::fingerprint;
 use oneshare_sdk::record::{self, FieldType, Record};
 use oneshare_sdk::secret::{Key256, Secret};
 use oneshare_sdk::signing::{Signer, SigningKey};
@@ -92,6 +93,8 @@ struct Opened {
     record: Record,
     access_expires_at: u64,
     self_destruct: bool,
+    /// This device's fingerprint (PROTOCOL.md §9.6), as the sender's events name it.
+    device_fingerprint: String,
 }
 
 /// Whether the relay ended the share for good (drop the device key then).
@@ -149,6 +152,7 @@ pub fn open(ctx: &Ctx, args: &OpenArgs) -> Result<()> {
                 record,
                 access_expires_at: resp.access_expires_at,
                 self_destruct: dev.self_destruct,
+                device_fingerprint: fingerprint(&key.public_key()),
             };
             (view, key)
         }
@@ -234,6 +238,7 @@ fn bind(
         record: rec,
         access_expires_at: confirmed.access_expires_at,
         self_destruct: bound.self_destruct,
+        device_fingerprint: fingerprint(&device.public_key()),
     };
     Ok((view, device))
 }
@@ -305,9 +310,10 @@ fn print_record(opened: &Opened, args: &OpenArgs) -> Result<()> {
         ""
     };
     eprintln!(
-        "share {}, version {}: readable on this device until {}{sd}",
+        "share {}, version {}: readable on this device (device {}) until {}{sd}",
         opened.share_id,
         opened.version,
+        opened.device_fingerprint,
         output::utc(opened.access_expires_at)
     );
     Ok(())

@@ -171,6 +171,9 @@ test('owner: list with decrypted label, update, events, revoke ends access and f
   expect(events.error).toBeUndefined();
   const kinds = events.filter((e) => e.shareId === created.shareId).map((e) => e.kind);
   expect(kinds).toEqual(expect.arrayContaining(['created', 'bound']));
+  // The device that opened is named by its fingerprint (PROTOCOL.md §9.6).
+  const bound = events.find((e) => e.shareId === created.shareId && e.kind === 'bound');
+  expect(bound.deviceFingerprint).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$/);
 
   await call(sender.page, 'revoke', created.shareId);
   const gone = await call(recipient.page, 'record', created.shareId);

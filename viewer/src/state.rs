@@ -228,6 +228,21 @@ pub fn size_words(bytes: u64) -> String {
     format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
 }
 
+/// Whether an upload that failed with `code` can resume where it stopped: the
+/// network or the relay was down (a proxy answers 5xx while it restarts), not a
+/// refusal that another try would meet again.
+pub fn upload_can_resume(code: &str) -> bool {
+    matches!(
+        code,
+        "network" | "timeout" | "upload_incomplete" | "rate_limited" | "internal"
+    ) || code.starts_with("http_5")
+}
+
+/// "12.3 MB of 104.8 MB sent".
+pub fn upload_words(done: u64, total: u64) -> String {
+    format!("{} of {} sent", size_words(done), size_words(total))
+}
+
 /// The `Content-Disposition` of a saved attachment: RFC 6266 `filename*` in
 /// UTF-8, every byte but RFC 5987's unreserved ones percent-encoded (so a
 /// sender's file name can never add a header line or a quote).
@@ -370,6 +385,33 @@ pub fn invitation(link: &str, expires_in: u64, self_destruct: bool) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn uploads_resume_after_network_trouble_only() {
+        for code in [
+            "network",
+            "upload_incomplete",
+            "timeout",
+            "http_502",
+            "internal",
+        ] {
+            assert!(upload_can_resume(code), "{code}");
+        }
+        for code in [
+            "too_large",
+            "quota",
+            "forbidden",
+            "aborted",
+            "http_404",
+            "storage_full",
+        ] {
+            assert!(!upload_can_resume(code), "{code}");
+        }
+        assert_eq!(
+            upload_words(1_500_000, 104_857_600),
+            "1.5 MB of 104.8 MB sent"
+        );
+    }
 
     #[test]
     fn saved_file_names_are_percent_encoded() {

@@ -32,6 +32,6 @@ pub use events::Events;
 pub use link::{Link, take_link_from_location};
 pub use oneshare_sdk::api::{Event, EventKind};
 pub use oneshare_sdk::record::{Attachment, Field, FieldType, Record};
-pub use owner::{CreateOptions, Created, NewFile, OwnedShare, UploadProgress};
+pub use owner::{CreateOptions, Created, NewFile, OwnedShare, PendingShare, UploadProgress};
 pub use transfer::{IncomingTransfer, TransferProgress};
 pub use webcrypto::AesKey;

@@ -125,7 +125,8 @@ export interface PendingTransfer {
   expiresAt: number;
 }
 
-export interface ShareEvent { id: number; shareId: string; kind: EventKind; at: number; detail: string | null }
+/** `deviceFingerprint`: the device behind `bound`, `confirmed`, `viewed` and `refused_device` (PROTOCOL.md §9.6), e.g. `HXTN-GGVC-GTF5-Z377`. */
+export interface ShareEvent { id: number; shareId: string; kind: EventKind; at: number; detail: string | null; deviceFingerprint: string | null }
 
 export interface EventOptions { signal?: AbortSignal; lastEventId?: number }
 
