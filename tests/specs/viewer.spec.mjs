@@ -482,7 +482,7 @@ test('the waiting states: loading, opening, an unknown link, a failure', async (
   await expect(c.page.getByRole('heading', { name: 'Share a secret once' })).toBeVisible();
   await c.page.route('**/v1/**', (route) => route.abort());
   await c.page.getByRole('navigation').getByRole('link', { name: 'My shares' }).click();
-  await expect(c.page.getByRole('heading', { name: 'Something went wrong' })).toBeVisible();
+  await expect(c.page.getByRole('heading', { name: 'The relay cannot be reached' })).toBeVisible();
   await expect(c.page.getByText('check your connection, then try again.')).toBeVisible();
   await accessible(c.page, 'compose-failed');
   await shoot(c.page, 'compose-failed');

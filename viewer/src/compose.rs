@@ -38,6 +38,9 @@ struct Uploading {
     self_destruct: bool,
 }
 
+/// The form's introduction (index.html), put back after an edit.
+const INTRO: &str = "Encrypted in this browser. The link opens on one device only, and the relay never sees the content.";
+
 /// One field being edited.
 struct Row {
     kind: FieldType,
@@ -72,9 +75,18 @@ fn show(id: &str) -> Result<()> {
 }
 
 fn fail(e: &oneshare_web::Error) -> Result<()> {
-    dom::text("failed-detail", &e.to_string())?;
+    let page = state::Page::for_code(e.code());
+    dom::text(
+        "failed-heading",
+        if page == state::Page::Unreachable {
+            "The relay cannot be reached"
+        } else {
+            "Something went wrong"
+        },
+    )?;
+    dom::text("failed-detail", &state::sentence(&e.to_string()))?;
     dom::text("failed-code", e.code())?;
-    let advice = match state::Page::for_code(e.code()) {
+    let advice = match page {
         state::Page::Unreachable => "check your connection, then try again.",
         state::Page::StorageBlocked => {
             "use a normal (not private) window with site data allowed: your sender key is kept in this browser."
@@ -763,6 +775,7 @@ fn reset_form() -> Result<()> {
     add_field(FieldType::Login, "", "", false)?;
     add_field(FieldType::Password, "", "", false)?;
     dom::text("compose-heading", "Share a secret once")?;
+    dom::text("compose-intro", INTRO)?;
     dom::by_id("cancel-edit")?.set_hidden(true);
     dom::by_id("files-part")?.set_hidden(false);
     dom::by_id("options-part")?.set_hidden(false);
@@ -792,6 +805,10 @@ async fn edit(share: &OwnedShare) -> Result<()> {
     }
     let name = share.label.clone().unwrap_or_else(|| "share".into());
     dom::text("compose-heading", &format!("New version of “{name}”"))?;
+    dom::text(
+        "compose-intro",
+        "Encrypted in this browser. The recipient sees this version the next time they look; files and options stay as they are.",
+    )?;
     dom::text("create-button", "Save new version")?;
     dom::by_id("cancel-edit")?.set_hidden(false);
     // A new version replaces title and fields; files and options stay as they are.
@@ -850,6 +867,21 @@ fn event_words(e: &Event) -> Option<String> {
     .map(|d| format!(" — {d}"))
     .unwrap_or_default();
     Some(format!("{what} {when}{detail}"))
+}
+
+/// An event's line, its device fingerprint kept on one line (a phone would
+/// break it at a dash).
+fn event_item(text: &str, fingerprint: Option<&str>) -> Result<HtmlElement> {
+    let li = dom::element("li", "", "")?;
+    match fingerprint.and_then(|f| text.split_once(f).map(|(a, b)| (a, f, b))) {
+        Some((before, f, after)) => {
+            dom::append(&li, &dom::element("span", "", before)?)?;
+            dom::append(&li, &dom::element("span", "fingerprint", f)?)?;
+            dom::append(&li, &dom::element("span", "", after)?)?;
+        }
+        None => dom::set_text(&li, text),
+    }
+    Ok(li)
 }
 
 async fn mine_page() -> Result<()> {
@@ -988,7 +1020,7 @@ async fn draw_shares(c: &Client) -> Result<()> {
         let list = dom::find(&li, ".share-events")?;
         for e in events.iter().filter(|e| e.share_id == s.share_id) {
             if let Some(text) = event_words(e) {
-                dom::append(&list, &dom::element("li", "", &text)?)?;
+                dom::append(&list, &event_item(&text, e.device_fingerprint.as_deref())?)?;
             }
         }
         if let Some(t) = transfers.iter().find(|t| t.share_id == s.share_id) {

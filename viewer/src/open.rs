@@ -11,7 +11,7 @@ use web_sys::HtmlElement;
 
 use crate::dom::{self, Result};
 use crate::record;
-use crate::state::{Gesture, Page, check_gesture, duration_words};
+use crate::state::{self, Gesture, Page, check_gesture, duration_words};
 
 /// What the page holds between events.
 struct OpenPage {
@@ -58,7 +58,7 @@ fn show_error(e: &oneshare_web::Error) -> Result<()> {
     let p = Page::for_code(e.code());
     if p == Page::Failed {
         dom::text("failed-code", e.code())?;
-        dom::text("failed-detail", &e.to_string())?;
+        dom::text("failed-detail", &state::sentence(&e.to_string()))?;
     }
     if p == Page::OtherDevice {
         // The relay refused this device's bind and recorded it for the sender.
