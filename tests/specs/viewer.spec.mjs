@@ -654,6 +654,38 @@ test('My shares shows a request to move a share with its code; Approve moves it 
   for (const d of [sender, bot]) await clean(d.page);
 });
 
+test('on the open page, a recipient refused because a bot opened first asks to move it here, with the code', async ({ browser }) => {
+  const sender = await device(browser);
+  const title = secret(`Moved share ${Math.random()}`);
+  const link = await compose(sender.page, { title, password: secret(`pw-${Math.random()}`), label: 'for Carol' });
+  const bot = await device(browser);
+  await bot.page.goto(link);
+  await ready(bot.page);
+  await openShare(bot.page);
+  await opened(bot.page);
+
+  const carol = await device(browser);
+  await carol.page.goto(link);
+  await expect(carol.page.getByRole('heading', { name: 'This share was opened on another device' })).toBeVisible();
+  await carol.page.waitForTimeout(1_200);
+  await carol.page.getByRole('button', { name: 'Ask the sender to move it to this device' }).click();
+  const code = carol.page.locator('#transfer-code');
+  await expect(code).toHaveText(/^\d{3} \d{3}$/);
+  const shown = await code.textContent();
+  await accessible(carol.page, 'transfer-wait');
+  await shoot(carol.page, 'open-transfer-wait');
+
+  await sender.page.getByRole('navigation').getByRole('link', { name: 'My shares' }).click();
+  const row = sender.page.locator('.share', { hasText: 'for Carol' });
+  await expect(row.locator('.big-code')).toHaveText(shown);
+  await row.getByRole('button', { name: 'Approve moving for Carol' }).click();
+  await opened(carol.page);
+  await expect(carol.page.getByRole('heading', { name: title })).toBeVisible();
+  await bot.page.reload();
+  await expect(bot.page.getByRole('heading', { name: 'This share was opened on another device' })).toBeVisible();
+  for (const d of [sender, carol, bot]) await clean(d.page);
+});
+
 // Keep last: it moves the relay's clock forward for good.
 test('every other state says what happened and what to do', async ({ browser, request }) => {
   const states = async (page, name, heading, allowed) => {

@@ -5,7 +5,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use oneshare_web::{Client, Link, Opened};
+use oneshare_web::{Client, Link, Opened, TransferProgress};
 use wasm_bindgen::prelude::*;
 use web_sys::HtmlElement;
 
@@ -72,8 +72,12 @@ fn show_error(e: &oneshare_web::Error) -> Result<()> {
 /// sender with a gesture-checked press (a bind attempt the relay refuses).
 fn other_device(told: bool) -> Result<()> {
     dom::by_id("other-told")?.set_hidden(!told);
-    let can_tell = !told && page().link.borrow().is_some();
+    let has_link = page().link.borrow().is_some();
+    let can_tell = !told && has_link;
     dom::by_id("other-notify")?.set_hidden(!can_tell);
+    // With the link, this device can ask the sender to move the share here.
+    dom::by_id("transfer-ask")?.set_hidden(!has_link);
+    dom::by_id("transfer-wait")?.set_hidden(true);
     show(Page::OtherDevice)?;
     if can_tell {
         page().ready_at.set(Some(dom::now_ms()));
@@ -307,6 +311,19 @@ fn wire_buttons() -> Result<()> {
             let _ = open_now().await;
         });
     })?;
+    let ask: HtmlElement = dom::by_id("transfer-button")?;
+    dom::on_click(&ask, |e| {
+        if let Err(why) = check_gesture(&gesture(&e)) {
+            let _ = dom::text("transfer-hint", why.message());
+            return;
+        }
+        let _ = dom::text("transfer-hint", "");
+        wasm_bindgen_futures::spawn_local(async {
+            if let Err(e) = ask_transfer().await {
+                dom::log_error("transfer", &e);
+            }
+        });
+    })?;
     let retry: HtmlElement = dom::by_id("retry-button")?;
     dom::on_click(&retry, |_| {
         wasm_bindgen_futures::spawn_local(async {
@@ -347,6 +364,68 @@ async fn open_now() -> Result<()> {
             show_record(opened)
         }
         Err(e) => show_error(&e),
+    }
+}
+
+/// Milliseconds between polls of a transfer request.
+const TRANSFER_POLL_MS: u32 = 2_000;
+
+/// Asks the sender to move the share to this device (PROTOCOL.md §12.2), shows
+/// the comparison code and waits for the answer; once approved, the record.
+async fn ask_transfer() -> Result<()> {
+    let Some(link) = page().link.borrow().clone() else {
+        return show(Page::NoLink);
+    };
+    let c = match client().await {
+        Ok(c) => c,
+        Err(e) => return show_error(&e),
+    };
+    let mut progress = match c.request_transfer(&link).await {
+        Ok(p) => p,
+        Err(e) => {
+            let why = match e.code() {
+                "transfer_pending" => {
+                    "Another device already asked the sender. Try again later.".to_owned()
+                }
+                "conflict" => e.to_string(),
+                _ => return show_error(&e),
+            };
+            return dom::text("transfer-hint", &why);
+        }
+    };
+    dom::by_id("transfer-ask")?.set_hidden(true);
+    dom::by_id("other-notify")?.set_hidden(true);
+    dom::by_id("transfer-wait")?.set_hidden(false);
+    loop {
+        match progress {
+            TransferProgress::Pending {
+                ref comparison_code,
+                ..
+            } => {
+                dom::text("transfer-code", comparison_code)?;
+                gloo_timers::future::TimeoutFuture::new(TRANSFER_POLL_MS).await;
+                progress = match c.transfer_status(&link).await {
+                    Ok(p) => p,
+                    Err(e) => return show_error(&e),
+                };
+            }
+            TransferProgress::Approved(opened) => {
+                page().link.borrow_mut().take();
+                return show_record(*opened);
+            }
+            TransferProgress::Denied => {
+                dom::text("transfer-state", "The sender did not move the share here.")?;
+                dom::announce("The sender did not move the share here.");
+                return Ok(());
+            }
+            TransferProgress::Expired => {
+                dom::text(
+                    "transfer-state",
+                    "The sender did not answer in time. Reload the page to ask again.",
+                )?;
+                return Ok(());
+            }
+        }
     }
 }
 
