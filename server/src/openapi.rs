@@ -234,7 +234,7 @@ fn schemas() -> Value {
         "Event": {"type": "object", "required": ["id", "share_id", "kind", "at"], "description": "the data of one server-sent event",
             "properties": {"id": u, "share_id": b64, "at": u, "detail": {"type": "string"},
             "kind": {"type": "string", "enum": ["created", "bound", "confirmed", "refused_device", "viewed", "updated", "revoked", "expired", "self_destructed"]}}},
-        "ErrorBody": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
+        "ErrorBody": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "attempts_left": {"type": "integer", "minimum": 0}}},
         "RelayKeyResponse": {"type": "object", "required": ["current", "accepted"], "properties": {
             "current": {"type": "object", "required": ["key_id", "public_key", "suite"], "properties": {"key_id": {"type": "string"}, "public_key": b64, "suite": {"type": "string"}}},
             "accepted": {"type": "array", "items": {"type": "string"}}}},
