@@ -14,7 +14,9 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 
 use crate::dom::{self, Result};
-use crate::state::{self, duration_words, expiry_choices, invitation, parse_custom_expiry};
+use crate::state::{
+    self, duration_words, expiry_choices, invitation, is_lock, parse_custom_expiry, refusal_words,
+};
 use crate::totp::Otp;
 
 /// The states of the page (`id="st-…"` in index.html).
@@ -168,6 +170,7 @@ fn wire() -> Result<()> {
     })?;
     for (button, source) in [
         ("copy-link", "result-link"),
+        ("copy-code", "result-code"),
         ("copy-invitation", "invitation"),
     ] {
         let b = dom::by_id(button)?;
@@ -604,10 +607,15 @@ async fn send(mut record: Record) -> Result<()> {
         Err(msg) => return dom::text("compose-error", &msg),
     };
     let self_destruct = input("self-destruct")?.checked();
+    let passphrase = input("passphrase")?.value();
+    let has_passphrase = !passphrase.is_empty();
+    let require_code = input("require-code")?.checked();
     let options = CreateOptions {
         expires_in,
         self_destruct,
         label: input("label")?.value(),
+        require_code,
+        passphrase: has_passphrase.then(|| zeroize::Zeroizing::new(passphrase)),
         signal: None,
     };
     let files: Vec<NewFile> = with(|p| p.files.iter().map(NewFile::from_file).collect());
@@ -621,10 +629,21 @@ async fn send(mut record: Record) -> Result<()> {
     match c.create(record, files, &options, Some(progress)).await {
         Ok(created) => {
             dom::text("result-link", &created.link)?;
+            dom::text("result-code", &created.open_code)?;
+            dom::text(
+                "result-code-when",
+                if require_code {
+                    "It is asked for every time."
+                } else {
+                    "It is asked for only if the link is opened the way a mail scanner would (automated, or seconds after sending)."
+                },
+            )?;
+            dom::by_id("result-passphrase")?.set_hidden(!has_passphrase);
             dom::typed::<HtmlTextAreaElement>("invitation")?.set_value(&invitation(
                 &created.link,
                 expires_in,
                 self_destruct,
+                has_passphrase,
             ));
             crate::qr::draw("qr", &created.link)?;
             reset_form()?;
@@ -642,6 +661,7 @@ fn explain(e: &oneshare_web::Error) -> String {
         "network" => "The relay cannot be reached. Check your connection and try again.".into(),
         "too_large" => "This is larger than the relay allows. Remove a file or shorten the text.".into(),
         "quota" => "You have too many live shares. Delete some in My shares, then try again.".into(),
+        "passphrase" => "The passphrase is too long: at most 1024 bytes.".into(),
         "storage_unavailable" => {
             "This browser refuses to keep your sender key (private window or blocked site data). Use a normal window.".into()
         }
@@ -653,6 +673,8 @@ fn reset_form() -> Result<()> {
     input("title")?.set_value("");
     input("label")?.set_value("");
     input("self-destruct")?.set_checked(false);
+    input("require-code")?.set_checked(false);
+    input("passphrase")?.set_value("");
     dom::by_id("fields")?.set_text_content(None);
     with(|p| {
         p.rows.clear();
@@ -718,25 +740,18 @@ fn event_words(e: &Event) -> Option<String> {
     } else {
         format!("{} ago", duration_words(age))
     };
-    let what = match e.kind {
-        EventKind::Created => "Created",
-        EventKind::Bound => "Opened on a device",
+    let (what, detail) = match e.kind {
+        EventKind::Created => ("Created", e.detail.as_deref()),
+        EventKind::Bound => ("Opened on a device", e.detail.as_deref()),
         EventKind::Confirmed => return None,
-        EventKind::RefusedDevice => "Another device tried to open it and was refused",
-        EventKind::Viewed => "Viewed",
-        EventKind::Updated => "New version saved",
-        EventKind::Revoked => "Deleted",
-        EventKind::Expired => "Expired",
-        EventKind::SelfDestructed => "Self-destructed",
+        EventKind::RefusedDevice => refusal_words(e.detail.as_deref()),
+        EventKind::Viewed => ("Viewed", e.detail.as_deref()),
+        EventKind::Updated => ("New version saved", e.detail.as_deref()),
+        EventKind::Revoked => ("Deleted", e.detail.as_deref()),
+        EventKind::Expired => ("Expired", e.detail.as_deref()),
+        EventKind::SelfDestructed => ("Self-destructed", e.detail.as_deref()),
     };
-    // A refusal's detail repeats what the line says; only its second clause
-    // ("further attempts … without an event") adds something.
-    let detail = match (e.kind, e.detail.as_deref()) {
-        (EventKind::RefusedDevice, Some(d)) => d.split_once("; ").map(|(_, rest)| rest),
-        (_, d) => d,
-    }
-    .map(|d| format!(" — {d}"))
-    .unwrap_or_default();
+    let detail = detail.map(|d| format!(" — {d}")).unwrap_or_default();
     Some(format!("{what} {when}{detail}"))
 }
 
@@ -794,7 +809,17 @@ async fn draw_shares(c: &Client) -> Result<()> {
             .filter(|l| !l.is_empty())
             .unwrap_or_else(|| "Unlabelled share".into());
         dom::set_text(&dom::find(&li, ".share-label")?, &name);
-        let (words, class) = state_words(&s);
+        let locked = s.state == State::Unbound
+            && events.iter().any(|e| {
+                e.share_id == s.share_id
+                    && e.kind == EventKind::RefusedDevice
+                    && e.detail.as_deref().is_some_and(is_lock)
+            });
+        let (words, class) = if locked {
+            ("Locked: send a new link", "ended")
+        } else {
+            state_words(&s)
+        };
         let badge = dom::find(&li, ".badge")?;
         dom::set_text(&badge, words);
         if !class.is_empty() {
