@@ -70,6 +70,13 @@ fn hint(e: &Error) -> Option<&'static str> {
             "the record is gone for good; ask the sender for a new link"
         }
         "bad_token" => "the link is damaged or not for this relay; copy it again",
+        "code_required" | "wrong_code" => {
+            "ask the sender for the open code and pass it with --code (or run in a terminal to be asked)"
+        }
+        "passphrase_required" | "wrong_passphrase" => {
+            "ask the sender for the passphrase and pipe it to --passphrase-stdin (or run in a terminal to be asked)"
+        }
+        "locked" => "nobody can open this link any more; ask the sender for a new one",
         "stale_timestamp" => "this machine's clock is off; set it right and retry",
         "rate_limited" => "wait a minute, then retry",
         "quota" => "revoke shares you no longer need (`oneshare list`, `oneshare revoke ID`)",
