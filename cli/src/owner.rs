@@ -3,13 +3,12 @@
 use std::collections::HashMap;
 
 use oneshare_sdk::api::{
-    AttachmentDecl, BindGuard, CreateShareRequest, CreateShareResponse, Event, EventKind,
-    RecordCiphertext, RecordResponse, ShareList, ShareSummary, UpdateRecordRequest,
+    AttachmentDecl, CreateShareRequest, CreateShareResponse, Event, EventKind, RecordCiphertext,
+    RecordResponse, ShareList, ShareSummary, UpdateRecordRequest,
 };
+use oneshare_sdk::guard;
 use oneshare_sdk::lifetime::State;
-use oneshare_sdk::open_code::OpenCode;
 use oneshare_sdk::owner::{OwnerData, OwnerIdentity, open_owner_data, seal_owner_data};
-use oneshare_sdk::passphrase;
 use oneshare_sdk::record::{self, Attachment};
 use oneshare_sdk::token::{ShareId, Token, verifier};
 use serde::Serialize;
@@ -170,22 +169,13 @@ pub fn create(ctx: &Ctx, args: &CreateArgs) -> Result<()> {
     }
     let token = Token::generate()?;
     let keys = token.derive();
-    let open_code = OpenCode::generate()?;
-    let pass = match compose::passphrase(args)? {
-        Some(p) => Some(passphrase::derive(&token, &p)?),
-        None => None,
-    };
-    let wrap_key = pass.as_ref().map_or(&keys.wrap_key, |p| &p.wrap_key);
-    let guard = BindGuard {
-        code_verifier: Some(open_code.proof(&token).verifier()),
-        require_code: args.require_code,
-        passphrase_verifier: pass.as_ref().map(|p| p.proof.verifier()),
-    };
+    let pass = compose::passphrase(args)?;
+    let guarded = guard::create(&token, args.require_code, pass.as_ref().map(|p| p.as_str()))?;
     let record_key = record::generate_key()?;
     let req = CreateShareRequest {
         share_id: keys.share_id,
         verifier: verifier(&keys.bind_secret),
-        wrapped_key: record::wrap_key(wrap_key, &keys.share_id, &record_key)?,
+        wrapped_key: record::wrap_key(&guarded.wrap_key, &keys.share_id, &record_key)?,
         record: record::seal_record(&record_key, &keys.share_id, 1, &rec)?,
         owner_data: seal_owner_data(
             &owner.owner_key,
@@ -201,7 +191,7 @@ pub fn create(ctx: &Ctx, args: &CreateArgs) -> Result<()> {
                 size: oneshare_sdk::stream::ciphertext_len(f.size),
             })
             .collect(),
-        guard: Some(guard),
+        guard: Some(guarded.guard),
     };
     let body = serde_json::to_vec(&req).unwrap_or_default();
     let created: CreateShareResponse = relay.json(
@@ -218,7 +208,7 @@ pub fn create(ctx: &Ctx, args: &CreateArgs) -> Result<()> {
         share_id,
         expires_at: created.expires_at,
         files,
-        open_code: open_code.display(),
+        open_code: guarded.open_code.display(),
         require_code: args.require_code,
     };
     let flags = (args.json, args.qr, args.invite);

@@ -10,9 +10,10 @@ use std::io::{BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use oneshare_sdk::api::{
-    BindEvidence, BindRequest, BindResponse, ClientSignals, ConfirmResponse, RecordResponse,
+    BindRequest, BindResponse, ClientSignals, ConfirmResponse, RecordResponse,
 };
 use oneshare_sdk::encoding::{b64, unb64_array};
+use oneshare_sdk::guard;
 use oneshare_sdk::open_code::OpenCode;
 use oneshare_sdk::passphrase::{self, PassphraseKeys};
 use oneshare_sdk::record::{self, FieldType, Record};
@@ -238,11 +239,12 @@ fn bind(
         bind_secret: *keys.bind_secret.expose(),
         device_key: device.public_key(),
         // A command line has no page signals to report (PROTOCOL.md §12.4).
-        evidence: Some(BindEvidence {
-            code_proof: factors.code.as_ref().map(|c| *c.proof(token).expose()),
-            passphrase_proof: factors.passphrase.as_ref().map(|p| *p.proof.expose()),
-            signals: ClientSignals::default(),
-        }),
+        evidence: Some(guard::evidence(
+            token,
+            factors.code.as_ref(),
+            factors.passphrase.as_ref(),
+            ClientSignals::default(),
+        )),
     })
     .unwrap_or_default();
     let body = Zeroizing::new(body);
@@ -269,12 +271,7 @@ fn bind(
             return Err(e);
         }
     };
-    // A passphrase given for a share without one: the relay ignored its proof.
-    let rk = match &factors.passphrase {
-        Some(p) => record::unwrap_key(&p.wrap_key, &id, &bound.wrapped_key)
-            .or_else(|_| record::unwrap_key(&keys.wrap_key, &id, &bound.wrapped_key))?,
-        None => record::unwrap_key(&keys.wrap_key, &id, &bound.wrapped_key)?,
-    };
+    let rk = guard::unwrap_record_key(token, factors.passphrase.as_ref(), &bound.wrapped_key)?;
     let rec = record::open_record(&rk, &id, bound.record.version, &bound.record.ciphertext)?;
     dev.record_key = Some(b64(rk.expose()));
     dev.self_destruct = bound.self_destruct;

@@ -8,16 +8,16 @@
 use std::cell::RefCell;
 
 use oneshare_sdk::api::{
-    AttachmentInfo, BindEvidence, BindRequest, BindResponse, ConfirmResponse, RecordCiphertext,
-    RecordResponse, ShareStatus,
+    AttachmentInfo, BindRequest, BindResponse, ConfirmResponse, RecordCiphertext, RecordResponse,
+    ShareStatus,
 };
 use oneshare_sdk::lifetime::State;
 use oneshare_sdk::open_code::OpenCode;
-use oneshare_sdk::passphrase::{self, PassphraseKeys};
 use oneshare_sdk::record::{self, Record};
-use oneshare_sdk::secret::{Key256, Secret};
+use oneshare_sdk::secret::Secret;
 use oneshare_sdk::signing::{PublicKey, Signer};
 use oneshare_sdk::token::ShareId;
+use oneshare_sdk::{guard, passphrase};
 
 use crate::error::{Error, Result};
 use crate::link::Link;
@@ -265,14 +265,12 @@ impl Client {
             .passphrase
             .as_ref()
             .map(|s| passphrase::from_stretched(link.token(), s));
-        let evidence = BindEvidence {
-            code_proof: options
-                .code
-                .as_ref()
-                .map(|c| *c.proof(link.token()).expose()),
-            passphrase_proof: passphrase.as_ref().map(|p| *p.proof.expose()),
-            signals: crate::signals::observe(options.press_after_ms),
-        };
+        let evidence = guard::evidence(
+            link.token(),
+            options.code.as_ref(),
+            passphrase.as_ref(),
+            crate::signals::observe(options.press_after_ms),
+        );
         let body = serde_json::to_vec(&BindRequest {
             bind_secret: *keys.bind_secret.expose(),
             device_key,
@@ -296,7 +294,7 @@ impl Client {
             }
         };
         let bind: BindResponse = json(&plain, "bind response")?;
-        let raw = unwrap_record_key(link, passphrase.as_ref(), &bind.wrapped_key)?;
+        let raw = guard::unwrap_record_key(link.token(), passphrase.as_ref(), &bind.wrapped_key)?;
         let record_key = AesKey::import(&raw, false).await?;
         drop(raw);
         let record = decrypt_record(&record_key, &share_id, &bind.record).await?;
@@ -418,23 +416,6 @@ impl Client {
     pub async fn forget(&self, share_id: &str) -> Result<()> {
         self.db().await?.delete(DEVICES, share_id).await
     }
-}
-
-/// Unwraps the record key a bind returned: under the passphrase's wrap key for
-/// a passphrase share (PROTOCOL.md §12.3), else under the link's. A passphrase
-/// given for a share without one had its proof ignored by the relay, so the
-/// link's wrap key is tried then.
-pub(crate) fn unwrap_record_key(
-    link: &Link,
-    passphrase: Option<&PassphraseKeys>,
-    wrapped: &[u8],
-) -> Result<Key256> {
-    let keys = link.keys();
-    let v1 = || record::unwrap_key(&keys.wrap_key, &keys.share_id, wrapped);
-    Ok(match passphrase {
-        Some(p) => record::unwrap_key(&p.wrap_key, &keys.share_id, wrapped).or_else(|_| v1())?,
-        None => v1()?,
-    })
 }
 
 /// Decrypts a record envelope with the stored record key.

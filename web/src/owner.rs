@@ -4,20 +4,19 @@
 
 use js_sys::Uint8Array;
 use oneshare_sdk::api::{
-    AttachmentDecl, BindGuard, CreateShareRequest, CreateShareResponse, RecordCiphertext,
-    RecordResponse, ShareList, ShareSummary, UpdateRecordRequest, UploadStatus,
+    AttachmentDecl, CreateShareRequest, CreateShareResponse, RecordCiphertext, RecordResponse,
+    ShareList, ShareSummary, UpdateRecordRequest, UploadStatus,
 };
 use oneshare_sdk::encoding::b64;
 use oneshare_sdk::envelope::{COMMITMENT_LEN, commitment};
 use oneshare_sdk::lifetime::State;
-use oneshare_sdk::open_code::OpenCode;
 use oneshare_sdk::owner::{OwnerData, owner_aad};
 use oneshare_sdk::record::{self, Attachment, Record};
 use oneshare_sdk::secret::Key256;
 use oneshare_sdk::signing::{PUBLIC_KEY_LEN, PublicKey, Signer};
 use oneshare_sdk::stream::{ENCRYPTED_SEGMENT_SIZE, HEADER_LEN, NONCE_PREFIX_LEN, Sealer};
 use oneshare_sdk::token::{ShareId, Token};
-use oneshare_sdk::{duration, passphrase, token};
+use oneshare_sdk::{duration, guard, token};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::CryptoKey;
@@ -256,17 +255,11 @@ impl Client {
             });
             uploads.push(up);
         }
-        let open_code = OpenCode::generate()?;
-        let pass = match &options.passphrase {
-            Some(p) => Some(passphrase::derive(&token, p)?),
-            None => None,
-        };
-        let wrap_key = pass.as_ref().map_or(&keys.wrap_key, |p| &p.wrap_key);
-        let guard = BindGuard {
-            code_verifier: Some(open_code.proof(&token).verifier()),
-            require_code: options.require_code,
-            passphrase_verifier: pass.as_ref().map(|p| p.proof.verifier()),
-        };
+        let guarded = guard::create(
+            &token,
+            options.require_code,
+            options.passphrase.as_ref().map(|p| p.as_str()),
+        )?;
         let record_key = record::generate_key()?;
         let data = OwnerData::new(options.label.clone(), &record_key);
         let data_json = zeroize::Zeroizing::new(
@@ -275,7 +268,7 @@ impl Client {
         let body = CreateShareRequest {
             share_id,
             verifier: token::verifier(&keys.bind_secret),
-            wrapped_key: record::wrap_key(wrap_key, &share_id, &record_key)?,
+            wrapped_key: record::wrap_key(&guarded.wrap_key, &share_id, &record_key)?,
             record: record::seal_record(&record_key, &share_id, 1, &record)?,
             owner_data: owner
                 .data_key
@@ -284,7 +277,7 @@ impl Client {
             expires_in,
             self_destruct: options.self_destruct,
             attachments: decls,
-            guard: Some(guard),
+            guard: Some(guarded.guard),
         };
         let body = serde_json::to_vec(&body).map_err(|_| Error::Argument("create request"))?;
         let created: CreateShareResponse = json(
@@ -312,7 +305,7 @@ impl Client {
             link: Link::from_token(token).to_url(&self.link_base),
             share_id,
             expires_at: created.expires_at,
-            open_code: open_code.display(),
+            open_code: guarded.open_code.display(),
         })
     }
 

@@ -231,8 +231,8 @@ pub fn passphrase_unwrap(
         }
         None => None,
     };
-    let rk = js(crate::client::unwrap_record_key(
-        &link,
+    let rk = core(oneshare_sdk::guard::unwrap_record_key(
+        link.token(),
         keys.as_ref(),
         wrapped,
     ))?;
