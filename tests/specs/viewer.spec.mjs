@@ -463,62 +463,6 @@ test('plain http from another host: both pages say WebCrypto is off and what to 
 });
 
 // Keep last: it moves the relay's clock forward for good.
-test('every other state says what happened and what to do', async ({ browser, request }) => {
-  const states = async (page, name, heading, allowed) => {
-    await expect(page.getByRole('heading', { name: heading })).toBeVisible();
-    await expect(page.locator('section:visible').getByText('What to do:')).toBeVisible();
-    await accessible(page, name);
-    await shoot(page, `open-${name}`);
-    // The network failure this test makes on purpose is logged by Chromium.
-    if (allowed) page.problems = page.problems.filter((p) => !allowed.test(p));
-    await clean(page);
-  };
-  // An incomplete link, and no link at all.
-  const d = await device(browser);
-  await d.page.goto(`${RELAY}/s#tooShort`);
-  await states(d.page, 'bad-link', 'This link is incomplete');
-  await d.page.goto(`${RELAY}/s`);
-  await states(d.page, 'no-link', 'No share here');
-
-  // Made now: the relay's clock moves forward below, for good (this test runs last).
-  const link = await freshLink(browser, { selfDestruct: true });
-  const unused = await freshLink(browser);
-
-  // The relay cannot be reached, then can: Try again. This device's clock is
-  // Playwright's, so it can follow the relay's test clock (signatures carry time).
-  const u = await device(browser);
-  await u.context.clock.install();
-  await u.page.route('**/v1/**', (route) => route.abort());
-  await u.page.goto(link);
-  await states(u.page, 'unreachable', 'The relay cannot be reached', /net::ERR_FAILED/);
-  await u.page.unroute('**/v1/**');
-  await u.page.getByRole('button', { name: 'Try again' }).click();
-  await ready(u.page);
-
-  // A private window that refuses storage.
-  const s = await device(browser);
-  await s.context.addInitScript(() => Object.defineProperty(window, 'indexedDB', { get: () => undefined }));
-  await s.page.goto(link);
-  await states(s.page, 'storage', 'This browser blocks storage');
-
-  // Self-destruct: five minutes after the first view, on the relay's test clock.
-  await u.page.waitForTimeout(1_200);
-  await u.page.getByRole('button', { name: 'Open', exact: true }).click();
-  await opened(u.page);
-  await expect(u.page.getByText(/deletes itself in 4:5\d/)).toBeVisible();
-  await shoot(u.page, 'open-record-self-destruct');
-  expect((await request.post(`${RELAY}/test/clock/advance/301`)).status()).toBe(200);
-  // The open page's countdown reaches zero and it shows the end by itself.
-  await u.page.clock.fastForward(301_000);
-  await states(u.page, 'self-destructed', 'This share has self-destructed');
-
-  // Expiry of an unused link (a day by default).
-  expect((await request.post(`${RELAY}/test/clock/advance/${86_400 + 60}`)).status()).toBe(200);
-  const e = await device(browser);
-  await e.page.goto(unused);
-  await states(e.page, 'expired', 'This share has expired');
-});
-
 // ---- Protocol v2 on the pages: the open code (L2/L3) and the passphrase.
 
 /** The open code the compose page shows next to the link. */
@@ -682,6 +626,63 @@ test('a passphrase share opens only with the passphrase; Argon2id loads only for
   expect(argon.some((p) => p === '/stretch.js')).toBe(true);
   expect(argon.some((p) => /^\/assets\/passphrase-[0-9a-f]{16}\.wasm$/.test(p))).toBe(true);
   await clean(person.page);
+});
+
+// Runs last: it moves the relay's test clock a day ahead, which later signed requests would not survive.
+test('every other state says what happened and what to do', async ({ browser, request }) => {
+  const states = async (page, name, heading, allowed) => {
+    await expect(page.getByRole('heading', { name: heading })).toBeVisible();
+    await expect(page.locator('section:visible').getByText('What to do:')).toBeVisible();
+    await accessible(page, name);
+    await shoot(page, `open-${name}`);
+    // The network failure this test makes on purpose is logged by Chromium.
+    if (allowed) page.problems = page.problems.filter((p) => !allowed.test(p));
+    await clean(page);
+  };
+  // An incomplete link, and no link at all.
+  const d = await device(browser);
+  await d.page.goto(`${RELAY}/s#tooShort`);
+  await states(d.page, 'bad-link', 'This link is incomplete');
+  await d.page.goto(`${RELAY}/s`);
+  await states(d.page, 'no-link', 'No share here');
+
+  // Made now: the relay's clock moves forward below, for good (this test runs last).
+  const link = await freshLink(browser, { selfDestruct: true });
+  const unused = await freshLink(browser);
+
+  // The relay cannot be reached, then can: Try again. This device's clock is
+  // Playwright's, so it can follow the relay's test clock (signatures carry time).
+  const u = await device(browser);
+  await u.context.clock.install();
+  await u.page.route('**/v1/**', (route) => route.abort());
+  await u.page.goto(link);
+  await states(u.page, 'unreachable', 'The relay cannot be reached', /net::ERR_FAILED/);
+  await u.page.unroute('**/v1/**');
+  await u.page.getByRole('button', { name: 'Try again' }).click();
+  await ready(u.page);
+
+  // A private window that refuses storage.
+  const s = await device(browser);
+  await s.context.addInitScript(() => Object.defineProperty(window, 'indexedDB', { get: () => undefined }));
+  await s.page.goto(link);
+  await states(s.page, 'storage', 'This browser blocks storage');
+
+  // Self-destruct: five minutes after the first view, on the relay's test clock.
+  await u.page.waitForTimeout(1_200);
+  await u.page.getByRole('button', { name: 'Open', exact: true }).click();
+  await opened(u.page);
+  await expect(u.page.getByText(/deletes itself in 4:5\d/)).toBeVisible();
+  await shoot(u.page, 'open-record-self-destruct');
+  expect((await request.post(`${RELAY}/test/clock/advance/301`)).status()).toBe(200);
+  // The open page's countdown reaches zero and it shows the end by itself.
+  await u.page.clock.fastForward(301_000);
+  await states(u.page, 'self-destructed', 'This share has self-destructed');
+
+  // Expiry of an unused link (a day by default).
+  expect((await request.post(`${RELAY}/test/clock/advance/${86_400 + 60}`)).status()).toBe(200);
+  const e = await device(browser);
+  await e.page.goto(unused);
+  await states(e.page, 'expired', 'This share has expired');
 });
 
 test.afterAll(() => {
