@@ -9,6 +9,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import re
 import unicodedata
 
@@ -595,6 +596,36 @@ def comparison_code(secret: bytes, share_id: bytes, device_key: bytes, ecdh_key:
     info = comparison_info(share_id, device_key, ecdh_key)
     digest = HKDFExpand(algorithm=hashes.SHA256(), length=8, info=info).derive(secret)
     return f"{int.from_bytes(digest, 'big') % 1_000_000:06d}"
+
+
+def approval_message(share_id: bytes, request_id: bytes, device_key: bytes, ecdh_key: bytes) -> bytes:
+    return aad("oneshare/v2/transfer-approval", share_id, request_id, device_key, ecdh_key)
+
+
+def transfer_context(share_id: bytes, request_id: bytes, device_key: bytes) -> bytes:
+    return aad("oneshare/v2/transfer-key", share_id, request_id, device_key)
+
+
+def transfer_wrap_key(secret: bytes) -> bytes:
+    return HKDFExpand(algorithm=hashes.SHA256(), length=32,
+                      info=b"oneshare/v2/transfer-wrap-key").derive(secret)
+
+
+def wrap_for_device(secret, share_id, request_id, device_key, ecdh_key, record_key) -> bytes:
+    context = transfer_context(share_id, request_id, device_key)
+    inner = seal(transfer_wrap_key(secret), os.urandom(12), context, record_key)
+    return SUITE.encrypt(inner, public_key(ecdh_key), info=context)
+
+
+def open_transfer_key(ecdh_private, secret, share_id, request_id, device_key, sealed) -> bytes:
+    if len(sealed) != 65 + 77 + 16:
+        raise ProtocolError("length")
+    context = transfer_context(share_id, request_id, device_key)
+    try:
+        inner = SUITE.decrypt(sealed, ecdh_private, info=context)
+    except Exception:  # an invalid point or a failed tag: both are `hpke`
+        raise ProtocolError("hpke") from None
+    return open_envelope(transfer_wrap_key(secret), context, inner)
 
 
 # §12.3 passphrase -------------------------------------------------------------------

@@ -303,6 +303,36 @@ def check_transfer(c, _doc):
         code = o.comparison_code(h(c, "transfer_secret_hex"), sid, dk, ek)
         return {"info_hex": o.comparison_info(sid, dk, ek).hex(), "code": code,
                 "display": f"{code[:3]} {code[3:]}"}
+    sid = b64d(c["share_id_b64"], 16)
+    rid = h(c, "request_id_hex")
+    dk = o.public_bytes(o.public_key(b64d(c["device_key_b64"], 65)))
+    if op == "approval":
+        key = o.private_key(h(c, "owner_signing_key_hex"))
+        ek = b64d(c["ecdh_key_b64"], 65)
+        msg = o.approval_message(sid, rid, dk, ek)
+        signature = o.sign(key, msg)
+        o.verify(key.public_key(), msg, signature)
+        return {"owner_key_b64": b64e(o.public_bytes(key)), "message_hex": msg.hex(),
+                "signature_hex": signature.hex()}
+    if op == "verify_approval":
+        owner = o.public_key(b64d(c["owner_key_b64"], 65))
+        msg = o.approval_message(sid, rid, dk, b64d(c["ecdh_key_b64"], 65))
+        o.verify(owner, msg, h(c, "signature_hex"))
+        return {}
+    if op == "wrap":
+        secret, context = h(c, "transfer_secret_hex"), o.transfer_context(sid, rid, dk)
+        wk = o.transfer_wrap_key(secret)
+        inner = o.seal(wk, h(c, "nonce_hex"), context, h(c, "record_key_hex"))
+        assert o.open_envelope(wk, context, inner) == h(c, "record_key_hex")
+        return {"context_hex": context.hex(), "transfer_wrap_key_hex": wk.hex(), "inner_hex": inner.hex()}
+    if op == "open_transfer_key":
+        ecdh = o.private_key(h(c, "ecdh_private_hex"))
+        secret = h(c, "transfer_secret_hex")
+        kr = o.open_transfer_key(ecdh, secret, sid, rid, dk, h(c, "transfer_key_hex"))
+        ek = o.public_bytes(ecdh)
+        again = o.wrap_for_device(secret, sid, rid, dk, ek, kr)
+        assert o.open_transfer_key(ecdh, secret, sid, rid, dk, again) == kr
+        return {"ecdh_key_b64": b64e(ek), "record_key_hex": kr.hex()}
     raise KeyError(op)
 
 

@@ -10,6 +10,8 @@ fn main() {
     let dist = www.join("dist");
     // Rebuilt when the viewer is (re)built: cargo scans the folder recursively.
     // (A missing path would make cargo rerun this script on every build.)
+    // The migrations are embedded by `sqlx::migrate!`: a new one must rebuild.
+    println!("cargo:rerun-if-changed=migrations");
     if www.is_dir() {
         println!("cargo:rerun-if-changed={}", www.display());
     } else {

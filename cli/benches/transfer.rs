@@ -162,6 +162,7 @@ fn baseline_upload(
             size: stream::ciphertext_len(SIZE),
         }],
         guard: None,
+        transfer_box: None,
     };
     let signer = || (&owner.signing_key, Signer::Owner(owner.public_key()));
     let out = request::prepare(

@@ -15,7 +15,8 @@ Exit codes:
   5    refused: opened on another device, or not allowed by the relay
   6    network: the relay cannot be reached
   7    the relay's key changed without an announced rotation
-  8    integrity: data failed authentication
+  8    integrity: data failed authentication, or transfer codes that differ
+  9    a transfer request waits for the sender; run the same command again
   130  interrupted (Ctrl-C); `oneshare resume` continues an upload";
 
 const EXAMPLES: &str = "\
@@ -27,6 +28,9 @@ Examples:
   oneshare open 'https://share.example/s#…' --field password
   oneshare list
   oneshare events --follow
+  oneshare open 'https://share.example/s#…' --request-transfer
+  oneshare transfers
+  oneshare approve SHARE_ID --code '123 456'
   oneshare revoke SHARE_ID";
 
 /// oneshare: end-to-end encrypted one-time shares from a terminal.
@@ -113,6 +117,30 @@ pub enum Command {
         /// One JSON object per line.
         #[arg(long)]
         json: bool,
+    },
+    /// Pending requests to move one of your shares to another device, with
+    /// the comparison code each must show.
+    Transfers {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve moving a share to the device that asked, after comparing codes:
+    /// the share moves there and the device that held it loses it.
+    Approve {
+        /// Share id.
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+        /// The code the recipient's device shows (read out to you); without it
+        /// you are asked to compare on the terminal.
+        #[arg(long, value_name = "DIGITS")]
+        code: Option<String>,
+    },
+    /// Deny a pending request to move a share.
+    Deny {
+        /// Share id.
+        #[arg(allow_hyphen_values = true)]
+        id: String,
     },
     /// Finish a create whose upload was interrupted.
     Resume {
@@ -260,6 +288,13 @@ pub struct OpenArgs {
     /// asked when the share has one).
     #[arg(long)]
     pub passphrase_stdin: bool,
+    /// Opened on another device already: ask the sender to move the share to
+    /// this one (shows a code to compare with the sender, then waits).
+    #[arg(long)]
+    pub request_transfer: bool,
+    /// How long to wait for the sender's answer, in seconds (0: ask and exit 9).
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    pub wait: u64,
 }
 
 #[cfg(test)]
@@ -277,6 +312,8 @@ mod tests {
             &["oneshare", "resume", "-Bq2x"],
             &["oneshare", "admin", "revoke", "-Bq2x"],
             &["oneshare", "open", "-Bq2x"],
+            &["oneshare", "approve", "-Bq2x", "--code", "1"],
+            &["oneshare", "deny", "-Bq2x"],
         ] {
             let cli = Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
             assert!(

@@ -22,6 +22,8 @@ pub mod exit {
     pub const RELAY_KEY: u8 = 7;
     /// Data failed authentication (altered, or not for this link).
     pub const INTEGRITY: u8 = 8;
+    /// A transfer request waits for the sender; the same command continues it.
+    pub const PENDING: u8 = 9;
     /// Interrupted (Ctrl-C); what was done can be resumed.
     pub const INTERRUPTED: u8 = 130;
 }
@@ -91,6 +93,25 @@ pub enum Error {
     /// Interrupted by the user.
     #[error("{0}")]
     Interrupted(String),
+    /// A transfer request still waits for the sender.
+    #[error("{0}")]
+    Pending(String),
+    /// The sender denied a transfer, or it expired.
+    #[error("{0}")]
+    Refused(String),
+    /// The comparison codes of a transfer differ: its keys may have been swapped.
+    #[error(
+        "the codes differ: the recipient's device shows {given}, the request you got gives {computed}. \
+         Someone (possibly the relay) may have replaced the device's keys; deny it with `oneshare deny {share}`"
+    )]
+    CodeMismatch {
+        /// The share.
+        share: String,
+        /// What the recipient read out.
+        given: String,
+        /// What this request's keys give.
+        computed: String,
+    },
     /// A protocol or crypto failure from the core.
     #[error("{0}")]
     Core(#[from] oneshare_sdk::Error),
@@ -109,6 +130,9 @@ impl Error {
             Self::RelayKeyChanged { .. } => exit::RELAY_KEY,
             Self::NotFound(_) => exit::NOT_FOUND,
             Self::Interrupted(_) => exit::INTERRUPTED,
+            Self::Pending(_) => exit::PENDING,
+            Self::Refused(_) => exit::REFUSED,
+            Self::CodeMismatch { .. } => exit::INTEGRITY,
             Self::Relay { status, code, .. } => match (status, code.as_str()) {
                 (_, "expired" | "revoked" | "self_destructed") | (410, _) => exit::ENDED,
                 (404, _) | (_, "not_found") => exit::NOT_FOUND,

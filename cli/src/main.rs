@@ -19,6 +19,7 @@ mod output;
 mod owner;
 mod recipient;
 mod relay;
+mod transfer;
 mod upload;
 
 use args::{Cli, Command};
@@ -64,7 +65,8 @@ fn hint(e: &Error) -> Option<&'static str> {
     };
     Some(match code.as_str() {
         "already_bound" => {
-            "only the device that opened it first can read it; ask the sender for a new link"
+            "only the device that opened it first can read it; ask the sender to move it here \
+             with `oneshare open LINK --request-transfer`, or for a new link"
         }
         "expired" | "revoked" | "self_destructed" => {
             "the record is gone for good; ask the sender for a new link"
@@ -77,6 +79,8 @@ fn hint(e: &Error) -> Option<&'static str> {
             "ask the sender for the passphrase and pipe it to --passphrase-stdin (or run in a terminal to be asked)"
         }
         "locked" => "nobody can open this link any more; ask the sender for a new one",
+        "moved" => "the sender moved this share to another device; this device forgot it",
+        "transfer_pending" => "another device's request waits for the sender; try again later",
         "stale_timestamp" => "this machine's clock is off; set it right and retry",
         "rate_limited" => "wait a minute, then retry",
         "quota" => "revoke shares you no longer need (`oneshare list`, `oneshare revoke ID`)",
@@ -104,6 +108,9 @@ fn run(cli: Cli) -> Result<()> {
             since,
             json,
         } => owner::events(&ctx, *follow, *since, *json),
+        Command::Transfers { json } => transfer::list(&ctx, *json),
+        Command::Approve { id, code } => transfer::approve(&ctx, id, code.as_deref()),
+        Command::Deny { id } => transfer::deny(&ctx, id),
         Command::Resume { id, json } => owner::resume(&ctx, id.as_deref(), *json),
         Command::Admin(cmd) => admin::run(&ctx, cmd),
     }

@@ -11,6 +11,7 @@ use oneshare_sdk::lifetime::State;
 use oneshare_sdk::owner::{OwnerData, OwnerIdentity, open_owner_data, seal_owner_data};
 use oneshare_sdk::record::{self, Attachment};
 use oneshare_sdk::token::{ShareId, Token, verifier};
+use oneshare_sdk::transfer;
 use serde::Serialize;
 
 use crate::Ctx;
@@ -192,6 +193,11 @@ pub fn create(ctx: &Ctx, args: &CreateArgs) -> Result<()> {
             })
             .collect(),
         guard: Some(guarded.guard),
+        transfer_box: Some(transfer::seal_box(
+            &owner.owner_key,
+            &keys.share_id,
+            &transfer::transfer_secret(&token),
+        )?),
     };
     let body = serde_json::to_vec(&req).unwrap_or_default();
     let created: CreateShareResponse = relay.json(

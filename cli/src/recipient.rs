@@ -34,7 +34,7 @@ use crate::{compose, files};
 /// A device key for one share, and the record key once bound.
 #[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 #[serde(deny_unknown_fields)]
-struct DeviceFile {
+pub(crate) struct DeviceFile {
     version: u8,
     relay: String,
     share_id: String,
@@ -48,6 +48,25 @@ struct DeviceFile {
 }
 
 impl DeviceFile {
+    /// A device the sender moved the share to (PROTOCOL.md §12.2): bound and
+    /// confirmed by the relay's approval, with the record key it unwrapped.
+    pub(crate) fn transferred(
+        relay: &str,
+        id: &ShareId,
+        device: &SigningKey,
+        record_key: &Key256,
+    ) -> Self {
+        Self {
+            version: 1,
+            relay: relay.to_owned(),
+            share_id: id.to_string(),
+            device_key: b64(device.to_bytes().expose()),
+            record_key: Some(b64(record_key.expose())),
+            confirmed: true,
+            self_destruct: false,
+        }
+    }
+
     fn signing_key(&self) -> Result<SigningKey> {
         let bytes = unb64_array(&self.device_key, "device key")
             .map_err(|_| oneshare_sdk::Error::InvalidKey("device"))?;
@@ -66,7 +85,7 @@ impl DeviceFile {
     }
 }
 
-fn device_path(ctx: &Ctx, id: &ShareId) -> PathBuf {
+pub(crate) fn device_path(ctx: &Ctx, id: &ShareId) -> PathBuf {
     ctx.dirs.data.join("devices").join(format!("{id}.json"))
 }
 
@@ -101,7 +120,10 @@ pub fn open(ctx: &Ctx, args: &OpenArgs) -> Result<()> {
     };
     let relay = Relay::connect(&ctx.dirs, &url, false)?;
     let path = device_path(ctx, &id);
-    let existing: Option<DeviceFile> = files::read_json(&path)?;
+    let mut existing: Option<DeviceFile> = files::read_json(&path)?;
+    if existing.is_none() && (args.request_transfer || crate::transfer::asked(ctx, &id)) {
+        existing = Some(crate::transfer::ask_and_wait(ctx, &relay, &token, args)?);
+    }
     let (view, device) = match existing {
         Some(dev) if dev.confirmed => {
             let key = dev.signing_key()?;

@@ -60,7 +60,7 @@ fn main() -> R {
         ("lifetime.json", LIFETIME_DESC, lifetime_cases()?),
         ("open_code.json", OPEN_CODE_DESC, open_code_cases()?),
         ("passphrase.json", PASSPHRASE_DESC, passphrase_cases()?),
-        ("transfer.json", TRANSFER_DESC, transfer_cases()?),
+        ("transfer.json", TRANSFER_DESC, transfer_cases(&dir)?),
     ];
     for (name, description, cases) in files {
         let count = cases.len();
@@ -2635,13 +2635,187 @@ op=open_box: a box that must fail with `error` (length before anything else). op
 info = \"oneshare/v2/comparison-code\" || 0x00 || share_id || device_key (65) || ecdh_key (65), \
 digest = HKDF-Expand(PRK = transfer_secret, info, 8), code = u64be(digest) mod 10^6 as 6 digits, \
 display = the digits in two groups of three joined by a space; public keys are 65-byte \
-uncompressed P-256 points (else invalid_key).";
+uncompressed P-256 points (else invalid_key). op=approval: message = \"oneshare/v2/transfer-approval\" \
+|| 0x00 || share_id || request_id (16) || device_key || ecdh_key, signed by the owner key (ECDSA \
+P-256 SHA-256, RFC 6979, P1363 r || s); op=verify_approval: a signature that must fail with `error` \
+for the message of the keys given. op=wrap: context = \"oneshare/v2/transfer-key\" || 0x00 || \
+share_id || request_id || device_key; transfer_wrap_key = HKDF-Expand(PRK = transfer_secret, \
+\"oneshare/v2/transfer-wrap-key\", 32); inner = envelope(transfer_wrap_key, AAD = context, K_r) \
+with the given nonce (77 bytes). op=open_transfer_key: transfer_key = HPKE base mode (DHKEM(P-256, \
+HKDF-SHA256), HKDF-SHA256, AES-256-GCM) enc (65) || seal(info = context, aad = empty, inner) to \
+the ECDH public key of ecdh_private; opens to record_key, or fails with `error` (length before \
+anything, hpke for another ECDH key, request or device, wrong_key for another transfer secret). \
+HPKE sealing is randomized: these are open vectors.";
 
 fn public_key_of(label: &str) -> R<PublicKey> {
     Ok(SigningKey::from_bytes(&Secret::new(fixed(label)))?.public_key())
 }
 
-fn transfer_cases() -> R<Vec<Value>> {
+/// The transfer key sealed by an earlier run, if it still opens to `record_key`.
+fn previous_transfer_key(dir: &Path, name: &str, open: impl Fn(&[u8]) -> bool) -> Option<Vec<u8>> {
+    let doc: Value = serde_json::from_slice(&fs::read(dir.join("transfer.json")).ok()?).ok()?;
+    let sealed = doc["cases"]
+        .as_array()?
+        .iter()
+        .find(|c| c["name"] == name)?["transfer_key_hex"]
+        .as_str()
+        .and_then(|h| hex::decode(h).ok())?;
+    open(&sealed).then_some(sealed)
+}
+
+/// Approval, inner wrap and open vectors of a transfer (PROTOCOL.md §12.2).
+fn transfer_approval_cases(dir: &Path, cases: &mut Vec<Value>) -> R {
+    let t = counting_token();
+    let sid = t.derive().share_id;
+    let secret = transfer::transfer_secret(&t);
+    let owner = SigningKey::from_bytes(&Secret::new(fixed("owner signing key")))?;
+    let device = public_key_of("device key")?;
+    let ecdh_private: [u8; 32] = fixed("ecdh private key");
+    let ecdh = transfer::EcdhKey::from_bytes(&Secret::new(ecdh_private))?;
+    let ecdh_public = ecdh.public_key()?;
+    let rid: [u8; 16] = fixed("transfer request id");
+    let sig = transfer::sign_approval(&owner, &sid, &rid, &device, &ecdh_public);
+    cases.push(json!({
+        "op": "approval", "name": "approval",
+        "owner_signing_key_hex": hex(owner.to_bytes().expose()), "share_id_b64": sid.to_string(),
+        "request_id_hex": hex(rid), "device_key_b64": device.to_string(),
+        "ecdh_key_b64": ecdh_public.to_string(),
+        "expected": {
+            "owner_key_b64": owner.public_key().to_string(),
+            "message_hex": hex(transfer::approval_message(&sid, &rid, &device, &ecdh_public)),
+            "signature_hex": hex(sig),
+        },
+    }));
+    let swapped = public_key_of("relay's ecdh key")?;
+    for (name, dk, ek, bytes) in [
+        ("ecdh_key_swapped", device, swapped, sig.to_vec()),
+        ("device_key_swapped", swapped, ecdh_public, sig.to_vec()),
+        ("flipped", device, ecdh_public, flip(&sig, 10, 1)),
+    ] {
+        cases.push(json!({
+            "op": "verify_approval", "name": format!("verify_approval_{name}"),
+            "owner_key_b64": owner.public_key().to_string(), "share_id_b64": sid.to_string(),
+            "request_id_hex": hex(rid), "device_key_b64": dk.to_string(),
+            "ecdh_key_b64": ek.to_string(), "signature_hex": hex(&bytes),
+            "error": must_fail(name, transfer::verify_approval(&owner.public_key(), &sid, &rid, &dk, &ek, &bytes), "bad_signature")?,
+        }));
+    }
+    let record_key: [u8; 32] = fixed("record key");
+    let nonce: [u8; 12] = fixed("transfer inner nonce");
+    let context = transfer::transfer_context(&sid, &rid, &device);
+    let wrap_key = transfer::transfer_wrap_key(&secret);
+    cases.push(json!({
+        "op": "wrap", "name": "wrap_inner",
+        "transfer_secret_hex": hex(secret.expose()), "share_id_b64": sid.to_string(),
+        "request_id_hex": hex(rid), "device_key_b64": device.to_string(),
+        "record_key_hex": hex(record_key), "nonce_hex": hex(nonce),
+        "expected": {
+            "context_hex": hex(&context),
+            "transfer_wrap_key_hex": hex(wrap_key.expose()),
+            "inner_hex": hex(envelope::seal_with_nonce(&wrap_key, nonce, &context, &record_key)),
+        },
+    }));
+    let opens = |sealed: &[u8]| {
+        transfer::open_transfer_key(&ecdh, &secret, &sid, &rid, &device, sealed)
+            .is_ok_and(|k| *k.expose() == record_key)
+    };
+    let sealed = match previous_transfer_key(dir, "open_transfer_key", opens) {
+        Some(s) => s,
+        None => transfer::wrap_for_device(
+            &secret,
+            &sid,
+            &rid,
+            &device,
+            &ecdh_public,
+            &Secret::new(record_key),
+        )?,
+    };
+    let other_ecdh: [u8; 32] = fixed("other ecdh private key");
+    let other_secret = transfer::transfer_secret(&Token::from_bytes(fixed("token")));
+    let other_rid: [u8; 16] = fixed("other request id");
+    let base = |name: &str,
+                ecdh: [u8; 32],
+                secret: &Key256,
+                rid: [u8; 16],
+                dk: &PublicKey,
+                bytes: &[u8]| {
+        json!({
+            "op": "open_transfer_key", "name": name,
+            "ecdh_private_hex": hex(ecdh), "transfer_secret_hex": hex(secret.expose()),
+            "share_id_b64": sid.to_string(), "request_id_hex": hex(rid),
+            "device_key_b64": dk.to_string(), "transfer_key_hex": hex(bytes),
+        })
+    };
+    let mut ok = base(
+        "open_transfer_key",
+        ecdh_private,
+        &secret,
+        rid,
+        &device,
+        &sealed,
+    );
+    ok["expected"] =
+        json!({ "ecdh_key_b64": ecdh_public.to_string(), "record_key_hex": hex(record_key) });
+    cases.push(ok);
+    let negatives: [(&str, [u8; 32], &Key256, [u8; 16], PublicKey, Vec<u8>, &str); 5] = [
+        (
+            "other_ecdh_key",
+            other_ecdh,
+            &secret,
+            rid,
+            device,
+            sealed.clone(),
+            "hpke",
+        ),
+        (
+            "other_request",
+            ecdh_private,
+            &secret,
+            other_rid,
+            device,
+            sealed.clone(),
+            "hpke",
+        ),
+        (
+            "other_device_key",
+            ecdh_private,
+            &secret,
+            rid,
+            swapped,
+            sealed.clone(),
+            "hpke",
+        ),
+        (
+            "other_link",
+            ecdh_private,
+            &other_secret,
+            rid,
+            device,
+            sealed.clone(),
+            "wrong_key",
+        ),
+        (
+            "truncated",
+            ecdh_private,
+            &secret,
+            rid,
+            device,
+            sealed[..sealed.len() - 1].to_vec(),
+            "length",
+        ),
+    ];
+    for (name, ek, sec, r, dk, bytes, code) in negatives {
+        let name = format!("open_transfer_key_{name}");
+        let result = transfer::EcdhKey::from_bytes(&Secret::new(ek))
+            .and_then(|k| transfer::open_transfer_key(&k, sec, &sid, &r, &dk, &bytes));
+        let mut case = base(&name, ek, sec, r, &dk, &bytes);
+        case["error"] = json!(must_fail(&name, result, code)?);
+        cases.push(case);
+    }
+    Ok(())
+}
+
+fn transfer_cases(dir: &Path) -> R<Vec<Value>> {
     let mut cases = Vec::new();
     for (name, token) in [
         ("counting_token", counting_token()),
@@ -2778,5 +2952,6 @@ fn transfer_cases() -> R<Vec<Value>> {
             "error": must_fail(name, PublicKey::parse(&b64(&bytes)), "invalid_key")?,
         }));
     }
+    transfer_approval_cases(dir, &mut cases)?;
     Ok(cases)
 }

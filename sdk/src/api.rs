@@ -71,6 +71,15 @@ pub struct CreateShareRequest {
     /// absent for a v1 share.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guard: Option<BindGuard>,
+    /// Protocol v2: the transfer secret sealed under the owner key
+    /// ([`crate::transfer::seal_box`]), so the sender can approve a device
+    /// transfer (PROTOCOL.md §12.2); without it the share cannot move.
+    #[serde(
+        default,
+        with = "serde_b64_array_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub transfer_box: Option<[u8; crate::transfer::BOX_LEN]>,
 }
 
 /// What the relay checks at bind beyond the token (PROTOCOL.md §12.1, §12.3).
@@ -277,6 +286,103 @@ pub struct ShareStatus {
     pub expires_at: u64,
 }
 
+/// `POST /v1/shares/{id}/transfer` (signed by the presented device key,
+/// encrypted body): a refused device asks the sender for the share.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferRequest {
+    /// Random id the device chose; it names the request in later calls.
+    #[serde(with = "serde_b64_array")]
+    pub request_id: [u8; crate::transfer::REQUEST_ID_LEN],
+    /// The bind secret derived from the token: only link holders can ask.
+    #[serde(with = "serde_b64_array")]
+    pub bind_secret: [u8; 32],
+    /// The device's ECDSA public key (it signs this request and, once moved, every later one).
+    pub device_key: PublicKey,
+    /// The device's ECDH P-256 public key, to which the sender re-wraps `K_r`.
+    pub ecdh_key: PublicKey,
+}
+
+/// Answer to a transfer request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferTicket {
+    /// The request id.
+    #[serde(with = "serde_b64_array")]
+    pub request_id: [u8; crate::transfer::REQUEST_ID_LEN],
+    /// When the request expires unanswered.
+    pub expires_at: u64,
+}
+
+/// Where a transfer request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferState {
+    /// Waiting for the sender.
+    Pending,
+    /// The sender approved: the share is bound to the requesting device.
+    Approved,
+    /// The sender refused.
+    Denied,
+    /// Nobody answered in time.
+    Expired,
+}
+
+/// `GET /v1/shares/{id}/transfer/{request_id}` (signed by the requesting device).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferStatus {
+    /// The request's state.
+    pub state: TransferState,
+    /// When a pending request expires.
+    pub expires_at: u64,
+    /// Once approved: `K_r` re-wrapped to the device (`crate::transfer::open_transfer_key`).
+    #[serde(
+        default,
+        with = "serde_b64_array_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub transfer_key: Option<[u8; crate::transfer::TRANSFER_KEY_LEN]>,
+}
+
+/// A pending transfer request, as the owner sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingTransfer {
+    /// The share.
+    pub share_id: ShareId,
+    /// The request id.
+    #[serde(with = "serde_b64_array")]
+    pub request_id: [u8; crate::transfer::REQUEST_ID_LEN],
+    /// The requesting device's ECDSA key.
+    pub device_key: PublicKey,
+    /// The requesting device's ECDH key.
+    pub ecdh_key: PublicKey,
+    /// When it asked.
+    pub requested_at: u64,
+    /// When the request expires.
+    pub expires_at: u64,
+    /// The transfer box stored at create (owner-sealed transfer secret).
+    #[serde(with = "serde_b64_array")]
+    pub transfer_box: [u8; crate::transfer::BOX_LEN],
+}
+
+/// `GET /v1/transfers` (owner-signed): the owner's pending transfer requests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferList {
+    /// Pending requests, oldest first.
+    pub transfers: Vec<PendingTransfer>,
+}
+
+/// `POST /v1/shares/{id}/transfer/{request_id}/approve` (owner-signed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveTransfer {
+    /// `crate::transfer::sign_approval` by the owner key.
+    #[serde(with = "serde_b64_array")]
+    pub approval: [u8; crate::signing::SIGNATURE_LEN],
+    /// `K_r` re-wrapped to the device (`crate::transfer::wrap_for_device`).
+    #[serde(with = "serde_b64_array")]
+    pub transfer_key: [u8; crate::transfer::TRANSFER_KEY_LEN],
+}
+
 /// What happened to a share, as streamed to its owner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -299,6 +405,14 @@ pub enum EventKind {
     Expired,
     /// The share self-destructed.
     SelfDestructed,
+    /// A refused device asked to move the share to it (PROTOCOL.md §12.2).
+    TransferRequested,
+    /// The owner approved a transfer: the share moved to the new device.
+    TransferApproved,
+    /// The owner denied a transfer request.
+    TransferDenied,
+    /// A transfer request expired unanswered.
+    TransferExpired,
 }
 
 /// One event.

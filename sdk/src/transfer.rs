@@ -13,21 +13,46 @@
 //! The requesting device derives the secret from its link; the sender, who does
 //! not keep the link, stores the secret at create in a **transfer box** sealed
 //! under its owner key, which the relay keeps next to the owner data.
+//!
+//! The sender approves with a signature over the share id, the request id and
+//! both keys ([`approval_message`]) and re-wraps `K_r` to the device
+//! ([`wrap_for_device`]): an envelope under a key from the transfer secret,
+//! sealed with HPKE to the device's ECDH key. Opening it takes the ECDH private
+//! key *and* the link, so a relay that swapped in its own keys and got an
+//! approval anyway (the sender skipped the comparison) still cannot read `K_r`.
 
 use hkdf::Hkdf;
+use hpke::kem::DhP256HkdfSha256;
+use hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
 use sha2::Sha256;
+use zeroize::Zeroizing;
 
 use crate::envelope::{self, aad};
 use crate::record::WRAPPED_KEY_LEN;
 use crate::secret::{Key256, Secret};
-use crate::signing::PublicKey;
+use crate::signing::{PublicKey, SIGNATURE_LEN, SigningKey};
 use crate::token::{ShareId, Token, expand};
 use crate::{Error, Result, random};
+
+type Kem = DhP256HkdfSha256;
+type Kdf = hpke::kdf::HkdfSha256;
+type Aead = hpke::aead::AesGcm256;
 
 /// HKDF info label of the transfer secret, and AAD label of the transfer box.
 pub const TRANSFER_SECRET_LABEL: &str = "oneshare/v2/transfer-secret";
 /// HKDF info label of the comparison code.
 pub const COMPARISON_LABEL: &str = "oneshare/v2/comparison-code";
+/// Label of the owner's approval signature.
+pub const APPROVAL_LABEL: &str = "oneshare/v2/transfer-approval";
+/// HKDF info label of the key that wraps `K_r` inside the transfer key.
+pub const TRANSFER_WRAP_LABEL: &str = "oneshare/v2/transfer-wrap-key";
+/// AAD label of the inner envelope and HPKE info label of the transfer key.
+pub const TRANSFER_KEY_LABEL: &str = "oneshare/v2/transfer-key";
+/// Length of a transfer request id (chosen by the requesting device).
+pub const REQUEST_ID_LEN: usize = 16;
+/// Length of a transfer key: HPKE `enc` (65) and the sealed 77-byte inner
+/// envelope with its 16-byte tag.
+pub const TRANSFER_KEY_LEN: usize = crate::transmission::ENC_LEN + WRAPPED_KEY_LEN + 16;
 /// Digits in a comparison code.
 pub const DIGITS: usize = 6;
 /// Length of a transfer box (an envelope of 32 bytes, like a wrapped key).
@@ -60,13 +85,10 @@ pub fn seal_box_with_nonce(
 ///
 /// # Errors
 /// [`Error::Random`].
-pub fn seal_box(owner_key: &Key256, share_id: &ShareId, secret: &Key256) -> Result<Vec<u8>> {
-    Ok(seal_box_with_nonce(
-        owner_key,
-        share_id,
-        secret,
-        random::bytes()?,
-    ))
+pub fn seal_box(owner_key: &Key256, share_id: &ShareId, secret: &Key256) -> Result<[u8; BOX_LEN]> {
+    seal_box_with_nonce(owner_key, share_id, secret, random::bytes()?)
+        .try_into()
+        .map_err(|_| Error::Malformed("transfer box"))
 }
 
 /// Opens a transfer box (the sender's side).
@@ -136,6 +158,235 @@ pub fn comparison_code(
     ComparisonCode((u64::from_be_bytes(digest) % 1_000_000) as u32)
 }
 
+/// The message the owner signs to approve a transfer:
+/// `AAD("oneshare/v2/transfer-approval", share_id || request_id || device_key || ecdh_key)`.
+pub fn approval_message(
+    share_id: &ShareId,
+    request_id: &[u8; REQUEST_ID_LEN],
+    device_key: &PublicKey,
+    ecdh_key: &PublicKey,
+) -> Vec<u8> {
+    aad(
+        APPROVAL_LABEL,
+        &[
+            &share_id.0,
+            request_id,
+            &device_key.to_bytes(),
+            &ecdh_key.to_bytes(),
+        ],
+    )
+}
+
+/// Signs an approval with the owner key (deterministic ECDSA, P1363 `r || s`).
+pub fn sign_approval(
+    owner: &SigningKey,
+    share_id: &ShareId,
+    request_id: &[u8; REQUEST_ID_LEN],
+    device_key: &PublicKey,
+    ecdh_key: &PublicKey,
+) -> [u8; SIGNATURE_LEN] {
+    owner.sign(&approval_message(
+        share_id, request_id, device_key, ecdh_key,
+    ))
+}
+
+/// Checks an approval against the owner's key and the request it names.
+///
+/// # Errors
+/// [`Error::BadSignature`].
+pub fn verify_approval(
+    owner: &PublicKey,
+    share_id: &ShareId,
+    request_id: &[u8; REQUEST_ID_LEN],
+    device_key: &PublicKey,
+    ecdh_key: &PublicKey,
+    signature: &[u8],
+) -> Result<()> {
+    owner.verify(
+        &approval_message(share_id, request_id, device_key, ecdh_key),
+        signature,
+    )
+}
+
+/// The key of the inner envelope:
+/// `HKDF-Expand(PRK = transfer secret, "oneshare/v2/transfer-wrap-key", 32)`.
+pub fn transfer_wrap_key(secret: &Key256) -> Key256 {
+    let Ok(hk) = Hkdf::<Sha256>::from_prk(secret.expose()) else {
+        unreachable!("a 32-byte PRK is long enough for HKDF-SHA256");
+    };
+    Secret::new(expand(&hk, TRANSFER_WRAP_LABEL.as_bytes()))
+}
+
+/// AAD of the inner envelope and HPKE `info` of the transfer key:
+/// `AAD("oneshare/v2/transfer-key", share_id || request_id || device_key)`.
+pub fn transfer_context(
+    share_id: &ShareId,
+    request_id: &[u8; REQUEST_ID_LEN],
+    device_key: &PublicKey,
+) -> Vec<u8> {
+    aad(
+        TRANSFER_KEY_LABEL,
+        &[&share_id.0, request_id, &device_key.to_bytes()],
+    )
+}
+
+/// A device's ECDH P-256 key for receiving a transfer (RFC 9180 DHKEM(P-256)).
+#[derive(Clone)]
+pub struct EcdhKey(Secret<32>);
+
+impl core::fmt::Debug for EcdhKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("EcdhKey(private redacted)")
+    }
+}
+
+impl EcdhKey {
+    /// Generates a key from OS randomness.
+    ///
+    /// # Errors
+    /// [`Error::Random`].
+    pub fn generate() -> Result<Self> {
+        let ikm = Zeroizing::new(random::bytes::<32>()?);
+        let (private, _) = Kem::derive_keypair(ikm.as_slice());
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        private.write_exact(bytes.as_mut_slice());
+        Ok(Self(Secret::new(*bytes)))
+    }
+
+    /// Imports a 32-byte big-endian scalar.
+    ///
+    /// # Errors
+    /// [`Error::InvalidKey`] for zero or a value not below the group order.
+    pub fn from_bytes(bytes: &Secret<32>) -> Result<Self> {
+        <Kem as hpke::Kem>::PrivateKey::from_bytes(bytes.expose())
+            .map(|_| Self(bytes.clone()))
+            .map_err(|_| Error::InvalidKey("ecdh"))
+    }
+
+    /// Exports the scalar. Secret.
+    pub fn to_bytes(&self) -> Secret<32> {
+        self.0.clone()
+    }
+
+    fn private(&self) -> Result<<Kem as hpke::Kem>::PrivateKey> {
+        <Kem as hpke::Kem>::PrivateKey::from_bytes(self.0.expose())
+            .map_err(|_| Error::InvalidKey("ecdh"))
+    }
+
+    /// The public key, in the same 65-byte encoding as a signing key.
+    ///
+    /// # Errors
+    /// [`Error::InvalidKey`] (not expected for a key built by this type).
+    pub fn public_key(&self) -> Result<PublicKey> {
+        let mut out = [0u8; 65];
+        <Kem as hpke::Kem>::sk_to_pk(&self.private()?).write_exact(&mut out);
+        PublicKey::from_bytes(&out)
+    }
+}
+
+/// Re-wraps `K_r` to the requesting device, with a given inner nonce (vectors):
+/// `inner = envelope(transfer_wrap_key, transfer_context, K_r)` (77 bytes), then
+/// HPKE base mode (the suite of §7) to `ecdh_key` with `info = transfer_context`
+/// and empty AAD; the result is `enc || ciphertext` ([`TRANSFER_KEY_LEN`] bytes).
+/// HPKE's ephemeral key is random, so the output is too.
+///
+/// # Errors
+/// [`Error::InvalidKey`] or [`Error::Hpke`].
+pub fn wrap_for_device_with_nonce(
+    secret: &Key256,
+    share_id: &ShareId,
+    request_id: &[u8; REQUEST_ID_LEN],
+    device_key: &PublicKey,
+    ecdh_key: &PublicKey,
+    record_key: &Key256,
+    nonce: [u8; envelope::NONCE_LEN],
+) -> Result<Vec<u8>> {
+    let context = transfer_context(share_id, request_id, device_key);
+    let inner = envelope::seal_with_nonce(
+        &transfer_wrap_key(secret),
+        nonce,
+        &context,
+        record_key.expose(),
+    );
+    let pk = <Kem as hpke::Kem>::PublicKey::from_bytes(&ecdh_key.to_bytes())
+        .map_err(|_| Error::InvalidKey("ecdh"))?;
+    let (enc, ct) =
+        hpke::single_shot_seal::<Aead, Kdf, Kem>(&OpModeS::Base, &pk, &context, &inner, b"")
+            .map_err(|_| Error::Hpke)?;
+    let mut out = enc.to_bytes().to_vec();
+    out.extend_from_slice(&ct);
+    Ok(out)
+}
+
+/// Re-wraps `K_r` to the requesting device (the sender's side of an approval).
+///
+/// # Errors
+/// As [`wrap_for_device_with_nonce`], and [`Error::Random`].
+pub fn wrap_for_device(
+    secret: &Key256,
+    share_id: &ShareId,
+    request_id: &[u8; REQUEST_ID_LEN],
+    device_key: &PublicKey,
+    ecdh_key: &PublicKey,
+    record_key: &Key256,
+) -> Result<Vec<u8>> {
+    wrap_for_device_with_nonce(
+        secret,
+        share_id,
+        request_id,
+        device_key,
+        ecdh_key,
+        record_key,
+        random::bytes()?,
+    )
+}
+
+/// Opens a transfer key on the device that asked: HPKE with its ECDH key, then
+/// the inner envelope with the key from its link's transfer secret.
+///
+/// # Errors
+/// [`Error::Length`] for any length but [`TRANSFER_KEY_LEN`]; [`Error::Hpke`]
+/// when the HPKE layer does not open (another ECDH key, request or device);
+/// then as [`envelope::open`] (another token: `wrong_key`).
+pub fn open_transfer_key(
+    ecdh: &EcdhKey,
+    secret: &Key256,
+    share_id: &ShareId,
+    request_id: &[u8; REQUEST_ID_LEN],
+    device_key: &PublicKey,
+    sealed: &[u8],
+) -> Result<Key256> {
+    if sealed.len() != TRANSFER_KEY_LEN {
+        return Err(Error::Length {
+            what: "transfer key",
+            expected: TRANSFER_KEY_LEN,
+            got: sealed.len(),
+        });
+    }
+    let (enc, ct) = sealed.split_at(crate::transmission::ENC_LEN);
+    let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(enc).map_err(|_| Error::Hpke)?;
+    let context = transfer_context(share_id, request_id, device_key);
+    let inner = Zeroizing::new(
+        hpke::single_shot_open::<Aead, Kdf, Kem>(
+            &OpModeR::Base,
+            &ecdh.private()?,
+            &enc,
+            &context,
+            ct,
+            b"",
+        )
+        .map_err(|_| Error::Hpke)?,
+    );
+    let plain = Zeroizing::new(envelope::open(
+        &transfer_wrap_key(secret),
+        &context,
+        &inner,
+    )?);
+    <[u8; 32]>::try_from(plain.as_slice())
+        .map(Secret::new)
+        .map_err(|_| Error::Malformed("transfer key"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +420,47 @@ mod tests {
         assert_eq!(
             open_box(&owner, &ShareId([2; 16]), &sealed),
             Err(Error::Decrypt)
+        );
+        Ok(())
+    }
+
+    /// Only the device with the ECDH key *and* the link opens the transfer key,
+    /// and only for the request and device key it was made for.
+    #[test]
+    fn the_transfer_key_opens_for_its_device_and_link_only() -> Result<()> {
+        let t = Token::from_bytes([1; 32]);
+        let (secret, sid) = (transfer_secret(&t), t.derive().share_id);
+        let (dk, rid, kr) = (key(2)?, [9; REQUEST_ID_LEN], Secret::new([7; 32]));
+        let ecdh = EcdhKey::generate()?;
+        let sealed = wrap_for_device(&secret, &sid, &rid, &dk, &ecdh.public_key()?, &kr)?;
+        assert_eq!(sealed.len(), TRANSFER_KEY_LEN);
+        assert_eq!(
+            open_transfer_key(&ecdh, &secret, &sid, &rid, &dk, &sealed)?,
+            kr
+        );
+        let other = EcdhKey::generate()?;
+        let wrong_link = transfer_secret(&Token::from_bytes([4; 32]));
+        assert_eq!(
+            open_transfer_key(&other, &secret, &sid, &rid, &dk, &sealed),
+            Err(Error::Hpke)
+        );
+        assert_eq!(
+            open_transfer_key(&ecdh, &secret, &sid, &[8; REQUEST_ID_LEN], &dk, &sealed),
+            Err(Error::Hpke)
+        );
+        assert!(open_transfer_key(&ecdh, &wrong_link, &sid, &rid, &dk, &sealed).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn an_approval_names_both_keys() -> Result<()> {
+        let owner = SigningKey::from_bytes(&Secret::new([6; 32]))?;
+        let (sid, rid, dk, ek) = (ShareId([1; 16]), [2; REQUEST_ID_LEN], key(2)?, key(3)?);
+        let sig = sign_approval(&owner, &sid, &rid, &dk, &ek);
+        verify_approval(&owner.public_key(), &sid, &rid, &dk, &ek, &sig)?;
+        assert_eq!(
+            verify_approval(&owner.public_key(), &sid, &rid, &dk, &dk, &sig),
+            Err(Error::BadSignature)
         );
         Ok(())
     }

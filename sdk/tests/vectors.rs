@@ -1180,6 +1180,12 @@ fn check_passphrase(c: &Value, _: &Value) -> Check {
     }
 }
 
+/// The device and ECDH keys a transfer case names.
+fn transfer_keys(c: &Value) -> Result<(PublicKey, PublicKey), String> {
+    let parse = |k| PublicKey::parse(text(c, k)?).map_err(|e| e.to_string());
+    Ok((parse("device_key_b64")?, parse("ecdh_key_b64")?))
+}
+
 fn check_transfer(c: &Value, _: &Value) -> Check {
     match op(c)? {
         "derive" => {
@@ -1227,6 +1233,79 @@ fn check_transfer(c: &Value, _: &Value) -> Check {
                 same_hex(e, "info_hex", transfer::comparison_info(&sid, &dk, &ek))?;
                 same("code", code.digits().as_str(), text(e, "code")?)?;
                 same("display", code.display().as_str(), text(e, "display")?)
+            })
+        }
+        "approval" => {
+            let owner = SigningKey::from_bytes(&key(c, "owner_signing_key_hex")?)
+                .map_err(|e| e.to_string())?;
+            let (sid, rid) = (share_id(c, "share_id_b64")?, array(c, "request_id_hex")?);
+            let (dk, ek) = transfer_keys(c)?;
+            let sig = transfer::sign_approval(&owner, &sid, &rid, &dk, &ek);
+            let verified =
+                transfer::verify_approval(&owner.public_key(), &sid, &rid, &dk, &ek, &sig);
+            outcome(c, verified, |(), e| {
+                same(
+                    "owner_key_b64",
+                    owner.public_key().to_string().as_str(),
+                    text(e, "owner_key_b64")?,
+                )?;
+                same_hex(
+                    e,
+                    "message_hex",
+                    transfer::approval_message(&sid, &rid, &dk, &ek),
+                )?;
+                same_hex(e, "signature_hex", sig)
+            })
+        }
+        "verify_approval" => {
+            let owner = PublicKey::parse(text(c, "owner_key_b64")?).map_err(|e| e.to_string())?;
+            let (sid, rid) = (share_id(c, "share_id_b64")?, array(c, "request_id_hex")?);
+            let (dk, ek) = transfer_keys(c)?;
+            let sig = bytes(c, "signature_hex")?;
+            outcome(
+                c,
+                transfer::verify_approval(&owner, &sid, &rid, &dk, &ek, &sig),
+                |(), _| Ok(()),
+            )
+        }
+        "wrap" => {
+            let secret = key(c, "transfer_secret_hex")?;
+            let (sid, rid) = (share_id(c, "share_id_b64")?, array(c, "request_id_hex")?);
+            let dk = PublicKey::parse(text(c, "device_key_b64")?).map_err(|e| e.to_string())?;
+            let context = transfer::transfer_context(&sid, &rid, &dk);
+            let wrap_key = transfer::transfer_wrap_key(&secret);
+            let record_key = bytes(c, "record_key_hex")?;
+            let inner =
+                envelope::seal_with_nonce(&wrap_key, array(c, "nonce_hex")?, &context, &record_key);
+            outcome(
+                c,
+                envelope::open(&wrap_key, &context, &inner),
+                |opened, e| {
+                    same_hex(e, "context_hex", &context)?;
+                    same_hex(e, "transfer_wrap_key_hex", wrap_key.expose())?;
+                    same_hex(e, "inner_hex", &inner)?;
+                    same("round trip", opened, record_key)
+                },
+            )
+        }
+        "open_transfer_key" => {
+            let secret = key(c, "transfer_secret_hex")?;
+            let (sid, rid) = (share_id(c, "share_id_b64")?, array(c, "request_id_hex")?);
+            let dk = PublicKey::parse(text(c, "device_key_b64")?).map_err(|e| e.to_string())?;
+            let sealed = bytes(c, "transfer_key_hex")?;
+            let ecdh = transfer::EcdhKey::from_bytes(&key(c, "ecdh_private_hex")?);
+            let opened = ecdh.and_then(|k| {
+                let public = k.public_key()?;
+                transfer::open_transfer_key(&k, &secret, &sid, &rid, &dk, &sealed)
+                    .map(|kr| (public, kr))
+            });
+            outcome(c, opened, |(public, kr), e| {
+                same(
+                    "ecdh_key_b64",
+                    public.to_string().as_str(),
+                    text(e, "ecdh_key_b64")?,
+                )?;
+                same_hex(e, "record_key_hex", kr.expose())
             })
         }
         _ => unknown_op(c),

@@ -37,6 +37,14 @@ pub enum Error {
     /// Another device holds the share.
     #[error("this share was already opened on another device")]
     AlreadyBound,
+    /// The sender moved the share to another device (PROTOCOL.md §12.2).
+    #[error("the sender moved this share to another device; it no longer opens here")]
+    Moved,
+    /// Another transfer request of this share waits for the sender.
+    #[error(
+        "another device already asked for this share; try again once the sender answered or it expired"
+    )]
+    TransferPending,
     /// This device already opened and confirmed the share: fetch the record instead.
     #[error("this device already opened this share; fetch the record with a signed request")]
     AlreadyConfirmed,
@@ -102,7 +110,7 @@ impl Error {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Gone(_) => StatusCode::GONE,
+            Self::Gone(_) | Self::Moved => StatusCode::GONE,
             Self::BadToken
             | Self::Forbidden(_)
             | Self::CodeRequired
@@ -110,9 +118,11 @@ impl Error {
             | Self::WrongCode(_)
             | Self::WrongPassphrase(_) => StatusCode::FORBIDDEN,
             Self::Locked => StatusCode::LOCKED,
-            Self::AlreadyBound | Self::AlreadyConfirmed | Self::Conflict(_) | Self::Quota => {
-                StatusCode::CONFLICT
-            }
+            Self::AlreadyBound
+            | Self::AlreadyConfirmed
+            | Self::TransferPending
+            | Self::Conflict(_)
+            | Self::Quota => StatusCode::CONFLICT,
             Self::Replayed | Self::BadSignature | Self::StaleTimestamp => StatusCode::UNAUTHORIZED,
             Self::InvalidHeader(_) | Self::Hpke | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -138,6 +148,8 @@ impl Error {
             Self::Locked => "locked",
             Self::AlreadyBound => "already_bound",
             Self::AlreadyConfirmed => "already_confirmed",
+            Self::Moved => "moved",
+            Self::TransferPending => "transfer_pending",
             Self::Conflict(_) => "conflict",
             Self::Replayed => "replayed",
             Self::BadSignature => "bad_signature",
@@ -234,6 +246,8 @@ mod tests {
             Error::Locked,
             Error::AlreadyBound,
             Error::AlreadyConfirmed,
+            Error::Moved,
+            Error::TransferPending,
             Error::Conflict("x"),
             Error::Replayed,
             Error::BadSignature,
@@ -263,6 +277,8 @@ mod tests {
                 | Error::WrongPassphrase(_)
                 | Error::Locked
                 | Error::AlreadyBound
+                | Error::Moved
+                | Error::TransferPending
                 | Error::AlreadyConfirmed
                 | Error::Conflict(_)
                 | Error::Replayed

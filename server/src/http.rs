@@ -214,6 +214,17 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/shares/{id}/status", get(r::status))
         .route("/v1/shares/{id}/bind", post(r::bind))
         .route("/v1/shares/{id}/confirm", post(r::confirm))
+        .route("/v1/shares/{id}/transfer", post(r::request_transfer))
+        .route("/v1/shares/{id}/transfer/{rid}", get(r::transfer_status))
+        .route(
+            "/v1/shares/{id}/transfer/{rid}/approve",
+            post(r::approve_transfer),
+        )
+        .route(
+            "/v1/shares/{id}/transfer/{rid}/deny",
+            post(r::deny_transfer),
+        )
+        .route("/v1/transfers", get(r::transfers))
         .route(
             "/v1/shares/{id}/record",
             get(r::record).put(r::update).layer(record_limit()),

@@ -77,7 +77,7 @@ fn signed_params(encrypted: bool) -> Vec<Value> {
 }
 
 fn path_param(name: &str) -> Value {
-    let pattern = if name == "id" {
+    let pattern = if name == "id" || name == "rid" {
         "^[A-Za-z0-9_-]{22}$"
     } else {
         "^[A-Za-z0-9_-]{1,64}$"
@@ -159,6 +159,16 @@ pub fn document() -> Value {
                 signed_errors(responses(vec![("200", ok_sealed("encrypted BindResponse", "BindResponse")), ("403", err("bad_token, code_required, passphrase_required, wrong_code or wrong_passphrase")), ("423", err("locked after 5 wrong codes or passphrases")), ("409", err("already_bound (another device; the owner is told) or already_confirmed (this device)")), ("410", err("expired, revoked or self_destructed"))])))},
             "/v1/shares/{id}/confirm": {"post": op("confirm the bind (device)", signed_params(false), id, None,
                 signed_errors(responses(vec![("200", ok_json("access end", "ConfirmResponse")), ("410", err("ended"))])))},
+            "/v1/shares/{id}/transfer": {"post": op("a refused device asks the sender to move the share to it (device key in the encrypted TransferRequest; PROTOCOL.md §12.2)", signed_params(true), id, Some(Body::Sealed("TransferRequest")),
+                signed_errors(responses(vec![("202", ok_json("the request and when it expires", "TransferTicket")), ("403", err("bad_token")), ("409", err("transfer_pending, or conflict: not opened yet, this device holds it, not movable, too many requests")), ("410", err("ended"))])))},
+            "/v1/shares/{id}/transfer/{rid}": {"get": op("where a transfer request stands (the device that asked)", signed_params(false), &["id", "rid"], None,
+                signed_errors(responses(vec![("200", ok_json("state, and once approved the re-wrapped record key", "TransferStatus")), ("410", err("ended, or moved (the share moved on from this device)"))])))},
+            "/v1/shares/{id}/transfer/{rid}/approve": {"post": op("approve a transfer (owner): the share moves to the device that asked", signed_params(false), &["id", "rid"], Some(Body::Json("ApproveTransfer")),
+                signed_errors(responses(vec![("204", no_content()), ("409", err("already answered or expired")), ("410", err("ended"))])))},
+            "/v1/shares/{id}/transfer/{rid}/deny": {"post": op("deny a transfer (owner)", signed_params(false), &["id", "rid"], None,
+                signed_errors(responses(vec![("204", no_content()), ("409", err("already answered or expired")), ("410", err("ended"))])))},
+            "/v1/transfers": {"get": op("the owner's pending transfer requests", signed_params(false), &[], None,
+                signed_errors(responses(vec![("200", ok_json("pending requests", "TransferList"))])))},
             "/v1/shares/{id}/record": {
                 "get": op("current record (the bound device, which appends `viewed`; or the owner, which appends nothing; encrypted RecordResponse)", signed_params(true), id, None,
                     signed_errors(responses(vec![("200", ok_sealed("encrypted RecordResponse", "RecordResponse")), ("410", err("ended"))]))),
@@ -204,7 +214,7 @@ fn schemas() -> Value {
             "expires_in": {"type": "integer", "minimum": 60, "maximum": 31_536_000},
             "self_destruct": {"type": "boolean", "default": false},
             "attachments": {"type": "array", "maxItems": 256, "items": reference("AttachmentDecl")},
-            "guard": reference("BindGuard")}},
+            "guard": reference("BindGuard"), "transfer_box": b64}},
         "BindGuard": {"type": "object", "additionalProperties": false,
             "description": "protocol v2 second factors the relay checks at bind (PROTOCOL.md §12)", "properties": {
             "code_verifier": b64, "require_code": {"type": "boolean", "default": false}, "passphrase_verifier": b64}},
@@ -233,7 +243,17 @@ fn schemas() -> Value {
             "description": "plaintext of the encrypted update body", "properties": {"record": reference("RecordCiphertext")}},
         "Event": {"type": "object", "required": ["id", "share_id", "kind", "at"], "description": "the data of one server-sent event",
             "properties": {"id": u, "share_id": b64, "at": u, "detail": {"type": "string"},
-            "kind": {"type": "string", "enum": ["created", "bound", "confirmed", "refused_device", "viewed", "updated", "revoked", "expired", "self_destructed"]}}},
+            "kind": {"type": "string", "enum": ["created", "bound", "confirmed", "refused_device", "viewed", "updated", "revoked", "expired", "self_destructed", "transfer_requested", "transfer_approved", "transfer_denied", "transfer_expired"]}}},
+        "TransferRequest": {"type": "object", "additionalProperties": false, "required": ["request_id", "bind_secret", "device_key", "ecdh_key"],
+            "description": "plaintext of the encrypted transfer request (PROTOCOL.md §12.2)", "properties": {
+            "request_id": b64, "bind_secret": b64, "device_key": b64, "ecdh_key": b64}},
+        "TransferTicket": {"type": "object", "required": ["request_id", "expires_at"], "properties": {"request_id": b64, "expires_at": u}},
+        "TransferStatus": {"type": "object", "required": ["state", "expires_at"], "properties": {
+            "state": {"type": "string", "enum": ["pending", "approved", "denied", "expired"]}, "expires_at": u, "transfer_key": b64}},
+        "PendingTransfer": {"type": "object", "required": ["share_id", "request_id", "device_key", "ecdh_key", "requested_at", "expires_at", "transfer_box"], "properties": {
+            "share_id": b64, "request_id": b64, "device_key": b64, "ecdh_key": b64, "requested_at": u, "expires_at": u, "transfer_box": b64}},
+        "TransferList": {"type": "object", "required": ["transfers"], "properties": {"transfers": {"type": "array", "items": reference("PendingTransfer")}}},
+        "ApproveTransfer": {"type": "object", "additionalProperties": false, "required": ["approval", "transfer_key"], "properties": {"approval": b64, "transfer_key": b64}},
         "ErrorBody": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "attempts_left": {"type": "integer", "minimum": 0}}},
         "RelayKeyResponse": {"type": "object", "required": ["current", "accepted"], "properties": {
             "current": {"type": "object", "required": ["key_id", "public_key", "suite"], "properties": {"key_id": {"type": "string"}, "public_key": b64, "suite": {"type": "string"}}},

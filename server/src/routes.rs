@@ -15,20 +15,22 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use futures_util::Stream;
 use oneshare_sdk::api::{
-    BindRequest, BindResponse, ConfirmResponse, CreatePolicy, CreateShareRequest,
-    CreateShareResponse, Policy, RecordResponse, ShareList, ShareStatus, UpdateRecordRequest,
+    ApproveTransfer, BindRequest, BindResponse, ConfirmResponse, CreatePolicy, CreateShareRequest,
+    CreateShareResponse, Policy, RecordResponse, ShareList, ShareStatus, TransferList,
+    TransferRequest, TransferState, TransferStatus, TransferTicket, UpdateRecordRequest,
 };
 use oneshare_sdk::risk::Observation;
 use oneshare_sdk::signing::{PublicKey, Signer};
 use oneshare_sdk::sse::CAUGHT_UP;
 use oneshare_sdk::token::ShareId;
+use oneshare_sdk::transfer;
 use serde::de::DeserializeOwned;
 
 use crate::auth::{Signed, json};
 use crate::client_ip::ClientIp;
 use crate::error::{Error, Result};
 use crate::state::AppState;
-use crate::store::{BindProof, NewShare, Nonce};
+use crate::store::{BindProof, NewShare, Nonce, TransferAnswer, TransferAsk};
 
 /// Path parameters with rejections in the common error shape.
 pub struct P<T>(pub T);
@@ -90,9 +92,29 @@ async fn device_key(state: &AppState, signed: &Signed, id: &ShareId) -> Result<(
     let meta = state.store.share(id).await?.ok_or(Error::NotFound)?;
     meta.require_live(state.now())?;
     let key = meta.device_key.ok_or(Error::BadSignature)?;
-    let nonce = signed.verify(state, &key)?;
+    let nonce = match signed.verify(state, &key) {
+        Err(Error::BadSignature) => return Err(moved_or_refused(state, signed, id).await),
+        other => other?,
+    };
     share_rate(state, id)?;
     Ok((key, nonce))
+}
+
+/// A device signature that does not verify with the bound key: `Moved` when it
+/// verifies with a key the share moved away from (only that device learns it),
+/// else `BadSignature`.
+async fn moved_or_refused(state: &AppState, signed: &Signed, id: &ShareId) -> Error {
+    match state.store.moved_from(id).await {
+        Ok(old) if old.iter().any(|k| signed.verify(state, k).is_ok()) => Error::Moved,
+        Ok(_) => Error::BadSignature,
+        Err(e) => e,
+    }
+}
+
+/// A transfer request id in a path (b64 of 16 bytes).
+fn request_id(text: &str) -> Result<[u8; transfer::REQUEST_ID_LEN]> {
+    oneshare_sdk::encoding::unb64_array(text, "request id")
+        .map_err(|_| Error::BadRequest("invalid transfer request id".into()))
 }
 
 /// The share a device-signed request names, the device key bound to it and
@@ -293,6 +315,7 @@ pub async fn create(State(state): State<AppState>, signed: Signed) -> Result<Res
         attachments: req.attachments,
         part_size: state.config.limits.part_size(),
         guard: req.guard.unwrap_or_default(),
+        transfer_box: req.transfer_box,
     };
     state
         .store
@@ -394,6 +417,126 @@ pub async fn bind(
         self_destruct: out.self_destruct,
     };
     Ok(octets(StatusCode::OK, signed.seal_json(&tk, &body)?))
+}
+
+/// `POST /v1/shares/{id}/transfer`: a refused device asks the sender for the
+/// share (PROTOCOL.md §12.2). The per-client limit comes before the share's
+/// budget of requests, so one place cannot spend it.
+pub async fn request_transfer(
+    State(state): State<AppState>,
+    client: Option<Extension<ClientIp>>,
+    P(id): P<String>,
+    signed: Signed,
+) -> Result<Response> {
+    let id = share_id(&id)?;
+    let from = client.map_or_else(String::new, |c| c.0.to_string());
+    state.limiter.check(
+        &format!("transfer:{from}"),
+        state.config.limits.binds_per_minute,
+    )?;
+    if signed.headers.signer != Signer::Device(id) {
+        return Err(Error::Forbidden(
+            "a transfer request must be signed as device:{share_id}",
+        ));
+    }
+    let tk = signed.transmission_key(&state)?;
+    let req: TransferRequest = signed.open_json(&tk)?;
+    let nonce = signed.verify(&state, &req.device_key)?;
+    let ask = TransferAsk {
+        request_id: req.request_id,
+        proof: BindProof::new(&oneshare_sdk::secret::Secret::new(req.bind_secret)),
+        device_key: req.device_key,
+        ecdh_key: req.ecdh_key,
+    };
+    let expires_at = state
+        .store
+        .request_transfer(&id, &ask, state.now(), Some(&nonce))
+        .await?;
+    let body = TransferTicket {
+        request_id: req.request_id,
+        expires_at,
+    };
+    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+}
+
+/// `GET /v1/shares/{id}/transfer/{rid}`: the requesting device polls its request.
+pub async fn transfer_status(
+    State(state): State<AppState>,
+    P((id, rid)): P<(String, String)>,
+    signed: Signed,
+) -> Result<Json<TransferStatus>> {
+    let (id, rid) = (share_id(&id)?, request_id(&rid)?);
+    if signed.headers.signer != Signer::Device(id) {
+        return Err(Error::Forbidden(
+            "this request must be signed by the device that asked",
+        ));
+    }
+    let view = state.store.transfer(&id, &rid, state.now()).await?;
+    let nonce = signed.verify(&state, &view.device_key)?;
+    state.store.record_nonce(&nonce).await?;
+    share_rate(&state, &id)?;
+    if view.state == TransferState::Approved && !view.holds_share {
+        return Err(Error::Moved);
+    }
+    Ok(Json(TransferStatus {
+        state: view.state,
+        expires_at: view.expires_at,
+        transfer_key: view.transfer_key,
+    }))
+}
+
+/// `GET /v1/transfers`: the owner's pending transfer requests, with each
+/// share's transfer box so the owner can compute the comparison code.
+pub async fn transfers(
+    State(state): State<AppState>,
+    signed: Signed,
+) -> Result<Json<TransferList>> {
+    let (owner, nonce) = signed.owner(&state)?;
+    state.store.record_nonce(&nonce).await?;
+    let transfers = state.store.pending_transfers(&owner, state.now()).await?;
+    Ok(Json(TransferList { transfers }))
+}
+
+/// `POST /v1/shares/{id}/transfer/{rid}/approve` (owner-signed `ApproveTransfer`).
+pub async fn approve_transfer(
+    State(state): State<AppState>,
+    P((id, rid)): P<(String, String)>,
+    signed: Signed,
+) -> Result<StatusCode> {
+    let (id, owner, nonce) = owner_share(&state, &signed, &id)?;
+    let rid = request_id(&rid)?;
+    let req: ApproveTransfer = json(&signed.body)?;
+    let answer = TransferAnswer::Approve {
+        approval: req.approval,
+        transfer_key: Box::new(req.transfer_key),
+    };
+    state
+        .store
+        .answer_transfer(&id, &owner, &rid, &answer, state.now(), Some(&nonce))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /v1/shares/{id}/transfer/{rid}/deny` (owner-signed).
+pub async fn deny_transfer(
+    State(state): State<AppState>,
+    P((id, rid)): P<(String, String)>,
+    signed: Signed,
+) -> Result<StatusCode> {
+    let (id, owner, nonce) = owner_share(&state, &signed, &id)?;
+    let rid = request_id(&rid)?;
+    state
+        .store
+        .answer_transfer(
+            &id,
+            &owner,
+            &rid,
+            &TransferAnswer::Deny,
+            state.now(),
+            Some(&nonce),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /v1/shares/{id}/confirm`.

@@ -241,6 +241,63 @@ test('a passphrase share opens only with the passphrase', async ({ browser }) =>
   const opened = await call(recipient.page, 'open', created.link, created.openCode, 'correct horse');
   expect(opened.error).toBeUndefined();
   expect(opened.record.fields).toEqual(record.fields);
+// Replaces one CryptoKey of a device entry in the SDK's IndexedDB with a real key
+// that WebCrypto refuses for the SDK's use of it (`publicKey`: an ECDSA public key
+// where the private one belongs; `encryptOnly`: an AES-GCM key without `decrypt`),
+// or puts the original back (`restore`).
+function swapStoredKey(page, shareId, field, kind) {
+  return page.evaluate(
+    ([id, f, k]) =>
+      new Promise((resolve, reject) => {
+        const req = indexedDB.open('oneshare-sdk');
+        req.onerror = () => reject(req.error);
+        req.onsuccess = async () => {
+          const db = req.result;
+          const get = db.transaction('devices').objectStore('devices').get(id);
+          const entry = await new Promise((ok) => (get.onsuccess = () => ok(get.result)));
+          window.savedKeys ??= {};
+          window.savedKeys[f] ??= entry[f];
+          const subtle = crypto.subtle;
+          const make = {
+            publicKey: async () =>
+              (await subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])).publicKey,
+            encryptOnly: () => subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt']),
+            restore: async () => window.savedKeys[f],
+          }[k];
+          entry[f] = await make();
+          const tx = db.transaction('devices', 'readwrite');
+          tx.objectStore('devices').put(entry);
+          tx.oncomplete = () => (db.close(), resolve());
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+    [shareId, field, kind],
+  );
+}
+
+test('a real WebCrypto failure (a stored key that cannot sign or decrypt) throws webcrypto and keeps the keys', async ({ browser }) => {
+  const sender = await device(browser);
+  const created = await call(sender.page, 'create', { record, expiresIn: '30m' });
+  const recipient = await device(browser);
+  expect((await call(recipient.page, 'open', created.link, created.openCode)).record.title).toBe(record.title);
+
+  // The device key replaced by a public key: Chromium's subtle.sign rejects it.
+  await swapStoredKey(recipient.page, created.shareId, 'privateKey', 'publicKey');
+  const signing = await call(recipient.page, 'record', created.shareId);
+  expect(signing).toMatchObject({ error: true, code: 'webcrypto', isOneshare: true });
+  expect(signing.message).toBe('WebCrypto sign failed (InvalidAccessError)');
+  await swapStoredKey(recipient.page, created.shareId, 'privateKey', 'restore');
+
+  // The record key replaced by an AES-GCM key allowed only to encrypt: subtle.decrypt rejects.
+  await swapStoredKey(recipient.page, created.shareId, 'recordKey', 'encryptOnly');
+  const decrypting = await call(recipient.page, 'record', created.shareId);
+  expect(decrypting).toMatchObject({ error: true, code: 'webcrypto', isOneshare: true });
+  expect(decrypting.message).toBe('WebCrypto decrypt failed (InvalidAccessError)');
+  await swapStoredKey(recipient.page, created.shareId, 'recordKey', 'restore');
+
+  // Neither failure forgot the share: with its own keys back it reads again.
+  expect(await call(recipient.page, 'sharesOnDevice')).toEqual([expect.objectContaining({ shareId: created.shareId })]);
+  expect((await call(recipient.page, 'record', created.shareId)).record.title).toBe(record.title);
   for (const d of [sender, recipient]) await d.context.close();
 });
 

@@ -534,7 +534,7 @@ test('open code always required: keyboard only, paste, attempts left, axe; five 
   const sender = await device(browser);
   const link = await compose(sender.page, { title: secret('Door code 7719'), password: secret('pw-door-55120'), label: 'door for Sam', requireCode: true });
   const code = await openCode(sender.page);
-  await expect(sender.page.getByText('It is asked for every time.')).toBeVisible();
+  await expect(sender.page.locator('#result-code-when')).toHaveText('It is asked for every time.');
 
   const person = await device(browser);
   await person.page.goto(link);

@@ -750,6 +750,13 @@ fn event_words(e: &Event) -> Option<String> {
         EventKind::Revoked => ("Deleted", e.detail.as_deref()),
         EventKind::Expired => ("Expired", e.detail.as_deref()),
         EventKind::SelfDestructed => ("Self-destructed", e.detail.as_deref()),
+        EventKind::TransferRequested => (
+            "A device asked you to move it to that device",
+            e.detail.as_deref(),
+        ),
+        EventKind::TransferApproved => ("Moved to another device", e.detail.as_deref()),
+        EventKind::TransferDenied => ("Move to another device denied", e.detail.as_deref()),
+        EventKind::TransferExpired => ("A request to move it expired", e.detail.as_deref()),
     };
     let detail = detail.map(|d| format!(" — {d}")).unwrap_or_default();
     Some(format!("{what} {when}{detail}"))

@@ -16,7 +16,7 @@ use oneshare_sdk::secret::Key256;
 use oneshare_sdk::signing::{PUBLIC_KEY_LEN, PublicKey, Signer};
 use oneshare_sdk::stream::{ENCRYPTED_SEGMENT_SIZE, HEADER_LEN, NONCE_PREFIX_LEN, Sealer};
 use oneshare_sdk::token::{ShareId, Token};
-use oneshare_sdk::{duration, guard, token};
+use oneshare_sdk::{duration, guard, token, transfer};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::CryptoKey;
@@ -278,6 +278,17 @@ impl Client {
             self_destruct: options.self_destruct,
             attachments: decls,
             guard: Some(guarded.guard),
+            transfer_box: Some(
+                owner
+                    .data_key
+                    .seal_envelope(
+                        &transfer::box_aad(&share_id),
+                        transfer::transfer_secret(&token).expose(),
+                    )
+                    .await?
+                    .try_into()
+                    .map_err(|_| Error::Argument("transfer box"))?,
+            ),
         };
         let body = serde_json::to_vec(&body).map_err(|_| Error::Argument("create request"))?;
         let created: CreateShareResponse = json(

@@ -161,6 +161,7 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
             size: 1_300,
         }],
         guard: None,
+        transfer_box: None,
     };
     out.push(("api_json", "create", json(&create)));
     let bind = BindRequest {

@@ -13,13 +13,14 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use oneshare_sdk::api::{
-    AttachmentDecl, AttachmentInfo, BindGuard, Event, Policy, RecordCiphertext, ShareSummary,
-    UploadStatus,
+    AttachmentDecl, AttachmentInfo, BindGuard, Event, PendingTransfer, Policy, RecordCiphertext,
+    ShareSummary, TransferState, UploadStatus,
 };
 use oneshare_sdk::lifetime::{Lifetime, State};
 use oneshare_sdk::risk::Observation;
-use oneshare_sdk::signing::{PUBLIC_KEY_LEN, PublicKey};
+use oneshare_sdk::signing::{PUBLIC_KEY_LEN, PublicKey, SIGNATURE_LEN};
 use oneshare_sdk::token::ShareId;
+use oneshare_sdk::transfer;
 use tokio::sync::watch;
 
 use crate::error::{Error, Result};
@@ -51,6 +52,57 @@ pub struct NewShare {
     pub part_size: u64,
     /// v2 second factors checked at bind (all empty for a v1 share).
     pub guard: BindGuard,
+    /// v2: the owner-sealed transfer secret; a share without one cannot move.
+    pub transfer_box: Option<[u8; transfer::BOX_LEN]>,
+}
+
+/// How long a transfer request waits for the sender (PROTOCOL.md §12.2).
+pub const TRANSFER_SECS: u64 = 600;
+
+/// Transfer requests one share accepts over its life, so a link holder cannot
+/// keep the sender busy; the per-client rate limit is checked before this.
+pub const MAX_TRANSFER_REQUESTS: u64 = 10;
+
+/// A refused device asking for a share (PROTOCOL.md §12.2).
+#[derive(Debug, Clone)]
+pub struct TransferAsk {
+    /// The id the device chose.
+    pub request_id: [u8; transfer::REQUEST_ID_LEN],
+    /// Proof of holding the token (the bind secret's two hashes).
+    pub proof: BindProof,
+    /// The device's ECDSA key (it signed the request).
+    pub device_key: PublicKey,
+    /// The device's ECDH key.
+    pub ecdh_key: PublicKey,
+}
+
+/// The owner's answer to a transfer request.
+#[derive(Debug, Clone)]
+pub enum TransferAnswer {
+    /// Move the share: the owner's approval signature and `K_r` re-wrapped to the device.
+    Approve {
+        /// `transfer::sign_approval`, checked against the share's owner.
+        approval: [u8; SIGNATURE_LEN],
+        /// `transfer::wrap_for_device`.
+        transfer_key: Box<[u8; transfer::TRANSFER_KEY_LEN]>,
+    },
+    /// Refuse it.
+    Deny,
+}
+
+/// One transfer request as its device sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferView {
+    /// The effective state at the time asked (a pending one past its time is expired).
+    pub state: TransferState,
+    /// The requesting device's key (its requests are verified with it).
+    pub device_key: PublicKey,
+    /// When a pending request expires.
+    pub expires_at: u64,
+    /// Once approved, the re-wrapped record key.
+    pub transfer_key: Option<[u8; transfer::TRANSFER_KEY_LEN]>,
+    /// Whether the device still holds the share (not moved on again).
+    pub holds_share: bool,
 }
 
 /// What a binder proves about the token, both hashes of the `bind_secret` it sent
@@ -364,6 +416,52 @@ pub trait Store: Send + Sync + 'static {
     /// Records the nonce of a request that writes nothing else; `Replayed` if
     /// the `(signer, nonce)` pair is already recorded.
     async fn record_nonce(&self, nonce: &Nonce) -> Result<()>;
+
+    /// A refused device asks for a share (PROTOCOL.md §12.2), in one
+    /// transaction: the share must be live and opened (`Conflict` while
+    /// unbound), the proof must match as at bind (`BadToken`), the device must
+    /// not be the bound one and the share must have a transfer box (`Conflict`).
+    /// Pending requests past their time expire first (`transfer_expired`). The
+    /// same request again answers again; another while one is pending is
+    /// `TransferPending`; past [`MAX_TRANSFER_REQUESTS`], `Conflict`. Appends
+    /// `transfer_requested`; returns when the request expires.
+    async fn request_transfer(
+        &self,
+        id: &ShareId,
+        ask: &TransferAsk,
+        now: u64,
+        nonce: Option<&Nonce>,
+    ) -> Result<u64>;
+
+    /// One transfer request, for the device that made it; `NotFound` if none.
+    async fn transfer(
+        &self,
+        id: &ShareId,
+        request_id: &[u8; transfer::REQUEST_ID_LEN],
+        now: u64,
+    ) -> Result<TransferView>;
+
+    /// The owner's pending, unexpired transfer requests of live shares, oldest first.
+    async fn pending_transfers(&self, owner: &PublicKey, now: u64) -> Result<Vec<PendingTransfer>>;
+
+    /// The owner approves or denies a pending request, in one transaction.
+    /// Approval checks the signature (`BadSignature`), then moves the binding:
+    /// the share is `bound` to the new device, the old key is kept so that
+    /// device is told `Moved`, and one-time secrets still held are deleted.
+    /// An answered request is `Conflict`, an expired one `Conflict` (and it is
+    /// marked expired). Appends `transfer_approved` or `transfer_denied`.
+    async fn answer_transfer(
+        &self,
+        id: &ShareId,
+        owner: &PublicKey,
+        request_id: &[u8; transfer::REQUEST_ID_LEN],
+        answer: &TransferAnswer,
+        now: u64,
+        nonce: Option<&Nonce>,
+    ) -> Result<()>;
+
+    /// The device keys a share moved away from (each told `Moved`).
+    async fn moved_from(&self, id: &ShareId) -> Result<Vec<PublicKey>>;
 
     /// Events of one owner with id greater than `after`, oldest first.
     async fn events_since(&self, owner: &PublicKey, after: u64, limit: u32) -> Result<Vec<Event>>;

@@ -343,6 +343,14 @@ pub fn compose(
             })
             .collect(),
         guard: None,
+        transfer_box: Some(
+            oneshare_sdk::transfer::seal_box(
+                &owner.owner_key,
+                &keys.share_id,
+                &oneshare_sdk::transfer::transfer_secret(&token),
+            )
+            .unwrap(),
+        ),
     };
     (
         Sent {
@@ -446,6 +454,11 @@ impl Prepared {
     /// The headers that will be sent.
     pub fn headers(&self) -> &[(String, String)] {
         &self.headers
+    }
+
+    /// The body that will be sent.
+    pub fn body(&self) -> &[u8] {
+        &self.body
     }
 
     /// Sends to another path than the one signed (tamper tests).

@@ -21,8 +21,9 @@ use oneshare_sdk::lifetime::{SELF_DESTRUCT_AFTER_VIEW_SECS, State};
 use oneshare_sdk::risk::Observation;
 use oneshare_sdk::signing::{PublicKey, SigningKey};
 use oneshare_sdk::token::ShareId;
+use oneshare_sdk::transfer;
 use oneshare_server::Error;
-use oneshare_server::store::{BindProof, NewShare, Nonce, Store};
+use oneshare_server::store::{BindProof, NewShare, Nonce, Store, TransferAnswer, TransferAsk};
 
 /// Generates one test per conformance case for a store factory.
 #[macro_export]
@@ -35,7 +36,8 @@ macro_rules! conformance_tests {
             expiry_and_sweep, self_destruct_after_view, policy_round_trip,
             concurrent_binders_one_winner, event_signal_changes, list_all_hides_owner_data,
             open_code_steps_up_and_locks, open_code_required_or_observed,
-            passphrase_and_code_share_the_count);
+            passphrase_and_code_share_the_count, transfer_moves_the_binding,
+            transfer_denied_expired_and_bounded, concurrent_transfers_one_binding);
     };
     (@cases $make:path, $($case:ident),*) => {
         $(
@@ -92,6 +94,7 @@ pub fn share(owner: &PublicKey, marker: &[u8]) -> NewShare {
         attachments: vec![],
         part_size: PART,
         guard: BindGuard::default(),
+        transfer_box: Some([3; transfer::BOX_LEN]),
     }
 }
 
@@ -1231,4 +1234,426 @@ pub async fn passphrase_and_code_share_the_count(store: Arc<dyn Store>) {
         store.bind(&id, &unlocked, &key(), T0 + 613, None).await,
         "already_bound",
     );
+}
+
+/// A transfer request of a fresh device.
+fn ask(rid: u8) -> (TransferAsk, PublicKey) {
+    let device = key();
+    let ask = TransferAsk {
+        request_id: [rid; transfer::REQUEST_ID_LEN],
+        proof: good(),
+        device_key: device,
+        ecdh_key: key(),
+    };
+    (ask, device)
+}
+
+/// The owner's approval of `ask` on share `id`.
+fn approve(owner: &SigningKey, id: &ShareId, ask: &TransferAsk) -> TransferAnswer {
+    TransferAnswer::Approve {
+        approval: transfer::sign_approval(
+            owner,
+            id,
+            &ask.request_id,
+            &ask.device_key,
+            &ask.ecdh_key,
+        ),
+        transfer_key: Box::new([9; transfer::TRANSFER_KEY_LEN]),
+    }
+}
+
+/// A share of `owner` bound (and confirmed) by a first device, which is returned.
+async fn bound_share(store: &Arc<dyn Store>, owner: &PublicKey, now: u64) -> (NewShare, PublicKey) {
+    let s = share(owner, b"moving");
+    store.create_share(&s, 100, u64::MAX, None).await.unwrap();
+    let first = key();
+    store
+        .bind(&s.share_id, &good(), &first, now, None)
+        .await
+        .unwrap();
+    store.confirm(&s.share_id, &first, now, None).await.unwrap();
+    (s, first)
+}
+
+/// PROTOCOL.md §12.2: only a link holder may ask, for an opened share, from a
+/// device that does not hold it; one request pends; the owner's signed approval
+/// moves the binding and keeps the old key as moved.
+pub async fn transfer_moves_the_binding(store: Arc<dyn Store>) {
+    let signing = SigningKey::generate().unwrap();
+    let owner = signing.public_key();
+    let unbound = share(&owner, b"unbound");
+    store
+        .create_share(&unbound, 100, u64::MAX, None)
+        .await
+        .unwrap();
+    let (b, _) = ask(1);
+    is(
+        store
+            .request_transfer(&unbound.share_id, &b, T0, None)
+            .await,
+        "conflict",
+    );
+    let mut v1 = share(&owner, b"v1");
+    v1.transfer_box = None;
+    store.create_share(&v1, 100, u64::MAX, None).await.unwrap();
+    store
+        .bind(&v1.share_id, &good(), &key(), T0, None)
+        .await
+        .unwrap();
+    is(
+        store.request_transfer(&v1.share_id, &b, T0, None).await,
+        "conflict",
+    );
+
+    let (s, first) = bound_share(&store, &owner, T0).await;
+    let id = s.share_id;
+    let wrong = TransferAsk {
+        proof: bad(5),
+        ..b.clone()
+    };
+    is(
+        store.request_transfer(&id, &wrong, T0, None).await,
+        "bad_token",
+    );
+    let mine = TransferAsk {
+        device_key: first,
+        ..b.clone()
+    };
+    is(
+        store.request_transfer(&id, &mine, T0, None).await,
+        "conflict",
+    );
+    let expires = store.request_transfer(&id, &b, T0 + 5, None).await.unwrap();
+    assert_eq!(expires, T0 + 5 + 600);
+    assert_eq!(
+        store.request_transfer(&id, &b, T0 + 6, None).await.unwrap(),
+        expires
+    );
+    let (c, _) = ask(2);
+    is(
+        store.request_transfer(&id, &c, T0 + 6, None).await,
+        "transfer_pending",
+    );
+
+    let pending = store.pending_transfers(&owner, T0 + 7).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(
+        (pending[0].share_id, pending[0].device_key),
+        (id, b.device_key)
+    );
+    assert_eq!(pending[0].transfer_box, [3; transfer::BOX_LEN]);
+    assert!(
+        store
+            .pending_transfers(&key(), T0 + 7)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let seen = store.transfer(&id, &b.request_id, T0 + 7).await.unwrap();
+    assert_eq!(seen.state, oneshare_sdk::api::TransferState::Pending);
+    assert!(seen.transfer_key.is_none() && !seen.holds_share);
+
+    // Another owner sees nothing; an approval of other keys does not verify.
+    let rid = b.request_id;
+    is(
+        store
+            .answer_transfer(&id, &key(), &rid, &approve(&signing, &id, &b), T0 + 8, None)
+            .await,
+        "not_found",
+    );
+    is(
+        store
+            .answer_transfer(&id, &owner, &rid, &approve(&signing, &id, &c), T0 + 8, None)
+            .await,
+        "bad_signature",
+    );
+    let stranger = SigningKey::generate().unwrap();
+    is(
+        store
+            .answer_transfer(
+                &id,
+                &owner,
+                &rid,
+                &approve(&stranger, &id, &b),
+                T0 + 8,
+                None,
+            )
+            .await,
+        "bad_signature",
+    );
+    store
+        .answer_transfer(&id, &owner, &rid, &approve(&signing, &id, &b), T0 + 9, None)
+        .await
+        .unwrap();
+    is(
+        store
+            .answer_transfer(&id, &owner, &rid, &TransferAnswer::Deny, T0 + 9, None)
+            .await,
+        "conflict",
+    );
+
+    let m = store.share(&id).await.unwrap().unwrap();
+    assert_eq!((m.state, m.device_key), (State::Bound, Some(b.device_key)));
+    assert_eq!(store.moved_from(&id).await.unwrap(), vec![first]);
+    let seen = store.transfer(&id, &rid, T0 + 10).await.unwrap();
+    assert_eq!(seen.state, oneshare_sdk::api::TransferState::Approved);
+    assert_eq!(seen.transfer_key, Some([9; transfer::TRANSFER_KEY_LEN]));
+    assert!(seen.holds_share);
+    store
+        .fetch_record(&id, &b.device_key, T0 + 10, None)
+        .await
+        .unwrap();
+    is(
+        store.fetch_record(&id, &first, T0 + 10, None).await,
+        "bad_signature",
+    );
+    assert!(
+        store
+            .pending_transfers(&owner, T0 + 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let k = kinds(&store, &owner).await;
+    assert!(
+        k.ends_with(&[
+            EventKind::TransferRequested,
+            EventKind::TransferApproved,
+            EventKind::Viewed
+        ]),
+        "{k:?}"
+    );
+
+    // It can move on again; then the second device is moved too.
+    let (d, _) = ask(3);
+    store
+        .request_transfer(&id, &d, T0 + 20, None)
+        .await
+        .unwrap();
+    store
+        .answer_transfer(
+            &id,
+            &owner,
+            &d.request_id,
+            &approve(&signing, &id, &d),
+            T0 + 21,
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .transfer(&id, &rid, T0 + 22)
+            .await
+            .unwrap()
+            .holds_share
+    );
+    let mut moved = store.moved_from(&id).await.unwrap();
+    moved.sort_by_key(PublicKey::to_bytes);
+    let mut want = vec![first, b.device_key];
+    want.sort_by_key(PublicKey::to_bytes);
+    assert_eq!(moved, want);
+
+    // When the share ends, its transfers go with it.
+    store
+        .revoke(&id, Some(&owner), T0 + 30, None)
+        .await
+        .unwrap();
+    is(store.transfer(&id, &rid, T0 + 31).await, "revoked");
+    assert!(store.moved_from(&id).await.unwrap().is_empty());
+}
+
+/// Denied and expired requests free the share for the next one, each with its
+/// event; the sweep expires requests nobody answered; a share takes at most
+/// `MAX_TRANSFER_REQUESTS`.
+pub async fn transfer_denied_expired_and_bounded(store: Arc<dyn Store>) {
+    let signing = SigningKey::generate().unwrap();
+    let owner = signing.public_key();
+    let (s, _) = bound_share(&store, &owner, T0).await;
+    let id = s.share_id;
+    let (b, _) = ask(1);
+    store.request_transfer(&id, &b, T0, None).await.unwrap();
+    store
+        .answer_transfer(
+            &id,
+            &owner,
+            &b.request_id,
+            &TransferAnswer::Deny,
+            T0 + 1,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .transfer(&id, &b.request_id, T0 + 2)
+            .await
+            .unwrap()
+            .state,
+        oneshare_sdk::api::TransferState::Denied
+    );
+    is(
+        store.request_transfer(&id, &b, T0 + 2, None).await,
+        "conflict",
+    );
+
+    let (c, _) = ask(2);
+    store.request_transfer(&id, &c, T0 + 3, None).await.unwrap();
+    assert_eq!(
+        store
+            .transfer(&id, &c.request_id, T0 + 603)
+            .await
+            .unwrap()
+            .state,
+        oneshare_sdk::api::TransferState::Expired
+    );
+    is(
+        store
+            .answer_transfer(
+                &id,
+                &owner,
+                &c.request_id,
+                &approve(&signing, &id, &c),
+                T0 + 603,
+                None,
+            )
+            .await,
+        "conflict",
+    );
+    // The refusal committed the expiry and its event.
+    assert_eq!(
+        kinds(&store, &owner).await.last(),
+        Some(&EventKind::TransferExpired)
+    );
+
+    let (d, _) = ask(3);
+    store
+        .request_transfer(&id, &d, T0 + 700, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .pending_transfers(&owner, T0 + 700)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    store.sweep(T0 + 1300).await.unwrap();
+    assert_eq!(
+        kinds(&store, &owner).await.last(),
+        Some(&EventKind::TransferExpired)
+    );
+    assert!(
+        store
+            .pending_transfers(&owner, T0 + 1300)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    for n in 4..=oneshare_server::store::MAX_TRANSFER_REQUESTS as u8 {
+        let (e, _) = ask(n);
+        store
+            .request_transfer(&id, &e, T0 + 1400, None)
+            .await
+            .unwrap();
+        store
+            .answer_transfer(
+                &id,
+                &owner,
+                &e.request_id,
+                &TransferAnswer::Deny,
+                T0 + 1400,
+                None,
+            )
+            .await
+            .unwrap();
+    }
+    let (f, _) = ask(99);
+    is(
+        store.request_transfer(&id, &f, T0 + 1500, None).await,
+        "conflict",
+    );
+    let k = kinds(&store, &owner).await;
+    assert_eq!(
+        k.iter()
+            .filter(|k| **k == EventKind::TransferRequested)
+            .count(),
+        10
+    );
+    assert_eq!(
+        k.iter()
+            .filter(|k| **k == EventKind::TransferDenied)
+            .count(),
+        8
+    );
+    assert_eq!(
+        k.iter()
+            .filter(|k| **k == EventKind::TransferExpired)
+            .count(),
+        2
+    );
+}
+
+/// Many devices asking at once leave one request pending; approvals and
+/// denials racing on it end in exactly one answer and one binding.
+pub async fn concurrent_transfers_one_binding(store: Arc<dyn Store>) {
+    let signing = SigningKey::generate().unwrap();
+    let owner = signing.public_key();
+    for round in 0..3u64 {
+        let now = T0 + round;
+        let (s, first) = bound_share(&store, &owner, now).await;
+        let id = s.share_id;
+        let asks: Vec<TransferAsk> = (0..8).map(|i| ask(i).0).collect();
+        let mut tasks = Vec::new();
+        for a in asks.clone() {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                store.request_transfer(&id, &a, now, None).await
+            }));
+        }
+        let mut pending = Vec::new();
+        for (t, a) in tasks.into_iter().zip(&asks) {
+            match t.await.unwrap() {
+                Ok(_) => pending.push(a.clone()),
+                Err(e) => assert_eq!(e.code(), "transfer_pending"),
+            }
+        }
+        assert_eq!(pending.len(), 1, "round {round}");
+        let winner = pending.remove(0);
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let store = store.clone();
+            let answer = if i % 2 == 0 {
+                approve(&signing, &id, &winner)
+            } else {
+                TransferAnswer::Deny
+            };
+            let rid = winner.request_id;
+            tasks.push(tokio::spawn(async move {
+                (
+                    i % 2 == 0,
+                    store
+                        .answer_transfer(&id, &owner, &rid, &answer, now, None)
+                        .await,
+                )
+            }));
+        }
+        let mut answered = Vec::new();
+        for t in tasks {
+            match t.await.unwrap() {
+                (approved, Ok(())) => answered.push(approved),
+                (_, Err(e)) => assert_eq!(e.code(), "conflict"),
+            }
+        }
+        assert_eq!(answered.len(), 1, "round {round}");
+        let m = store.share(&id).await.unwrap().unwrap();
+        let holder = if answered[0] {
+            winner.device_key
+        } else {
+            first
+        };
+        assert_eq!(m.device_key, Some(holder), "round {round}");
+    }
 }

@@ -128,6 +128,7 @@ pub fn compose(owner: &OwnerIdentity) -> (CreateShareRequest, ShareKeys) {
         self_destruct: false,
         attachments: Vec::new(),
         guard: None,
+        transfer_box: None,
     };
     (req, keys)
 }

@@ -5,25 +5,28 @@
 use async_trait::async_trait;
 use futures_util::FutureExt;
 use oneshare_sdk::api::{
-    AttachmentInfo, Event, EventKind, Policy, RecordCiphertext, ShareSummary, UploadStatus,
+    AttachmentInfo, Event, EventKind, PendingTransfer, Policy, RecordCiphertext, ShareSummary,
+    TransferState, UploadStatus,
 };
 use oneshare_sdk::lifetime::{BindDecision, State};
 use oneshare_sdk::signing::PublicKey;
 use oneshare_sdk::token::ShareId;
+use oneshare_sdk::transfer;
 use tokio::sync::watch;
 
 use super::backend::{Conn, SqlBackend, op};
 use super::db::{Scalar, SqlDb, sql};
 use super::rows::{
-    AttachmentRow, BindSecrets, EventRow, FactorCheck, LayoutRow, ListRow, MetaRow, RecordRow,
-    StateCount, UploadRow,
+    AttachmentRow, BindSecrets, EventRow, FactorCheck, LayoutRow, ListRow, MetaRow, PendingRow,
+    RecordRow, StateCount, TransferRow, UploadRow,
 };
 use super::sql::LAST_REFUSED_DETAIL;
 use super::{rules, sql as q};
 use crate::error::{Error, Result};
 use crate::store::{
-    AttachmentLayout, BindOutcome, BindProof, MAX_FACTOR_FAILURES, NewShare, Nonce, RecordView,
-    ShareMeta, Store, SweepReport, WriteStats, check_part, to_i64, to_u64,
+    AttachmentLayout, BindOutcome, BindProof, MAX_FACTOR_FAILURES, MAX_TRANSFER_REQUESTS, NewShare,
+    Nonce, RecordView, ShareMeta, Store, SweepReport, TRANSFER_SECS, TransferAnswer, TransferAsk,
+    TransferView, WriteStats, check_part, to_i64, to_u64,
 };
 use oneshare_sdk::factor::Factor;
 use oneshare_sdk::risk;
@@ -92,7 +95,7 @@ pub(crate) async fn purge<B: SqlBackend>(
     B::Db::execute(c, sql(q::RELEASE).bytes(id)).await?;
     let ended = sql(q::END_SHARE).text(end.as_str()).uint(now).bytes(id);
     B::Db::execute(c, ended).await?;
-    for text in [q::DELETE_PARTS, q::DELETE_ATTACHMENTS] {
+    for text in [q::DELETE_PARTS, q::DELETE_ATTACHMENTS, q::DELETE_TRANSFERS] {
         B::Db::execute(c, sql(text).bytes(id)).await?;
     }
     B::push_event(c, m, rules::end_event(end), now, None).await
@@ -152,6 +155,9 @@ async fn create<B: SqlBackend>(
     }
     if let Some(verifier) = &s.guard.passphrase_verifier {
         B::Db::execute(c, sql(q::SET_PASSPHRASE).bytes(verifier).bytes(id)).await?;
+    }
+    if let Some(sealed) = &s.transfer_box {
+        B::Db::execute(c, sql(q::SET_TRANSFER_BOX).bytes(sealed).bytes(id)).await?;
     }
     for a in &s.attachments {
         let insert = sql(q::INSERT_ATTACHMENT)
@@ -329,6 +335,192 @@ async fn second_factors<B: SqlBackend>(
                 Some(refused(notify, answer))
             }
         }
+    })
+}
+
+/// Expires one share's (`Some`) or every share's pending transfer requests past
+/// their time, appending `transfer_expired` for each; the owners to wake.
+async fn expire_transfers<B: SqlBackend>(
+    c: &mut Conn<B>,
+    only: Option<&ShareMeta>,
+    now: u64,
+) -> Result<Vec<PublicKey>> {
+    let expired: Vec<Scalar<Vec<u8>>> = match only {
+        Some(m) => {
+            let q = sql(q::EXPIRE_SHARE_TRANSFERS)
+                .uint(now)
+                .bytes(&m.share_id.0);
+            B::Db::fetch_all(c, q).await?
+        }
+        None => B::Db::fetch_all(c, sql(q::EXPIRE_TRANSFERS).uint(now)).await?,
+    };
+    let mut owners = Vec::new();
+    for row in expired {
+        let Some(m) = load::<B::Db>(c, &super::rows::share_id(&row.0)?).await? else {
+            continue;
+        };
+        let detail = rules::TRANSFER_EXPIRED_DETAIL.to_owned();
+        B::push_event(c, &m, EventKind::TransferExpired, now, Some(detail)).await?;
+        owners.push(m.owner);
+    }
+    Ok(owners)
+}
+
+/// What a transfer transaction decided: the answer, committed either way
+/// (expiry events must stay), and whether the owner has new events.
+struct Decided<T> {
+    owner: PublicKey,
+    notify: bool,
+    answer: Result<T>,
+}
+
+/// A transfer request, in the writer's transaction.
+async fn request_transfer<B: SqlBackend>(
+    c: &mut Conn<B>,
+    id: &ShareId,
+    ask: &TransferAsk,
+    now: u64,
+) -> Result<Decided<u64>> {
+    let m = B::load_owned(c, id, None).await?;
+    if rules::live_state(&m, now)? == State::Unbound {
+        return Err(Error::Conflict(
+            "nobody has opened this share yet: open it with the link instead",
+        ));
+    }
+    let secrets: BindSecrets = B::Db::fetch_one(c, sql(q::BIND_SECRETS).bytes(&id.0)).await?;
+    secrets.check(&ask.proof)?;
+    if m.device_key.as_ref() == Some(&ask.device_key) {
+        return Err(Error::Conflict("this device already holds the share"));
+    }
+    let movable: Scalar<i64> = B::Db::fetch_one(c, sql(q::HAS_TRANSFER_BOX).bytes(&id.0)).await?;
+    if movable.0 == 0 {
+        return Err(Error::Conflict(
+            "this share cannot move to another device (the sender's app did not enable it): \
+             ask the sender for a new link",
+        ));
+    }
+    let notify = !expire_transfers::<B>(c, Some(&m), now).await?.is_empty();
+    let decided = |notify, answer| Decided {
+        owner: m.owner,
+        notify,
+        answer,
+    };
+    let pending: Option<TransferRow> =
+        B::Db::fetch_optional(c, sql(q::PENDING_TRANSFER).bytes(&id.0)).await?;
+    if let Some(p) = pending {
+        let p = p.into_transfer()?;
+        let answer = if p.same_as(ask) {
+            Ok(p.expires_at)
+        } else {
+            Err(Error::TransferPending)
+        };
+        return Ok(decided(notify, answer));
+    }
+    let asked: Scalar<i64> = B::Db::fetch_one(c, sql(q::COUNT_TRANSFERS).bytes(&id.0)).await?;
+    if to_u64(asked.0) >= MAX_TRANSFER_REQUESTS {
+        return Ok(decided(
+            notify,
+            Err(Error::Conflict(
+                "this share had too many transfer requests: ask the sender for a new link",
+            )),
+        ));
+    }
+    let expires_at = now.saturating_add(TRANSFER_SECS).min(m.deadline());
+    let (device, ecdh) = (ask.device_key.to_bytes(), ask.ecdh_key.to_bytes());
+    let insert = sql(q::INSERT_TRANSFER)
+        .bytes(&id.0)
+        .bytes(&ask.request_id)
+        .bytes(&device)
+        .bytes(&ecdh)
+        .uint(now)
+        .uint(expires_at);
+    if B::Db::execute(c, insert).await? == 0 {
+        return Ok(decided(
+            notify,
+            Err(Error::Conflict(
+                "this request id was used before: make a new request",
+            )),
+        ));
+    }
+    let detail = rules::transfer_requested_detail(&m, expires_at, now);
+    B::push_event(c, &m, EventKind::TransferRequested, now, Some(detail)).await?;
+    Ok(decided(true, Ok(expires_at)))
+}
+
+/// The owner's answer to a transfer request, in the writer's transaction.
+async fn answer_transfer<B: SqlBackend>(
+    c: &mut Conn<B>,
+    id: &ShareId,
+    owner: &PublicKey,
+    request_id: &[u8; transfer::REQUEST_ID_LEN],
+    answer: &TransferAnswer,
+    now: u64,
+) -> Result<Decided<()>> {
+    let m = B::load_owned(c, id, Some(owner)).await?;
+    rules::live_state(&m, now)?;
+    let row: Option<TransferRow> =
+        B::Db::fetch_optional(c, sql(q::TRANSFER).bytes(&id.0).bytes(request_id)).await?;
+    let t = row.ok_or(Error::NotFound)?.into_transfer()?;
+    match (t.state, t.state_at(now)) {
+        (TransferState::Pending, TransferState::Pending) => {}
+        (TransferState::Pending, _) => {
+            expire_transfers::<B>(c, Some(&m), now).await?;
+            return Ok(Decided {
+                owner: m.owner,
+                notify: true,
+                answer: Err(Error::Conflict(
+                    "the transfer request expired: the device can ask again",
+                )),
+            });
+        }
+        _ => {
+            return Err(Error::Conflict(
+                "this transfer request was already answered",
+            ));
+        }
+    }
+    let rid = &request_id[..];
+    let (kind, detail) = match answer {
+        TransferAnswer::Approve {
+            approval,
+            transfer_key,
+        } => {
+            transfer::verify_approval(
+                &m.owner,
+                id,
+                request_id,
+                &t.device_key,
+                &t.ecdh_key,
+                approval,
+            )
+            .map_err(|_| Error::BadSignature)?;
+            let old = m
+                .device_key
+                .ok_or_else(|| Error::internal("an opened share without a device key"))?
+                .to_bytes();
+            let new = t.device_key.to_bytes();
+            B::Db::execute(c, sql(q::MOVE_BINDING).bytes(&new).bytes(&id.0)).await?;
+            let approve = sql(q::APPROVE_TRANSFER)
+                .uint(now)
+                .bytes(&old)
+                .bytes(approval)
+                .bytes(&transfer_key[..])
+                .bytes(&id.0)
+                .bytes(rid);
+            B::Db::execute(c, approve).await?;
+            (EventKind::TransferApproved, rules::TRANSFER_APPROVED_DETAIL)
+        }
+        TransferAnswer::Deny => {
+            let deny = sql(q::DENY_TRANSFER).uint(now).bytes(&id.0).bytes(rid);
+            B::Db::execute(c, deny).await?;
+            (EventKind::TransferDenied, rules::TRANSFER_DENIED_DETAIL)
+        }
+    };
+    B::push_event(c, &m, kind, now, Some(detail.to_owned())).await?;
+    Ok(Decided {
+        owner: m.owner,
+        notify: true,
+        answer: Ok(()),
     })
 }
 
@@ -685,6 +877,92 @@ impl<B: SqlBackend> Store for B {
         .await
     }
 
+    async fn request_transfer(
+        &self,
+        id: &ShareId,
+        ask: &TransferAsk,
+        now: u64,
+        nonce: Option<&Nonce>,
+    ) -> Result<u64> {
+        let (id, ask) = (*id, ask.clone());
+        let decided = self
+            .write(
+                nonce.cloned(),
+                op::<B, _, _>(move |c| {
+                    async move { request_transfer::<B>(c, &id, &ask, now).await }.boxed()
+                }),
+            )
+            .await?;
+        if decided.notify {
+            notify(self, &decided.owner);
+        }
+        decided.answer
+    }
+
+    async fn transfer(
+        &self,
+        id: &ShareId,
+        request_id: &[u8; transfer::REQUEST_ID_LEN],
+        now: u64,
+    ) -> Result<TransferView> {
+        let mut tx = self.reader().begin().await?;
+        let m = load::<B::Db>(&mut tx, id).await?.ok_or(Error::NotFound)?;
+        m.require_live(now)?;
+        let row: Option<TransferRow> =
+            B::Db::fetch_optional(&mut tx, sql(q::TRANSFER).bytes(&id.0).bytes(request_id)).await?;
+        let t = row.ok_or(Error::NotFound)?.into_transfer()?;
+        let state = t.state_at(now);
+        Ok(TransferView {
+            state,
+            holds_share: m.device_key == Some(t.device_key),
+            device_key: t.device_key,
+            expires_at: t.expires_at,
+            transfer_key: t.transfer_key.filter(|_| state == TransferState::Approved),
+        })
+    }
+
+    async fn pending_transfers(&self, owner: &PublicKey, now: u64) -> Result<Vec<PendingTransfer>> {
+        let key = owner.to_bytes();
+        let mut c = self.reader().acquire().await?;
+        let rows: Vec<PendingRow> =
+            B::Db::fetch_all(&mut c, sql(q::PENDING_OF_OWNER).bytes(&key).uint(now)).await?;
+        rows.into_iter().map(PendingRow::into_pending).collect()
+    }
+
+    async fn answer_transfer(
+        &self,
+        id: &ShareId,
+        owner: &PublicKey,
+        request_id: &[u8; transfer::REQUEST_ID_LEN],
+        answer: &TransferAnswer,
+        now: u64,
+        nonce: Option<&Nonce>,
+    ) -> Result<()> {
+        let (id, owner, rid, answer) = (*id, *owner, *request_id, answer.clone());
+        let decided = self
+            .write(
+                nonce.cloned(),
+                op::<B, _, _>(move |c| {
+                    async move { answer_transfer::<B>(c, &id, &owner, &rid, &answer, now).await }
+                        .boxed()
+                }),
+            )
+            .await?;
+        if decided.notify {
+            notify(self, &decided.owner);
+        }
+        decided.answer
+    }
+
+    async fn moved_from(&self, id: &ShareId) -> Result<Vec<PublicKey>> {
+        let mut c = self.reader().acquire().await?;
+        let rows: Vec<Scalar<Vec<u8>>> =
+            B::Db::fetch_all(&mut c, sql(q::MOVED_FROM).bytes(&id.0)).await?;
+        rows.iter()
+            .map(|r| PublicKey::from_bytes(&r.0).map_err(|_| Error::internal("bad key in store")))
+            .collect()
+    }
+
     async fn events_since(&self, owner: &PublicKey, after: u64, limit: u32) -> Result<Vec<Event>> {
         let key = owner.to_bytes();
         let query = sql(q::EVENTS_SINCE)
@@ -717,6 +995,15 @@ impl<B: SqlBackend> Store for B {
 
     async fn sweep(&self, now: u64) -> Result<SweepReport> {
         let report = self.sweep_due(now).await?;
+        let owners = self
+            .write(
+                None,
+                op::<B, _, _>(move |c| expire_transfers::<B>(c, None, now).boxed()),
+            )
+            .await?;
+        for owner in &owners {
+            notify(self, owner);
+        }
         self.write(None, op::<B, _, _>(|c| fold_counts::<B::Db>(c).boxed()))
             .await?;
         Ok(report)

@@ -3,17 +3,21 @@
 //! proof check on loaded secrets.
 
 use oneshare_sdk::api::{
-    AttachmentInfo, Event, EventKind, RecordCiphertext, ShareSummary, UploadStatus,
+    AttachmentInfo, Event, EventKind, PendingTransfer, RecordCiphertext, ShareSummary,
+    TransferState, UploadStatus,
 };
 use oneshare_sdk::lifetime::State;
 use oneshare_sdk::secret::ct_eq;
 use oneshare_sdk::signing::PublicKey;
 use oneshare_sdk::token::ShareId;
+use oneshare_sdk::transfer;
 
 use super::db::{FromSql, SqlDb, col};
 use super::sql::{LAST_REFUSED_DETAIL, REFUSED_DETAIL};
 use crate::error::{Error, Result};
-use crate::store::{AttachmentLayout, BindProof, MAX_FACTOR_FAILURES, ShareMeta, to_u64};
+use crate::store::{
+    AttachmentLayout, BindProof, MAX_FACTOR_FAILURES, ShareMeta, TransferAsk, to_u64,
+};
 use oneshare_sdk::factor::{Factor, Proof};
 
 pub(crate) fn parse_state(s: &str) -> Result<State> {
@@ -423,5 +427,129 @@ impl BindSecrets {
             record: self.record,
         };
         Ok((wrapped_key, record.into_record()?))
+    }
+}
+
+fn transfer_state(s: &str) -> Result<TransferState> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .map_err(|_| Error::internal(format!("unknown transfer state {s}")))
+}
+
+fn fixed<const N: usize>(bytes: &[u8], what: &str) -> Result<[u8; N]> {
+    bytes
+        .try_into()
+        .map_err(|_| Error::internal(format!("bad {what} in store")))
+}
+
+/// One transfer request (`TRANSFER`, `PENDING_TRANSFER`).
+pub(crate) struct TransferRow {
+    request_id: Vec<u8>,
+    device_key: Vec<u8>,
+    ecdh_key: Vec<u8>,
+    state: String,
+    expires_at: i64,
+    transfer_key: Option<Vec<u8>>,
+}
+
+impl FromSql for TransferRow {
+    fn from_sql<D: SqlDb>(row: &D::Row) -> Result<Self> {
+        Ok(Self {
+            request_id: col::<D, _>(row, "request_id")?,
+            device_key: col::<D, _>(row, "device_key")?,
+            ecdh_key: col::<D, _>(row, "ecdh_key")?,
+            state: col::<D, _>(row, "state")?,
+            expires_at: col::<D, _>(row, "expires_at")?,
+            transfer_key: col::<D, _>(row, "transfer_key")?,
+        })
+    }
+}
+
+/// A transfer request, typed.
+pub(crate) struct Transfer {
+    pub(crate) request_id: [u8; transfer::REQUEST_ID_LEN],
+    pub(crate) device_key: PublicKey,
+    pub(crate) ecdh_key: PublicKey,
+    /// The stored state (a pending one may be past `expires_at`).
+    pub(crate) state: TransferState,
+    pub(crate) expires_at: u64,
+    pub(crate) transfer_key: Option<[u8; transfer::TRANSFER_KEY_LEN]>,
+}
+
+impl TransferRow {
+    pub(crate) fn into_transfer(self) -> Result<Transfer> {
+        Ok(Transfer {
+            request_id: fixed(&self.request_id, "request id")?,
+            device_key: key(&self.device_key)?,
+            ecdh_key: key(&self.ecdh_key)?,
+            state: transfer_state(&self.state)?,
+            expires_at: to_u64(self.expires_at),
+            transfer_key: self
+                .transfer_key
+                .as_deref()
+                .map(|k| fixed(k, "transfer key"))
+                .transpose()?,
+        })
+    }
+}
+
+impl Transfer {
+    /// The state at `now`: a pending request past its time has expired.
+    pub(crate) fn state_at(&self, now: u64) -> TransferState {
+        if self.state == TransferState::Pending && now >= self.expires_at {
+            TransferState::Expired
+        } else {
+            self.state
+        }
+    }
+
+    /// Whether this is the same request as `ask` (a retry).
+    pub(crate) fn same_as(&self, ask: &TransferAsk) -> bool {
+        self.request_id == ask.request_id
+            && self.device_key == ask.device_key
+            && self.ecdh_key == ask.ecdh_key
+    }
+}
+
+/// A pending request with its share's transfer box (`PENDING_OF_OWNER`).
+pub(crate) struct PendingRow {
+    share_id: Vec<u8>,
+    request_id: Vec<u8>,
+    device_key: Vec<u8>,
+    ecdh_key: Vec<u8>,
+    requested_at: i64,
+    expires_at: i64,
+    transfer_box: Option<Vec<u8>>,
+}
+
+impl FromSql for PendingRow {
+    fn from_sql<D: SqlDb>(row: &D::Row) -> Result<Self> {
+        Ok(Self {
+            share_id: col::<D, _>(row, "share_id")?,
+            request_id: col::<D, _>(row, "request_id")?,
+            device_key: col::<D, _>(row, "device_key")?,
+            ecdh_key: col::<D, _>(row, "ecdh_key")?,
+            requested_at: col::<D, _>(row, "requested_at")?,
+            expires_at: col::<D, _>(row, "expires_at")?,
+            transfer_box: col::<D, _>(row, "transfer_box")?,
+        })
+    }
+}
+
+impl PendingRow {
+    pub(crate) fn into_pending(self) -> Result<PendingTransfer> {
+        Ok(PendingTransfer {
+            share_id: share_id(&self.share_id)?,
+            request_id: fixed(&self.request_id, "request id")?,
+            device_key: key(&self.device_key)?,
+            ecdh_key: key(&self.ecdh_key)?,
+            requested_at: to_u64(self.requested_at),
+            expires_at: to_u64(self.expires_at),
+            transfer_box: fixed(
+                self.transfer_box
+                    .as_deref()
+                    .ok_or_else(|| Error::internal("pending transfer without a box"))?,
+                "transfer box",
+            )?,
+        })
     }
 }

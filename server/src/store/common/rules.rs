@@ -174,3 +174,30 @@ pub(crate) fn wrong_factor_detail(factor: Factor, failures: u64) -> String {
         )
     }
 }
+
+/// The `transfer_expired` event's detail.
+pub(crate) const TRANSFER_EXPIRED_DETAIL: &str =
+    "a request to move this share to another device expired unanswered; the device can ask again";
+
+/// The `transfer_approved` event's detail.
+pub(crate) const TRANSFER_APPROVED_DETAIL: &str = "you approved moving this share to the device \
+     that asked; the previous device is told it moved on its next request";
+
+/// The `transfer_denied` event's detail.
+pub(crate) const TRANSFER_DENIED_DETAIL: &str =
+    "you denied a request to move this share to another device";
+
+/// The `transfer_requested` event's detail: when, and what to do.
+pub(crate) fn transfer_requested_detail(m: &ShareMeta, expires_at: u64, now: u64) -> String {
+    let opened = m.bound_at.map_or_else(String::new, |at| {
+        format!(
+            " ({} after it was opened)",
+            oneshare_sdk::duration::format(now.saturating_sub(at).max(1))
+        )
+    });
+    format!(
+        "a device asked you to move this share to it{opened}; approve only if the code it \
+         shows matches yours; the request expires in {}",
+        oneshare_sdk::duration::format(expires_at.saturating_sub(now).max(1))
+    )
+}

@@ -60,6 +60,66 @@ pub(crate) const SET_CODE: &str =
 pub(crate) const SET_PASSPHRASE: &str =
     "UPDATE shares SET passphrase_verifier = $1 WHERE share_id = $2";
 
+/// A v2 share's transfer box (PROTOCOL.md §12.2), right after its insert.
+pub(crate) const SET_TRANSFER_BOX: &str = "UPDATE shares SET transfer_box = $1 WHERE share_id = $2";
+
+/// Whether a share can move (it has a transfer box).
+pub(crate) const HAS_TRANSFER_BOX: &str =
+    "SELECT COUNT(*) AS v FROM shares WHERE share_id = $1 AND transfer_box IS NOT NULL";
+
+/// One transfer request of a share.
+pub(crate) const TRANSFER: &str = "SELECT request_id, device_key, ecdh_key, state, expires_at, \
+     transfer_key FROM transfers WHERE share_id = $1 AND request_id = $2";
+
+/// The share's pending request, if any.
+pub(crate) const PENDING_TRANSFER: &str = "SELECT request_id, device_key, ecdh_key, state, \
+     expires_at, transfer_key FROM transfers WHERE share_id = $1 AND state = 'pending'";
+
+/// Transfer requests a share received.
+pub(crate) const COUNT_TRANSFERS: &str = "SELECT COUNT(*) AS v FROM transfers WHERE share_id = $1";
+
+/// A new pending request; 0 rows means its id was used before.
+pub(crate) const INSERT_TRANSFER: &str = "INSERT INTO transfers (share_id, request_id, \
+     device_key, ecdh_key, state, requested_at, expires_at) \
+     VALUES ($1, $2, $3, $4, 'pending', $5, $6) ON CONFLICT DO NOTHING";
+
+/// Every pending request past its time, expired, with the share each belongs to.
+pub(crate) const EXPIRE_TRANSFERS: &str = "UPDATE transfers SET state = 'expired', \
+     answered_at = $1 WHERE state = 'pending' AND expires_at <= $1 RETURNING share_id AS v";
+
+/// One share's pending requests past their time, expired.
+pub(crate) const EXPIRE_SHARE_TRANSFERS: &str = "UPDATE transfers SET state = 'expired', \
+     answered_at = $1 WHERE state = 'pending' AND expires_at <= $1 AND share_id = $2 \
+     RETURNING share_id AS v";
+
+/// A denied request.
+pub(crate) const DENY_TRANSFER: &str = "UPDATE transfers SET state = 'denied', answered_at = $1 \
+     WHERE share_id = $2 AND request_id = $3";
+
+/// An approved request, with the key the share moves away from.
+pub(crate) const APPROVE_TRANSFER: &str = "UPDATE transfers SET state = 'approved', \
+     answered_at = $1, old_device_key = $2, approval = $3, transfer_key = $4 \
+     WHERE share_id = $5 AND request_id = $6";
+
+/// The share moves to the approved device: `bound`, one-time secrets gone.
+pub(crate) const MOVE_BINDING: &str = "UPDATE shares SET state = 'bound', device_key = $1, \
+     wrapped_key = NULL, verifier = NULL, code_verifier = NULL, passphrase_verifier = NULL \
+     WHERE share_id = $2";
+
+/// Keys a share moved away from.
+pub(crate) const MOVED_FROM: &str = "SELECT old_device_key AS v FROM transfers \
+     WHERE share_id = $1 AND state = 'approved' AND old_device_key IS NOT NULL";
+
+/// An owner's pending, unexpired requests of live shares, oldest first.
+pub(crate) const PENDING_OF_OWNER: &str = "SELECT t.share_id, t.request_id, t.device_key, \
+     t.ecdh_key, t.requested_at, t.expires_at, s.transfer_box FROM transfers t \
+     JOIN shares s ON s.share_id = t.share_id WHERE s.owner = $1 AND t.state = 'pending' \
+     AND t.expires_at > $2 AND s.state IN ('binding', 'bound') AND s.deadline > $2 \
+     ORDER BY t.requested_at, t.share_id";
+
+/// A share's transfer requests (when it ends).
+pub(crate) const DELETE_TRANSFERS: &str = "DELETE FROM transfers WHERE share_id = $1";
+
 /// One more wrong open code or passphrase.
 pub(crate) const COUNT_FACTOR_FAILURE: &str =
     "UPDATE shares SET factor_failures = factor_failures + 1 WHERE share_id = $1";
@@ -87,7 +147,7 @@ pub(crate) const CURRENT_RECORD: &str =
 /// Ends a share, keeping its tombstone.
 pub(crate) const END_SHARE: &str = "UPDATE shares SET state = $1, ended_at = $2, reserved = 0, \
      verifier = NULL, alarm = NULL, wrapped_key = NULL, record = NULL, owner_data = NULL, \
-     code_verifier = NULL, passphrase_verifier = NULL WHERE share_id = $3";
+     code_verifier = NULL, passphrase_verifier = NULL, transfer_box = NULL WHERE share_id = $3";
 
 /// A share's parts.
 pub(crate) const DELETE_PARTS: &str = "DELETE FROM attachment_parts WHERE share_id = $1";

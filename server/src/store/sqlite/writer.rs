@@ -294,6 +294,7 @@ mod tests {
             attachments: Vec::new(),
             part_size: 1000,
             guard: oneshare_sdk::api::BindGuard::default(),
+            transfer_box: None,
         }
     }
 
