@@ -241,6 +241,9 @@ test('a passphrase share opens only with the passphrase', async ({ browser }) =>
   const opened = await call(recipient.page, 'open', created.link, created.openCode, 'correct horse');
   expect(opened.error).toBeUndefined();
   expect(opened.record.fields).toEqual(record.fields);
+  for (const d of [sender, recipient]) await d.context.close();
+});
+
 // Replaces one CryptoKey of a device entry in the SDK's IndexedDB with a real key
 // that WebCrypto refuses for the SDK's use of it (`publicKey`: an ECDSA public key
 // where the private one belongs; `encryptOnly`: an AES-GCM key without `decrypt`),

@@ -580,7 +580,7 @@ test('open code always required: keyboard only, paste, attempts left, axe; five 
   await guesser.page.getByLabel('Open code').fill(guess);
   await guesser.page.getByRole('button', { name: 'Open', exact: true }).click();
   await expect(guesser.page.getByRole('heading', { name: 'This link is locked' })).toBeVisible();
-  await expect(guesser.page.getByText('ask the sender for a new link')).toBeVisible();
+  await expect(guesser.page.locator('#st-locked').getByText('ask the sender for a new link')).toBeVisible();
   await accessible(guesser.page, 'locked');
   await shoot(guesser.page, 'open-locked');
   await clean(guesser.page);
