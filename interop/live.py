@@ -223,6 +223,13 @@ def run(c: Checks, base: str, protocol_md: Path):
     c("events replay every kind so far", has_all(evs), [e["kind"] for e in evs])
     c("each SSE id line is the event's id", evs and all(e["_sse_id"] == str(e["id"]) for e in evs))
     c("events are in id order", [e["id"] for e in evs] == sorted(e["id"] for e in evs))
+    # §9.6: each device event names its device by fingerprint, the refused one too.
+    ours, theirs = (o.device_fingerprint(o.public_bytes(d.key)) for d in (device, stranger))
+    fps = {e["kind"]: e.get("device_fingerprint") for e in evs if e["share_id"] == s["id"]}
+    c("bound, confirmed and viewed carry the bound device's fingerprint",
+      [fps.get(k) for k in ("bound", "confirmed", "viewed")] == [ours] * 3, fps)
+    c("refused_device carries the refused device's fingerprint", fps.get("refused_device") == theirs, fps)
+    c("created and updated carry none", fps.get("created") is None and fps.get("updated") is None, fps)
     if evs:
         first = evs[0]["id"]
         _, after, _ = relay.events(owner, last_event_id=first, want=lambda e: len(e) >= len(evs) - 1)

@@ -586,6 +586,15 @@ def open_transfer_box(owner_key: bytes, share_id: bytes, box: bytes) -> bytes:
     return open_envelope(owner_key, transfer_box_aad(share_id), box)
 
 
+def device_fingerprint(device_key: bytes) -> str:
+    """§9.6: SHA-256("oneshare/v1/device-fingerprint" || key), first 80 bits as
+    16 Crockford base32 symbols in four groups of four."""
+    public_key(device_key)
+    n = int.from_bytes(hashlib.sha256(b"oneshare/v1/device-fingerprint" + device_key).digest()[:10], "big")
+    symbols = "".join(CROCKFORD[(n >> (5 * (15 - i))) & 31] for i in range(16))
+    return "-".join(symbols[i:i + 4] for i in range(0, 16, 4))
+
+
 def comparison_info(share_id: bytes, device_key: bytes, ecdh_key: bytes) -> bytes:
     public_key(device_key)
     public_key(ecdh_key)

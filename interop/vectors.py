@@ -336,13 +336,19 @@ def check_transfer(c, _doc):
     raise KeyError(op)
 
 
+def check_fingerprint(c, _doc):
+    if c["op"] == "fingerprint":
+        return {"fingerprint": o.device_fingerprint(b64d(c["device_key_b64"], code="invalid_key"))}
+    raise KeyError(c["op"])
+
+
 CHECKERS = {
     "token.json": check_token, "envelope.json": check_envelope, "record.json": check_record,
     "wrapped_key.json": check_wrapped_key, "owner_data.json": check_owner_data,
     "stream.json": check_stream, "signing.json": check_signing, "hpke.json": check_hpke,
     "duration.json": check_duration, "lifetime.json": check_lifetime,
     "open_code.json": check_open_code, "passphrase.json": check_passphrase,
-    "transfer.json": check_transfer,
+    "transfer.json": check_transfer, "fingerprint.json": check_fingerprint,
 }
 
 

@@ -32,6 +32,14 @@ export async function sender(file: File): Promise<void> {
   for await (const ev of client.events()) {
     if (ev.kind === 'bound') break;
   }
+  const asked = await client.requestTransfer(link);
+  if (asked.state === 'pending') void asked.comparisonCode.length;
+  const progress = await client.transferStatus(link);
+  if (progress.state === 'approved') void progress.result.record.title;
+  for (const t of await client.pendingTransfers()) {
+    await client.approveTransfer(t.shareId, t.comparisonCode);
+    await client.denyTransfer(t.shareId);
+  }
   await client.revoke(shareId);
   try {
     await client.record(shareId);

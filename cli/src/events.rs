@@ -113,5 +113,9 @@ pub fn line(ev: &Event) -> String {
         s.push_str("  ");
         s.push_str(d);
     }
+    if let Some(f) = &ev.device_fingerprint {
+        s.push_str("  device ");
+        s.push_str(f);
+    }
     s
 }

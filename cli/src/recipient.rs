@@ -13,6 +13,7 @@ use oneshare_sdk::api::{
     BindRequest, BindResponse, ClientSignals, ConfirmResponse, RecordResponse,
 };
 use oneshare_sdk::encoding::{b64, unb64_array};
+use oneshare_sdk::fingerprint::fingerprint;
 use oneshare_sdk::guard;
 use oneshare_sdk::open_code::OpenCode;
 use oneshare_sdk::passphrase::{self, PassphraseKeys};
@@ -97,6 +98,8 @@ struct Opened {
     record: Record,
     access_expires_at: u64,
     self_destruct: bool,
+    /// This device's fingerprint (PROTOCOL.md §9.6), as the sender's events name it.
+    device_fingerprint: String,
 }
 
 /// Whether the relay ended the share for good (drop the device key then).
@@ -154,6 +157,7 @@ pub fn open(ctx: &Ctx, args: &OpenArgs) -> Result<()> {
                 record,
                 access_expires_at: resp.access_expires_at,
                 self_destruct: dev.self_destruct,
+                device_fingerprint: fingerprint(&key.public_key()),
             };
             (view, key)
         }
@@ -311,6 +315,7 @@ fn bind(
         record: rec,
         access_expires_at: confirmed.access_expires_at,
         self_destruct: bound.self_destruct,
+        device_fingerprint: fingerprint(&device.public_key()),
     };
     Ok((view, device))
 }
@@ -382,9 +387,10 @@ fn print_record(opened: &Opened, args: &OpenArgs) -> Result<()> {
         ""
     };
     eprintln!(
-        "share {}, version {}: readable on this device until {}{sd}",
+        "share {}, version {}: readable on this device (device {}) until {}{sd}",
         opened.share_id,
         opened.version,
+        opened.device_fingerprint,
         output::utc(opened.access_expires_at)
     );
     Ok(())

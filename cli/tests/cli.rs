@@ -130,6 +130,29 @@ fn share_life_from_a_terminal() {
     for k in ["created", "bound", "confirmed", "refused_device"] {
         assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
     }
+    // The sender's events name Bob's device by the fingerprint Bob's open showed;
+    // the refused machine's differs.
+    let bob_device = opened["device_fingerprint"].as_str().unwrap();
+    let of = |kind: &str| {
+        shown["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["kind"] == kind)
+            .and_then(|e| e["device_fingerprint"].as_str())
+            .map(str::to_owned)
+    };
+    assert_eq!(of("bound").as_deref(), Some(bob_device));
+    assert_eq!(of("confirmed").as_deref(), Some(bob_device));
+    assert!(of("refused_device").is_some_and(|f| f != bob_device));
+    let mut c = alice.cmd();
+    c.args(["show", &id]);
+    let out = run(c, "").code(OK);
+    assert!(
+        out.stdout.contains(&format!("device {bob_device}")),
+        "{}",
+        out.stdout
+    );
 
     // Update: the bound device sees version 2.
     let mut c = alice.cmd();

@@ -429,6 +429,12 @@ pub struct Event {
     /// Human-readable context ("from a cloud network, 3 s after creation").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// The [fingerprint](crate::fingerprint) of the device key that did it:
+    /// on `bound`, `confirmed` and `viewed` the bound device, on
+    /// `refused_device` the refused one, on `transfer_requested`,
+    /// `transfer_approved` and `transfer_denied` the device that asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_fingerprint: Option<String>,
 }
 
 /// Who may create shares.

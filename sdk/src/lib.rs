@@ -9,6 +9,7 @@ pub mod encoding;
 pub mod envelope;
 pub mod error;
 pub mod factor;
+pub mod fingerprint;
 pub mod guard;
 pub mod lifetime;
 pub mod open_code;

@@ -30,6 +30,7 @@ use oneshare_sdk::duration;
 use oneshare_sdk::encoding::{b64, unb64};
 use oneshare_sdk::envelope::{self, Envelope};
 use oneshare_sdk::factor::{Factor, Proof};
+use oneshare_sdk::fingerprint::fingerprint;
 use oneshare_sdk::lifetime::{BindDecision, Lifetime, State, decide_bind};
 use oneshare_sdk::open_code::OpenCode;
 use oneshare_sdk::owner::{self, OwnerData, OwnerIdentity};
@@ -93,6 +94,7 @@ vector_files! {
     open_code_json: "open_code.json" => check_open_code, negatives: true;
     passphrase_json: "passphrase.json" => check_passphrase, negatives: true;
     transfer_json: "transfer.json" => check_transfer, negatives: true;
+    fingerprint_json: "fingerprint.json" => check_fingerprint, negatives: true;
 }
 
 fn load(name: &str) -> Value {
@@ -1308,6 +1310,19 @@ fn check_transfer(c: &Value, _: &Value) -> Check {
                 same_hex(e, "record_key_hex", kr.expose())
             })
         }
+        _ => unknown_op(c),
+    }
+}
+
+fn check_fingerprint(c: &Value, _: &Value) -> Check {
+    match op(c)? {
+        "fingerprint" => outcome(c, PublicKey::parse(text(c, "device_key_b64")?), |k, e| {
+            same(
+                "fingerprint",
+                fingerprint(&k).as_str(),
+                text(e, "fingerprint")?,
+            )
+        }),
         _ => unknown_op(c),
     }
 }

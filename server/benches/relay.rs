@@ -248,6 +248,49 @@ fn clock_ticks() -> f64 {
         .unwrap_or(100.0)
 }
 
+/// Context switches so far of the thread that runs the writer connection's
+/// statements: sqlx runs each connection on a thread of its own, and the
+/// writer's is the first SQLite one the relay starts (before the reader pool).
+fn writer_switches(pid: &str) -> f64 {
+    let mut tasks: Vec<u64> = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    tasks.sort_unstable();
+    let status = tasks
+        .iter()
+        .find(|t| {
+            std::fs::read_to_string(format!("/proc/{pid}/task/{t}/comm"))
+                .is_ok_and(|c| c.starts_with("sqlx-sqlite"))
+        })
+        .and_then(|t| std::fs::read_to_string(format!("/proc/{pid}/task/{t}/status")).ok())
+        .unwrap_or_default();
+    status
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("voluntary_ctxt_switches:")
+                .or_else(|| l.strip_prefix("nonvoluntary_ctxt_switches:"))
+        })
+        .filter_map(|v| v.trim().parse::<f64>().ok())
+        .sum()
+}
+
+/// Microseconds per statement round trip through sqlx to a SQLite connection's
+/// thread (`SELECT 1` on a file database, this process otherwise idle): the
+/// writer pays one per statement, in series.
+async fn statement_round_trip_us() -> f64 {
+    use sqlx::Connection;
+    let dir = disk_dir("relay-bench-round-trip");
+    let url = format!("sqlite://{}?mode=rwc", dir.join("rt.db").display());
+    let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let n = 5_000u32;
+    let t0 = Instant::now();
+    for _ in 0..n {
+        sqlx::query("SELECT 1").execute(&mut c).await.unwrap();
+    }
+    t0.elapsed().as_secs_f64() * 1e6 / f64::from(n)
+}
+
 /// One phase's figures.
 struct Measured {
     per_sec: f64,
@@ -258,6 +301,9 @@ struct Measured {
     gen_cpu: f64,
     /// Operations per write transaction (fsync).
     per_commit: f64,
+    /// Context switches of the writer's connection thread per operation: one
+    /// per statement handed to it (and one per fsync it waits for).
+    handoffs: f64,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -274,6 +320,7 @@ async fn drive(relay: &Relay, clients: usize, ops: Vec<Vec<reqwest::Request>>) -
     let relay_pid = relay.child.id().to_string();
     let (relay0, gen0) = (cpu_secs(&relay_pid), cpu_secs("self"));
     let (tx0, op0) = relay.commits().await;
+    let switches0 = writer_switches(&relay_pid);
     let start = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..clients {
@@ -306,6 +353,7 @@ async fn drive(relay: &Relay, clients: usize, ops: Vec<Vec<reqwest::Request>>) -
     }
     let wall = start.elapsed().as_secs_f64();
     let (relay1, gen1) = (cpu_secs(&relay_pid), cpu_secs("self"));
+    let switches1 = writer_switches(&relay_pid);
     let (tx1, op1) = relay.commits().await;
     let mut l = std::mem::take(&mut *latencies.lock().unwrap());
     l.sort_by(f64::total_cmp);
@@ -316,6 +364,7 @@ async fn drive(relay: &Relay, clients: usize, ops: Vec<Vec<reqwest::Request>>) -
         relay_cpu: (relay1 - relay0) / n as f64,
         gen_cpu: (gen1 - gen0) / n as f64,
         per_commit: (op1 - op0) / (tx1 - tx0).max(1.0),
+        handoffs: (switches1 - switches0) / n as f64,
     }
 }
 
@@ -436,6 +485,7 @@ fn main() {
         .build()
         .unwrap();
     let verify = verify_per_cpu_sec();
+    let round_trip_us = rt.block_on(statement_round_trip_us());
     let runs: Vec<_> = CLIENTS
         .iter()
         .map(|&c| (c, rt.block_on(phases(c))))
@@ -457,7 +507,11 @@ fn main() {
         load_average()
     );
     println!(
-        "  {:<16} {:>7} {:>9} {:>9} {:>8} {:>8} {:>11} {:>11} {:>9}",
+        "  calibration: sqlx statement round trip {round_trip_us:>8.1} µs (SELECT 1 on a file \
+         database, this process, unloaded)"
+    );
+    println!(
+        "  {:<16} {:>7} {:>9} {:>9} {:>8} {:>8} {:>11} {:>11} {:>9} {:>9} {:>9}",
         "operation",
         "clients",
         "per s",
@@ -466,7 +520,9 @@ fn main() {
         "p99 ms",
         "relay CPU",
         "load CPU",
-        "ops/fsync"
+        "ops/fsync",
+        "hand-offs",
+        "bound/s"
     );
     for (clients, figures) in &runs {
         for (name, m) in figures {
@@ -476,20 +532,24 @@ fn main() {
                 _ => "fetch",
             };
             println!(
-                "  {label:<16} {clients:>7} {:>9.0} {:>9.3} {:>8.2} {:>8.2} {:>9.1} v {:>9.1} v {:>9.1}",
+                "  {label:<16} {clients:>7} {:>9.0} {:>9.3} {:>8.2} {:>8.2} {:>9.1} v {:>9.1} v {:>9.1} {:>9.1} {:>9.0}",
                 m.per_sec,
                 m.per_sec / verify,
                 m.p50_ms,
                 m.p99_ms,
                 m.relay_cpu * 1e6 / v_us,
                 m.gen_cpu * 1e6 / v_us,
-                m.per_commit
+                m.per_commit,
+                m.handoffs,
+                1e6 / (m.handoffs * round_trip_us)
             );
         }
     }
     println!(
         "  (per s / v: throughput over the calibration; CPU per operation in verifies of CPU; \
-         ops/fsync: operations per SQLite commit)"
+         ops/fsync: operations per SQLite commit; hand-offs: context switches of the writer's \
+         connection thread per operation, about one per statement; bound/s: the serial writer's \
+         ceiling, 1 / (hand-offs × round trip))"
     );
     println!("  one unloaded fetch (p50 of {UNLOADED_N}, one client)  {unloaded_ms:.2} ms");
     println!(

@@ -243,6 +243,8 @@ fn schemas() -> Value {
             "description": "plaintext of the encrypted update body", "properties": {"record": reference("RecordCiphertext")}},
         "Event": {"type": "object", "required": ["id", "share_id", "kind", "at"], "description": "the data of one server-sent event",
             "properties": {"id": u, "share_id": b64, "at": u, "detail": {"type": "string"},
+            "device_fingerprint": {"type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$",
+                "description": "PROTOCOL.md §9.6: the device key behind bound, confirmed, viewed, refused_device and transfer events"},
             "kind": {"type": "string", "enum": ["created", "bound", "confirmed", "refused_device", "viewed", "updated", "revoked", "expired", "self_destructed", "transfer_requested", "transfer_approved", "transfer_denied", "transfer_expired"]}}},
         "TransferRequest": {"type": "object", "additionalProperties": false, "required": ["request_id", "bind_secret", "device_key", "ecdh_key"],
             "description": "plaintext of the encrypted transfer request (PROTOCOL.md §12.2)", "properties": {

@@ -171,6 +171,9 @@ test('owner: list with decrypted label, update, events, revoke ends access and f
   expect(events.error).toBeUndefined();
   const kinds = events.filter((e) => e.shareId === created.shareId).map((e) => e.kind);
   expect(kinds).toEqual(expect.arrayContaining(['created', 'bound']));
+  // The device that opened is named by its fingerprint (PROTOCOL.md §9.6).
+  const bound = events.find((e) => e.shareId === created.shareId && e.kind === 'bound');
+  expect(bound.deviceFingerprint).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$/);
 
   await call(sender.page, 'revoke', created.shareId);
   const gone = await call(recipient.page, 'record', created.shareId);
@@ -368,4 +371,31 @@ test('@bench attachment decrypt and upload-encrypt vs raw SubtleCrypto; open →
   await prevContext?.close();
   expect(dec.ratio).toBeGreaterThan(0.3);
   expect(enc.ratio).toBeGreaterThan(0.3);
+});
+
+test('a device refused because a bot bound first asks, the sender compares codes and moves the share', async ({ browser }) => {
+  const sender = await device(browser);
+  const created = await call(sender.page, 'create', { record, label: 'for Alice' });
+  expect(created.error).toBeUndefined();
+  const bot = await device(browser);
+  expect((await call(bot.page, 'open', created.link, created.openCode)).error).toBeUndefined();
+  const me = await device(browser);
+  expect(await call(me.page, 'open', created.link)).toMatchObject({ error: true, code: 'already_bound', status: 409 });
+
+  const asked = await call(me.page, 'requestTransfer', created.link);
+  expect(asked).toMatchObject({ state: 'pending' });
+  expect(asked.comparisonCode).toMatch(/^\d{3} \d{3}$/);
+  const [incoming] = await call(sender.page, 'pendingTransfers');
+  expect(incoming).toMatchObject({ shareId: created.shareId, label: 'for Alice', comparisonCode: asked.comparisonCode });
+  const wrong = asked.comparisonCode === '000 000' ? '111 111' : '000 000';
+  expect(await call(sender.page, 'approveTransfer', created.shareId, wrong)).toMatchObject({ error: true, code: 'code_mismatch', isOneshare: true });
+  expect(await call(me.page, 'transferStatus', created.link)).toMatchObject({ state: 'pending', comparisonCode: asked.comparisonCode });
+  expect(await call(sender.page, 'approveTransfer', created.shareId, asked.comparisonCode)).toBeUndefined();
+
+  const moved = await call(me.page, 'transferStatus', created.link);
+  expect(moved.state).toBe('approved');
+  expect(moved.result.record.fields).toEqual(record.fields);
+  expect((await call(me.page, 'record', created.shareId)).record.title).toBe(record.title);
+  expect(await call(bot.page, 'record', created.shareId)).toMatchObject({ error: true, code: 'moved', status: 410 });
+  expect(await call(bot.page, 'sharesOnDevice')).toEqual([]);
 });

@@ -1,10 +1,12 @@
 // `cargo xtask bench-browser` (a release relay): the open page's budget. Each
-// run is a fresh browser context (cold cache, new device) opening a fresh link
-// made on the compose page: every request the page makes until the network is
-// idle with Open ready is counted (bytes on the wire: compressed bodies as the
-// relay sent them, plus headers), and the page's own performance marks time
-// navigation → Open ready and press → record shown. Medians of 20 runs. The
-// test fails when the page is over its budget (issue 14: 110 KB, 5 requests).
+// fresh link made on the compose page is loaded twice from a cold cache: once
+// accepting only gzip (the budget's measure) from navigation through the record
+// being shown after Open is pressed, and once as Chromium asks by default
+// (brotli) until Open is ready, which changes nothing on the relay. Every request is
+// counted (bytes on the wire: compressed bodies as the relay sent them, plus
+// headers), and the page's own performance marks time navigation → Open ready and
+// press → record shown. Medians of 20 runs. The test fails when the page is over its
+// budget (issue 14: 110 KB gzipped in 5 requests, counted through the record shown).
 import { expect, test } from '@playwright/test';
 
 const RELAY = `http://127.0.0.1:${Number(process.env.PORT ?? 4173) + 1}`;
@@ -29,20 +31,8 @@ test('@bench open page: transfer, requests, navigation → Open ready, press →
   }
   await sender.close();
 
-  const bytes = [];
-  const requests = [];
-  const ready = [];
-  const open = [];
-  let files = {};
-  for (const link of links) {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    const seen = [];
-    page.on('request', (r) => seen.push(r));
-    await page.goto(link);
-    const button = page.getByRole('button', { name: 'Open', exact: true });
-    await expect(button).toBeVisible();
-    await page.waitForLoadState('networkidle');
+  // Requests of one page, by phase: bytes on the wire and a line per file.
+  const tally = async (seen) => {
     let total = 0;
     const perFile = {};
     for (const r of seen) {
@@ -50,16 +40,47 @@ test('@bench open page: transfer, requests, navigation → Open ready, press →
       const s = await r.sizes();
       const n = s.responseBodySize + s.responseHeadersSize + s.requestHeadersSize + s.requestBodySize;
       total += n;
-      const name = new URL(r.url()).pathname.replace(/-[0-9a-f]{16}\./, '.').replace(/\/v1\/shares\/[^/]+\//, '/v1/shares/ID/');
+      const name = `${r.method()} ${new URL(r.url()).pathname.replace(/-[0-9a-f]{16}\./, '.').replace(/\/v1\/shares\/[^/]+\//, '/v1/shares/ID/')}`;
       perFile[name] = `${(s.responseBodySize / 1000).toFixed(1)} KB body + ${((n - s.responseBodySize) / 1000).toFixed(1)} KB headers`;
     }
-    files = perFile;
-    bytes.push(total);
-    requests.push(seen.length);
+    return { total, perFile, count: seen.length };
+  };
+  const gzipReady = [];
+  const gzipShown = [];
+  const brotliReady = [];
+  const ready = [];
+  const open = [];
+  let files = {};
+  for (const link of links) {
+    // Brotli, as Chromium asks by default: until Open is ready (consumes nothing).
+    const plain = await browser.newContext();
+    const first = await plain.newPage();
+    const seenBr = [];
+    first.on('request', (r) => seenBr.push(r));
+    await first.goto(link);
+    await expect(first.getByRole('button', { name: 'Open', exact: true })).toBeVisible();
+    await first.waitForLoadState('networkidle');
+    brotliReady.push(await tally(seenBr));
+    await plain.close();
+
+    // gzip only: through the record being shown.
+    const context = await browser.newContext({ extraHTTPHeaders: { 'accept-encoding': 'gzip' } });
+    const page = await context.newPage();
+    const seen = [];
+    page.on('request', (r) => seen.push(r));
+    await page.goto(link);
+    const button = page.getByRole('button', { name: 'Open', exact: true });
+    await expect(button).toBeVisible();
+    await page.waitForLoadState('networkidle');
+    gzipReady.push(await tally([...seen]));
     ready.push(await page.evaluate(() => performance.getEntriesByName('oneshare:open-ready')[0].startTime));
     await page.waitForTimeout(1_100);
     await button.click();
     await expect(page.getByText('Opened on this device')).toBeVisible();
+    await page.waitForLoadState('networkidle');
+    const shown = await tally(seen);
+    gzipShown.push(shown);
+    files = shown.perFile;
     open.push(
       await page.evaluate(
         () => performance.getEntriesByName('oneshare:record-shown')[0].startTime - performance.getEntriesByName('oneshare:open-pressed')[0].startTime,
@@ -68,10 +89,14 @@ test('@bench open page: transfer, requests, navigation → Open ready, press →
     await context.close();
   }
   const kb = (n) => (n / 1000).toFixed(1);
-  console.log(`open page, median of ${RUNS} cold loads:`);
-  console.log(`  transfer until Open is ready: ${kb(median(bytes))} KB in ${median(requests)} requests (budget ${kb(BUDGET_BYTES)} KB, ${BUDGET_REQUESTS} requests)`);
+  const line = (runs) => `${kb(median(runs.map((r) => r.total)))} KB in ${median(runs.map((r) => r.count))} requests`;
+  console.log(`open page, median of ${RUNS} cold loads (budget ${kb(BUDGET_BYTES)} KB gzipped, ${BUDGET_REQUESTS} requests):`);
+  console.log(`  gzip, navigation through the record shown: ${line(gzipShown)}`);
+  console.log(`  gzip, until Open is ready: ${line(gzipReady)}`);
+  console.log(`  brotli, until Open is ready: ${line(brotliReady)}`);
+  console.log('  gzip, per request through the record shown (last run):');
   for (const [name, what] of Object.entries(files)) console.log(`    ${name}: ${what}`);
   console.log(`  navigation → Open ready: ${median(ready).toFixed(0)} ms; press → record shown: ${median(open).toFixed(0)} ms`);
-  expect(median(requests), 'requests until Open is ready').toBeLessThanOrEqual(BUDGET_REQUESTS);
-  expect(median(bytes), 'bytes on the wire until Open is ready').toBeLessThanOrEqual(BUDGET_BYTES);
+  expect.soft(median(gzipShown.map((r) => r.count)), 'requests through the record shown').toBeLessThanOrEqual(BUDGET_REQUESTS);
+  expect.soft(median(gzipShown.map((r) => r.total)), 'gzipped bytes on the wire through the record shown').toBeLessThanOrEqual(BUDGET_BYTES);
 });

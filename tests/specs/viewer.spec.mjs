@@ -152,6 +152,9 @@ test('compose → open by a real click → TOTP ticks → reload → second devi
   const countdown = a.page.locator('.countdown span');
   const before = await countdown.textContent();
   await expect(countdown).not.toHaveText(before ?? '');
+  // This device's fingerprint (PROTOCOL.md §9.6), which the sender's list names too.
+  const fingerprint = await a.page.locator('#record-device').textContent();
+  expect(fingerprint).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$/);
   await accessible(a.page, 'record');
   await shoot(a.page, 'open-record');
 
@@ -172,12 +175,16 @@ test('compose → open by a real click → TOTP ticks → reload → second devi
   await sender.page.getByRole('navigation').getByRole('link', { name: 'My shares' }).click();
   const row = sender.page.locator('.share', { hasText: 'for Alice' });
   await expect(row.locator('.badge')).toHaveText('Opened');
+  await expect(row.getByText(`Opened on device ${fingerprint}`)).toBeVisible();
   await expect(row.getByText(/refused/)).toHaveCount(0);
   // B tells the sender (a real press: a bind attempt the relay refuses and records).
   await b.page.waitForTimeout(1_200);
   await b.page.getByRole('button', { name: 'Tell the sender' }).click();
   await expect(b.page.getByText('The sender has been told')).toBeVisible();
   await expect(row.getByText(/refused/)).toBeVisible();
+  // B's device is named by another fingerprint.
+  await expect(row.getByText(/^Device [0-9A-Z-]{19} tried to open it and was refused/)).toBeVisible();
+  await expect(row.getByText(new RegExp(`Device ${fingerprint} tried`))).toHaveCount(0);
   await accessible(sender.page, 'my-shares');
   await shoot(sender.page, 'my-shares');
 
@@ -187,6 +194,8 @@ test('compose → open by a real click → TOTP ticks → reload → second devi
   await expect(sender.page.getByLabel('Title')).toHaveValue('Staging database 5521');
   await expect(sender.page.getByLabel('Login', { exact: true })).toHaveValue('admin@example.com');
   await expect(sender.page.getByLabel('Password', { exact: true })).toHaveValue(password);
+  await accessible(sender.page, 'compose-edit');
+  await shoot(sender.page, 'compose-edit');
   await sender.page.getByLabel('Title').fill('Staging database (rotated)');
   await sender.page.getByLabel('Password', { exact: true }).fill(secret('new-password-after-rotation-4242'));
   await sender.page.getByRole('button', { name: 'Save new version' }).click();
@@ -333,6 +342,155 @@ test('a file goes through compose and open with progress, byte for byte (service
   expect(blob.url()).toMatch(/^blob:/);
   expect(page.problems).toEqual([]);
   await clean(sender.page);
+});
+
+test('an upload that loses the network says so, and Resume goes on from the parts the relay has', async ({ browser }) => {
+  const bytes = randomFillSync(Buffer.alloc(10 * 1024 * 1024 + 4321)); // three parts of 64 segments
+  const want = createHash('sha256').update(bytes).digest('hex');
+  const sender = await device(browser);
+  const page = sender.page;
+  // The network: part 0 is held until the uploading state is seen, then the
+  // connection drops at part 1 (every request fails) until it is back.
+  let down = false;
+  let dropped = 0;
+  const parts = [];
+  let release;
+  const held = new Promise((r) => (release = r));
+  let sawFirst;
+  const first = new Promise((r) => (sawFirst = r));
+  await page.route('**/v1/**', async (route) => {
+    if (down) return (dropped++, route.abort('internetdisconnected'));
+    const part = /\/parts\/(\d+)$/.exec(new URL(route.request().url()).pathname);
+    if (part && route.request().method() === 'PUT') {
+      parts.push(Number(part[1]));
+      if (part[1] === '0') {
+        sawFirst();
+        await held;
+      } else if (part[1] === '1' && parts.length === 2) {
+        down = true;
+        return route.abort('internetdisconnected');
+      }
+    }
+    return route.continue();
+  });
+  await page.goto(`${RELAY}/`);
+  await page.getByLabel('Title').fill(secret('Resumed upload 6604'));
+  await page.locator('#file-input').setInputFiles({ name: 'resume.bin', mimeType: 'application/octet-stream', buffer: bytes });
+  await page.getByRole('button', { name: 'Create link' }).click();
+  await first;
+  await expect(page.getByRole('progressbar', { name: 'Encrypting and uploading' })).toBeVisible();
+  await accessible(page, 'compose-uploading');
+  await shoot(page, 'compose-uploading');
+  release();
+
+  // The page says the upload stopped and offers Resume, which is focused.
+  await expect(page.getByText('The upload stopped.', { exact: true })).toBeVisible();
+  const resume = page.getByRole('button', { name: 'Resume upload' });
+  await expect(resume).toBeFocused();
+  await expect(page.getByRole('button', { name: 'Create link' })).toBeHidden();
+  await expect(page.locator('#upload-words')).toHaveText('4.1 MB of 10.4 MB sent');
+  await accessible(page, 'compose-upload-paused');
+  await shoot(page, 'compose-upload-paused');
+  expect(parts).toEqual([0, 1]);
+
+  // Still down: Resume says so again. Back up: it sends only the parts the relay lacks.
+  const before = dropped;
+  await resume.click();
+  await expect.poll(() => dropped).toBeGreaterThan(before);
+  await expect(page.getByText('The upload stopped.', { exact: true })).toBeVisible();
+  await expect(resume).toBeEnabled();
+  expect(parts).toEqual([0, 1]);
+  down = false;
+  await resume.click();
+  await expect(page.getByRole('heading', { name: 'Your one-time link is ready' })).toBeVisible();
+  expect(parts).toEqual([0, 1, 1, 2]);
+  const link = await page.locator('#result-link').textContent();
+  // Chromium logs the requests the dropped network failed.
+  page.problems = page.problems.filter((p) => !/net::ERR_INTERNET_DISCONNECTED/.test(p));
+  await clean(page);
+
+  // The record opens elsewhere with the whole file, byte for byte.
+  const r = await device(browser);
+  await r.page.goto(link);
+  await openShare(r.page);
+  const [download] = await Promise.all([r.page.waitForEvent('download'), r.page.getByRole('button', { name: 'Download resume.bin' }).click()]);
+  expect(await sha256(await download.path())).toBe(want);
+  await clean(r.page);
+});
+
+test('the waiting states: loading, opening, an unknown link, a failure', async ({ browser }) => {
+  const link = await freshLink(browser);
+  // Holds the first request matching `pattern` until `release()`; resolves `seen` when it arrives.
+  const hold = async (page, pattern) => {
+    let release;
+    const held = new Promise((r) => (release = r));
+    let seen;
+    const arrived = new Promise((r) => (seen = r));
+    await page.route(pattern, async (route) => {
+      seen();
+      await held;
+      await route.continue();
+    }, { times: 1 });
+    return { arrived, release };
+  };
+  const d = await device(browser);
+  const status = await hold(d.page, '**/v1/shares/*/status');
+  await d.page.goto(link);
+  await status.arrived;
+  await expect(d.page.getByRole('heading', { name: 'Checking your link…' })).toBeVisible();
+  await accessible(d.page, 'loading');
+  await shoot(d.page, 'open-loading');
+  status.release();
+  await ready(d.page);
+  const bind = await hold(d.page, '**/v1/shares/*/bind');
+  await openShare(d.page);
+  await bind.arrived;
+  await expect(d.page.getByRole('heading', { name: 'Opening…' })).toBeVisible();
+  await accessible(d.page, 'opening');
+  await shoot(d.page, 'open-opening');
+  bind.release();
+  await opened(d.page);
+  await clean(d.page);
+
+  // A well-formed link the relay does not know.
+  const n = await device(browser);
+  await n.page.goto(`${RELAY}/s#${'A'.repeat(43)}`);
+  await expect(n.page.getByRole('heading', { name: 'This share does not exist' })).toBeVisible();
+  await accessible(n.page, 'not-found');
+  await shoot(n.page, 'open-not-found');
+  n.page.problems = n.page.problems.filter((p) => !/status of 404/.test(p));
+  await clean(n.page);
+  // An answer the page does not expect.
+  const f = await device(browser);
+  await f.page.route('**/v1/shares/*/status', (route) =>
+    route.fulfill({ status: 400, contentType: 'application/json', body: '{"code":"bad_request","message":"unexpected"}' }),
+  );
+  await f.page.goto(link);
+  await expect(f.page.getByRole('heading', { name: 'Something went wrong' })).toBeVisible();
+  await accessible(f.page, 'failed');
+  await shoot(f.page, 'open-failed');
+  f.page.problems = f.page.problems.filter((p) => !/status of 400/.test(p));
+  await clean(f.page);
+
+  // The compose page: before its module runs, and with the relay unreachable.
+  const c = await device(browser);
+  const module = await hold(c.page, '**/assets/compose-*.js');
+  const loading = c.page.goto(`${RELAY}/`);
+  await module.arrived;
+  await expect(c.page.getByRole('heading', { name: 'Loading…' })).toBeVisible();
+  await accessible(c.page, 'compose-loading');
+  await shoot(c.page, 'compose-loading');
+  module.release();
+  await loading;
+  await expect(c.page.getByRole('heading', { name: 'Share a secret once' })).toBeVisible();
+  await c.page.route('**/v1/**', (route) => route.abort());
+  await c.page.getByRole('navigation').getByRole('link', { name: 'My shares' }).click();
+  await expect(c.page.getByRole('heading', { name: 'Something went wrong' })).toBeVisible();
+  await expect(c.page.getByText('check your connection, then try again.')).toBeVisible();
+  await accessible(c.page, 'compose-failed');
+  await shoot(c.page, 'compose-failed');
+  c.page.problems = c.page.problems.filter((p) => !/net::ERR_FAILED/.test(p));
+  await clean(c.page);
 });
 
 /** Resident memory of this test's Chromium (browser, GPU, renderers, workers:

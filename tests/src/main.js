@@ -91,6 +91,11 @@ window.app = {
   listShares: () => guard(async () => (await connect()).listShares()),
   update: (shareId, record) => guard(async () => (await connect()).update(shareId, record)),
   revoke: (shareId) => guard(async () => (await connect()).revoke(shareId)),
+  requestTransfer: (link) => guard(async () => (await connect()).requestTransfer(link)),
+  transferStatus: (link) => guard(async () => (await connect()).transferStatus(link)),
+  pendingTransfers: () => guard(async () => (await connect()).pendingTransfers()),
+  approveTransfer: (shareId, code) => guard(async () => (await connect()).approveTransfer(shareId, code)),
+  denyTransfer: (shareId) => guard(async () => (await connect()).denyTransfer(shareId)),
   /** Collects events until `count` arrived (or `ms` passed). */
   events: (count, ms) =>
     guard(async () => {

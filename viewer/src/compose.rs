@@ -8,14 +8,17 @@ use std::rc::Rc;
 use oneshare_sdk::api::{Event, EventKind};
 use oneshare_sdk::lifetime::State;
 use oneshare_sdk::token::ShareId;
-use oneshare_web::{Client, CreateOptions, Field, FieldType, NewFile, OwnedShare, Record};
+use oneshare_web::{
+    Client, CreateOptions, Created, Field, FieldType, NewFile, OwnedShare, PendingShare, Record,
+};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 
 use crate::dom::{self, Result};
 use crate::state::{
-    self, duration_words, expiry_choices, invitation, is_lock, parse_custom_expiry, refusal_words,
+    self, REFUSED_DEVICE, duration_words, expiry_choices, invitation, is_lock, parse_custom_expiry,
+    refusal_words,
 };
 use crate::totp::Otp;
 
@@ -28,6 +31,19 @@ const STATES: [&str; 6] = [
     "st-mine",
     "st-failed",
 ];
+
+/// A share on the relay whose files are still being sent (or wait for Resume).
+struct Uploading {
+    share: PendingShare,
+    /// Plaintext bytes of all its files.
+    total: u64,
+    expires_in: u64,
+    self_destruct: bool,
+    /// The open code is asked for at every open.
+    require_code: bool,
+    /// The share has a passphrase.
+    passphrase: bool,
+}
 
 /// One field being edited.
 struct Row {
@@ -42,6 +58,8 @@ struct Page {
     files: Vec<web_sys::File>,
     /// Share being edited (a new version) instead of a new share.
     editing: Option<ShareId>,
+    /// The new share whose upload is under way or stopped.
+    uploading: Option<Rc<Uploading>>,
     /// Events seen per share, newest last.
     events: Vec<Event>,
     /// The event stream is running.
@@ -167,6 +185,16 @@ fn wire() -> Result<()> {
     })?;
     dom::on_click(&dom::by_id("failed-retry")?, |_| {
         let _ = route();
+    })?;
+    dom::on_click(&dom::by_id("resume-upload")?, |_| {
+        wasm_bindgen_futures::spawn_local(async {
+            let _ = resume().await;
+        });
+    })?;
+    dom::on_click(&dom::by_id("discard-upload")?, |_| {
+        wasm_bindgen_futures::spawn_local(async {
+            let _ = discard().await;
+        });
     })?;
     for (button, source) in [
         ("copy-link", "result-link"),
@@ -577,7 +605,6 @@ async fn submit() -> Result<()> {
     button.set_attribute("disabled", "")?;
     let result = send(record).await;
     button.remove_attribute("disabled")?;
-    dom::by_id("compose-progress")?.set_hidden(true);
     result
 }
 
@@ -619,40 +646,120 @@ async fn send(mut record: Record) -> Result<()> {
         signal: None,
     };
     let files: Vec<NewFile> = with(|p| p.files.iter().map(NewFile::from_file).collect());
-    let bar = dom::by_id("compose-progress")?;
-    bar.set_hidden(files.is_empty());
-    let bar2 = bar.clone();
+    let total = files.iter().map(NewFile::size).sum();
+    let share = match c.create_share(record, files, &options).await {
+        Ok(s) => s,
+        Err(e) => return dom::text("compose-error", &explain(&e)),
+    };
+    let up = Rc::new(Uploading {
+        share,
+        total,
+        expires_in,
+        self_destruct,
+        require_code,
+        passphrase: has_passphrase,
+    });
+    with(|p| p.uploading = Some(up.clone()));
+    upload(&c, &up).await
+}
+
+/// Sends the files of the share being made from the first part the relay
+/// lacks, then shows the link; after network trouble says so and offers Resume.
+async fn upload(c: &Client, up: &Uploading) -> Result<()> {
+    dom::by_id("upload-paused")?.set_hidden(true);
+    dom::by_id("create-button")?.set_hidden(true);
+    let (bar, words) = (dom::by_id("compose-progress")?, dom::by_id("upload-words")?);
+    bar.set_hidden(up.total == 0);
+    words.set_hidden(up.total == 0);
+    let (bar2, words2) = (bar.clone(), words.clone());
     let progress: oneshare_web::UploadProgress = Box::new(move |done, total, _name| {
         let _ = bar2.set_attribute("max", &total.max(1).to_string());
         let _ = bar2.set_attribute("value", &done.to_string());
+        dom::set_text(&words2, &state::upload_words(done, total));
     });
-    match c.create(record, files, &options, Some(progress)).await {
+    match c.upload_attachments(&up.share, Some(progress)).await {
         Ok(created) => {
-            dom::text("result-link", &created.link)?;
-            dom::text("result-code", &created.open_code)?;
-            dom::text(
-                "result-code-when",
-                if require_code {
-                    "It is asked for every time."
-                } else {
-                    "It is asked for only if the link is opened the way a mail scanner would (automated, or seconds after sending)."
-                },
-            )?;
-            dom::by_id("result-passphrase")?.set_hidden(!has_passphrase);
-            dom::typed::<HtmlTextAreaElement>("invitation")?.set_value(&invitation(
-                &created.link,
-                expires_in,
-                self_destruct,
-                has_passphrase,
-            ));
-            crate::qr::draw("qr", &created.link)?;
-            reset_form()?;
-            show("st-result")?;
-            dom::announce("Your link is ready");
-            Ok(())
+            with(|p| p.uploading = None);
+            bar.set_hidden(true);
+            words.set_hidden(true);
+            dom::by_id("create-button")?.set_hidden(false);
+            show_result(&created, up)
         }
-        Err(e) => dom::text("compose-error", &explain(&e)),
+        Err(e) if state::upload_can_resume(e.code()) => {
+            dom::text(
+                "upload-paused-detail",
+                "The relay cannot be reached (your connection, or the relay restarting).",
+            )?;
+            dom::by_id("upload-paused")?.set_hidden(false);
+            dom::announce("The upload stopped. Resume continues where it stopped.");
+            dom::by_id("resume-upload")?.focus()
+        }
+        Err(e) => {
+            with(|p| p.uploading = None);
+            bar.set_hidden(true);
+            words.set_hidden(true);
+            dom::by_id("create-button")?.set_hidden(false);
+            dom::text("compose-error", &explain(&e))
+        }
     }
+}
+
+/// Resume: the upload goes on from what the relay already has.
+async fn resume() -> Result<()> {
+    let Some(up) = with(|p| p.uploading.clone()) else {
+        return Ok(());
+    };
+    let c = match client().await {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let button = dom::by_id("resume-upload")?;
+    button.set_attribute("disabled", "")?;
+    let result = upload(&c, &up).await;
+    button.remove_attribute("disabled")?;
+    result
+}
+
+/// Gives up on a stopped upload: the share is deleted if the relay can be
+/// reached (else it expires unopened), and the form is back as it was.
+async fn discard() -> Result<()> {
+    let Some(up) = with(|p| p.uploading.take()) else {
+        return Ok(());
+    };
+    if let Ok(c) = client().await {
+        let _ = c.revoke(&up.share.share_id()).await;
+    }
+    dom::by_id("upload-paused")?.set_hidden(true);
+    dom::by_id("compose-progress")?.set_hidden(true);
+    dom::by_id("upload-words")?.set_hidden(true);
+    dom::by_id("create-button")?.set_hidden(false);
+    dom::announce("Discarded. Nothing was sent to anyone.");
+    Ok(())
+}
+
+fn show_result(created: &Created, up: &Uploading) -> Result<()> {
+    dom::text("result-link", &created.link)?;
+    dom::text("result-code", &created.open_code)?;
+    dom::text(
+        "result-code-when",
+        if up.require_code {
+            "It is asked for every time."
+        } else {
+            "It is asked for only if the link is opened the way a mail scanner would (automated, or seconds after sending)."
+        },
+    )?;
+    dom::by_id("result-passphrase")?.set_hidden(!up.passphrase);
+    dom::typed::<HtmlTextAreaElement>("invitation")?.set_value(&invitation(
+        &created.link,
+        up.expires_in,
+        up.self_destruct,
+        up.passphrase,
+    ));
+    crate::qr::draw("qr", &created.link)?;
+    reset_form()?;
+    show("st-result")?;
+    dom::announce("Your link is ready");
+    Ok(())
 }
 
 /// A sentence for the form from an error of the client.
@@ -740,23 +847,39 @@ fn event_words(e: &Event) -> Option<String> {
     } else {
         format!("{} ago", duration_words(age))
     };
+    // The device named by its fingerprint, which the recipient's page shows too.
+    let device = |known: &str, unknown: &str| match &e.device_fingerprint {
+        Some(f) => format!("{known} {f}"),
+        None => unknown.to_owned(),
+    };
+    let detail = e.detail.as_deref();
     let (what, detail) = match e.kind {
-        EventKind::Created => ("Created", e.detail.as_deref()),
-        EventKind::Bound => ("Opened on a device", e.detail.as_deref()),
+        EventKind::Created => ("Created".to_owned(), detail),
+        EventKind::Bound => (device("Opened on device", "Opened on a device"), detail),
         EventKind::Confirmed => return None,
-        EventKind::RefusedDevice => refusal_words(e.detail.as_deref()),
-        EventKind::Viewed => ("Viewed", e.detail.as_deref()),
-        EventKind::Updated => ("New version saved", e.detail.as_deref()),
-        EventKind::Revoked => ("Deleted", e.detail.as_deref()),
-        EventKind::Expired => ("Expired", e.detail.as_deref()),
-        EventKind::SelfDestructed => ("Self-destructed", e.detail.as_deref()),
+        EventKind::RefusedDevice => match refusal_words(detail) {
+            // v1: another device; the words name it by its fingerprint.
+            (REFUSED_DEVICE, rest) => (
+                format!(
+                    "{} tried to open it and was refused",
+                    device("Device", "Another device")
+                ),
+                rest,
+            ),
+            (headline, rest) => (headline.to_owned(), rest),
+        },
+        EventKind::Viewed => ("Viewed".to_owned(), detail),
+        EventKind::Updated => ("New version saved".to_owned(), detail),
+        EventKind::Revoked => ("Deleted".to_owned(), detail),
+        EventKind::Expired => ("Expired".to_owned(), detail),
+        EventKind::SelfDestructed => ("Self-destructed".to_owned(), detail),
         EventKind::TransferRequested => (
-            "A device asked you to move it to that device",
-            e.detail.as_deref(),
+            "A device asked you to move it to that device".to_owned(),
+            detail,
         ),
-        EventKind::TransferApproved => ("Moved to another device", e.detail.as_deref()),
-        EventKind::TransferDenied => ("Move to another device denied", e.detail.as_deref()),
-        EventKind::TransferExpired => ("A request to move it expired", e.detail.as_deref()),
+        EventKind::TransferApproved => ("Moved to another device".to_owned(), detail),
+        EventKind::TransferDenied => ("Move to another device denied".to_owned(), detail),
+        EventKind::TransferExpired => ("A request to move it expired".to_owned(), detail),
     };
     let detail = detail.map(|d| format!(" — {d}")).unwrap_or_default();
     Some(format!("{what} {when}{detail}"))

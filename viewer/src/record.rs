@@ -46,6 +46,7 @@ pub fn render(
         dom::append(&list, &field(f, generation, current.clone())?)?;
     }
     files(opened)?;
+    dom::text("record-device", &opened.device_fingerprint)?;
     times(opened, generation, current, on_end)
 }
 

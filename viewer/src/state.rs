@@ -107,7 +107,9 @@ impl Page {
     /// The state for a client or relay error code.
     pub fn for_code(code: &str) -> Self {
         match code {
-            "already_bound" | "not_on_device" => Self::OtherDevice,
+            // `moved`: the sender moved the share to another device (PROTOCOL.md
+            // §12.2); this device's keys are already forgotten.
+            "already_bound" | "not_on_device" | "moved" => Self::OtherDevice,
             "code_required" | "wrong_code" | "invalid_code" => Self::Code,
             "passphrase_required" | "wrong_passphrase" | "passphrase" => Self::Passphrase,
             "locked" => Self::Locked,
@@ -263,6 +265,21 @@ pub fn size_words(bytes: u64) -> String {
     format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
 }
 
+/// Whether an upload that failed with `code` can resume where it stopped: the
+/// network or the relay was down (a proxy answers 5xx while it restarts), not a
+/// refusal that another try would meet again.
+pub fn upload_can_resume(code: &str) -> bool {
+    matches!(
+        code,
+        "network" | "timeout" | "upload_incomplete" | "rate_limited" | "internal"
+    ) || code.starts_with("http_5")
+}
+
+/// "12.3 MB of 104.8 MB sent".
+pub fn upload_words(done: u64, total: u64) -> String {
+    format!("{} of {} sent", size_words(done), size_words(total))
+}
+
 /// The `Content-Disposition` of a saved attachment: RFC 6266 `filename*` in
 /// UTF-8, every byte but RFC 5987's unreserved ones percent-encoded (so a
 /// sender's file name can never add a header line or a quote).
@@ -387,6 +404,9 @@ pub fn parse_custom_expiry(text: &str, max_secs: u64) -> Result<u64, String> {
     Ok(secs)
 }
 
+/// The headline of a v1 refusal: another device tried to open the share.
+pub const REFUSED_DEVICE: &str = "Another device tried to open it and was refused";
+
 /// How My shares words a `refused_device` event: a headline and the part of
 /// the relay's detail that adds to it (PROTOCOL.md §9.3, §12.4). Protocol v2
 /// refusals (the open code asked for, a wrong code or passphrase, the lock)
@@ -401,7 +421,7 @@ pub fn refusal_words(detail: Option<&str>) -> (&'static str, Option<&str>) {
         Some(d) if d.contains("asked for the open code") => ("Asked for the open code", Some(d)),
         // v1: "another device tried …; further attempts …": the headline says the first part.
         d => (
-            "Another device tried to open it and was refused",
+            REFUSED_DEVICE,
             d.and_then(|d| d.split_once("; ").map(|(_, rest)| rest)),
         ),
     }
@@ -440,6 +460,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn uploads_resume_after_network_trouble_only() {
+        for code in [
+            "network",
+            "upload_incomplete",
+            "timeout",
+            "http_502",
+            "internal",
+        ] {
+            assert!(upload_can_resume(code), "{code}");
+        }
+        for code in [
+            "too_large",
+            "quota",
+            "forbidden",
+            "aborted",
+            "http_404",
+            "storage_full",
+        ] {
+            assert!(!upload_can_resume(code), "{code}");
+        }
+        assert_eq!(
+            upload_words(1_500_000, 104_857_600),
+            "1.5 MB of 104.8 MB sent"
+        );
+    }
+
+    #[test]
     fn saved_file_names_are_percent_encoded() {
         assert_eq!(
             content_disposition("report-2026_v1.pdf"),
@@ -458,6 +505,7 @@ mod tests {
         assert_eq!(Page::for_status("binding"), Page::OtherDevice);
         assert_eq!(Page::for_status("self_destructed"), Page::SelfDestructed);
         assert_eq!(Page::for_code("already_bound"), Page::OtherDevice);
+        assert_eq!(Page::for_code("moved"), Page::OtherDevice);
         assert_eq!(Page::for_code("expired"), Page::Expired);
         assert_eq!(Page::for_code("revoked"), Page::Revoked);
         assert_eq!(Page::for_code("network"), Page::Unreachable);

@@ -11,6 +11,7 @@ use oneshare_sdk::api::{
     AttachmentInfo, BindRequest, BindResponse, ConfirmResponse, RecordCiphertext, RecordResponse,
     ShareStatus,
 };
+use oneshare_sdk::fingerprint::fingerprint;
 use oneshare_sdk::lifetime::State;
 use oneshare_sdk::open_code::OpenCode;
 use oneshare_sdk::record::{self, Record};
@@ -68,6 +69,9 @@ pub struct Opened {
     pub access_expires_at: u64,
     /// Whether the share self-destructs.
     pub self_destruct: bool,
+    /// This device's fingerprint (PROTOCOL.md §9.6), as the sender's events
+    /// name it: shown so the two can be compared.
+    pub device_fingerprint: String,
 }
 
 /// What a link leads to, read without consuming anything.
@@ -310,6 +314,7 @@ impl Client {
             uploaded: bind.attachments,
             access_expires_at,
             self_destruct: bind.self_destruct,
+            device_fingerprint: fingerprint(&device_key),
         })
     }
 
@@ -386,6 +391,7 @@ impl Client {
             uploaded: resp.attachments,
             access_expires_at: resp.access_expires_at,
             self_destruct: entry.self_destruct,
+            device_fingerprint: fingerprint(&PublicKey::from_bytes(&entry.public_key)?),
         })
     }
 

@@ -72,6 +72,10 @@ pub enum Error {
     /// The relay's public page URL or an argument is not usable.
     #[error("invalid argument: {0}")]
     Argument(&'static str),
+    /// The comparison code typed for a transfer differs from the request's:
+    /// its keys may have been swapped (PROTOCOL.md §12.2); nothing was approved.
+    #[error("the codes differ: the device that asked shows another code; deny the request")]
+    CodeMismatch,
     /// The browser lacks something this client needs (named).
     #[error("this browser does not support {0}")]
     Unsupported(&'static str),
@@ -98,6 +102,7 @@ impl Error {
             Self::UploadIncomplete => "upload_incomplete",
             Self::Argument(_) => "argument",
             Self::Unsupported(_) => "unsupported",
+            Self::CodeMismatch => "code_mismatch",
         }
     }
 
@@ -217,6 +222,7 @@ mod tests {
             Error::UploadIncomplete,
             Error::Argument("x"),
             Error::Unsupported("x"),
+            Error::CodeMismatch,
         ];
         for e in core.into_iter().map(Error::from).chain(web) {
             assert!(listed(e.code()), "{} is not in ErrorCode", e.code());
@@ -230,6 +236,8 @@ mod tests {
             "self_destructed",
             "bad_token",
             "already_bound",
+            "moved",
+            "transfer_pending",
             "conflict",
             "replayed",
             "forbidden",

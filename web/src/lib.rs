@@ -23,6 +23,7 @@ mod platform;
 mod relay;
 mod signals;
 mod store;
+mod transfer;
 mod webcrypto;
 
 pub use client::{Client, DEFAULT_STORE, DeviceShare, OpenOptions, Opened, Status};
@@ -32,5 +33,6 @@ pub use events::Events;
 pub use link::{Link, take_link_from_location};
 pub use oneshare_sdk::api::{Event, EventKind};
 pub use oneshare_sdk::record::{Attachment, Field, FieldType, Record};
-pub use owner::{CreateOptions, Created, NewFile, OwnedShare, UploadProgress};
+pub use owner::{CreateOptions, Created, NewFile, OwnedShare, PendingShare, UploadProgress};
+pub use transfer::{IncomingTransfer, TransferProgress};
 pub use webcrypto::AesKey;

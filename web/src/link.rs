@@ -46,6 +46,11 @@ impl Link {
         oneshare_sdk::passphrase::salt(&self.0)
     }
 
+    /// The transfer secret of the share (PROTOCOL.md §12.2). Secret.
+    pub(crate) fn transfer_secret(&self) -> oneshare_sdk::secret::Key256 {
+        oneshare_sdk::transfer::transfer_secret(&self.0)
+    }
+
     pub(crate) fn from_token(token: Token) -> Self {
         Self(token)
     }

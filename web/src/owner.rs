@@ -36,7 +36,7 @@ const UPLOAD_ATTEMPTS: usize = 4;
 pub(crate) struct Owner {
     pub(crate) private_key: CryptoKey,
     public_key: PublicKey,
-    data_key: AesKey,
+    pub(crate) data_key: AesKey,
 }
 
 impl Owner {
@@ -151,6 +151,23 @@ pub struct OwnedShare {
     pub self_destruct: bool,
 }
 
+/// A share the relay holds whose attachments are not all uploaded yet: made by
+/// [`Client::create_share`], finished by [`Client::upload_attachments`], which
+/// can be called again after a network failure to resume. Holds the link. Secret.
+pub struct PendingShare {
+    owner: Owner,
+    created: Created,
+    uploads: Vec<Upload>,
+    signal: Option<web_sys::AbortSignal>,
+}
+
+impl PendingShare {
+    /// The share id.
+    pub fn share_id(&self) -> ShareId {
+        self.created.share_id
+    }
+}
+
 /// A file being attached.
 struct Upload {
     id: String,
@@ -206,7 +223,7 @@ impl Client {
         Ok(self.owner().await?.public_key.to_string())
     }
 
-    async fn owner_call(&self, owner: &Owner, call: Call<'_>) -> Result<Vec<u8>> {
+    pub(crate) async fn owner_call(&self, owner: &Owner, call: Call<'_>) -> Result<Vec<u8>> {
         let signer = owner.signer();
         self.relay
             .call(&call.signed(signer, &owner.private_key))
@@ -220,11 +237,27 @@ impl Client {
     /// `forbidden`, …), `upload_incomplete`, `network`, `storage_unavailable`.
     pub async fn create(
         &self,
+        record: Record,
+        files: Vec<NewFile>,
+        options: &CreateOptions,
+        progress: Option<UploadProgress>,
+    ) -> Result<Created> {
+        let pending = self.create_share(record, files, options).await?;
+        self.upload_attachments(&pending, progress).await
+    }
+
+    /// Creates a share on the relay; [`Client::upload_attachments`] then sends
+    /// its files (a share without files is complete already, but still call it
+    /// for the link).
+    ///
+    /// # Errors
+    /// As [`Client::create`], before any upload.
+    pub async fn create_share(
+        &self,
         mut record: Record,
         files: Vec<NewFile>,
         options: &CreateOptions,
-        mut progress: Option<UploadProgress>,
-    ) -> Result<Created> {
+    ) -> Result<PendingShare> {
         let expires_in = duration::check(options.expires_in)?;
         let owner = self.owner().await?;
         let token = Token::generate()?;
@@ -300,24 +333,50 @@ impl Client {
                 .await?,
             "create response",
         )?;
-        let total: u64 = uploads.iter().map(|u| u.size).sum();
+        Ok(PendingShare {
+            owner,
+            created: Created {
+                link: Link::from_token(token).to_url(&self.link_base),
+                share_id,
+                expires_at: created.expires_at,
+                open_code: guarded.open_code.display(),
+            },
+            uploads,
+            signal: options.signal.clone(),
+        })
+    }
+
+    /// Uploads the attachments of `pending`, each from the first part the relay
+    /// lacks: after a `network` or `upload_incomplete` error (relay restarted or
+    /// unreachable), call it again to resume. Progress counts what the relay
+    /// already has.
+    ///
+    /// # Errors
+    /// `upload_incomplete`, `network`, `aborted`, relay codes.
+    pub async fn upload_attachments(
+        &self,
+        pending: &PendingShare,
+        mut progress: Option<UploadProgress>,
+    ) -> Result<Created> {
+        let total: u64 = pending.uploads.iter().map(|u| u.size).sum();
         let mut before = 0;
-        for up in &uploads {
+        for up in &pending.uploads {
             let mut report = |done: u64| {
                 if let Some(p) = progress.as_mut() {
                     p(before + done, total, &up.file.name);
                 }
             };
-            self.upload(&owner, &share_id, up, options.signal.as_ref(), &mut report)
-                .await?;
+            self.upload(
+                &pending.owner,
+                &pending.created.share_id,
+                up,
+                pending.signal.as_ref(),
+                &mut report,
+            )
+            .await?;
             before += up.size;
         }
-        Ok(Created {
-            link: Link::from_token(token).to_url(&self.link_base),
-            share_id,
-            expires_at: created.expires_at,
-            open_code: guarded.open_code.display(),
-        })
+        Ok(pending.created.clone())
     }
 
     /// Uploads one attachment in parts, resuming where the relay says.
@@ -344,6 +403,7 @@ impl Client {
         let key = AesKey::import(&up.key, true).await?;
         let (sealer, header) = Sealer::new(&key.commitment, up.prefix, up.size)?;
         let mut st = status().await?;
+        progress(plaintext_before(st.next_part * st.part_size, up.size));
         let mut attempts = 0;
         while !st.complete {
             attempts += 1;
@@ -444,7 +504,7 @@ impl Client {
         )?)
     }
 
-    async fn summary(&self, owner: &Owner, share_id: &ShareId) -> Result<ShareSummary> {
+    pub(crate) async fn summary(&self, owner: &Owner, share_id: &ShareId) -> Result<ShareSummary> {
         self.summaries(owner)
             .await?
             .into_iter()
@@ -492,7 +552,7 @@ impl Client {
     }
 }
 
-async fn open_owner_data(owner: &Owner, s: &ShareSummary) -> Result<OwnerData> {
+pub(crate) async fn open_owner_data(owner: &Owner, s: &ShareSummary) -> Result<OwnerData> {
     let plain = owner
         .data_key
         .open_envelope(&owner_aad(&s.share_id), &s.owner_data)

@@ -15,11 +15,13 @@ use crate::error::{Error, Result};
 use crate::platform::indexed_db;
 use crate::webcrypto::AesKey;
 
-const DB_VERSION: u32 = 1;
+const DB_VERSION: u32 = 2;
 /// Device entries, one per share, keyed by share id.
 pub(crate) const DEVICES: &str = "devices";
 /// The owner identity of this browser (one entry, `default`).
 pub(crate) const OWNER: &str = "owner";
+/// Transfer requests this device made and waits on (version 2), keyed by share id.
+pub(crate) const TRANSFERS: &str = "transfers";
 
 /// A promise settled by two event handlers (`onsuccess`/`onerror`,
 /// `oncomplete`/`onabort`), with the closures kept alive until it settles.
@@ -84,7 +86,7 @@ impl KeyStore {
                 .and_then(|d| d.dyn_into::<IdbDatabase>())
             {
                 let names = db.object_store_names();
-                for (store, key) in [(DEVICES, "shareId"), (OWNER, "id")] {
+                for (store, key) in [(DEVICES, "shareId"), (OWNER, "id"), (TRANSFERS, "shareId")] {
                     if !names.contains(store) {
                         let params = IdbObjectStoreParameters::new();
                         params.set_key_path(&JsValue::from_str(key));

@@ -592,6 +592,83 @@ async fn the_owner_sees_its_events_live() {
     events.close();
 }
 
+/// Sender-approved transfer (PROTOCOL.md §12.2): a bot binds first; the
+/// recipient's device asks and shows a code; the sender sees the same code, a
+/// different one approves nothing, the right one moves the share; the recipient
+/// reads the record, and the bot's device is told it moved and forgets it. The
+/// bot asking back is denied.
+#[wasm_bindgen_test]
+async fn the_sender_moves_a_share_to_the_device_that_asked() {
+    use oneshare_web::TransferProgress;
+    let sender = device().await;
+    let created = sender
+        .create(record(), vec![], &CreateOptions::default(), None)
+        .await
+        .unwrap();
+    let link = Link::parse(&created.link).unwrap();
+    let id = created.share_id.to_string();
+    let bot = device().await;
+    bot.open_with(&link, &code_of(&created)).await.unwrap();
+    let me = device().await;
+    assert_eq!(
+        code(me.open_with(&link, &code_of(&created)).await),
+        "already_bound"
+    );
+    let TransferProgress::Pending {
+        comparison_code, ..
+    } = me.request_transfer(&link).await.unwrap()
+    else {
+        panic!("a new request waits")
+    };
+    assert_eq!(comparison_code.len(), 7, "{comparison_code}");
+    // Asking again (a lost answer) is the same request, with the same code.
+    assert!(matches!(
+        me.request_transfer(&link).await.unwrap(),
+        TransferProgress::Pending { comparison_code: c, .. } if c == comparison_code
+    ));
+    let incoming = sender.pending_transfers().await.unwrap();
+    assert_eq!(incoming.len(), 1);
+    assert_eq!(incoming[0].share_id, created.share_id);
+    assert_eq!(incoming[0].comparison_code, comparison_code);
+    let wrong = if comparison_code.starts_with('0') {
+        "111111"
+    } else {
+        "000000"
+    };
+    assert_eq!(
+        code(sender.approve_transfer(&created.share_id, wrong).await),
+        "code_mismatch"
+    );
+    assert!(matches!(
+        me.transfer_status(&link).await.unwrap(),
+        TransferProgress::Pending { .. }
+    ));
+    sender
+        .approve_transfer(&created.share_id, &comparison_code)
+        .await
+        .unwrap();
+    let TransferProgress::Approved(opened) = me.transfer_status(&link).await.unwrap() else {
+        panic!("approved")
+    };
+    assert_eq!(opened.record, record());
+    assert_eq!(me.record(&id).await.unwrap().record, record());
+    assert!(me.status(&link).await.unwrap().on_this_device);
+    assert_eq!(code(me.transfer_status(&link).await), "not_on_device");
+
+    assert_eq!(code(bot.record(&id).await), "moved");
+    assert_eq!(code(bot.record(&id).await), "not_on_device");
+    assert!(matches!(
+        bot.request_transfer(&link).await.unwrap(),
+        TransferProgress::Pending { .. }
+    ));
+    sender.deny_transfer(&created.share_id).await.unwrap();
+    assert_eq!(
+        bot.transfer_status(&link).await.unwrap(),
+        TransferProgress::Denied
+    );
+    assert_eq!(code(bot.transfer_status(&link).await), "not_on_device");
+}
+
 /// A WebDriver browser (this suite's) pressing Open without the code is asked
 /// for it, keeps nothing, and then opens with it; a wrong code says how many
 /// attempts are left. The sender's events say what happened.

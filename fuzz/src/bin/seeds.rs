@@ -218,6 +218,7 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
             kind: EventKind::RefusedDevice,
             at: 1_700_000_000,
             detail: Some("from a cloud network".into()),
+            device_fingerprint: Some("HXTN-GGVC-GTF5-Z377".into()),
         }),
     ));
     out.push((

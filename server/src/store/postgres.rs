@@ -132,12 +132,27 @@ impl SqlBackend for PgStore {
             }
             Err(e) => {
                 tx.rollback().await?;
-                if let Some(n) = &nonce {
-                    let mut c = self.pool.acquire().await?;
-                    common::insert_nonce::<Postgres>(&mut c, n).await?;
+                // A replay of the refused request stays refused; if a copy
+                // recorded the nonce meanwhile, the refusal still stands.
+                if let Some(n) = nonce
+                    && let Err(other) = self.record_nonce(n).await
+                    && !matches!(other, Error::Replayed)
+                {
+                    return Err(other);
                 }
                 Err(e)
             }
+        }
+    }
+
+    /// One autocommit `INSERT`: one round trip, durable when it returns, and the
+    /// nonce's primary key refuses a replay on every instance.
+    async fn record_nonce(&self, nonce: Nonce) -> Result<()> {
+        let mut c = self.pool.acquire().await?;
+        if common::insert_nonce::<Postgres>(&mut c, &nonce).await? {
+            Ok(())
+        } else {
+            Err(Error::Replayed)
         }
     }
 
@@ -162,9 +177,10 @@ impl SqlBackend for PgStore {
         kind: EventKind,
         at: u64,
         detail: Option<String>,
+        device: Option<&PublicKey>,
     ) -> Result<()> {
         lock_owner(c, &m.owner).await?;
-        common::insert_event::<Postgres>(c, m, kind, at, detail).await?;
+        common::insert_event::<Postgres>(c, m, kind, at, detail, device).await?;
         // Delivered to every listening instance when (and only if) the transaction commits.
         let owner = m.owner.to_string();
         Postgres::execute(

@@ -17,6 +17,7 @@ use oneshare_sdk::api::{
     UploadStatus,
 };
 use oneshare_sdk::factor::{Factor, Proof};
+use oneshare_sdk::fingerprint::fingerprint;
 use oneshare_sdk::lifetime::{SELF_DESTRUCT_AFTER_VIEW_SECS, State};
 use oneshare_sdk::risk::Observation;
 use oneshare_sdk::signing::{PublicKey, SigningKey};
@@ -230,6 +231,17 @@ pub async fn bind_two_phase(store: Arc<dyn Store>) {
             EventKind::Viewed
         ]
     );
+    // Each event of the device names it by its fingerprint; the others by none.
+    let events = store.events_since(&owner, 0, 100).await.unwrap();
+    let ours = Some(fingerprint(&dev));
+    for e in &events {
+        let expected = if e.kind == EventKind::Created {
+            None
+        } else {
+            ours.clone()
+        };
+        assert_eq!(e.device_fingerprint, expected, "{:?}", e.kind);
+    }
 }
 
 pub async fn refused_device_event(store: Arc<dyn Store>) {
@@ -258,6 +270,13 @@ pub async fn refused_device_event(store: Arc<dyn Store>) {
     assert_eq!(refused.len(), 1);
     assert_eq!(refused[0].share_id, s.share_id);
     assert_eq!(refused[0].at, T0 + 2);
+    // The sender can tell the refused device from the bound one.
+    assert_eq!(refused[0].device_fingerprint, Some(fingerprint(&b)));
+    let bound = events.iter().find(|e| e.kind == EventKind::Bound);
+    assert_eq!(
+        bound.and_then(|e| e.device_fingerprint.clone()),
+        Some(fingerprint(&a))
+    );
     // events_since resumes after an id.
     let later = store.events_since(&owner, events[1].id, 100).await.unwrap();
     assert_eq!(later.len(), events.len() - 2);

@@ -407,6 +407,81 @@ impl JsOneshare {
         })
     }
 
+    /// Asks the sender of a share opened on another device to move it to this
+    /// one (PROTOCOL.md §12.2): show `comparisonCode` and poll `transferStatus`.
+    /// Without an argument, the link in the address bar (removed from it first).
+    #[wasm_bindgen(js_name = requestTransfer, unchecked_return_type = "Promise<TransferProgress>")]
+    pub fn request_transfer(&self, link: Option<String>) -> Promise {
+        let client = self.inner.clone();
+        promise(async move {
+            let link = link_or_location(link)?;
+            transfer_progress(js(client.request_transfer(&link).await)?)
+        })
+    }
+
+    /// Where this device's transfer request stands; once approved the record
+    /// is readable here and returned.
+    #[wasm_bindgen(js_name = transferStatus, unchecked_return_type = "Promise<TransferProgress>")]
+    pub fn transfer_status(&self, link: String) -> Promise {
+        let client = self.inner.clone();
+        promise(async move {
+            let link = js(Link::parse(&link))?;
+            transfer_progress(js(client.transfer_status(&link).await)?)
+        })
+    }
+
+    /// Requests to move this owner's shares to another device, with the code
+    /// each requesting device shows.
+    #[wasm_bindgen(js_name = pendingTransfers, unchecked_return_type = "Promise<PendingTransfer[]>")]
+    pub fn pending_transfers(&self) -> Promise {
+        let client = self.inner.clone();
+        promise(async move {
+            #[derive(Serialize)]
+            #[serde(rename_all = "camelCase")]
+            struct Out {
+                share_id: String,
+                label: Option<String>,
+                comparison_code: String,
+                requested_at: u64,
+                expires_at: u64,
+            }
+            let all: Vec<Out> = js(client.pending_transfers().await)?
+                .into_iter()
+                .map(|t| Out {
+                    share_id: t.share_id.to_string(),
+                    label: t.label,
+                    comparison_code: t.comparison_code,
+                    requested_at: t.requested_at,
+                    expires_at: t.expires_at,
+                })
+                .collect();
+            to_js(&all)
+        })
+    }
+
+    /// Moves a share to the device that asked, given the code the person reads
+    /// from their device (`code_mismatch` if it differs: nothing is approved).
+    #[wasm_bindgen(js_name = approveTransfer, unchecked_return_type = "Promise<void>")]
+    pub fn approve_transfer(&self, share_id: String, code: String) -> Promise {
+        let client = self.inner.clone();
+        promise(async move {
+            js(client
+                .approve_transfer(&parse_share_id(&share_id)?, &code)
+                .await)?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Refuses a pending request to move a share.
+    #[wasm_bindgen(js_name = denyTransfer, unchecked_return_type = "Promise<void>")]
+    pub fn deny_transfer(&self, share_id: String) -> Promise {
+        let client = self.inner.clone();
+        promise(async move {
+            js(client.deny_transfer(&parse_share_id(&share_id)?).await)?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
     /// The owner's events as an async iterator (`for await … of`); break out of
     /// the loop or abort `signal` to close the stream.
     #[wasm_bindgen(unchecked_return_type = "AsyncIterableIterator<ShareEvent>")]
@@ -421,6 +496,39 @@ impl JsOneshare {
             last,
             field_as(&options, "signal"),
         ))
+    }
+}
+
+/// `TransferProgress` for JavaScript.
+fn transfer_progress(p: crate::TransferProgress) -> JsResult<JsValue> {
+    use crate::TransferProgress as P;
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Waiting {
+        state: &'static str,
+        comparison_code: String,
+        expires_at: u64,
+    }
+    #[derive(Serialize)]
+    struct Ended {
+        state: &'static str,
+    }
+    match p {
+        P::Pending {
+            comparison_code,
+            expires_at,
+        } => to_js(&Waiting {
+            state: "pending",
+            comparison_code,
+            expires_at,
+        }),
+        P::Approved(opened) => {
+            let out = to_js(&Ended { state: "approved" })?;
+            let _ = js_sys::Reflect::set(&out, &"result".into(), &record_result(&opened)?);
+            Ok(out)
+        }
+        P::Denied => to_js(&Ended { state: "denied" }),
+        P::Expired => to_js(&Ended { state: "expired" }),
     }
 }
 

@@ -94,6 +94,7 @@ pub fn event_iterator(
                         kind: oneshare_sdk::api::EventKind,
                         at: u64,
                         detail: Option<String>,
+                        device_fingerprint: Option<String>,
                     }
                     let value = to_js(&Out {
                         id: e.id,
@@ -101,6 +102,7 @@ pub fn event_iterator(
                         kind: e.kind,
                         at: e.at,
                         detail: e.detail,
+                        device_fingerprint: e.device_fingerprint,
                     })?;
                     step(value, false)
                 }

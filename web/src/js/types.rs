@@ -17,7 +17,7 @@ export type ErrorCode =
   | 'hpke' | 'duration' | 'random' | 'invalid_code' | 'passphrase'
   // the relay (JSON error bodies), and http_STATUS when a proxy answered
   | 'not_found' | 'method_not_allowed' | 'expired' | 'revoked' | 'self_destructed'
-  | 'bad_token' | 'already_bound' | 'conflict' | 'replayed' | 'forbidden'
+  | 'bad_token' | 'already_bound' | 'moved' | 'transfer_pending' | 'conflict' | 'replayed' | 'forbidden'
   | 'too_large' | 'quota' | 'storage_full' | 'bad_request' | 'range_not_satisfiable'
   | 'rate_limited' | 'timeout' | 'internal' | `http_${number}`
   // the relay's second-factor answers (protocol v2): ask for the code or the
@@ -26,7 +26,7 @@ export type ErrorCode =
   // the browser client
   | 'network' | 'aborted' | 'webcrypto' | 'insecure_context' | 'storage_unavailable'
   | 'not_on_device' | 'other_relay' | 'attachment_uploading' | 'no_such_attachment'
-  | 'upload_incomplete' | 'argument' | 'unsupported'
+  | 'upload_incomplete' | 'argument' | 'unsupported' | 'code_mismatch'
   // loading the package
   | 'not_initialized' | 'wasm_load';
 "#;
@@ -126,9 +126,30 @@ export interface DeviceShare {
 
 export type EventKind =
   | 'created' | 'bound' | 'confirmed' | 'refused_device' | 'viewed'
-  | 'updated' | 'revoked' | 'expired' | 'self_destructed';
+  | 'updated' | 'revoked' | 'expired' | 'self_destructed'
+  | 'transfer_requested' | 'transfer_approved' | 'transfer_denied' | 'transfer_expired';
 
-export interface ShareEvent { id: number; shareId: string; kind: EventKind; at: number; detail: string | null }
+/** Where this device's request to move a share here stands (PROTOCOL.md §12.2). */
+export type TransferProgress =
+  /** Show `comparisonCode` ("123 456"): the sender approves only if theirs matches. */
+  | { state: 'pending'; comparisonCode: string; expiresAt: number }
+  /** Moved here: the record, readable on this device from now on. */
+  | { state: 'approved'; result: RecordResult }
+  | { state: 'denied' }
+  | { state: 'expired' };
+
+/** A request to move one of this owner's shares to another device. */
+export interface PendingTransfer {
+  shareId: string;
+  label: string | null;
+  /** The code the requesting device must show ("123 456"). */
+  comparisonCode: string;
+  requestedAt: number;
+  expiresAt: number;
+}
+
+/** `deviceFingerprint`: the device behind `bound`, `confirmed`, `viewed` and `refused_device` (PROTOCOL.md §9.6), e.g. `HXTN-GGVC-GTF5-Z377`. */
+export interface ShareEvent { id: number; shareId: string; kind: EventKind; at: number; detail: string | null; deviceFingerprint: string | null }
 
 export interface EventOptions { signal?: AbortSignal; lastEventId?: number }
 

@@ -63,6 +63,12 @@ pub(crate) trait SqlBackend: Send + Sync + 'static {
         op: Op<Self, T>,
     ) -> impl Future<Output = Result<T>> + Send;
 
+    /// Records the nonce of a request that writes nothing else (a read-only
+    /// route, or a write that was refused), durably; `Replayed` if it is known.
+    /// SQLite queues it in the writer's next batch; PostgreSQL inserts it in one
+    /// autocommit statement instead of a transaction of three.
+    fn record_nonce(&self, nonce: Nonce) -> impl Future<Output = Result<()>> + Send;
+
     /// Loads a share owned by `owner` (any owner for `None`), so that concurrent
     /// writes to it queue behind this transaction; `NotFound` otherwise.
     fn load_owned(
@@ -85,6 +91,7 @@ pub(crate) trait SqlBackend: Send + Sync + 'static {
         kind: EventKind,
         at: u64,
         detail: Option<String>,
+        device: Option<&PublicKey>,
     ) -> impl Future<Output = Result<()>> + Send;
 
     /// Ends every live share past its deadline (`super::ops::purge`) and drops

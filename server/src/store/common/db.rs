@@ -17,6 +17,7 @@ enum Arg<'a> {
     Bytes(&'a [u8]),
     Text(&'a str),
     OptText(Option<&'a str>),
+    OptBytes(Option<&'a [u8]>),
 }
 
 /// A statement and its arguments (`$1`, `$2`, … in order).
@@ -67,6 +68,12 @@ impl<'a> Sql<'a> {
     /// Binds text or NULL.
     pub(crate) fn opt_text(mut self, v: Option<&'a str>) -> Self {
         self.args.push(Arg::OptText(v));
+        self
+    }
+
+    /// Binds bytes or NULL.
+    pub(crate) fn opt_bytes(mut self, v: Option<&'a [u8]>) -> Self {
+        self.args.push(Arg::OptBytes(v));
         self
     }
 }
@@ -222,6 +229,7 @@ where
     for<'q> &'q [u8]: Encode<'q, D> + Type<D>,
     for<'q> &'q str: Encode<'q, D> + Type<D>,
     for<'q> Option<&'q str>: Encode<'q, D> + Type<D>,
+    for<'q> Option<&'q [u8]>: Encode<'q, D> + Type<D>,
     for<'q> Option<i64>: Decode<'q, D> + Type<D>,
     for<'q> Option<bool>: Decode<'q, D> + Type<D>,
     for<'q> Option<Vec<u8>>: Decode<'q, D> + Type<D>,
@@ -288,6 +296,7 @@ where
     for<'q> &'q [u8]: Encode<'q, D> + Type<D>,
     for<'q> &'q str: Encode<'q, D> + Type<D>,
     for<'q> Option<&'q str>: Encode<'q, D> + Type<D>,
+    for<'q> Option<&'q [u8]>: Encode<'q, D> + Type<D>,
 {
     let mut args = D::Arguments::default();
     let added = q.args.into_iter().try_for_each(|a| match a {
@@ -296,6 +305,7 @@ where
         Arg::Bytes(v) => args.add(v),
         Arg::Text(v) => args.add(v),
         Arg::OptText(v) => args.add(v),
+        Arg::OptBytes(v) => args.add(v),
     });
     (q.text, added.map(|()| args).map_err(Error::internal))
 }

@@ -47,15 +47,18 @@ pub(crate) async fn insert_event<D: SqlDb>(
     kind: EventKind,
     at: u64,
     detail: Option<String>,
+    device: Option<&PublicKey>,
 ) -> Result<()> {
     let kind = super::rows::kind_str(kind)?;
     let owner = m.owner.to_bytes();
+    let fingerprint = device.map(oneshare_sdk::fingerprint::fingerprint);
     let insert = sql(q::INSERT_EVENT)
         .bytes(&owner)
         .bytes(&m.share_id.0)
         .text(&kind)
         .uint(at)
-        .opt_text(detail.as_deref());
+        .opt_text(detail.as_deref())
+        .opt_text(fingerprint.as_deref());
     D::execute(c, insert).await?;
     Ok(())
 }
@@ -98,7 +101,7 @@ pub(crate) async fn purge<B: SqlBackend>(
     for text in [q::DELETE_PARTS, q::DELETE_ATTACHMENTS, q::DELETE_TRANSFERS] {
         B::Db::execute(c, sql(text).bytes(id)).await?;
     }
-    B::push_event(c, m, rules::end_event(end), now, None).await
+    B::push_event(c, m, rules::end_event(end), now, None, None).await
 }
 
 async fn upload_row<D: SqlDb>(
@@ -138,26 +141,17 @@ async fn create<B: SqlBackend>(
         .bytes(&s.wrapped_key)
         .bytes(&s.record)
         .bytes(&s.owner_data)
-        .uint(reserved);
+        .uint(reserved)
+        .opt_bytes(s.guard.code_verifier.as_ref().map(|v| &v[..]))
+        .boolean(s.guard.require_code)
+        .opt_bytes(s.guard.passphrase_verifier.as_ref().map(|v| &v[..]))
+        .opt_bytes(s.transfer_box.as_ref().map(|v| &v[..]));
     if B::Db::execute(c, insert).await? == 0 {
         return Err(Error::Conflict("a share with this id exists"));
     }
     let reserve = sql(q::RESERVE).uint(reserved).uint(max_stored_bytes);
     if B::Db::execute(c, reserve).await? == 0 {
         return Err(Error::StorageFull);
-    }
-    if let Some(verifier) = &s.guard.code_verifier {
-        let set = sql(q::SET_CODE)
-            .bytes(verifier)
-            .boolean(s.guard.require_code)
-            .bytes(id);
-        B::Db::execute(c, set).await?;
-    }
-    if let Some(verifier) = &s.guard.passphrase_verifier {
-        B::Db::execute(c, sql(q::SET_PASSPHRASE).bytes(verifier).bytes(id)).await?;
-    }
-    if let Some(sealed) = &s.transfer_box {
-        B::Db::execute(c, sql(q::SET_TRANSFER_BOX).bytes(sealed).bytes(id)).await?;
     }
     for a in &s.attachments {
         let insert = sql(q::INSERT_ATTACHMENT)
@@ -180,7 +174,7 @@ async fn create<B: SqlBackend>(
         device_key: None,
         record_version: 1,
     };
-    B::push_event(c, &m, EventKind::Created, s.created_at, None).await?;
+    B::push_event(c, &m, EventKind::Created, s.created_at, None, None).await?;
     Ok(m)
 }
 
@@ -216,25 +210,25 @@ async fn bind<B: SqlBackend>(
                 proof.quick_bind_secs,
             );
             if let Some(refusal) =
-                second_factors::<B>(c, &m, &secrets, proof, &reasons, now).await?
+                second_factors::<B>(c, &m, &secrets, proof, device, &reasons, now).await?
             {
                 return Ok(refusal);
             }
-            let device = device.to_bytes();
+            let key = device.to_bytes();
             let set = sql(q::SET_BINDING)
-                .bytes(&device)
+                .bytes(&key)
                 .uint(now)
                 .uint(rules::bound_deadline(&m, now))
                 .bytes(&proof.alarm)
                 .bytes(&id.0);
             B::Db::execute(c, set).await?;
             let detail = rules::bound_detail(&m, &reasons, proof, now);
-            B::push_event(c, &m, EventKind::Bound, now, Some(detail)).await?;
+            B::push_event(c, &m, EventKind::Bound, now, Some(detail), Some(device)).await?;
             false
         }
         BindDecision::Retry => true,
         BindDecision::OtherDevice => {
-            let notify = refuse::<B>(c, &m, &secrets, None, now).await?;
+            let notify = refuse::<B>(c, &m, &secrets, None, device, now).await?;
             return Ok(Bound {
                 owner: m.owner,
                 notify,
@@ -273,6 +267,7 @@ async fn refuse<B: SqlBackend>(
     m: &ShareMeta,
     secrets: &BindSecrets,
     what: Option<String>,
+    device: &PublicKey,
     now: u64,
 ) -> Result<bool> {
     let Some(standard) = secrets.refused_detail() else {
@@ -286,7 +281,15 @@ async fn refuse<B: SqlBackend>(
         Some(what) => what,
     };
     B::Db::execute(c, sql(q::COUNT_REFUSAL).bytes(&m.share_id.0)).await?;
-    B::push_event(c, m, EventKind::RefusedDevice, now, Some(detail)).await?;
+    B::push_event(
+        c,
+        m,
+        EventKind::RefusedDevice,
+        now,
+        Some(detail),
+        Some(device),
+    )
+    .await?;
     Ok(true)
 }
 
@@ -297,6 +300,7 @@ async fn second_factors<B: SqlBackend>(
     m: &ShareMeta,
     secrets: &BindSecrets,
     proof: &BindProof,
+    device: &PublicKey,
     reasons: &[risk::Reason],
     now: u64,
 ) -> Result<Option<Bound>> {
@@ -313,7 +317,7 @@ async fn second_factors<B: SqlBackend>(
         FactorCheck::CodeRequired => {
             let detail = rules::code_required_detail(m, reasons, now);
             Some(refused(
-                refuse::<B>(c, m, secrets, Some(detail), now).await?,
+                refuse::<B>(c, m, secrets, Some(detail), device, now).await?,
                 Error::CodeRequired,
             ))
         }
@@ -324,10 +328,18 @@ async fn second_factors<B: SqlBackend>(
             let detail = rules::wrong_factor_detail(factor, failures);
             if left == 0 {
                 // The lock is told whatever the cap: it happens once per share.
-                B::push_event(c, m, EventKind::RefusedDevice, now, Some(detail)).await?;
+                B::push_event(
+                    c,
+                    m,
+                    EventKind::RefusedDevice,
+                    now,
+                    Some(detail),
+                    Some(device),
+                )
+                .await?;
                 Some(refused(true, Error::Locked))
             } else {
-                let notify = refuse::<B>(c, m, secrets, Some(detail), now).await?;
+                let notify = refuse::<B>(c, m, secrets, Some(detail), device, now).await?;
                 let answer = match factor {
                     Factor::OpenCode => Error::WrongCode(left),
                     Factor::Passphrase => Error::WrongPassphrase(left),
@@ -360,7 +372,7 @@ async fn expire_transfers<B: SqlBackend>(
             continue;
         };
         let detail = rules::TRANSFER_EXPIRED_DETAIL.to_owned();
-        B::push_event(c, &m, EventKind::TransferExpired, now, Some(detail)).await?;
+        B::push_event(c, &m, EventKind::TransferExpired, now, Some(detail), None).await?;
         owners.push(m.owner);
     }
     Ok(owners)
@@ -443,7 +455,15 @@ async fn request_transfer<B: SqlBackend>(
         ));
     }
     let detail = rules::transfer_requested_detail(&m, expires_at, now);
-    B::push_event(c, &m, EventKind::TransferRequested, now, Some(detail)).await?;
+    B::push_event(
+        c,
+        &m,
+        EventKind::TransferRequested,
+        now,
+        Some(detail),
+        Some(&ask.device_key),
+    )
+    .await?;
     Ok(decided(true, Ok(expires_at)))
 }
 
@@ -516,7 +536,15 @@ async fn answer_transfer<B: SqlBackend>(
             (EventKind::TransferDenied, rules::TRANSFER_DENIED_DETAIL)
         }
     };
-    B::push_event(c, &m, kind, now, Some(detail.to_owned())).await?;
+    B::push_event(
+        c,
+        &m,
+        kind,
+        now,
+        Some(detail.to_owned()),
+        Some(&t.device_key),
+    )
+    .await?;
     Ok(Decided {
         owner: m.owner,
         notify: true,
@@ -544,7 +572,7 @@ async fn update<B: SqlBackend>(
         .uint(record.version)
         .bytes(&id.0);
     B::Db::execute(c, set).await?;
-    B::push_event(c, &m, EventKind::Updated, now, Some(detail)).await?;
+    B::push_event(c, &m, EventKind::Updated, now, Some(detail), None).await?;
     Ok(m)
 }
 
@@ -673,7 +701,15 @@ impl<B: SqlBackend> Store for B {
                         let changed = m.state == State::Binding;
                         if changed {
                             B::Db::execute(c, sql(q::SET_BOUND).bytes(&id.0)).await?;
-                            B::push_event(c, &m, EventKind::Confirmed, now, None).await?;
+                            B::push_event(
+                                c,
+                                &m,
+                                EventKind::Confirmed,
+                                now,
+                                None,
+                                m.device_key.as_ref(),
+                            )
+                            .await?;
                         }
                         Ok((m, changed))
                     }
@@ -703,7 +739,8 @@ impl<B: SqlBackend> Store for B {
                         let m = B::load_owned(c, &id, None).await?;
                         rules::require_device(&m, &device, now)?;
                         let view = record_view::<B::Db>(c, &m).await?;
-                        B::push_event(c, &m, EventKind::Viewed, now, None).await?;
+                        B::push_event(c, &m, EventKind::Viewed, now, None, m.device_key.as_ref())
+                            .await?;
                         Ok((m.owner, view))
                     }
                     .boxed()
@@ -870,11 +907,7 @@ impl<B: SqlBackend> Store for B {
     }
 
     async fn record_nonce(&self, nonce: &Nonce) -> Result<()> {
-        self.write(
-            Some(nonce.clone()),
-            op::<B, _, _>(|_| async { Ok(()) }.boxed()),
-        )
-        .await
+        SqlBackend::record_nonce(self, nonce.clone()).await
     }
 
     async fn request_transfer(

@@ -269,6 +269,7 @@ pub(crate) struct EventRow {
     kind: String,
     at: i64,
     detail: Option<String>,
+    device_fingerprint: Option<String>,
 }
 
 impl FromSql for EventRow {
@@ -279,6 +280,7 @@ impl FromSql for EventRow {
             kind: col::<D, _>(row, "kind")?,
             at: col::<D, _>(row, "at")?,
             detail: col::<D, _>(row, "detail")?,
+            device_fingerprint: col::<D, _>(row, "device_fingerprint")?,
         })
     }
 }
@@ -292,6 +294,7 @@ impl EventRow {
                 .map_err(Error::internal)?,
             at: to_u64(self.at),
             detail: self.detail,
+            device_fingerprint: self.device_fingerprint,
         })
     }
 }

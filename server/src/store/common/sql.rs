@@ -21,11 +21,13 @@ pub(crate) const SHARE: &str = concat!(
 pub(crate) const COUNT_LIVE: &str = "SELECT COUNT(*) AS v FROM shares WHERE owner = $1 \
      AND state IN ('unbound', 'binding', 'bound') AND deadline > $2";
 
-/// A new share row with its storage reservation; `ON CONFLICT DO NOTHING` turns
-/// an existing id into 0 rows.
+/// A new share row with its storage reservation, second factors and transfer
+/// box, in one statement (each is a round trip to the writer's connection
+/// thread); `ON CONFLICT DO NOTHING` turns an existing id into 0 rows.
 pub(crate) const INSERT_SHARE: &str = "INSERT INTO shares (share_id, owner, state, created_at, \
      expires_in, self_destruct, deadline, verifier, wrapped_key, record_version, record, \
-     owner_data, reserved) VALUES ($1, $2, 'unbound', $3, $4, $5, $6, $7, $8, 1, $9, $10, $11) \
+     owner_data, reserved, code_verifier, require_code, passphrase_verifier, transfer_box) \
+     VALUES ($1, $2, 'unbound', $3, $4, $5, $6, $7, $8, 1, $9, $10, $11, $12, $13, $14, $15) \
      ON CONFLICT DO NOTHING";
 
 /// Reserves a new share's bytes: 0 rows means the relay's storage quota is reached.
@@ -51,17 +53,6 @@ pub(crate) const INSERT_ATTACHMENT: &str = "INSERT INTO attachments (share_id, a
 pub(crate) const BIND_SECRETS: &str = "SELECT verifier, alarm, wrapped_key, refusals, \
      record_version, record, code_verifier, require_code, passphrase_verifier, \
      factor_failures FROM shares WHERE share_id = $1";
-
-/// A v2 share's open code (PROTOCOL.md §12.1), right after its insert.
-pub(crate) const SET_CODE: &str =
-    "UPDATE shares SET code_verifier = $1, require_code = $2 WHERE share_id = $3";
-
-/// A v2 share's passphrase (PROTOCOL.md §12.3), right after its insert.
-pub(crate) const SET_PASSPHRASE: &str =
-    "UPDATE shares SET passphrase_verifier = $1 WHERE share_id = $2";
-
-/// A v2 share's transfer box (PROTOCOL.md §12.2), right after its insert.
-pub(crate) const SET_TRANSFER_BOX: &str = "UPDATE shares SET transfer_box = $1 WHERE share_id = $2";
 
 /// Whether a share can move (it has a transfer box).
 pub(crate) const HAS_TRANSFER_BOX: &str =
@@ -156,8 +147,8 @@ pub(crate) const DELETE_PARTS: &str = "DELETE FROM attachment_parts WHERE share_
 pub(crate) const DELETE_ATTACHMENTS: &str = "DELETE FROM attachments WHERE share_id = $1";
 
 /// One event.
-pub(crate) const INSERT_EVENT: &str =
-    "INSERT INTO events (owner, share_id, kind, at, detail) VALUES ($1, $2, $3, $4, $5)";
+pub(crate) const INSERT_EVENT: &str = "INSERT INTO events (owner, share_id, kind, at, detail, device_fingerprint) \
+     VALUES ($1, $2, $3, $4, $5, $6)";
 
 /// An attachment's progress.
 pub(crate) const UPLOAD_ROW: &str = "SELECT size, part_size, received, next_part, complete \
@@ -206,7 +197,7 @@ pub(crate) const INSERT_NONCE: &str =
 pub(crate) const DELETE_NONCES: &str = "DELETE FROM nonces WHERE expires_at <= $1";
 
 /// One owner's events after a cursor.
-pub(crate) const EVENTS_SINCE: &str = "SELECT id, share_id, kind, at, detail FROM events \
+pub(crate) const EVENTS_SINCE: &str = "SELECT id, share_id, kind, at, detail, device_fingerprint FROM events \
      WHERE owner = $1 AND id > $2 ORDER BY id LIMIT $3";
 
 /// The stored policy.

@@ -96,7 +96,7 @@ impl SqliteStore {
             .connect_with(base.read_only(true))
             .await?;
         Ok(Self {
-            writer: Writer::start(writer),
+            writer: Writer::start(writer)?,
             reader,
             events: Arc::default(),
         })
@@ -135,6 +135,13 @@ impl SqlBackend for SqliteStore {
         self.writer.write(nonce, op).await
     }
 
+    /// An empty operation in the writer's next batch: the nonce rides on its commit.
+    async fn record_nonce(&self, nonce: Nonce) -> Result<()> {
+        self.writer
+            .write(Some(nonce), Box::new(|_| async { Ok(()) }.boxed()))
+            .await
+    }
+
     /// The one writer connection already serializes writes.
     async fn load_owned(
         c: &mut SqliteConnection,
@@ -156,8 +163,9 @@ impl SqlBackend for SqliteStore {
         kind: EventKind,
         at: u64,
         detail: Option<String>,
+        device: Option<&PublicKey>,
     ) -> Result<()> {
-        common::insert_event::<Sqlite>(c, m, kind, at, detail).await
+        common::insert_event::<Sqlite>(c, m, kind, at, detail, device).await
     }
 
     /// Ends every due share in one write transaction (the one writer serializes
