@@ -921,11 +921,68 @@ async fn follow(c: Rc<Client>) {
     }
 }
 
+/// A device's request to move a share to it (PROTOCOL.md §12.2): its code, to
+/// compare with the person the link was for, and Approve / Deny.
+fn transfer_request(name: &str, t: &oneshare_web::IncomingTransfer) -> Result<HtmlElement> {
+    let block = dom::element("div", "note transfer", "")?;
+    dom::append(
+        &block,
+        &dom::element(
+            "p",
+            "",
+            "A device asks you to move this share to it. It shows this code:",
+        )?,
+    )?;
+    dom::append(&block, &dom::element("p", "big-code", &t.comparison_code)?)?;
+    dom::append(
+        &block,
+        &dom::element(
+            "p",
+            "",
+            "Approve only if the person you sent it to reads you this same code from their \
+             device. The device that has it now loses it.",
+        )?,
+    )?;
+    let approve = dom::button("Approve move", "primary")?;
+    approve.set_attribute("aria-label", &format!("Approve moving {name}"))?;
+    let deny = dom::button("Deny", "")?;
+    deny.set_attribute("aria-label", &format!("Deny moving {name}"))?;
+    let (id, code) = (t.share_id, t.comparison_code.clone());
+    dom::on_click(&approve, move |_| {
+        let code = code.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let Ok(c) = client().await else { return };
+            match c.approve_transfer(&id, &code).await {
+                Ok(()) => dom::announce("Moved. The other device can no longer open it."),
+                Err(e) => dom::announce(&explain(&e)),
+            }
+            let _ = draw_shares(&c).await;
+        });
+    })?;
+    dom::on_click(&deny, move |_| {
+        wasm_bindgen_futures::spawn_local(async move {
+            let Ok(c) = client().await else { return };
+            match c.deny_transfer(&id).await {
+                Ok(()) => dom::announce("Denied. The share stays where it is."),
+                Err(e) => dom::announce(&explain(&e)),
+            }
+            let _ = draw_shares(&c).await;
+        });
+    })?;
+    dom::append(&block, &approve)?;
+    dom::append(&block, &deny)?;
+    Ok(block)
+}
+
 async fn draw_shares(c: &Client) -> Result<()> {
     let shares = match c.list_shares().await {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
+    // A failed read of transfer requests must not hide the list. Read before
+    // the list is cleared: no await may come between clearing and filling, or
+    // two redraws interleave and both fill it.
+    let transfers = c.pending_transfers().await.unwrap_or_default();
     let ul = dom::by_id("shares")?;
     ul.set_text_content(None);
     dom::by_id("mine-empty")?.set_hidden(!shares.is_empty());
@@ -965,6 +1022,9 @@ async fn draw_shares(c: &Client) -> Result<()> {
             if let Some(text) = event_words(e) {
                 dom::append(&list, &event_item(&text, e.device_fingerprint.as_deref())?)?;
             }
+        }
+        if let Some(t) = transfers.iter().find(|t| t.share_id == s.share_id) {
+            dom::append(&li, &transfer_request(&name, t)?)?;
         }
         let edit_b = dom::find(&li, ".share-edit")?;
         let del = dom::find(&li, ".share-delete")?;
