@@ -485,7 +485,7 @@ test('the waiting states: loading, opening, an unknown link, a failure', async (
   await expect(c.page.getByRole('heading', { name: 'Share a secret once' })).toBeVisible();
   await c.page.route('**/v1/**', (route) => route.abort());
   await c.page.getByRole('navigation').getByRole('link', { name: 'My shares' }).click();
-  await expect(c.page.getByRole('heading', { name: 'Something went wrong' })).toBeVisible();
+  await expect(c.page.getByRole('heading', { name: 'The relay cannot be reached' })).toBeVisible();
   await expect(c.page.getByText('check your connection, then try again.')).toBeVisible();
   await accessible(c.page, 'compose-failed');
   await shoot(c.page, 'compose-failed');
@@ -618,6 +618,43 @@ test('plain http from another host: both pages say WebCrypto is off and what to 
   } finally {
     await browser.close();
   }
+});
+
+test('My shares shows a request to move a share with its code; Approve moves it and the bot is told', async ({ browser }) => {
+  const sender = await device(browser);
+  const title = secret(`Moved share ${Math.random()}`);
+  const link = await compose(sender.page, { title, password: secret(`pw-${Math.random()}`), label: 'for Bob' });
+  const bot = await device(browser);
+  await bot.page.goto(link);
+  await ready(bot.page);
+  await openShare(bot.page);
+  await opened(bot.page);
+
+  // Bob asks from an app that embeds @oneshare/sdk (served on the other port).
+  const bob = await device(browser);
+  await bob.page.goto('/');
+  await expect(bob.page.getByRole('status')).toHaveText('loaded');
+  await bob.page.evaluate(() => window.app.init());
+  await expect(bob.page.getByRole('status')).toHaveText('ready');
+  const asked = await bob.page.evaluate((l) => window.app.requestTransfer(l), link);
+  expect(asked).toMatchObject({ state: 'pending' });
+
+  await sender.page.getByRole('navigation').getByRole('link', { name: 'My shares' }).click();
+  const row = sender.page.locator('.share', { hasText: 'for Bob' });
+  await expect(row.locator('.big-code')).toHaveText(asked.comparisonCode);
+  await expect(row.getByText('A device asked you to move it to that device')).toBeVisible();
+  await accessible(sender.page, 'transfer-request');
+  await shoot(sender.page, 'my-shares-transfer');
+  await row.getByRole('button', { name: 'Approve moving for Bob' }).click();
+  await expect(row.locator('.big-code')).toHaveCount(0);
+  await expect(row.getByText('Moved to another device')).toBeVisible();
+
+  const moved = await bob.page.evaluate((l) => window.app.transferStatus(l), link);
+  expect(moved.state).toBe('approved');
+  expect(moved.result.record.title).toBe(title);
+  await bot.page.reload();
+  await expect(bot.page.getByRole('heading', { name: 'This share was opened on another device' })).toBeVisible();
+  for (const d of [sender, bot]) await clean(d.page);
 });
 
 // Keep last: it moves the relay's clock forward for good.

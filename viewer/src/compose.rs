@@ -45,6 +45,9 @@ struct Uploading {
     passphrase: bool,
 }
 
+/// The form's introduction (index.html), put back after an edit.
+const INTRO: &str = "Encrypted in this browser. The link opens on one device only, and the relay never sees the content.";
+
 /// One field being edited.
 struct Row {
     kind: FieldType,
@@ -79,9 +82,18 @@ fn show(id: &str) -> Result<()> {
 }
 
 fn fail(e: &oneshare_web::Error) -> Result<()> {
-    dom::text("failed-detail", &e.to_string())?;
+    let page = state::Page::for_code(e.code());
+    dom::text(
+        "failed-heading",
+        if page == state::Page::Unreachable {
+            "The relay cannot be reached"
+        } else {
+            "Something went wrong"
+        },
+    )?;
+    dom::text("failed-detail", &state::sentence(&e.to_string()))?;
     dom::text("failed-code", e.code())?;
-    let advice = match state::Page::for_code(e.code()) {
+    let advice = match page {
         state::Page::Unreachable => "check your connection, then try again.",
         state::Page::StorageBlocked => {
             "use a normal (not private) window with site data allowed: your sender key is kept in this browser."
@@ -792,6 +804,7 @@ fn reset_form() -> Result<()> {
     add_field(FieldType::Login, "", "", false)?;
     add_field(FieldType::Password, "", "", false)?;
     dom::text("compose-heading", "Share a secret once")?;
+    dom::text("compose-intro", INTRO)?;
     dom::by_id("cancel-edit")?.set_hidden(true);
     dom::by_id("files-part")?.set_hidden(false);
     dom::by_id("options-part")?.set_hidden(false);
@@ -821,6 +834,10 @@ async fn edit(share: &OwnedShare) -> Result<()> {
     }
     let name = share.label.clone().unwrap_or_else(|| "share".into());
     dom::text("compose-heading", &format!("New version of “{name}”"))?;
+    dom::text(
+        "compose-intro",
+        "Encrypted in this browser. The recipient sees this version the next time they look; files and options stay as they are.",
+    )?;
     dom::text("create-button", "Save new version")?;
     dom::by_id("cancel-edit")?.set_hidden(false);
     // A new version replaces title and fields; files and options stay as they are.
@@ -885,6 +902,21 @@ fn event_words(e: &Event) -> Option<String> {
     Some(format!("{what} {when}{detail}"))
 }
 
+/// An event's line, its device fingerprint kept on one line (a phone would
+/// break it at a dash).
+fn event_item(text: &str, fingerprint: Option<&str>) -> Result<HtmlElement> {
+    let li = dom::element("li", "", "")?;
+    match fingerprint.and_then(|f| text.split_once(f).map(|(a, b)| (a, f, b))) {
+        Some((before, f, after)) => {
+            dom::append(&li, &dom::element("span", "", before)?)?;
+            dom::append(&li, &dom::element("span", "fingerprint", f)?)?;
+            dom::append(&li, &dom::element("span", "", after)?)?;
+        }
+        None => dom::set_text(&li, text),
+    }
+    Ok(li)
+}
+
 async fn mine_page() -> Result<()> {
     show("st-mine")?;
     let c = match client().await {
@@ -922,11 +954,68 @@ async fn follow(c: Rc<Client>) {
     }
 }
 
+/// A device's request to move a share to it (PROTOCOL.md §12.2): its code, to
+/// compare with the person the link was for, and Approve / Deny.
+fn transfer_request(name: &str, t: &oneshare_web::IncomingTransfer) -> Result<HtmlElement> {
+    let block = dom::element("div", "note transfer", "")?;
+    dom::append(
+        &block,
+        &dom::element(
+            "p",
+            "",
+            "A device asks you to move this share to it. It shows this code:",
+        )?,
+    )?;
+    dom::append(&block, &dom::element("p", "big-code", &t.comparison_code)?)?;
+    dom::append(
+        &block,
+        &dom::element(
+            "p",
+            "",
+            "Approve only if the person you sent it to reads you this same code from their \
+             device. The device that has it now loses it.",
+        )?,
+    )?;
+    let approve = dom::button("Approve move", "primary")?;
+    approve.set_attribute("aria-label", &format!("Approve moving {name}"))?;
+    let deny = dom::button("Deny", "")?;
+    deny.set_attribute("aria-label", &format!("Deny moving {name}"))?;
+    let (id, code) = (t.share_id, t.comparison_code.clone());
+    dom::on_click(&approve, move |_| {
+        let code = code.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let Ok(c) = client().await else { return };
+            match c.approve_transfer(&id, &code).await {
+                Ok(()) => dom::announce("Moved. The other device can no longer open it."),
+                Err(e) => dom::announce(&explain(&e)),
+            }
+            let _ = draw_shares(&c).await;
+        });
+    })?;
+    dom::on_click(&deny, move |_| {
+        wasm_bindgen_futures::spawn_local(async move {
+            let Ok(c) = client().await else { return };
+            match c.deny_transfer(&id).await {
+                Ok(()) => dom::announce("Denied. The share stays where it is."),
+                Err(e) => dom::announce(&explain(&e)),
+            }
+            let _ = draw_shares(&c).await;
+        });
+    })?;
+    dom::append(&block, &approve)?;
+    dom::append(&block, &deny)?;
+    Ok(block)
+}
+
 async fn draw_shares(c: &Client) -> Result<()> {
     let shares = match c.list_shares().await {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
+    // A failed read of transfer requests must not hide the list. Read before
+    // the list is cleared: no await may come between clearing and filling, or
+    // two redraws interleave and both fill it.
+    let transfers = c.pending_transfers().await.unwrap_or_default();
     let ul = dom::by_id("shares")?;
     ul.set_text_content(None);
     dom::by_id("mine-empty")?.set_hidden(!shares.is_empty());
@@ -974,8 +1063,11 @@ async fn draw_shares(c: &Client) -> Result<()> {
         let list = dom::find(&li, ".share-events")?;
         for e in events.iter().filter(|e| e.share_id == s.share_id) {
             if let Some(text) = event_words(e) {
-                dom::append(&list, &dom::element("li", "", &text)?)?;
+                dom::append(&list, &event_item(&text, e.device_fingerprint.as_deref())?)?;
             }
+        }
+        if let Some(t) = transfers.iter().find(|t| t.share_id == s.share_id) {
+            dom::append(&li, &transfer_request(&name, t)?)?;
         }
         let edit_b = dom::find(&li, ".share-edit")?;
         let del = dom::find(&li, ".share-delete")?;

@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::HtmlElement;
 
 use crate::dom::{self, Result};
-use crate::state::{Gesture, Page, check_gesture, duration_words};
+use crate::state::{self, Gesture, Page, check_gesture, duration_words};
 use crate::{factors, record};
 
 /// What the page holds between events.
@@ -69,7 +69,7 @@ fn show_error(e: &oneshare_web::Error) -> Result<()> {
     let p = Page::for_code(e.code());
     if p == Page::Failed {
         dom::text("failed-code", e.code())?;
-        dom::text("failed-detail", &e.to_string())?;
+        dom::text("failed-detail", &state::sentence(&e.to_string()))?;
     }
     if p == Page::OtherDevice {
         // The relay refused this device's bind and recorded it for the sender.

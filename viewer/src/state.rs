@@ -275,6 +275,23 @@ pub fn upload_can_resume(code: &str) -> bool {
     ) || code.starts_with("http_5")
 }
 
+/// A message as a sentence: first letter upper case, a full stop at the end.
+/// ASCII case only: the client's messages are English, and Unicode case
+/// tables would add kilobytes to the open page.
+pub fn sentence(text: &str) -> String {
+    let mut out = text.trim().to_owned();
+    if out.is_empty() {
+        return out;
+    }
+    if let Some(first) = out.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
 /// "12.3 MB of 104.8 MB sent".
 pub fn upload_words(done: u64, total: u64) -> String {
     format!("{} of {} sent", size_words(done), size_words(total))
@@ -484,6 +501,17 @@ mod tests {
             upload_words(1_500_000, 104_857_600),
             "1.5 MB of 104.8 MB sent"
         );
+    }
+
+    #[test]
+    fn messages_become_sentences() {
+        assert_eq!(
+            sentence("the relay cannot be reached"),
+            "The relay cannot be reached."
+        );
+        assert_eq!(sentence("Done."), "Done.");
+        assert_eq!(sentence(""), "");
+        assert_eq!(sentence("échec"), "échec.");
     }
 
     #[test]
