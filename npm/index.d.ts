@@ -11,6 +11,8 @@ export class OneshareError extends Error {
   readonly code: ErrorCode;
   /** The HTTP status, for errors the relay answered. */
   readonly status?: number;
+  /** With `wrong_code` and `wrong_passphrase`: attempts left before the share locks. */
+  readonly attemptsLeft?: number;
   constructor(code: ErrorCode, message: string, extra?: { status?: number; cause?: unknown });
 }
 

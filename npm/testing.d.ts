@@ -9,4 +9,9 @@ export {
   streamOpen,
   openEnvelope,
   encryptAttachment,
+  openCodeFromRandom,
+  openCodeDerive,
+  passphraseDerive,
+  passphraseUnwrap,
+  checkProof,
 } from './dist/oneshare_web.js';

@@ -35,8 +35,11 @@ if (external) {
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir);
   // Every test talks from 127.0.0.1: lift the per-client rate limits, keep the rest.
+  // Tests open links seconds after creating them, which the relay would take for a
+  // scanner (PROTOCOL.md §12.4): that signal is off here; the browser's own
+  // signals (webdriver, headless, no gesture, a fast press) stay on.
   const config = join(dataDir, 'oneshare.toml');
-  writeFileSync(config, '[limits]\nrequests_per_minute = 100000\nbinds_per_minute = 10000\n');
+  writeFileSync(config, '[limits]\nrequests_per_minute = 100000\nbinds_per_minute = 10000\n[scanners]\nquick_bind_secs = 0\n');
   const relay = spawn(
     relayBin,
     [

@@ -238,6 +238,19 @@ pub struct CreateArgs {
     /// A label only you see in `oneshare list` (encrypted to you).
     #[arg(long)]
     pub label: Option<String>,
+    /// Ask for the open code at every open (otherwise only when an open looks
+    /// automated, e.g. a mail scanner). The code is printed with the link.
+    #[arg(long)]
+    pub require_code: bool,
+    /// Ask for a passphrase the recipient must also type (not echoed, twice).
+    #[arg(long, conflicts_with_all = ["passphrase_stdin", "passphrase"])]
+    pub passphrase_prompt: bool,
+    /// Read the passphrase from standard input (trailing newline removed).
+    #[arg(long, conflicts_with = "passphrase")]
+    pub passphrase_stdin: bool,
+    /// The passphrase on the command line: visible to other users of this machine; prefer --passphrase-prompt.
+    #[arg(long)]
+    pub passphrase: Option<String>,
     /// Machine-readable output.
     #[arg(long, conflicts_with_all = ["qr", "invite"])]
     pub json: bool,
@@ -267,6 +280,14 @@ pub struct OpenArgs {
     /// Save attachments into this directory.
     #[arg(long, value_name = "DIR")]
     pub save_dir: Option<PathBuf>,
+    /// The open code the sender passed on (without it, a terminal is asked
+    /// when the relay wants it).
+    #[arg(long, allow_hyphen_values = true)]
+    pub code: Option<String>,
+    /// Read the passphrase from standard input (without it, a terminal is
+    /// asked when the share has one).
+    #[arg(long)]
+    pub passphrase_stdin: bool,
     /// Opened on another device already: ask the sender to move the share to
     /// this one (shows a code to compare with the sender, then waits).
     #[arg(long)]

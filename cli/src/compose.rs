@@ -32,13 +32,71 @@ pub fn generate_password() -> Result<Zeroizing<String>> {
     Ok(out)
 }
 
-fn read_stdin(what: &str) -> Result<Zeroizing<String>> {
+/// Reads a secret from standard input, trailing newline removed.
+///
+/// # Errors
+/// [`Error::Usage`] when standard input cannot be read.
+pub fn read_stdin(what: &str) -> Result<Zeroizing<String>> {
     let mut text = Zeroizing::new(String::new());
     std::io::stdin()
         .read_to_string(&mut text)
         .map_err(|e| Error::Usage(format!("cannot read {what} from standard input: {e}")))?;
     let trimmed = Zeroizing::new(text.trim_end_matches(['\n', '\r']).to_owned());
     Ok(trimmed)
+}
+
+/// Asks for a secret on the terminal, not echoed; `twice` to catch typos.
+///
+/// # Errors
+/// [`Error::Usage`] when there is no terminal or the two entries differ.
+pub fn prompt_secret(prompt: &str, twice: bool) -> Result<Zeroizing<String>> {
+    let read = |p: &str| {
+        rpassword::prompt_password(p)
+            .map(Zeroizing::new)
+            .map_err(|e| Error::Usage(format!("cannot read from the terminal: {e}")))
+    };
+    let first = read(prompt)?;
+    if twice && *first != *read("Again: ")? {
+        return Err(Error::Usage("the two entries differ; try again".into()));
+    }
+    Ok(first)
+}
+
+/// The passphrase of `oneshare create`, if one was asked for: from a prompt,
+/// standard input, or (with a warning) the command line.
+///
+/// # Errors
+/// [`Error::Usage`] for an empty one, two flags wanting standard input, or no terminal.
+pub fn passphrase(args: &crate::args::CreateArgs) -> Result<Option<Zeroizing<String>>> {
+    let stdin_taken = args.record.password_stdin
+        || args
+            .record
+            .note_file
+            .as_deref()
+            .is_some_and(|p| p.as_os_str() == "-");
+    let pass = if args.passphrase_stdin {
+        if stdin_taken {
+            return Err(Error::Usage(
+                "--passphrase-stdin and another flag both want standard input; use --passphrase-prompt"
+                    .into(),
+            ));
+        }
+        Some(read_stdin("the passphrase")?)
+    } else if args.passphrase_prompt {
+        Some(prompt_secret("Passphrase for the recipient: ", true)?)
+    } else if let Some(p) = &args.passphrase {
+        eprintln!(
+            "oneshare: warning: --passphrase puts the secret in the process list and shell history; \
+             use --passphrase-prompt or --passphrase-stdin"
+        );
+        Some(Zeroizing::new(p.clone()))
+    } else {
+        None
+    };
+    if pass.as_ref().is_some_and(|p| p.is_empty()) {
+        return Err(Error::Usage("the passphrase is empty".into()));
+    }
+    Ok(pass)
 }
 
 /// What [`build`] made.
@@ -75,18 +133,7 @@ pub fn build(args: &RecordArgs, fallback_title: &str) -> Result<Built> {
     let password: Option<Zeroizing<String>> = if args.password_stdin {
         Some(read_stdin("the password")?)
     } else if args.password_prompt {
-        let first = Zeroizing::new(
-            rpassword::prompt_password("Password: ")
-                .map_err(|e| Error::Usage(format!("cannot read the password: {e}")))?,
-        );
-        let again = Zeroizing::new(
-            rpassword::prompt_password("Again: ")
-                .map_err(|e| Error::Usage(format!("cannot read the password: {e}")))?,
-        );
-        if *first != *again {
-            return Err(Error::Usage("the passwords differ; try again".into()));
-        }
-        Some(first)
+        Some(prompt_secret("Password: ", true)?)
     } else if args.generate_password {
         let p = generate_password()?;
         generated = Some(p.clone());

@@ -13,7 +13,8 @@ pub mod exit {
     pub const NOT_FOUND: u8 = 3;
     /// The share has ended: expired, revoked or self-destructed.
     pub const ENDED: u8 = 4;
-    /// Refused: opened on another device, not allowed by the relay's policy.
+    /// Refused: opened on another device, an open code or passphrase needed,
+    /// wrong or locked, not allowed by the relay's policy.
     pub const REFUSED: u8 = 5;
     /// The relay cannot be reached.
     pub const NETWORK: u8 = 6;
@@ -135,13 +136,16 @@ impl Error {
             Self::Relay { status, code, .. } => match (status, code.as_str()) {
                 (_, "expired" | "revoked" | "self_destructed") | (410, _) => exit::ENDED,
                 (404, _) | (_, "not_found") => exit::NOT_FOUND,
-                (_, "already_bound" | "bad_token") | (403 | 409, _) => exit::REFUSED,
+                (_, "already_bound" | "bad_token" | "locked") | (403 | 409 | 423, _) => {
+                    exit::REFUSED
+                }
                 _ => exit::FAILURE,
             },
             Self::Core(e) => match e {
-                oneshare_sdk::Error::InvalidLink(_) | oneshare_sdk::Error::Duration(_) => {
-                    exit::USAGE
-                }
+                oneshare_sdk::Error::InvalidLink(_)
+                | oneshare_sdk::Error::Duration(_)
+                | oneshare_sdk::Error::InvalidCode(_)
+                | oneshare_sdk::Error::Passphrase(_) => exit::USAGE,
                 oneshare_sdk::Error::WrongKey
                 | oneshare_sdk::Error::Decrypt
                 | oneshare_sdk::Error::Truncated

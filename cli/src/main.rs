@@ -72,6 +72,13 @@ fn hint(e: &Error) -> Option<&'static str> {
             "the record is gone for good; ask the sender for a new link"
         }
         "bad_token" => "the link is damaged or not for this relay; copy it again",
+        "code_required" | "wrong_code" => {
+            "ask the sender for the open code and pass it with --code (or run in a terminal to be asked)"
+        }
+        "passphrase_required" | "wrong_passphrase" => {
+            "ask the sender for the passphrase and pipe it to --passphrase-stdin (or run in a terminal to be asked)"
+        }
+        "locked" => "nobody can open this link any more; ask the sender for a new one",
         "moved" => "the sender moved this share to another device; this device forgot it",
         "transfer_pending" => "another device's request waits for the sender; try again later",
         "stale_timestamp" => "this machine's clock is off; set it right and retry",

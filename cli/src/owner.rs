@@ -6,6 +6,8 @@ use oneshare_sdk::api::{
     AttachmentDecl, CreateShareRequest, CreateShareResponse, Event, EventKind, RecordCiphertext,
     RecordResponse, ShareList, ShareSummary, UpdateRecordRequest,
 };
+use oneshare_sdk::guard;
+use oneshare_sdk::lifetime::State;
 use oneshare_sdk::owner::{OwnerData, OwnerIdentity, open_owner_data, seal_owner_data};
 use oneshare_sdk::record::{self, Attachment};
 use oneshare_sdk::token::{ShareId, Token, verifier};
@@ -52,23 +54,27 @@ struct Created<'a> {
     link: &'a str,
     share_id: &'a str,
     expires_at: u64,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    open_code: &'a str,
+    require_code: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     generated_password: Option<&'a str>,
 }
 
 fn print_created(
-    link: &str,
-    share_id: &str,
-    expires_at: u64,
+    pending: &Pending,
     generated: Option<&str>,
     args: (bool, bool, bool),
 ) -> Result<()> {
     let (json, qr, invite) = args;
+    let (link, share_id, expires_at) = (&pending.link, &pending.share_id, pending.expires_at);
     if json {
         return output::json(&Created {
             link,
             share_id,
             expires_at,
+            open_code: &pending.open_code,
+            require_code: pending.require_code,
             generated_password: generated,
         });
     }
@@ -76,7 +82,8 @@ fn print_created(
         println!(
             "I sent you something through oneshare. Open this link once, on the device where you \
              want to keep it; after that it works only there:\n\n{link}\n\nThe link stops working \
-             at {} if unused. Please don't forward it.",
+             at {} if unused. Please don't forward it. If the page asks for an open code, I will \
+             send it to you separately.",
             output::utc(expires_at)
         );
     } else {
@@ -90,6 +97,17 @@ fn print_created(
         output::relative(expires_at),
         output::utc(expires_at)
     );
+    if !pending.open_code.is_empty() {
+        let when = if pending.require_code {
+            "asked for at every open"
+        } else {
+            "asked for when an open looks automated (a mail scanner)"
+        };
+        eprintln!(
+            "open code {}: send it separately from the link; {when}",
+            pending.open_code
+        );
+    }
     if generated.is_some() {
         eprintln!("a password was generated; it is in the share (use --json to see it here)");
     }
@@ -152,11 +170,13 @@ pub fn create(ctx: &Ctx, args: &CreateArgs) -> Result<()> {
     }
     let token = Token::generate()?;
     let keys = token.derive();
+    let pass = compose::passphrase(args)?;
+    let guarded = guard::create(&token, args.require_code, pass.as_ref().map(|p| p.as_str()))?;
     let record_key = record::generate_key()?;
     let req = CreateShareRequest {
         share_id: keys.share_id,
         verifier: verifier(&keys.bind_secret),
-        wrapped_key: record::wrap_key(&keys.wrap_key, &keys.share_id, &record_key)?,
+        wrapped_key: record::wrap_key(&guarded.wrap_key, &keys.share_id, &record_key)?,
         record: record::seal_record(&record_key, &keys.share_id, 1, &rec)?,
         owner_data: seal_owner_data(
             &owner.owner_key,
@@ -172,7 +192,7 @@ pub fn create(ctx: &Ctx, args: &CreateArgs) -> Result<()> {
                 size: oneshare_sdk::stream::ciphertext_len(f.size),
             })
             .collect(),
-        guard: None,
+        guard: Some(guarded.guard),
         transfer_box: Some(transfer::seal_box(
             &owner.owner_key,
             &keys.share_id,
@@ -194,6 +214,8 @@ pub fn create(ctx: &Ctx, args: &CreateArgs) -> Result<()> {
         share_id,
         expires_at: created.expires_at,
         files,
+        open_code: guarded.open_code.display(),
+        require_code: args.require_code,
     };
     let flags = (args.json, args.qr, args.invite);
     finish_upload(
@@ -226,13 +248,7 @@ fn finish_upload(
         bar.finish_and_clear();
         pending.remove(&ctx.dirs)?;
     }
-    print_created(
-        &pending.link,
-        &pending.share_id,
-        pending.expires_at,
-        generated,
-        flags,
-    )
+    print_created(pending, generated, flags)
 }
 
 /// `oneshare resume`.
@@ -262,28 +278,49 @@ pub struct Listed {
 
 /// A row; the label and refusal count only in the owner's view (admins have
 /// neither the owner key nor the owner's events).
-fn listed(s: &ShareSummary, owner: Option<(&OwnerIdentity, &HashMap<ShareId, usize>)>) -> Listed {
+fn listed(
+    s: &ShareSummary,
+    owner: Option<(&OwnerIdentity, &HashMap<ShareId, Refusals>)>,
+) -> Listed {
     let label = owner
         .filter(|_| !s.owner_data.is_empty())
         .and_then(|(o, _)| open_owner_data(&o.owner_key, &s.share_id, &s.owner_data).ok())
         .map(|d| d.label.clone());
+    let refused = owner.and_then(|(_, r)| r.get(&s.share_id));
+    // An unbound share after 5 wrong codes or passphrases opens nowhere.
+    let locked = refused.is_some_and(|r| r.locked) && s.state == State::Unbound;
     Listed {
         share_id: s.share_id.to_string(),
         label,
-        state: s.state.as_str(),
+        state: if locked { "locked" } else { s.state.as_str() },
         created_at: s.created_at,
         expires_at: s.expires_at,
         opened_at: s.bound_at,
-        refused_devices: owner.map(|(_, r)| r.get(&s.share_id).copied().unwrap_or(0)),
+        refused_devices: owner.map(|_| refused.map_or(0, |r| r.count)),
         record_version: s.record_version,
         self_destruct: s.self_destruct,
     }
 }
 
-fn refusals(events: &[Event]) -> HashMap<ShareId, usize> {
-    let mut out = HashMap::new();
+/// A share's refused binds, from its events.
+#[derive(Default)]
+struct Refusals {
+    /// `refused_device` events (other devices, open codes asked, wrong factors).
+    count: usize,
+    /// The relay locked the share after 5 wrong codes or passphrases
+    /// (PROTOCOL.md §12.4; the event's detail says so).
+    locked: bool,
+}
+
+fn refusals(events: &[Event]) -> HashMap<ShareId, Refusals> {
+    let mut out: HashMap<ShareId, Refusals> = HashMap::new();
     for e in events.iter().filter(|e| e.kind == EventKind::RefusedDevice) {
-        *out.entry(e.share_id).or_insert(0) += 1;
+        let r = out.entry(e.share_id).or_default();
+        r.count += 1;
+        r.locked |= e
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("the share is locked"));
     }
     out
 }

@@ -6,12 +6,17 @@
 //! renamed into place only after the whole STREAM authenticated.
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
-use oneshare_sdk::api::{BindRequest, BindResponse, ConfirmResponse, RecordResponse};
+use oneshare_sdk::api::{
+    BindRequest, BindResponse, ClientSignals, ConfirmResponse, RecordResponse,
+};
 use oneshare_sdk::encoding::{b64, unb64_array};
 use oneshare_sdk::fingerprint::fingerprint;
+use oneshare_sdk::guard;
+use oneshare_sdk::open_code::OpenCode;
+use oneshare_sdk::passphrase::{self, PassphraseKeys};
 use oneshare_sdk::record::{self, FieldType, Record};
 use oneshare_sdk::secret::{Key256, Secret};
 use oneshare_sdk::signing::{Signer, SigningKey};
@@ -23,9 +28,9 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 use crate::Ctx;
 use crate::args::OpenArgs;
 use crate::error::{Error, Result};
-use crate::files;
 use crate::output;
 use crate::relay::{Call, Relay, Seal};
+use crate::{compose, files};
 
 /// A device key for one share, and the record key once bound.
 #[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
@@ -156,7 +161,7 @@ pub fn open(ctx: &Ctx, args: &OpenArgs) -> Result<()> {
             };
             (view, key)
         }
-        other => bind(&relay, &keys, other, &path)?,
+        other => bind_asking(&relay, &token, other, &path, args)?,
     };
     if let Some(dir) = &args.save_dir {
         save_attachments(ctx, &relay, &id, &view.record, dir, &device)?;
@@ -164,13 +169,79 @@ pub fn open(ctx: &Ctx, args: &OpenArgs) -> Result<()> {
     print_record(&view, args)
 }
 
+/// Second factors for a bind (protocol v2, PROTOCOL.md §12).
+#[derive(Default)]
+struct Factors {
+    code: Option<OpenCode>,
+    passphrase: Option<PassphraseKeys>,
+}
+
+/// The relay code of an error, if the relay answered one.
+fn relay_code(e: &Error) -> Option<&str> {
+    match e {
+        Error::Relay { code, .. } => Some(code),
+        _ => None,
+    }
+}
+
+/// [`bind`] with the factors given on the command line; when the relay asks
+/// for one that was not given (or refuses a wrong one) and a terminal is
+/// attached, asks there and binds again. Without a terminal the relay's
+/// answer is the error (`code_required`, `passphrase_required`, …).
+fn bind_asking(
+    relay: &Relay,
+    token: &Token,
+    mut existing: Option<DeviceFile>,
+    path: &Path,
+    args: &OpenArgs,
+) -> Result<(Opened, SigningKey)> {
+    let mut factors = Factors {
+        code: args.code.as_deref().map(OpenCode::parse).transpose()?,
+        passphrase: None,
+    };
+    if args.passphrase_stdin {
+        let text = compose::read_stdin("the passphrase")?;
+        factors.passphrase = Some(passphrase::derive(token, &text)?);
+    }
+    let terminal = std::io::stdin().is_terminal();
+    loop {
+        let err = match bind(relay, token, existing.take(), path, &factors) {
+            Ok(done) => return Ok(done),
+            Err(e) => e,
+        };
+        let code = relay_code(&err).unwrap_or_default();
+        let given = match code {
+            "code_required" | "wrong_code" => args.code.is_some(),
+            "passphrase_required" | "wrong_passphrase" => args.passphrase_stdin,
+            _ => true,
+        };
+        if !terminal || given {
+            return Err(err);
+        }
+        if code.starts_with("wrong_") {
+            eprintln!("oneshare: {err}");
+        }
+        if matches!(code, "code_required" | "wrong_code") {
+            let typed = compose::prompt_secret("Open code (from the sender): ", false)?;
+            factors.code = Some(OpenCode::parse(&typed)?);
+        } else {
+            let typed = compose::prompt_secret("Passphrase (from the sender): ", false)?;
+            factors.passphrase = Some(passphrase::derive(token, &typed)?);
+        }
+        // The refused bind dropped its key file; the next bind starts afresh.
+        existing = files::read_json(path)?;
+    }
+}
+
 /// Two-phase bind: bind → unwrap and decrypt → store the record key → confirm.
 fn bind(
     relay: &Relay,
-    keys: &oneshare_sdk::token::ShareKeys,
+    token: &Token,
     existing: Option<DeviceFile>,
     path: &Path,
+    factors: &Factors,
 ) -> Result<(Opened, SigningKey)> {
+    let keys = token.derive();
     let id = keys.share_id;
     let mut dev = match existing {
         Some(d) => d,
@@ -193,7 +264,13 @@ fn bind(
     let body = serde_json::to_vec(&BindRequest {
         bind_secret: *keys.bind_secret.expose(),
         device_key: device.public_key(),
-        evidence: None,
+        // A command line has no page signals to report (PROTOCOL.md §12.4).
+        evidence: Some(guard::evidence(
+            token,
+            factors.code.as_ref(),
+            factors.passphrase.as_ref(),
+            ClientSignals::default(),
+        )),
     })
     .unwrap_or_default();
     let body = Zeroizing::new(body);
@@ -220,7 +297,7 @@ fn bind(
             return Err(e);
         }
     };
-    let rk = record::unwrap_key(&keys.wrap_key, &id, &bound.wrapped_key)?;
+    let rk = guard::unwrap_record_key(token, factors.passphrase.as_ref(), &bound.wrapped_key)?;
     let rec = record::open_record(&rk, &id, bound.record.version, &bound.record.ciphertext)?;
     dev.record_key = Some(b64(rk.expose()));
     dev.self_destruct = bound.self_destruct;

@@ -65,6 +65,12 @@ pub struct Pending {
     pub expires_at: u64,
     /// Files still to upload (or finalize).
     pub files: Vec<PendingFile>,
+    /// The open code's display form (secret; empty in files from before v2).
+    #[serde(default)]
+    pub open_code: String,
+    /// Whether the open code is asked for at every open.
+    #[serde(default)]
+    pub require_code: bool,
 }
 
 impl Pending {

@@ -398,3 +398,189 @@ fn events_follow() {
     let _ = follow.kill();
     let _ = follow.wait();
 }
+
+/// A code that differs from `code` (display form) in its first symbol.
+fn other_code(code: &str) -> String {
+    let first = if code.starts_with('A') { 'B' } else { 'A' };
+    format!("{first}{}", &code[1..])
+}
+
+/// Protocol v2 from the command line: create prints the open code; open without
+/// it is told to pass `--code` (exit 5), a wrong one says how many attempts are
+/// left, the right one typed loosely opens; five wrong codes lock the share and
+/// `list`/`show` say so; a passphrase share opens only with the passphrase, which
+/// goes in through stdin (argv warns).
+#[test]
+fn open_code_and_passphrase() {
+    let tmp = tempfile::tempdir().unwrap();
+    let relay = Relay::start(&tmp.path().join("relay"), None);
+    let alice = User::new(tmp.path(), "alice");
+    let bob = User::new(tmp.path(), "bob");
+    let eve = User::new(tmp.path(), "eve");
+    init(&alice, &relay);
+
+    let mut c = alice.cmd();
+    c.args([
+        "create",
+        "--title",
+        "Vault",
+        "--password-stdin",
+        "--require-code",
+    ]);
+    let out = run(c, "s3cret\n").code(OK);
+    let link = out.stdout.trim().to_owned();
+    let line = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("open code "))
+        .unwrap_or_else(|| panic!("no open code in {}", out.stderr));
+    assert!(
+        line.contains("send it separately") && line.contains("every open"),
+        "{line}"
+    );
+    let code = line["open code ".len().."open code XXXX-XXXX".len()].to_owned();
+    assert!(
+        code.len() == 9 && code.as_bytes()[4] == b'-',
+        "{code:?} in {line}"
+    );
+
+    let mut c = bob.cmd();
+    c.args(["open", &link]);
+    let out = run(c, "").code(REFUSED);
+    assert!(out.stderr.contains("(code_required)"), "{}", out.stderr);
+    assert!(out.stderr.contains("--code"), "{}", out.stderr);
+    let mut c = bob.cmd();
+    c.args(["open", &link, "--code", &other_code(&code)]);
+    let out = run(c, "").code(REFUSED);
+    assert!(out.stderr.contains("4 attempt(s) left"), "{}", out.stderr);
+    let mut c = bob.cmd();
+    c.args(["open", &link, "--code", "ABC-DEF"]);
+    let out = run(c, "").code(USAGE);
+    assert!(out.stderr.contains("invalid open code"), "{}", out.stderr);
+    let mut c = bob.cmd();
+    c.args(["open", &link, "--field", "password", "--code"]);
+    c.arg(code.to_lowercase().replace('-', " "));
+    assert_eq!(run(c, "").code(OK).stdout, "s3cret\n");
+
+    // Five wrong codes: locked for everyone, and the sender's list says so.
+    let mut c = alice.cmd();
+    c.args([
+        "create",
+        "--title",
+        "Alarm",
+        "--password-stdin",
+        "--require-code",
+        "--json",
+    ]);
+    let created = run(c, "1234\n").code(OK).json();
+    let (link2, id2) = (
+        created["link"].as_str().unwrap().to_owned(),
+        created["share_id"].as_str().unwrap().to_owned(),
+    );
+    let code2 = created["open_code"].as_str().unwrap().to_owned();
+    assert_eq!(created["require_code"], true);
+    for left in ["4", "3", "2", "1"] {
+        let mut c = eve.cmd();
+        c.args(["open", &link2, "--code", &other_code(&code2)]);
+        let out = run(c, "").code(REFUSED);
+        assert!(
+            out.stderr.contains(&format!("{left} attempt(s) left")),
+            "{}",
+            out.stderr
+        );
+    }
+    let mut c = eve.cmd();
+    c.args(["open", &link2, "--code", &other_code(&code2)]);
+    let out = run(c, "").code(REFUSED);
+    assert!(out.stderr.contains("(locked)"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("ask the sender for a new one"),
+        "{}",
+        out.stderr
+    );
+    let mut c = bob.cmd();
+    c.args(["open", &link2, "--code", &code2]);
+    run(c, "").code(REFUSED);
+    let mut c = alice.cmd();
+    c.args(["list", "--json"]);
+    let list = run(c, "").code(OK).json();
+    let row = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["share_id"] == id2.as_str())
+        .unwrap();
+    assert_eq!(row["state"], "locked");
+    let mut c = alice.cmd();
+    c.args(["show", &id2]);
+    let out = run(c, "").code(OK);
+    assert!(out.stdout.contains("locked"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("a wrong open code was entered (2 of 5 before the share locks)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("the share is locked and opens on no device"),
+        "{}",
+        out.stdout
+    );
+
+    // A passphrase share: from stdin here; on the command line it warns.
+    let mut c = alice.cmd();
+    c.args([
+        "create",
+        "--title",
+        "Recovery",
+        "--login",
+        "root",
+        "--passphrase-stdin",
+        "--json",
+    ]);
+    let created = run(c, "blue tractor 19\n").code(OK).json();
+    let link3 = created["link"].as_str().unwrap().to_owned();
+    let mut c = bob.cmd();
+    c.args(["open", &link3]);
+    let out = run(c, "").code(REFUSED);
+    assert!(
+        out.stderr.contains("(passphrase_required)"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("--passphrase-stdin"), "{}", out.stderr);
+    let mut c = bob.cmd();
+    c.args(["open", &link3, "--passphrase-stdin"]);
+    let out = run(c, "Blue tractor 19\n").code(REFUSED);
+    assert!(out.stderr.contains("(wrong_passphrase)"), "{}", out.stderr);
+    let mut c = bob.cmd();
+    c.args(["open", &link3, "--passphrase-stdin", "--field", "login"]);
+    assert_eq!(run(c, "blue tractor 19\n").code(OK).stdout, "root\n");
+
+    let mut c = alice.cmd();
+    c.args([
+        "create",
+        "--title",
+        "t",
+        "--login",
+        "x",
+        "--passphrase",
+        "on argv",
+    ]);
+    let out = run(c, "").code(OK);
+    assert!(
+        out.stderr.contains("warning: --passphrase"),
+        "{}",
+        out.stderr
+    );
+    let mut c = alice.cmd();
+    c.args([
+        "create",
+        "--login",
+        "x",
+        "--password-stdin",
+        "--passphrase-stdin",
+    ]);
+    run(c, "x\n").code(USAGE);
+}

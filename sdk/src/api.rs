@@ -473,6 +473,10 @@ pub struct ErrorBody {
     pub code: String,
     /// What happened and what to do, for people.
     pub message: String,
+    /// With `wrong_code` and `wrong_passphrase`: attempts left before the share
+    /// locks (PROTOCOL.md §12.4), so clients need not read the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts_left: Option<u64>,
 }
 
 #[cfg(test)]

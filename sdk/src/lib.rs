@@ -10,6 +10,7 @@ pub mod envelope;
 pub mod error;
 pub mod factor;
 pub mod fingerprint;
+pub mod guard;
 pub mod lifetime;
 pub mod open_code;
 pub mod owner;

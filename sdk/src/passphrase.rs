@@ -86,12 +86,19 @@ pub fn stretch(passphrase: &str, salt: &[u8; SALT_LEN]) -> Result<Secret<32>> {
 /// # Errors
 /// As [`stretch`].
 pub fn derive(token: &Token, passphrase: &str) -> Result<PassphraseKeys> {
-    let stretched = stretch(passphrase, &salt(token))?;
+    Ok(from_stretched(token, &stretch(passphrase, &salt(token))?))
+}
+
+/// The wrap key and bind proof from a passphrase already stretched with
+/// [`stretch`] over this token's [`salt`]. Lets a page run Argon2id in a
+/// separate module loaded only for passphrase shares, handing it the salt and
+/// the passphrase but never the token.
+pub fn from_stretched(token: &Token, stretched: &Secret<32>) -> PassphraseKeys {
     let hk = token.extract(Some(stretched.expose()));
-    Ok(PassphraseKeys {
+    PassphraseKeys {
         wrap_key: Secret::new(expand(&hk, INFO_WRAP_KEY)),
         proof: Proof::expand(Factor::Passphrase, &hk),
-    })
+    }
 }
 
 #[cfg(test)]

@@ -208,9 +208,14 @@ impl IntoResponse for Error {
         } else {
             self.to_string()
         };
+        let attempts_left = match self {
+            Self::WrongCode(n) | Self::WrongPassphrase(n) => Some(n),
+            _ => None,
+        };
         let body = ErrorBody {
             code: self.code().to_owned(),
             message,
+            attempts_left,
         };
         let mut res = (status, axum::Json(body)).into_response();
         if let Self::RateLimited(secs) = self {

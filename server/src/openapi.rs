@@ -256,7 +256,7 @@ fn schemas() -> Value {
             "share_id": b64, "request_id": b64, "device_key": b64, "ecdh_key": b64, "requested_at": u, "expires_at": u, "transfer_box": b64}},
         "TransferList": {"type": "object", "required": ["transfers"], "properties": {"transfers": {"type": "array", "items": reference("PendingTransfer")}}},
         "ApproveTransfer": {"type": "object", "additionalProperties": false, "required": ["approval", "transfer_key"], "properties": {"approval": b64, "transfer_key": b64}},
-        "ErrorBody": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
+        "ErrorBody": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "attempts_left": {"type": "integer", "minimum": 0}}},
         "RelayKeyResponse": {"type": "object", "required": ["current", "accepted"], "properties": {
             "current": {"type": "object", "required": ["key_id", "public_key", "suite"], "properties": {"key_id": {"type": "string"}, "public_key": b64, "suite": {"type": "string"}}},
             "accepted": {"type": "array", "items": {"type": "string"}}}},

@@ -54,7 +54,7 @@ test('a link made by the CLI opens in the browser, attachment included', async (
   expect(created.link).toMatch(/\/s#[A-Za-z0-9_-]{43}$/);
 
   const page = await device(browser);
-  const opened = await call(page, 'open', created.link);
+  const opened = await call(page, 'open', created.link, created.open_code);
   expect(opened.error).toBeUndefined();
   expect(opened.shareId).toBe(created.share_id);
   expect(opened.record.title).toBe('From the terminal');

@@ -43,7 +43,7 @@ test('create with an attachment, open on a second device, read, download, compar
 
   const recipient = await device(browser);
   // A mail scanner's re-encoded fragment opens the same share.
-  const opened = await call(recipient.page, 'open', created.link.replace('#', '%23'));
+  const opened = await call(recipient.page, 'open', created.link.replace('#', '%23'), created.openCode);
   expect(opened.error).toBeUndefined();
   expect(opened.shareId).toBe(created.shareId);
   expect(opened.record.title).toBe(record.title);
@@ -73,11 +73,11 @@ test('create with an attachment, open on a second device, read, download, compar
   const onDevice = await call(recipient.page, 'sharesOnDevice');
   expect(onDevice).toEqual([expect.objectContaining({ shareId: created.shareId, confirmed: true })]);
   // Opening the same link again on the same device just reads it.
-  expect((await call(recipient.page, 'open', created.link)).record.title).toBe(record.title);
+  expect((await call(recipient.page, 'open', created.link, created.openCode)).record.title).toBe(record.title);
 
   // A second device is refused with a clear code.
   const third = await device(browser);
-  const refused = await call(third.page, 'open', created.link);
+  const refused = await call(third.page, 'open', created.link, created.openCode);
   expect(refused).toMatchObject({ error: true, status: 409 });
   expect(refused.code).toBe('already_bound');
 
@@ -94,7 +94,7 @@ test('attachments from a ReadableStream, several parts, and an empty file', asyn
   const created = await call(sender.page, 'create', { record, attachmentSize: size, asStream: true, alsoEmpty: true });
   expect(created.error).toBeUndefined();
   const recipient = await device(browser);
-  const opened = await call(recipient.page, 'open', created.link);
+  const opened = await call(recipient.page, 'open', created.link, created.openCode);
   const [big, empty] = opened.record.attachments;
   expect(big).toMatchObject({ name: 'data.bin', size });
   expect(empty).toMatchObject({ name: 'empty.txt', mime: 'text/plain', size: 0 });
@@ -121,7 +121,7 @@ test('an upload resumes after a part is lost on the network', async ({ browser }
   expect(created.error).toBeUndefined();
   expect(puts[2]).toBe(puts[1]); // the lost part was sent again, not the whole file
   const recipient = await device(browser);
-  const opened = await call(recipient.page, 'open', created.link);
+  const opened = await call(recipient.page, 'open', created.link, created.openCode);
   const got = await call(recipient.page, 'download', opened.shareId, opened.record.attachments[0].id);
   expect(got).toMatchObject({ size, sha256: created.sha256 });
   for (const d of [sender, recipient]) await d.context.close();
@@ -141,11 +141,11 @@ test('a lost bind answer is retried with the same device key', async ({ browser 
       await route.continue();
     }
   });
-  const first = await call(recipient.page, 'open', created.link);
+  const first = await call(recipient.page, 'open', created.link, created.openCode);
   expect(first).toMatchObject({ error: true, code: 'network' });
   const onDevice = await call(recipient.page, 'sharesOnDevice');
   expect(onDevice).toEqual([expect.objectContaining({ shareId: created.shareId, confirmed: false })]);
-  const second = await call(recipient.page, 'open', created.link);
+  const second = await call(recipient.page, 'open', created.link, created.openCode);
   expect(second.error).toBeUndefined();
   expect(second.record.title).toBe(record.title);
   expect(dropped).toBe(1);
@@ -156,7 +156,7 @@ test('owner: list with decrypted label, update, events, revoke ends access and f
   const sender = await device(browser);
   const created = await call(sender.page, 'create', { record, label: 'DB for Bob', expiresIn: '2h' });
   const recipient = await device(browser);
-  expect((await call(recipient.page, 'open', created.link)).version).toBe(1);
+  expect((await call(recipient.page, 'open', created.link, created.openCode)).version).toBe(1);
 
   const list = await call(sender.page, 'listShares');
   const mine = list.find((s) => s.shareId === created.shareId);
@@ -194,13 +194,57 @@ test('without IndexedDB, open fails with storage_unavailable and advice', async 
   await page.goto('/');
   await expect(page.getByRole('status')).toHaveText('loaded');
   await page.evaluate(() => window.app.init());
-  const failed = await call(page, 'open', created.link);
+  const failed = await call(page, 'open', created.link, created.openCode);
   expect(failed).toMatchObject({ error: true, code: 'storage_unavailable', isOneshare: true });
   expect(failed.message).toMatch(/normal window/);
   // Nothing was bound: the link still opens on a working device.
   const recipient = await device(browser);
-  expect((await call(recipient.page, 'open', created.link)).record.title).toBe(record.title);
+  expect((await call(recipient.page, 'open', created.link, created.openCode)).record.title).toBe(record.title);
   for (const c of [sender.context, context, recipient.context]) await c.close();
+});
+
+/** A code that differs from `code` in its first symbol. */
+const otherCode = (code) => (code[0] === 'A' ? 'B' : 'A') + code.slice(1);
+
+test('open code: asked for without a gesture, typed loosely it opens; wrong ones count; the fifth locks and the sender is told', async ({ browser }) => {
+  const sender = await device(browser);
+  const created = await call(sender.page, 'create', { record, expiresIn: '1h' });
+  expect(created.openCode).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/);
+  const recipient = await device(browser);
+  // open() called by script, no user gesture: looks automated, so the code is asked for.
+  expect(await call(recipient.page, 'open', created.link)).toMatchObject({ error: true, code: 'code_required', status: 403 });
+  expect(await call(recipient.page, 'sharesOnDevice')).toEqual([]);
+  expect(await call(recipient.page, 'open', created.link, 'ABC-DEF')).toMatchObject({ code: 'invalid_code' });
+  expect(await call(recipient.page, 'open', created.link, otherCode(created.openCode))).toMatchObject({ code: 'wrong_code', status: 403, attemptsLeft: 4 });
+  const typed = ` ${created.openCode.toLowerCase().replace('-', ' ')} `;
+  const opened = await call(recipient.page, 'open', created.link, typed);
+  expect(opened.error).toBeUndefined();
+  expect(opened.record.fields).toEqual(record.fields);
+
+  // Required code, five wrong attempts: locked for everyone, the sender told.
+  const locked = await call(sender.page, 'create', { record, expiresIn: '1h', requireCode: true });
+  const guesser = await device(browser);
+  const answers = [];
+  for (let i = 0; i < 5; i++) answers.push(await call(guesser.page, 'open', locked.link, otherCode(locked.openCode)));
+  expect(answers.map((a) => [a.code, a.attemptsLeft])).toEqual([
+    ['wrong_code', 4], ['wrong_code', 3], ['wrong_code', 2], ['wrong_code', 1], ['locked', undefined],
+  ]);
+  expect(await call(recipient.page, 'open', locked.link, locked.openCode)).toMatchObject({ code: 'locked', status: 423 });
+  const events = await call(sender.page, 'eventsUntil', locked.shareId, 'locked', 10_000);
+  expect(events.at(-1)).toMatchObject({ kind: 'refused_device', detail: expect.stringContaining('the share is locked') });
+  for (const d of [sender, recipient, guesser]) await d.context.close();
+});
+
+test('a passphrase share opens only with the passphrase', async ({ browser }) => {
+  const sender = await device(browser);
+  const created = await call(sender.page, 'create', { record, passphrase: 'correct horse' });
+  const recipient = await device(browser);
+  expect(await call(recipient.page, 'open', created.link, created.openCode)).toMatchObject({ code: 'passphrase_required', status: 403 });
+  expect(await call(recipient.page, 'open', created.link, created.openCode, 'Correct horse')).toMatchObject({ code: 'wrong_passphrase', attemptsLeft: 4 });
+  const opened = await call(recipient.page, 'open', created.link, created.openCode, 'correct horse');
+  expect(opened.error).toBeUndefined();
+  expect(opened.record.fields).toEqual(record.fields);
+  for (const d of [sender, recipient]) await d.context.close();
 });
 
 // Replaces one CryptoKey of a device entry in the SDK's IndexedDB with a real key
@@ -241,7 +285,7 @@ test('a real WebCrypto failure (a stored key that cannot sign or decrypt) throws
   const sender = await device(browser);
   const created = await call(sender.page, 'create', { record, expiresIn: '30m' });
   const recipient = await device(browser);
-  expect((await call(recipient.page, 'open', created.link)).record.title).toBe(record.title);
+  expect((await call(recipient.page, 'open', created.link, created.openCode)).record.title).toBe(record.title);
 
   // The device key replaced by a public key: Chromium's subtle.sign rejects it.
   await swapStoredKey(recipient.page, created.shareId, 'privateKey', 'publicKey');
@@ -290,7 +334,7 @@ test('@bench attachment decrypt and upload-encrypt vs raw SubtleCrypto; open →
   // Median of 20, the two packages alternating so both see the same machine load.
   for (let i = 0; i < 20; i++) {
     const a = await call(sender.page, 'create', { record, expiresIn: '10m' });
-    const opened = await call(d.page, 'open', a.link);
+    const opened = await call(d.page, 'open', a.link, a.openCode);
     expect(opened.error).toBeUndefined();
     now.push(opened.ms);
     if (prev) {
@@ -334,7 +378,7 @@ test('a device refused because a bot bound first asks, the sender compares codes
   const created = await call(sender.page, 'create', { record, label: 'for Alice' });
   expect(created.error).toBeUndefined();
   const bot = await device(browser);
-  expect((await call(bot.page, 'open', created.link)).error).toBeUndefined();
+  expect((await call(bot.page, 'open', created.link, created.openCode)).error).toBeUndefined();
   const me = await device(browser);
   expect(await call(me.page, 'open', created.link)).toMatchObject({ error: true, code: 'already_bound', status: 409 });
 

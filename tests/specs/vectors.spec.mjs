@@ -1,6 +1,7 @@
-// Every case of sdk/vectors/stream.json and envelope.json, negative ones
-// included, through the packed @oneshare/sdk in Chromium: the attachment decrypt
-// path and the record envelope path the client uses.
+// Every case of sdk/vectors/stream.json, envelope.json, open_code.json and
+// passphrase.json, negative ones included, through the packed @oneshare/sdk in
+// Chromium: the attachment decrypt path, the record envelope path, and the open
+// code and passphrase derivations open() uses (open() itself for bad input).
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 
@@ -37,5 +38,35 @@ test('envelope.json: every case through the envelope open path', async ({ page }
   for (const c of cases) {
     const got = await page.evaluate((c) => window.app.envelopeCase(c), c);
     expect(got, c.name).toEqual(c.op === 'seal' ? { plaintext: c.plaintext_hex } : { code: c.error });
+  }
+});
+
+// What a negative case must give: the error code from the derivation itself and
+// from the public open() path, which refuses before sending anything.
+const refused = (code) => ({ direct: { code }, viaOpen: { code }, sent: 0 });
+
+test('open_code.json: every case through the packed SDK (open() for the negative ones)', async ({ page }) => {
+  const cases = load('open_code');
+  expect(cases.length).toBeGreaterThanOrEqual(30);
+  for (const c of cases) {
+    const got = await page.evaluate((c) => window.app.openCodeCase(c), c);
+    if (c.op === 'check') expect(got, c.name).toEqual(c.error ? { code: c.error } : c.expected);
+    else if (c.error) expect(got, c.name).toEqual(refused(c.error));
+    else expect(got, c.name).toEqual(c.expected);
+  }
+});
+
+test('passphrase.json: every case through the packed SDK (Argon2id in its wasm; open() for the negative ones)', async ({ page }) => {
+  const cases = load('passphrase');
+  expect(cases.length).toBeGreaterThanOrEqual(15);
+  for (const c of cases) {
+    const got = await page.evaluate((c) => window.app.passphraseCase(c), c);
+    if (c.op === 'derive' && c.error) expect(got, c.name).toEqual(refused(c.error));
+    else if (c.op === 'derive') {
+      const { salt_hex, wrap_key_hex, proof_hex, verifier_hex } = c.expected;
+      expect(got, c.name).toEqual({ salt_hex, wrap_key_hex, proof_hex, verifier_hex });
+    } else if (c.op === 'wrap') expect(got, c.name).toEqual({ record_key_hex: c.record_key_hex });
+    else if (c.op === 'check') expect(got, c.name).toEqual(c.error ? { code: c.error } : c.expected);
+    else expect(got, c.name).toEqual(c.error ? { code: c.error } : c.expected);
   }
 });

@@ -28,9 +28,10 @@ async function device(browser, { colorScheme = 'light', viewport } = {}) {
   });
   const page = await context.newPage();
   page.problems = [];
-  // Chromium itself logs every non-2xx fetch; a relay saying "gone" (410) or
-  // "already bound" (409) is an expected answer the page explains, not an error.
-  const expected = /^Failed to load resource: the server responded with a status of (409|410) /;
+  // Chromium itself logs every non-2xx fetch; a relay saying "gone" (410),
+  // "already bound" (409), "the open code, please" (403) or "locked" (423) is an
+  // expected answer the page explains, not an error.
+  const expected = /^Failed to load resource: the server responded with a status of (403|409|410|423) /;
   page.on('console', (m) => m.type() === 'error' && !expected.test(m.text()) && page.problems.push(m.text()));
   page.on('pageerror', (e) => page.problems.push(String(e)));
   return { context, page };
@@ -64,7 +65,7 @@ async function shoot(page, name) {
 }
 
 /** Makes a share on the compose page; returns its link. */
-async function compose(page, { title, login, password, totp, note, selfDestruct = false, label = '', shot = false }) {
+async function compose(page, { title, login, password, totp, note, selfDestruct = false, label = '', requireCode = false, passphrase = '', shot = false }) {
   await page.goto(`${RELAY}/`);
   await expect(page.getByRole('heading', { name: 'Share a secret once' })).toBeVisible();
   await page.getByLabel('Title').fill(title);
@@ -81,6 +82,8 @@ async function compose(page, { title, login, password, totp, note, selfDestruct 
   }
   if (selfDestruct) await page.getByLabel('Self-destruct').check();
   if (label) await page.getByLabel(/Your label/).fill(label);
+  if (requireCode) await page.getByRole('switch', { name: 'Always ask for the open code' }).check();
+  if (passphrase) await page.getByLabel(/^Passphrase/).fill(passphrase);
   if (shot) {
     await accessible(page, 'compose-form');
     await shoot(page, 'compose-form');
@@ -687,6 +690,172 @@ test('on the open page, a recipient refused because a bot opened first asks to m
 });
 
 // Keep last: it moves the relay's clock forward for good.
+// ---- Protocol v2 on the pages: the open code (L2/L3) and the passphrase.
+
+/** The open code the compose page shows next to the link. */
+const openCode = (page) => page.locator('#result-code').textContent();
+
+/** Presses Tab until `locator` has the focus (a keyboard-only path), at most 30 times. */
+async function tabTo(page, locator) {
+  for (let i = 0; i < 30; i++) {
+    if (await locator.evaluate((el) => el === document.activeElement)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error('not reachable with Tab');
+}
+
+/** Which of the page's requests loaded the passphrase worker or its module. */
+const argonRequests = (page) => {
+  const seen = [];
+  page.context().on('request', (r) => /stretch|passphrase/.test(new URL(r.url()).pathname) && seen.push(new URL(r.url()).pathname));
+  return seen;
+};
+
+const codePrompt = (page) => expect(page.getByRole('heading', { name: 'Type the open code' })).toBeVisible();
+
+test('scanner: a WebDriver browser pressing Open is asked for the open code and gets nothing; the recipient then opens with the code; the sender reads what happened', async ({ browser }) => {
+  const sender = await device(browser);
+  const link = await compose(sender.page, { title: secret('Payroll export 4471'), password: secret('pw-payroll-30018'), label: 'payroll for Dana' });
+  const code = await openCode(sender.page);
+  expect(code).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/);
+  await expect(sender.page.getByText('Send it separately from the link')).toBeVisible();
+  await expect(sender.page.locator('#invitation')).not.toHaveValue(new RegExp(code));
+
+  // A mail scanner: Chromium as automation launches it (navigator.webdriver,
+  // HeadlessChrome), running the page and pressing Open like a person would.
+  const automated = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  const bot = await device(automated);
+  const botArgon = argonRequests(bot.page);
+  await bot.page.goto(link);
+  expect(await bot.page.evaluate(() => navigator.webdriver)).toBe(true);
+  await openShare(bot.page);
+  await codePrompt(bot.page);
+  await expect(bot.page.getByLabel('Open code')).toBeEditable();
+  expect(botArgon).toEqual([]);
+  await clean(bot.page);
+
+  // The recipient, whose browser is driven the same way (so the relay asks
+  // them too), types the code with the keyboard and reads the record.
+  const recipient = await device(automated);
+  await recipient.page.goto(link);
+  await openShare(recipient.page);
+  await codePrompt(recipient.page);
+  await tabTo(recipient.page, recipient.page.getByLabel('Open code'));
+  await recipient.page.keyboard.type(code.toLowerCase().replace('-', ' '));
+  await recipient.page.keyboard.press('Enter');
+  await opened(recipient.page);
+  await expect(recipient.page.getByText('pw-payroll-30018')).toBeHidden();
+  await clean(recipient.page);
+  await automated.close();
+
+  // My shares says what happened, in plain words.
+  await sender.page.goto(`${RELAY}/#mine`);
+  const item = sender.page.getByRole('listitem').filter({ hasText: 'payroll for Dana' });
+  await expect(item.getByText(/Asked for the open code .*navigator\.webdriver.*looks automated; asked for the open code; content delivered: no/).first()).toBeVisible();
+  await expect(item.getByText(/Opened on (a )?device .*the open code was given; content delivered: yes/)).toBeVisible();
+  await accessible(sender.page, 'my-shares-code-events');
+  await clean(sender.page);
+});
+
+test('open code always required: keyboard only, paste, attempts left, axe; five wrong codes lock the link and the sender is told', async ({ browser }) => {
+  const sender = await device(browser);
+  const link = await compose(sender.page, { title: secret('Door code 7719'), password: secret('pw-door-55120'), label: 'door for Sam', requireCode: true });
+  const code = await openCode(sender.page);
+  await expect(sender.page.locator('#result-code-when')).toHaveText('It is asked for every time.');
+
+  const person = await device(browser);
+  await person.page.goto(link);
+  await ready(person.page);
+  await person.page.waitForTimeout(1_200);
+  await tabTo(person.page, person.page.getByRole('button', { name: 'Open', exact: true }));
+  await person.page.keyboard.press('Enter');
+  await codePrompt(person.page);
+  await accessible(person.page, 'open-code');
+  await shoot(person.page, 'open-code');
+  const field = person.page.getByLabel('Open code');
+  await tabTo(person.page, field);
+  const wrong = (code[0] === 'A' ? 'B' : 'A') + code.slice(1);
+  await person.page.keyboard.type(wrong);
+  await person.page.keyboard.press('Enter');
+  await expect(person.page.getByRole('alert').filter({ hasText: 'That code is not right. 4 attempts left before the link locks.' })).toBeVisible();
+  await expect(field).toBeFocused();
+  await accessible(person.page, 'open-code-wrong');
+  // Paste works (WCAG 2.2 SC 3.3.8): the code from the clipboard replaces the selection.
+  await person.page.evaluate((c) => navigator.clipboard.writeText(c), code);
+  await person.page.keyboard.press('ControlOrMeta+V');
+  await expect(field).toHaveValue(code);
+  await person.page.keyboard.press('Enter');
+  await opened(person.page);
+  await clean(person.page);
+
+  // Someone with the link but not the code: five wrong codes lock it.
+  const locked = await compose(sender.page, { title: secret('Alarm code 3318'), password: secret('pw-alarm-88213'), label: 'alarm for Sam', requireCode: true });
+  const lockedCode = await openCode(sender.page);
+  const guesser = await device(browser);
+  await guesser.page.goto(locked);
+  await openShare(guesser.page);
+  await codePrompt(guesser.page);
+  const guess = (lockedCode[0] === 'A' ? 'B' : 'A') + lockedCode.slice(1);
+  for (const left of [4, 3, 2]) {
+    await guesser.page.getByLabel('Open code').fill(guess);
+    await guesser.page.getByRole('button', { name: 'Open', exact: true }).click();
+    await expect(guesser.page.getByText(`${left} attempts left before the link locks`)).toBeVisible();
+  }
+  await guesser.page.getByLabel('Open code').fill(guess);
+  await guesser.page.getByRole('button', { name: 'Open', exact: true }).click();
+  await expect(guesser.page.getByText('1 attempt left: after one more wrong try the link locks.')).toBeVisible();
+  await guesser.page.getByLabel('Open code').fill(guess);
+  await guesser.page.getByRole('button', { name: 'Open', exact: true }).click();
+  await expect(guesser.page.getByRole('heading', { name: 'This link is locked' })).toBeVisible();
+  await expect(guesser.page.locator('#st-locked').getByText('ask the sender for a new link')).toBeVisible();
+  await accessible(guesser.page, 'locked');
+  await shoot(guesser.page, 'open-locked');
+  await clean(guesser.page);
+  // The right code no longer opens it, anywhere.
+  const late = await device(browser);
+  await late.page.goto(locked);
+  await openShare(late.page);
+  await expect(late.page.getByRole('heading', { name: 'This link is locked' })).toBeVisible();
+
+  await sender.page.goto(`${RELAY}/#mine`);
+  const item = sender.page.getByRole('listitem').filter({ hasText: 'alarm for Sam' });
+  await expect(item.getByText('Locked: send a new link')).toBeVisible();
+  await expect(item.getByText(/Locked .*the share is locked and opens on no device/)).toBeVisible();
+  await expect(item.getByText(/Wrong code or passphrase .*\(2 of 5 before the share locks\)/)).toBeVisible();
+  await clean(sender.page);
+});
+
+test('a passphrase share opens only with the passphrase; Argon2id loads only for it', async ({ browser }) => {
+  const sender = await device(browser);
+  const link = await compose(sender.page, { title: secret('Vault recovery 6402'), password: secret('pw-vault-77004'), passphrase: 'Blue tractor 19!' });
+  await expect(sender.page.getByText('The recipient also needs the passphrase')).toBeVisible();
+  await expect(sender.page.locator('#invitation')).toHaveValue(/You will also need a passphrase/);
+  await expect(sender.page.locator('#invitation')).not.toHaveValue(/Blue tractor/);
+
+  const person = await device(browser);
+  const argon = argonRequests(person.page);
+  await person.page.goto(link);
+  await openShare(person.page);
+  await expect(person.page.getByRole('heading', { name: 'Type the passphrase' })).toBeVisible();
+  await accessible(person.page, 'passphrase');
+  await shoot(person.page, 'open-passphrase');
+  const field = person.page.getByLabel('Passphrase', { exact: true });
+  await tabTo(person.page, field);
+  await person.page.keyboard.type('blue tractor 19!');
+  await person.page.keyboard.press('Enter');
+  await expect(person.page.getByText('That passphrase is not right. 4 attempts left before the link locks.')).toBeVisible();
+  await expect(field).toBeFocused();
+  await person.page.keyboard.type('Blue tractor 19!');
+  await person.page.keyboard.press('Enter');
+  await opened(person.page);
+  await expect(person.page.getByRole('heading', { name: 'Vault recovery 6402' })).toBeVisible();
+  // The worker and its module were fetched for this share (and for no other, above).
+  expect(argon.some((p) => p === '/stretch.js')).toBe(true);
+  expect(argon.some((p) => /^\/assets\/passphrase-[0-9a-f]{16}\.wasm$/.test(p))).toBe(true);
+  await clean(person.page);
+});
+
+// Runs last: it moves the relay's test clock a day ahead, which later signed requests would not survive.
 test('every other state says what happened and what to do', async ({ browser, request }) => {
   const states = async (page, name, heading, allowed) => {
     await expect(page.getByRole('heading', { name: heading })).toBeVisible();

@@ -3,7 +3,7 @@
 import { decryptAttachment, init, Oneshare, OneshareError, parseLink } from '@oneshare/sdk';
 import * as testing from '@oneshare/sdk/testing';
 import { benchDecrypt, benchEncrypt } from './bench.js';
-import { envelopeCase, streamCase } from './vectors.js';
+import { envelopeCase, openCodeCase, passphraseCase, streamCase } from './vectors.js';
 
 const status = document.getElementById('status');
 
@@ -22,7 +22,7 @@ function randomBlob(size) {
 }
 
 function coded(e) {
-  return { error: true, code: e?.code ?? null, status: e?.status, name: e?.name ?? null, message: String(e?.message ?? e), isOneshare: e instanceof OneshareError };
+  return { error: true, code: e?.code ?? null, status: e?.status, attemptsLeft: e?.attemptsLeft, name: e?.name ?? null, message: String(e?.message ?? e), isOneshare: e instanceof OneshareError };
 }
 
 async function guard(fn) {
@@ -34,7 +34,10 @@ async function guard(fn) {
 }
 
 let client = null;
-const connect = async () => (client ??= await Oneshare.connect(location.origin));
+/** URLs of the requests the client sent (its fetch), for "refused before any request". */
+const sent = [];
+const counting = (url, init) => (sent.push(String(url)), fetch(url, init));
+const connect = async () => (client ??= await Oneshare.connect(location.origin, { fetch: counting }));
 
 window.app = {
   /** Calls before init must fail loudly. */
@@ -59,15 +62,19 @@ window.app = {
         expiresIn: o.expiresIn ?? '1h',
         selfDestruct: !!o.selfDestruct,
         label: o.label ?? '',
+        requireCode: !!o.requireCode,
+        passphrase: o.passphrase,
         onProgress: (p) => progress.push(p.loaded),
       });
       return { ...res, sha256: file ? await sha256(file) : null, progress };
     }),
-  open: (link) =>
+  // The open code, as a user would type it when the relay asks for it (this
+  // page calls open() without a user gesture, which looks automated).
+  open: (link, code, passphrase) =>
     guard(async () => {
       const c = await connect();
       const t0 = performance.now();
-      const r = await c.open(link);
+      const r = await c.open(link, { code, passphrase });
       return { ...r, ms: performance.now() - t0 };
     }),
   record: (shareId) => guard(async () => (await connect()).record(shareId)),
@@ -100,6 +107,26 @@ window.app = {
         for await (const ev of c.events({ signal: abort.signal, lastEventId: 0 })) {
           out.push(ev);
           if (out.length >= count) break;
+        }
+      } catch (e) {
+        if (e?.name !== 'AbortError') throw e;
+      } finally {
+        clearTimeout(timer);
+      }
+      return out;
+    }),
+  /** Collects events until one of `shareId` whose detail contains `text` arrived (or `ms` passed). */
+  eventsUntil: (shareId, text, ms) =>
+    guard(async () => {
+      const c = await connect();
+      const out = [];
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(), ms);
+      try {
+        for await (const ev of c.events({ signal: abort.signal, lastEventId: 0 })) {
+          if (ev.shareId !== shareId) continue;
+          out.push(ev);
+          if (ev.detail?.includes(text)) break;
         }
       } catch (e) {
         if (e?.name !== 'AbortError') throw e;
@@ -146,6 +173,20 @@ window.app = {
   /** One case of sdk/vectors/stream.json or envelope.json through the packaged SDK. */
   streamCase: (c, source) => streamCase(c, source, { testing, decryptAttachment }),
   envelopeCase: (c) => envelopeCase(c, { testing }),
+  /** Milliseconds of `runs` passphrase derivations (Argon2id at the protocol's parameters) in the package's wasm. */
+  argon2Ms: (runs) => {
+    const token = crypto.getRandomValues(new Uint8Array(32));
+    const out = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      testing.passphraseDerive(token, `bench passphrase ${i}`);
+      out.push(performance.now() - t0);
+    }
+    return out;
+  },
+  /** One case of sdk/vectors/open_code.json or passphrase.json; `requests` counts what open() sent. */
+  openCodeCase: async (c) => openCodeCase(c, { testing, client: await connect(), requests: sent }),
+  passphraseCase: async (c) => passphraseCase(c, { testing, client: await connect(), requests: sent }),
 };
 
 status.textContent = 'loaded';

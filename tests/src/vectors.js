@@ -91,3 +91,71 @@ export async function envelopeCase(c, { testing }) {
     return { code: e?.code ?? `uncoded: ${e}` };
   }
 }
+
+const coded = async (f) => {
+  try {
+    return await f();
+  } catch (e) {
+    return { code: e?.code ?? `uncoded: ${e}` };
+  }
+};
+
+/** A link to a share id nobody created: open() must refuse before any request. */
+const unusedLink = () => `${location.origin}/s#${'A'.repeat(43)}`;
+
+/**
+ * Runs one open_code.json case through the packaged SDK: parse and derive
+ * through the code `open({ code })` sends (and, for text that is not a code,
+ * `open` itself, which must refuse before sending anything), check through the
+ * relay's proof check as compiled into the package.
+ */
+export async function openCodeCase(c, { testing, client, requests }) {
+  switch (c.op) {
+    case 'generate':
+      return testing.openCodeFromRandom(hex(c.random_hex));
+    case 'parse':
+    case 'derive': {
+      const token = hex(c.token_hex ?? '00'.repeat(32));
+      const typed = c.op === 'parse' ? c.input : c.code;
+      if (c.error) {
+        const direct = await coded(async () => testing.openCodeDerive(token, typed));
+        // The public path: open() refuses the typed text before any request.
+        const before = requests.length;
+        const viaOpen = await coded(() => client.open(unusedLink(), { code: typed }));
+        return { direct, viaOpen, sent: requests.length - before };
+      }
+      const d = testing.openCodeDerive(token, typed);
+      return c.op === 'parse' ? { code: d.code } : { code: d.code, proof_hex: toHex(d.proof), verifier_hex: toHex(d.verifier) };
+    }
+    case 'check':
+      return coded(async () => testing.checkProof('open_code', hex(c.verifier_hex), hex(c.proof_hex)));
+    default:
+      throw new Error(`unknown op ${c.op}`);
+  }
+}
+
+/** Runs one passphrase.json case through the packaged SDK (Argon2id in its wasm). */
+export async function passphraseCase(c, { testing, client, requests }) {
+  const token = hex(c.token_hex ?? '00'.repeat(32));
+  switch (c.op) {
+    case 'derive': {
+      if (c.error) {
+        const direct = await coded(async () => testing.passphraseDerive(token, c.passphrase));
+        const before = requests.length;
+        const viaOpen = await coded(() => client.open(unusedLink(), { passphrase: c.passphrase }));
+        return { direct, viaOpen, sent: requests.length - before };
+      }
+      const d = testing.passphraseDerive(token, c.passphrase);
+      return { salt_hex: toHex(d.salt), wrap_key_hex: toHex(d.wrapKey), proof_hex: toHex(d.proof), verifier_hex: toHex(d.verifier) };
+    }
+    case 'wrap':
+      // The wrapped key of this vector opens to its record key in the client's unwrap.
+      return coded(async () => ({ record_key_hex: toHex(testing.passphraseUnwrap(token, c.passphrase, hex(c.expected.wrapped_key_hex))) }));
+    case 'unwrap':
+      return coded(async () => ({ record_key_hex: toHex(testing.passphraseUnwrap(token, c.passphrase ?? undefined, hex(c.wrapped_key_hex))) }));
+    case 'check':
+      return coded(async () => testing.checkProof('passphrase', hex(c.verifier_hex), hex(c.proof_hex)));
+    default:
+      throw new Error(`unknown op ${c.op}`);
+  }
+}

@@ -16,7 +16,10 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 
 use crate::dom::{self, Result};
-use crate::state::{self, duration_words, expiry_choices, invitation, parse_custom_expiry};
+use crate::state::{
+    self, REFUSED_DEVICE, duration_words, expiry_choices, invitation, is_lock, parse_custom_expiry,
+    refusal_words,
+};
 use crate::totp::Otp;
 
 /// The states of the page (`id="st-…"` in index.html).
@@ -36,6 +39,10 @@ struct Uploading {
     total: u64,
     expires_in: u64,
     self_destruct: bool,
+    /// The open code is asked for at every open.
+    require_code: bool,
+    /// The share has a passphrase.
+    passphrase: bool,
 }
 
 /// The form's introduction (index.html), put back after an edit.
@@ -203,6 +210,7 @@ fn wire() -> Result<()> {
     })?;
     for (button, source) in [
         ("copy-link", "result-link"),
+        ("copy-code", "result-code"),
         ("copy-invitation", "invitation"),
     ] {
         let b = dom::by_id(button)?;
@@ -638,10 +646,15 @@ async fn send(mut record: Record) -> Result<()> {
         Err(msg) => return dom::text("compose-error", &msg),
     };
     let self_destruct = input("self-destruct")?.checked();
+    let passphrase = input("passphrase")?.value();
+    let has_passphrase = !passphrase.is_empty();
+    let require_code = input("require-code")?.checked();
     let options = CreateOptions {
         expires_in,
         self_destruct,
         label: input("label")?.value(),
+        require_code,
+        passphrase: has_passphrase.then(|| zeroize::Zeroizing::new(passphrase)),
         signal: None,
     };
     let files: Vec<NewFile> = with(|p| p.files.iter().map(NewFile::from_file).collect());
@@ -655,6 +668,8 @@ async fn send(mut record: Record) -> Result<()> {
         total,
         expires_in,
         self_destruct,
+        require_code,
+        passphrase: has_passphrase,
     });
     with(|p| p.uploading = Some(up.clone()));
     upload(&c, &up).await
@@ -680,7 +695,7 @@ async fn upload(c: &Client, up: &Uploading) -> Result<()> {
             bar.set_hidden(true);
             words.set_hidden(true);
             dom::by_id("create-button")?.set_hidden(false);
-            show_result(&created, up.expires_in, up.self_destruct)
+            show_result(&created, up)
         }
         Err(e) if state::upload_can_resume(e.code()) => {
             dom::text(
@@ -734,12 +749,23 @@ async fn discard() -> Result<()> {
     Ok(())
 }
 
-fn show_result(created: &Created, expires_in: u64, self_destruct: bool) -> Result<()> {
+fn show_result(created: &Created, up: &Uploading) -> Result<()> {
     dom::text("result-link", &created.link)?;
+    dom::text("result-code", &created.open_code)?;
+    dom::text(
+        "result-code-when",
+        if up.require_code {
+            "It is asked for every time."
+        } else {
+            "It is asked for only if the link is opened the way a mail scanner would (automated, or seconds after sending)."
+        },
+    )?;
+    dom::by_id("result-passphrase")?.set_hidden(!up.passphrase);
     dom::typed::<HtmlTextAreaElement>("invitation")?.set_value(&invitation(
         &created.link,
-        expires_in,
-        self_destruct,
+        up.expires_in,
+        up.self_destruct,
+        up.passphrase,
     ));
     crate::qr::draw("qr", &created.link)?;
     reset_form()?;
@@ -754,6 +780,7 @@ fn explain(e: &oneshare_web::Error) -> String {
         "network" => "The relay cannot be reached. Check your connection and try again.".into(),
         "too_large" => "This is larger than the relay allows. Remove a file or shorten the text.".into(),
         "quota" => "You have too many live shares. Delete some in My shares, then try again.".into(),
+        "passphrase" => "The passphrase is too long: at most 1024 bytes.".into(),
         "storage_unavailable" => {
             "This browser refuses to keep your sender key (private window or blocked site data). Use a normal window.".into()
         }
@@ -765,6 +792,8 @@ fn reset_form() -> Result<()> {
     input("title")?.set_value("");
     input("label")?.set_value("");
     input("self-destruct")?.set_checked(false);
+    input("require-code")?.set_checked(false);
+    input("passphrase")?.set_value("");
     dom::by_id("fields")?.set_text_content(None);
     with(|p| {
         p.rows.clear();
@@ -840,32 +869,36 @@ fn event_words(e: &Event) -> Option<String> {
         Some(f) => format!("{known} {f}"),
         None => unknown.to_owned(),
     };
-    let what = match e.kind {
-        EventKind::Created => "Created".to_owned(),
-        EventKind::Bound => device("Opened on device", "Opened on a device"),
+    let detail = e.detail.as_deref();
+    let (what, detail) = match e.kind {
+        EventKind::Created => ("Created".to_owned(), detail),
+        EventKind::Bound => (device("Opened on device", "Opened on a device"), detail),
         EventKind::Confirmed => return None,
-        EventKind::RefusedDevice => format!(
-            "{} tried to open it and was refused",
-            device("Device", "Another device")
+        EventKind::RefusedDevice => match refusal_words(detail) {
+            // v1: another device; the words name it by its fingerprint.
+            (REFUSED_DEVICE, rest) => (
+                format!(
+                    "{} tried to open it and was refused",
+                    device("Device", "Another device")
+                ),
+                rest,
+            ),
+            (headline, rest) => (headline.to_owned(), rest),
+        },
+        EventKind::Viewed => ("Viewed".to_owned(), detail),
+        EventKind::Updated => ("New version saved".to_owned(), detail),
+        EventKind::Revoked => ("Deleted".to_owned(), detail),
+        EventKind::Expired => ("Expired".to_owned(), detail),
+        EventKind::SelfDestructed => ("Self-destructed".to_owned(), detail),
+        EventKind::TransferRequested => (
+            "A device asked you to move it to that device".to_owned(),
+            detail,
         ),
-        EventKind::Viewed => "Viewed".to_owned(),
-        EventKind::Updated => "New version saved".to_owned(),
-        EventKind::Revoked => "Deleted".to_owned(),
-        EventKind::Expired => "Expired".to_owned(),
-        EventKind::SelfDestructed => "Self-destructed".to_owned(),
-        EventKind::TransferRequested => "A device asked you to move it to that device".to_owned(),
-        EventKind::TransferApproved => "Moved to another device".to_owned(),
-        EventKind::TransferDenied => "Move to another device denied".to_owned(),
-        EventKind::TransferExpired => "A request to move it expired".to_owned(),
+        EventKind::TransferApproved => ("Moved to another device".to_owned(), detail),
+        EventKind::TransferDenied => ("Move to another device denied".to_owned(), detail),
+        EventKind::TransferExpired => ("A request to move it expired".to_owned(), detail),
     };
-    // A refusal's detail repeats what the line says; only its second clause
-    // ("further attempts … without an event") adds something.
-    let detail = match (e.kind, e.detail.as_deref()) {
-        (EventKind::RefusedDevice, Some(d)) => d.split_once("; ").map(|(_, rest)| rest),
-        (_, d) => d,
-    }
-    .map(|d| format!(" — {d}"))
-    .unwrap_or_default();
+    let detail = detail.map(|d| format!(" — {d}")).unwrap_or_default();
     Some(format!("{what} {when}{detail}"))
 }
 
@@ -995,7 +1028,17 @@ async fn draw_shares(c: &Client) -> Result<()> {
             .filter(|l| !l.is_empty())
             .unwrap_or_else(|| "Unlabelled share".into());
         dom::set_text(&dom::find(&li, ".share-label")?, &name);
-        let (words, class) = state_words(&s);
+        let locked = s.state == State::Unbound
+            && events.iter().any(|e| {
+                e.share_id == s.share_id
+                    && e.kind == EventKind::RefusedDevice
+                    && e.detail.as_deref().is_some_and(is_lock)
+            });
+        let (words, class) = if locked {
+            ("Locked: send a new link", "ended")
+        } else {
+            state_words(&s)
+        };
         let badge = dom::find(&li, ".badge")?;
         dom::set_text(&badge, words);
         if !class.is_empty() {

@@ -1,6 +1,7 @@
 //! The oneshare web viewer: the open page (`/s#TOKEN`, feature `open`), the
-//! compose page (`/`, feature `compose`) and the open page's service worker
-//! (feature `download`), each its own wasm module built by `cargo xtask viewer`. The protocol is `oneshare-web`'s; this crate decides
+//! compose page (`/`, feature `compose`), the open page's service worker
+//! (feature `download`) and its Argon2id worker for passphrase shares (feature
+//! `passphrase`), each its own wasm module built by `cargo xtask viewer`. The protocol is `oneshare-web`'s; this crate decides
 //! what to show ([`state`], tested natively) and draws it with thin DOM code.
 
 #[cfg(feature = "compose")]
@@ -13,11 +14,15 @@ mod compose;
 #[cfg(all(target_arch = "wasm32", any(feature = "open", feature = "compose")))]
 mod dom;
 #[cfg(all(target_arch = "wasm32", feature = "open"))]
+mod factors;
+#[cfg(all(target_arch = "wasm32", feature = "open"))]
 mod files;
 #[cfg(all(target_arch = "wasm32", feature = "open"))]
 mod open;
 #[cfg(all(target_arch = "wasm32", feature = "open"))]
 mod record;
+#[cfg(all(target_arch = "wasm32", feature = "passphrase"))]
+mod stretch;
 #[cfg(all(target_arch = "wasm32", feature = "download"))]
 mod sw;
 

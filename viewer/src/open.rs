@@ -5,13 +5,15 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use oneshare_web::{Client, Link, Opened, TransferProgress};
+use oneshare_sdk::open_code::OpenCode;
+use oneshare_sdk::secret::Secret;
+use oneshare_web::{Client, Link, OpenOptions, Opened, TransferProgress};
 use wasm_bindgen::prelude::*;
 use web_sys::HtmlElement;
 
 use crate::dom::{self, Result};
-use crate::record;
 use crate::state::{self, Gesture, Page, check_gesture, duration_words};
+use crate::{factors, record};
 
 /// What the page holds between events.
 struct OpenPage {
@@ -23,6 +25,12 @@ struct OpenPage {
     generation: Cell<u32>,
     /// The share and record version on screen.
     shown: RefCell<Option<(String, u64)>>,
+    /// The open code typed, kept while the relay still asks for a passphrase.
+    code: RefCell<Option<OpenCode>>,
+    /// The passphrase, stretched by the worker. Secret.
+    passphrase: RefCell<Option<Secret<32>>>,
+    /// Milliseconds from the Open button appearing to its press (sent at bind).
+    pressed_after: Cell<Option<u64>>,
 }
 
 thread_local! {
@@ -32,6 +40,9 @@ thread_local! {
         ready_at: Cell::new(None),
         generation: Cell::new(0),
         shown: RefCell::new(None),
+        code: RefCell::new(None),
+        passphrase: RefCell::new(None),
+        pressed_after: Cell::new(None),
     });
 }
 
@@ -294,12 +305,16 @@ fn wire_buttons() -> Result<()> {
             return;
         }
         let _ = dom::text("open-hint", "");
+        let p = page();
+        // Whole milliseconds of a page's life.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        p.pressed_after.set(
+            p.ready_at
+                .get()
+                .map(|t| (dom::now_ms() - t).max(0.0) as u64),
+        );
         dom::mark("oneshare:open-pressed");
-        wasm_bindgen_futures::spawn_local(async {
-            if let Err(e) = open_now().await {
-                dom::log_error("open", &e);
-            }
-        });
+        spawn_open();
     })?;
     let notify: HtmlElement = dom::by_id("notify-button")?;
     dom::on_click(&notify, |e| {
@@ -339,6 +354,41 @@ fn wire_buttons() -> Result<()> {
             refresh(id);
         }
     })?;
+    let code_form: HtmlElement = dom::by_id("code-form")?;
+    dom::on(&code_form, "submit", |e| {
+        e.prevent_default();
+        if let Err(why) = check_gesture(&gesture(&e)) {
+            let _ = dom::text("code-hint", why.message());
+            return;
+        }
+        let Ok(typed) = factors::typed(Page::Code) else {
+            return;
+        };
+        match OpenCode::parse(&typed) {
+            Ok(code) => {
+                *page().code.borrow_mut() = Some(code);
+                dom::mark("oneshare:factor-submitted");
+                spawn_open();
+            }
+            Err(e) => {
+                let _ = factors::prompt(Page::Code, e.code(), None, show);
+            }
+        }
+    })?;
+    let pass_form: HtmlElement = dom::by_id("pass-form")?;
+    dom::on(&pass_form, "submit", |e| {
+        e.prevent_default();
+        if let Err(why) = check_gesture(&gesture(&e)) {
+            let _ = dom::text("pass-hint", why.message());
+            return;
+        }
+        dom::mark("oneshare:factor-submitted");
+        wasm_bindgen_futures::spawn_local(async {
+            if let Err(e) = stretch_then_open().await {
+                dom::log_error("passphrase", &e);
+            }
+        });
+    })?;
     let forget: HtmlElement = dom::by_id("forget-button")?;
     dom::on_click(&forget, |_| {
         wasm_bindgen_futures::spawn_local(async {
@@ -346,6 +396,30 @@ fn wire_buttons() -> Result<()> {
         });
     })?;
     Ok(())
+}
+
+fn spawn_open() {
+    wasm_bindgen_futures::spawn_local(async {
+        if let Err(e) = open_now().await {
+            dom::log_error("open", &e);
+        }
+    });
+}
+
+/// Stretches the typed passphrase in the worker, then opens with it.
+async fn stretch_then_open() -> Result<()> {
+    let Some(link) = page().link.borrow().clone() else {
+        return show(Page::NoLink);
+    };
+    let typed = factors::typed(Page::Passphrase)?;
+    show(Page::Opening)?;
+    match factors::stretch(&typed, &link.passphrase_salt()).await? {
+        Ok(key) => {
+            *page().passphrase.borrow_mut() = Some(key);
+            open_now().await
+        }
+        Err(code) => factors::prompt(Page::Passphrase, &code, None, show),
+    }
 }
 
 async fn open_now() -> Result<()> {
@@ -357,13 +431,35 @@ async fn open_now() -> Result<()> {
         Ok(c) => c,
         Err(e) => return show_error(&e),
     };
-    match c.open(&link).await {
+    let p = page();
+    let options = OpenOptions {
+        code: p.code.borrow().clone(),
+        passphrase: p.passphrase.borrow().clone(),
+        press_after_ms: p.pressed_after.get(),
+    };
+    match c.open_with(&link, &options).await {
         Ok(opened) => {
-            // The token is dead now; keep nothing of it.
-            page().link.borrow_mut().take();
+            // The token is dead now; keep nothing of it or of the factors.
+            p.link.borrow_mut().take();
+            p.code.borrow_mut().take();
+            p.passphrase.borrow_mut().take();
+            factors::clear(Page::Code);
+            factors::clear(Page::Passphrase);
             show_record(opened)
         }
-        Err(e) => show_error(&e),
+        Err(e) => {
+            let next = Page::for_code(e.code());
+            match e.code() {
+                "wrong_code" => drop(p.code.borrow_mut().take()),
+                "wrong_passphrase" => drop(p.passphrase.borrow_mut().take()),
+                _ => {}
+            }
+            if matches!(next, Page::Code | Page::Passphrase) {
+                factors::prompt(next, e.code(), e.attempts_left(), show)
+            } else {
+                show_error(&e)
+            }
+        }
     }
 }
 

@@ -11,6 +11,13 @@ pub enum Page {
     Loading,
     /// An unused share waits for the Open button.
     Ready,
+    /// The relay asks for the open code (the sender required it, or the open
+    /// looked automated), or the one typed was wrong.
+    Code,
+    /// The share has a passphrase, or the one typed was wrong.
+    Passphrase,
+    /// Too many wrong codes or passphrases: the link opens nowhere now.
+    Locked,
     /// Binding and decrypting.
     Opening,
     /// The record is shown.
@@ -45,6 +52,9 @@ impl Page {
         match self {
             Self::Loading => "st-loading",
             Self::Ready => "st-ready",
+            Self::Code => "st-code",
+            Self::Passphrase => "st-passphrase",
+            Self::Locked => "st-locked",
             Self::Opening => "st-opening",
             Self::Record => "st-record",
             Self::OtherDevice => "st-other-device",
@@ -62,9 +72,12 @@ impl Page {
     }
 
     /// Every state, for hiding all but one.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 18] = [
         Self::Loading,
         Self::Ready,
+        Self::Code,
+        Self::Passphrase,
+        Self::Locked,
         Self::Opening,
         Self::Record,
         Self::OtherDevice,
@@ -97,6 +110,9 @@ impl Page {
             // `moved`: the sender moved the share to another device (PROTOCOL.md
             // §12.2); this device's keys are already forgotten.
             "already_bound" | "not_on_device" | "moved" => Self::OtherDevice,
+            "code_required" | "wrong_code" | "invalid_code" => Self::Code,
+            "passphrase_required" | "wrong_passphrase" | "passphrase" => Self::Passphrase,
+            "locked" => Self::Locked,
             "expired" => Self::Expired,
             "revoked" => Self::Revoked,
             "self_destructed" => Self::SelfDestructed,
@@ -115,6 +131,27 @@ impl Page {
     pub const fn is_final(self) -> bool {
         matches!(self, Self::Expired | Self::Revoked | Self::SelfDestructed)
     }
+}
+
+/// What the code or passphrase prompt says under its field after an answer
+/// of the relay (`None`: the first ask, nothing to add).
+pub fn factor_hint(code: &str, attempts_left: Option<u64>) -> Option<String> {
+    let what = match code {
+        "wrong_code" => "That code is not right.",
+        "wrong_passphrase" => "That passphrase is not right.",
+        "invalid_code" => {
+            return Some(
+                "A code has 8 letters and digits, like 7KQ2-M9XD. Check it and try again.".into(),
+            );
+        }
+        "passphrase" => return Some("Type the passphrase (at most 1024 bytes).".into()),
+        _ => return None,
+    };
+    Some(match attempts_left {
+        Some(1) => format!("{what} 1 attempt left: after one more wrong try the link locks."),
+        Some(n) => format!("{what} {n} attempts left before the link locks."),
+        None => format!("{what} Check it and try again."),
+    })
 }
 
 /// What the browser says about a click on Open.
@@ -384,8 +421,36 @@ pub fn parse_custom_expiry(text: &str, max_secs: u64) -> Result<u64, String> {
     Ok(secs)
 }
 
+/// The headline of a v1 refusal: another device tried to open the share.
+pub const REFUSED_DEVICE: &str = "Another device tried to open it and was refused";
+
+/// How My shares words a `refused_device` event: a headline and the part of
+/// the relay's detail that adds to it (PROTOCOL.md §9.3, §12.4). Protocol v2
+/// refusals (the open code asked for, a wrong code or passphrase, the lock)
+/// keep the whole detail: it says when, what looked automated, and that no
+/// content was delivered.
+pub fn refusal_words(detail: Option<&str>) -> (&'static str, Option<&str>) {
+    match detail {
+        Some(d) if is_lock(d) => ("Locked", Some(d)),
+        Some(d) if d.contains("wrong open code") || d.contains("wrong passphrase") => {
+            ("Wrong code or passphrase", Some(d))
+        }
+        Some(d) if d.contains("asked for the open code") => ("Asked for the open code", Some(d)),
+        // v1: "another device tried …; further attempts …": the headline says the first part.
+        d => (
+            REFUSED_DEVICE,
+            d.and_then(|d| d.split_once("; ").map(|(_, rest)| rest)),
+        ),
+    }
+}
+
+/// Whether a refusal's detail says the share locked (5 wrong factors).
+pub fn is_lock(detail: &str) -> bool {
+    detail.contains("the share is locked")
+}
+
 /// The text a sender pastes into a message next to the link.
-pub fn invitation(link: &str, expires_in: u64, self_destruct: bool) -> String {
+pub fn invitation(link: &str, expires_in: u64, self_destruct: bool, passphrase: bool) -> String {
     let mut text = format!(
         "I shared something with you securely: {link}\n\nIt opens on one device only \
          (the first one that opens it), and the link stops working in {}.",
@@ -395,6 +460,14 @@ pub fn invitation(link: &str, expires_in: u64, self_destruct: bool) -> String {
         text.push_str(" It deletes itself five minutes after you first view it.");
     }
     text.push_str(" Please don't forward it.");
+    // The code and the passphrase travel another way, never in this message.
+    if passphrase {
+        text.push_str(
+            "\n\nYou will also need a passphrase, and maybe an open code: I will send them separately.",
+        );
+    } else {
+        text.push_str("\n\nIf the page asks for an open code, I will send it to you separately.");
+    }
     text
 }
 
@@ -467,9 +540,53 @@ mod tests {
         assert_eq!(Page::for_code("storage_unavailable"), Page::StorageBlocked);
         assert_eq!(Page::for_code("bad_token"), Page::BadLink);
         assert_eq!(Page::for_code("something_new"), Page::Failed);
+        assert_eq!(Page::for_code("code_required"), Page::Code);
+        assert_eq!(Page::for_code("wrong_code"), Page::Code);
+        assert_eq!(Page::for_code("passphrase_required"), Page::Passphrase);
+        assert_eq!(Page::for_code("wrong_passphrase"), Page::Passphrase);
+        assert_eq!(Page::for_code("locked"), Page::Locked);
         assert!(Page::Revoked.is_final() && !Page::Unreachable.is_final());
         let ids: std::collections::HashSet<_> = Page::ALL.iter().map(|p| p.element_id()).collect();
         assert_eq!(ids.len(), Page::ALL.len());
+    }
+
+    #[test]
+    fn refusals_are_worded_for_the_sender() {
+        let asked = "opened 3s after creation; the browser is driven by automation \
+                     (navigator.webdriver); looks automated; asked for the open code; content delivered: no";
+        assert_eq!(
+            refusal_words(Some(asked)),
+            ("Asked for the open code", Some(asked))
+        );
+        let wrong =
+            "a wrong open code was entered (2 of 5 before the share locks); content delivered: no";
+        assert_eq!(refusal_words(Some(wrong)).0, "Wrong code or passphrase");
+        let lock = "a wrong passphrase was entered (5 of 5): the share is locked and opens on no device; \
+                    send a new link; content delivered: no";
+        assert_eq!(refusal_words(Some(lock)).0, "Locked");
+        assert!(is_lock(lock) && !is_lock(wrong));
+        let v1 =
+            "another device tried to open the link and was refused; further attempts are refused";
+        assert_eq!(
+            refusal_words(Some(v1)),
+            (
+                "Another device tried to open it and was refused",
+                Some("further attempts are refused")
+            )
+        );
+    }
+
+    #[test]
+    fn factor_hints_say_how_many_attempts_remain() {
+        assert_eq!(factor_hint("code_required", None), None);
+        assert_eq!(
+            factor_hint("wrong_code", Some(3)).as_deref(),
+            Some("That code is not right. 3 attempts left before the link locks.")
+        );
+        assert!(
+            factor_hint("wrong_passphrase", Some(1)).is_some_and(|h| h.contains("1 attempt left"))
+        );
+        assert!(factor_hint("invalid_code", None).is_some_and(|h| h.contains("8 letters")));
     }
 
     #[test]
@@ -583,8 +700,10 @@ mod tests {
 
     #[test]
     fn invitation_says_what_the_recipient_must_know() {
-        let t = invitation("https://r/s#T", 86_400, true);
+        let t = invitation("https://r/s#T", 86_400, true, false);
         assert!(t.contains("https://r/s#T") && t.contains("1 day") && t.contains("five minutes"));
-        assert!(!invitation("x", 300, false).contains("five minutes"));
+        assert!(t.contains("open code") && !t.contains("passphrase"));
+        assert!(!invitation("x", 300, false, false).contains("five minutes"));
+        assert!(invitation("x", 300, false, true).contains("passphrase"));
     }
 }

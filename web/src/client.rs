@@ -13,9 +13,12 @@ use oneshare_sdk::api::{
 };
 use oneshare_sdk::fingerprint::fingerprint;
 use oneshare_sdk::lifetime::State;
+use oneshare_sdk::open_code::OpenCode;
 use oneshare_sdk::record::{self, Record};
+use oneshare_sdk::secret::Secret;
 use oneshare_sdk::signing::{PublicKey, Signer};
 use oneshare_sdk::token::ShareId;
+use oneshare_sdk::{guard, passphrase};
 
 use crate::error::{Error, Result};
 use crate::link::Link;
@@ -33,6 +36,22 @@ pub struct Client {
     pub(crate) link_base: String,
     store_name: String,
     store: RefCell<Option<std::rc::Rc<KeyStore>>>,
+}
+
+/// Second factors and observations for [`Client::open_with`] (protocol v2,
+/// PROTOCOL.md §12). The default is a plain open: no factor, signals observed.
+#[derive(Debug, Default)]
+pub struct OpenOptions {
+    /// The open code, when the relay asked for it (`code_required`) or the
+    /// sender passed it on with the link.
+    pub code: Option<OpenCode>,
+    /// The passphrase, stretched over [`Link::passphrase_salt`] with
+    /// [`oneshare_sdk::passphrase::stretch`], for a share that has one
+    /// (`passphrase_required`). Secret.
+    pub passphrase: Option<Secret<32>>,
+    /// Milliseconds from the Open control appearing to its press; the time
+    /// since first paint when `None`.
+    pub press_after_ms: Option<u64>,
 }
 
 /// A decrypted record and what the relay said about it.
@@ -206,6 +225,20 @@ impl Client {
     /// `already_bound` (another device has it), `bad_token`, `expired`, `revoked`,
     /// `self_destructed`, `other_relay`, `network`, `storage_unavailable`, …
     pub async fn open(&self, link: &Link) -> Result<Opened> {
+        self.open_with(link, &OpenOptions::default()).await
+    }
+
+    /// [`Client::open`] with second factors (protocol v2): the bind carries the
+    /// open-code and passphrase proofs given and what the page observed
+    /// ([`crate::signals`]); a passphrase share's record key is unwrapped with
+    /// the passphrase's wrap key.
+    ///
+    /// # Errors
+    /// As [`Client::open`], and `code_required` / `passphrase_required` (ask
+    /// the user, then call again with it), `wrong_code` / `wrong_passphrase`
+    /// ([`Error::attempts_left`] says how many remain), `locked` (5 wrong
+    /// attempts: only a new link from the sender helps).
+    pub async fn open_with(&self, link: &Link, options: &OpenOptions) -> Result<Opened> {
         let keys = link.keys();
         let share_id = keys.share_id;
         let id = share_id.to_string();
@@ -232,10 +265,20 @@ impl Client {
             }
         };
         let device_key = PublicKey::from_bytes(&entry.public_key)?;
+        let passphrase = options
+            .passphrase
+            .as_ref()
+            .map(|s| passphrase::from_stretched(link.token(), s));
+        let evidence = guard::evidence(
+            link.token(),
+            options.code.as_ref(),
+            passphrase.as_ref(),
+            crate::signals::observe(options.press_after_ms),
+        );
         let body = serde_json::to_vec(&BindRequest {
             bind_secret: *keys.bind_secret.expose(),
             device_key,
-            evidence: None,
+            evidence: Some(evidence),
         })
         .map_err(|_| Error::Argument("bind request"))?;
         let call = Call::new("POST", format!("/v1/shares/{}/bind", seg(&id)))
@@ -248,14 +291,14 @@ impl Client {
                 // Refused for good (wrong token, another device, ended): the key
                 // pair made for this bind is useless. Anything else (408, 401,
                 // 5xx, network) may have bound it: keep it for the retry.
-                if matches!(e.status(), Some(403 | 409 | 410)) {
+                if matches!(e.status(), Some(403 | 409 | 410 | 423)) {
                     db.delete(DEVICES, &id).await?;
                 }
                 return Err(e);
             }
         };
         let bind: BindResponse = json(&plain, "bind response")?;
-        let raw = record::unwrap_key(&keys.wrap_key, &share_id, &bind.wrapped_key)?;
+        let raw = guard::unwrap_record_key(link.token(), passphrase.as_ref(), &bind.wrapped_key)?;
         let record_key = AesKey::import(&raw, false).await?;
         drop(raw);
         let record = decrypt_record(&record_key, &share_id, &bind.record).await?;

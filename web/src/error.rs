@@ -25,6 +25,9 @@ pub enum Error {
         status: u16,
         /// The relay's message, for people.
         message: String,
+        /// With `wrong_code` and `wrong_passphrase`: attempts left before the
+        /// share locks.
+        attempts_left: Option<u64>,
     },
     /// The relay could not be reached (offline, DNS, TLS, CORS).
     #[error("the relay cannot be reached")]
@@ -111,6 +114,15 @@ impl Error {
         }
     }
 
+    /// Attempts left before the share locks, after `wrong_code` or
+    /// `wrong_passphrase`.
+    pub fn attempts_left(&self) -> Option<u64> {
+        match self {
+            Self::Relay { attempts_left, .. } => *attempts_left,
+            _ => None,
+        }
+    }
+
     /// Whether the relay said the share has ended for good (410 with its state):
     /// the only relay answer after which a device forgets a share's keys.
     pub fn share_ended(&self) -> bool {
@@ -191,6 +203,8 @@ mod tests {
             C::Hpke,
             C::Duration("x".into()),
             C::Random,
+            C::InvalidCode("x"),
+            C::Passphrase("x"),
         ];
         let web = [
             Error::Network,
@@ -237,6 +251,11 @@ mod tests {
             "internal",
             "not_initialized",
             "wasm_load",
+            "code_required",
+            "passphrase_required",
+            "wrong_code",
+            "wrong_passphrase",
+            "locked",
         ] {
             assert!(listed(code), "{code} is not in ErrorCode");
         }
@@ -248,6 +267,7 @@ mod tests {
             code: "already_bound".into(),
             status: 409,
             message: "m".into(),
+            attempts_left: None,
         };
         assert_eq!(relay.code(), "already_bound");
         assert!(!relay.share_ended());
@@ -255,6 +275,7 @@ mod tests {
             code: "expired".into(),
             status: 410,
             message: "m".into(),
+            attempts_left: None,
         };
         assert!(gone.share_ended());
         assert_eq!(

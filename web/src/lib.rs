@@ -21,11 +21,12 @@ mod link;
 mod owner;
 mod platform;
 mod relay;
+mod signals;
 mod store;
 mod transfer;
 mod webcrypto;
 
-pub use client::{Client, DEFAULT_STORE, DeviceShare, Opened, Status};
+pub use client::{Client, DEFAULT_STORE, DeviceShare, OpenOptions, Opened, Status};
 pub use download::{Download, DownloadOptions, Progress};
 pub use error::{Error, Result};
 pub use events::Events;

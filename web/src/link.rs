@@ -34,6 +34,18 @@ impl Link {
         self.0.derive()
     }
 
+    pub(crate) fn token(&self) -> &Token {
+        &self.0
+    }
+
+    /// The Argon2id salt of this share's passphrase (PROTOCOL.md §12.3), for
+    /// [`oneshare_sdk::passphrase::stretch`] run wherever the caller keeps
+    /// Argon2id (the viewer loads it only for shares that have a passphrase).
+    /// Derived from the token one way: it does not reveal the link.
+    pub fn passphrase_salt(&self) -> [u8; oneshare_sdk::passphrase::SALT_LEN] {
+        oneshare_sdk::passphrase::salt(&self.0)
+    }
+
     /// The transfer secret of the share (PROTOCOL.md §12.2). Secret.
     pub(crate) fn transfer_secret(&self) -> oneshare_sdk::secret::Key256 {
         oneshare_sdk::transfer::transfer_secret(&self.0)

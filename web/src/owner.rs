@@ -16,7 +16,7 @@ use oneshare_sdk::secret::Key256;
 use oneshare_sdk::signing::{PUBLIC_KEY_LEN, PublicKey, Signer};
 use oneshare_sdk::stream::{ENCRYPTED_SEGMENT_SIZE, HEADER_LEN, NONCE_PREFIX_LEN, Sealer};
 use oneshare_sdk::token::{ShareId, Token};
-use oneshare_sdk::{duration, token, transfer};
+use oneshare_sdk::{duration, guard, token, transfer};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::CryptoKey;
@@ -91,6 +91,12 @@ pub struct CreateOptions {
     /// Aborts the uploads (`aborted`); the share stays, its attachments
     /// incomplete until revoked or expired.
     pub signal: Option<web_sys::AbortSignal>,
+    /// Ask for the open code at every open, not only when the open looks
+    /// automated (PROTOCOL.md §12.4).
+    pub require_code: bool,
+    /// A passphrase the recipient must also type (PROTOCOL.md §12.3); passed
+    /// on separately. Secret.
+    pub passphrase: Option<zeroize::Zeroizing<String>>,
 }
 
 impl Default for CreateOptions {
@@ -100,6 +106,8 @@ impl Default for CreateOptions {
             self_destruct: false,
             label: String::new(),
             signal: None,
+            require_code: false,
+            passphrase: None,
         }
     }
 }
@@ -116,6 +124,10 @@ pub struct Created {
     pub share_id: ShareId,
     /// When the unused link expires.
     pub expires_at: u64,
+    /// The open code in its display form (`Y6HQ-Q210`): passed on separately
+    /// from the link, asked for when the sender required it or an open looks
+    /// automated. Secret.
+    pub open_code: String,
 }
 
 /// One of the owner's shares.
@@ -276,6 +288,11 @@ impl Client {
             });
             uploads.push(up);
         }
+        let guarded = guard::create(
+            &token,
+            options.require_code,
+            options.passphrase.as_ref().map(|p| p.as_str()),
+        )?;
         let record_key = record::generate_key()?;
         let data = OwnerData::new(options.label.clone(), &record_key);
         let data_json = zeroize::Zeroizing::new(
@@ -284,7 +301,7 @@ impl Client {
         let body = CreateShareRequest {
             share_id,
             verifier: token::verifier(&keys.bind_secret),
-            wrapped_key: record::wrap_key(&keys.wrap_key, &share_id, &record_key)?,
+            wrapped_key: record::wrap_key(&guarded.wrap_key, &share_id, &record_key)?,
             record: record::seal_record(&record_key, &share_id, 1, &record)?,
             owner_data: owner
                 .data_key
@@ -293,7 +310,7 @@ impl Client {
             expires_in,
             self_destruct: options.self_destruct,
             attachments: decls,
-            guard: None,
+            guard: Some(guarded.guard),
             transfer_box: Some(
                 owner
                     .data_key
@@ -322,6 +339,7 @@ impl Client {
                 link: Link::from_token(token).to_url(&self.link_base),
                 share_id,
                 expires_at: created.expires_at,
+                open_code: guarded.open_code.display(),
             },
             uploads,
             signal: options.signal.clone(),
@@ -495,6 +513,7 @@ impl Client {
                 code: "not_found".into(),
                 status: 404,
                 message: "no share with this id belongs to this owner".into(),
+                attempts_left: None,
             })
     }
 

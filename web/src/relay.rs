@@ -279,20 +279,22 @@ async fn checked(res: Response) -> Result<Response> {
     }
     let status = res.status();
     let body = body_bytes(&res).await.unwrap_or_default();
-    let (code, message) = match serde_json::from_slice::<ErrorBody>(&body) {
-        Ok(b) => (b.code, b.message),
+    let (code, message, attempts_left) = match serde_json::from_slice::<ErrorBody>(&body) {
+        Ok(b) => (b.code, b.message, b.attempts_left),
         // Not a relay error body (a proxy answered): keep the HTTP status.
         Err(_) => (
             format!("http_{status}"),
             format!("the relay answered {status} {}", res.status_text())
                 .trim()
                 .to_owned(),
+            None,
         ),
     };
     Err(Error::Relay {
         code,
         status,
         message,
+        attempts_left,
     })
 }
 

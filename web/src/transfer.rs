@@ -329,6 +329,7 @@ impl Client {
                 code: "not_found".into(),
                 status: 404,
                 message: "no pending transfer request for this share".into(),
+                attempts_left: None,
             })?;
         Ok((owner, p))
     }

@@ -10,9 +10,11 @@
 
 use js_sys::Uint8Array;
 use oneshare_sdk::lifetime::State;
+use oneshare_sdk::open_code::OpenCode;
+use oneshare_sdk::passphrase;
 use oneshare_web::{
-    Client, CreateOptions, DownloadOptions, Error, Field, FieldType, Link, NewFile, Record,
-    take_link_from_location,
+    Client, CreateOptions, Created, DownloadOptions, Error, Field, FieldType, Link, NewFile,
+    OpenOptions, Record, take_link_from_location,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -131,6 +133,16 @@ fn expected(size: usize) -> Vec<u8> {
     (0..size).map(|i| (i % 251) as u8).collect()
 }
 
+/// The open code of a share. This suite runs in a browser driven by
+/// WebDriver, which is what a scanner looks like, so every open of a v2 share
+/// is asked for the code (PROTOCOL.md §12.4) and the recipient gives it.
+fn code_of(created: &Created) -> OpenOptions {
+    OpenOptions {
+        code: Some(OpenCode::parse(&created.open_code).unwrap()),
+        ..OpenOptions::default()
+    }
+}
+
 fn code<T: std::fmt::Debug>(r: Result<T, Error>) -> String {
     match r {
         Ok(v) => panic!("expected an error, got {v:?}"),
@@ -160,7 +172,10 @@ async fn relay_key_is_fetched_only_when_something_is_signed_or_sealed() {
     assert_eq!(fetch_count(&fetch, "/v1/relay-key"), 0);
     assert_eq!(fetch_count(&fetch, "/status"), 1);
     assert_eq!(recipient.relay_key_id(), None);
-    recipient.open(&link).await.unwrap();
+    recipient
+        .open_with(&link, &code_of(&created))
+        .await
+        .unwrap();
     recipient
         .record(&created.share_id.to_string())
         .await
@@ -201,7 +216,10 @@ async fn open_decrypts_keeps_keys_and_refuses_a_second_device() {
     // Status consumed nothing: still unbound.
     assert_eq!(recipient.status(&link).await.unwrap().state, State::Unbound);
 
-    let opened = recipient.open(&link).await.unwrap();
+    let opened = recipient
+        .open_with(&link, &code_of(&created))
+        .await
+        .unwrap();
     assert_eq!(opened.record.title, "Production database");
     assert_eq!(opened.record.fields, record().fields);
     assert_eq!(opened.version, 1);
@@ -223,7 +241,12 @@ async fn open_decrypts_keeps_keys_and_refuses_a_second_device() {
     assert_eq!(on_device[0].relay, recipient.relay_url());
     // The same link again on this device just reads the record.
     assert_eq!(
-        recipient.open(&link).await.unwrap().record.title,
+        recipient
+            .open_with(&link, &code_of(&created))
+            .await
+            .unwrap()
+            .record
+            .title,
         opened.record.title
     );
     // A reload (a new connection to the same store) still reads it by id.
@@ -232,7 +255,10 @@ async fn open_decrypts_keeps_keys_and_refuses_a_second_device() {
 
     // A second device is refused, and the key pair it made is dropped.
     let third = device().await;
-    assert_eq!(code(third.open(&link).await), "already_bound");
+    assert_eq!(
+        code(third.open_with(&link, &code_of(&created)).await),
+        "already_bound"
+    );
     assert!(third.shares_on_device().await.unwrap().is_empty());
     assert_eq!(code(third.record(&id).await), "not_on_device");
 
@@ -265,7 +291,7 @@ async fn forget_drops_the_keys() {
         .unwrap();
     let recipient = device().await;
     recipient
-        .open(&Link::parse(&created.link).unwrap())
+        .open_with(&Link::parse(&created.link).unwrap(), &code_of(&created))
         .await
         .unwrap();
     let id = created.share_id.to_string();
@@ -286,13 +312,16 @@ async fn a_share_bound_through_another_relay_is_refused_not_forgotten() {
         .unwrap()
         .with_store(&store);
     let link = Link::parse(&created.link).unwrap();
-    a.open(&link).await.unwrap();
+    a.open_with(&link, &code_of(&created)).await.unwrap();
     // The same browser store, a client of another relay URL.
     let other = relay_url().replace("127.0.0.1", "localhost");
     let b = Client::connect(&other).await.unwrap().with_store(&store);
     let id = created.share_id.to_string();
     assert_eq!(code(b.record(&id).await), "other_relay");
-    assert_eq!(code(b.open(&link).await), "other_relay");
+    assert_eq!(
+        code(b.open_with(&link, &code_of(&created)).await),
+        "other_relay"
+    );
     assert_eq!(b.shares_on_device().await.unwrap().len(), 1);
     assert_eq!(a.record(&id).await.unwrap().version, 1);
 }
@@ -323,7 +352,7 @@ async fn an_abort_gives_aborted() {
         .unwrap();
     let recipient = device().await;
     let opened = recipient
-        .open(&Link::parse(&created.link).unwrap())
+        .open_with(&Link::parse(&created.link).unwrap(), &code_of(&created))
         .await
         .unwrap();
     let controller = aborter();
@@ -350,7 +379,7 @@ async fn a_404_for_an_attachment_still_uploading_keeps_the_keys() {
         .unwrap();
     let recipient = device().await;
     recipient
-        .open(&Link::parse(&created.link).unwrap())
+        .open_with(&Link::parse(&created.link).unwrap(), &code_of(&created))
         .await
         .unwrap();
     // The owner lists a file before its upload is whole (the relay answers 404).
@@ -389,12 +418,18 @@ async fn a_bind_answered_408_keeps_the_device_key_and_the_next_open_succeeds() {
     let recipient = device().await;
     // The relay binds, a proxy answers 408.
     lose_answer("POST", "/bind", 408);
-    assert_eq!(code(recipient.open(&link).await), "timeout");
+    assert_eq!(
+        code(recipient.open_with(&link, &code_of(&created)).await),
+        "timeout"
+    );
     let pending = recipient.shares_on_device().await.unwrap();
     assert_eq!(pending.len(), 1);
     assert!(!pending[0].confirmed);
     // The relay holds the share for this key: the retry re-binds with it.
-    let opened = recipient.open(&link).await.unwrap();
+    let opened = recipient
+        .open_with(&link, &code_of(&created))
+        .await
+        .unwrap();
     assert_eq!(opened.record.title, "Production database");
     assert!(recipient.shares_on_device().await.unwrap()[0].confirmed);
 }
@@ -410,8 +445,14 @@ async fn a_lost_confirm_answer_then_open_returns_the_record() {
     let recipient = device().await;
     // The relay confirms (the token is dead), the answer never arrives.
     lose_answer("POST", "/confirm", 0);
-    assert_eq!(code(recipient.open(&link).await), "network");
-    let opened = recipient.open(&link).await.unwrap();
+    assert_eq!(
+        code(recipient.open_with(&link, &code_of(&created)).await),
+        "network"
+    );
+    let opened = recipient
+        .open_with(&link, &code_of(&created))
+        .await
+        .unwrap();
     assert_eq!(opened.record.title, "Production database");
     assert!(recipient.shares_on_device().await.unwrap()[0].confirmed);
 }
@@ -426,7 +467,11 @@ async fn a_bind_refused_for_good_drops_the_pending_key() {
         .unwrap();
     sender.revoke(&created.share_id).await.unwrap();
     assert_eq!(
-        code(recipient.open(&Link::parse(&created.link).unwrap()).await),
+        code(
+            recipient
+                .open_with(&Link::parse(&created.link).unwrap(), &code_of(&created))
+                .await
+        ),
         "revoked"
     );
     assert!(recipient.shares_on_device().await.unwrap().is_empty());
@@ -476,14 +521,16 @@ async fn storage_unavailable_and_not_on_device() {
         .unwrap();
     let fresh = device().await;
     hide_indexed_db();
-    let r = fresh.open(&Link::parse(&created.link).unwrap()).await;
+    let r = fresh
+        .open_with(&Link::parse(&created.link).unwrap(), &code_of(&created))
+        .await;
     restore_indexed_db();
     assert_eq!(code(r), "storage_unavailable");
     // Nothing was bound: a device with storage still opens it.
     assert!(
         device()
             .await
-            .open(&Link::parse(&created.link).unwrap())
+            .open_with(&Link::parse(&created.link).unwrap(), &code_of(&created))
             .await
             .is_ok()
     );
@@ -498,7 +545,7 @@ async fn a_ranged_download_starts_at_a_segment() {
         .unwrap();
     let recipient = device().await;
     let opened = recipient
-        .open(&Link::parse(&created.link).unwrap())
+        .open_with(&Link::parse(&created.link).unwrap(), &code_of(&created))
         .await
         .unwrap();
     let id = created.share_id.to_string();
@@ -530,7 +577,7 @@ async fn the_owner_sees_its_events_live() {
         .unwrap();
     let recipient = device().await;
     recipient
-        .open(&Link::parse(&created.link).unwrap())
+        .open_with(&Link::parse(&created.link).unwrap(), &code_of(&created))
         .await
         .unwrap();
     let mut kinds = Vec::new();
@@ -561,9 +608,12 @@ async fn the_sender_moves_a_share_to_the_device_that_asked() {
     let link = Link::parse(&created.link).unwrap();
     let id = created.share_id.to_string();
     let bot = device().await;
-    bot.open(&link).await.unwrap();
+    bot.open_with(&link, &code_of(&created)).await.unwrap();
     let me = device().await;
-    assert_eq!(code(me.open(&link).await), "already_bound");
+    assert_eq!(
+        code(me.open_with(&link, &code_of(&created)).await),
+        "already_bound"
+    );
     let TransferProgress::Pending {
         comparison_code, ..
     } = me.request_transfer(&link).await.unwrap()
@@ -617,4 +667,148 @@ async fn the_sender_moves_a_share_to_the_device_that_asked() {
         TransferProgress::Denied
     );
     assert_eq!(code(bot.transfer_status(&link).await), "not_on_device");
+}
+
+/// A WebDriver browser (this suite's) pressing Open without the code is asked
+/// for it, keeps nothing, and then opens with it; a wrong code says how many
+/// attempts are left. The sender's events say what happened.
+#[wasm_bindgen_test]
+async fn an_automated_open_is_asked_for_the_code_and_opens_with_it() {
+    let sender = device().await;
+    let created = sender
+        .create(record(), vec![], &CreateOptions::default(), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        OpenCode::parse(&created.open_code).unwrap().display(),
+        created.open_code
+    );
+    let link = Link::parse(&created.link).unwrap();
+    let recipient = device().await;
+    assert_eq!(code(recipient.open(&link).await), "code_required");
+    assert!(recipient.shares_on_device().await.unwrap().is_empty());
+    let wrong = OpenOptions {
+        code: Some(OpenCode::from_random([0; 5])),
+        ..OpenOptions::default()
+    };
+    let err = recipient.open_with(&link, &wrong).await.unwrap_err();
+    assert_eq!((err.code(), err.attempts_left()), ("wrong_code", Some(4)));
+    // Typed the way people type it: lower case, no dash.
+    let typed = OpenOptions {
+        code: Some(OpenCode::parse(&created.open_code.to_lowercase().replace('-', " ")).unwrap()),
+        ..OpenOptions::default()
+    };
+    let opened = recipient.open_with(&link, &typed).await.unwrap();
+    assert_eq!(opened.record.title, "Production database");
+    // The sender's events: created, the code asked for (and why), the wrong
+    // code, then the bind with the code.
+    let mut events = sender.events(None, None).await.unwrap();
+    let mut details = Vec::new();
+    while !details
+        .iter()
+        .any(|d: &String| d.contains("content delivered: yes"))
+    {
+        let ev = events.next().await.unwrap().unwrap();
+        if ev.share_id == created.share_id {
+            details.push(ev.detail.unwrap_or_default());
+        }
+    }
+    events.close();
+    assert!(
+        details
+            .iter()
+            .any(|d| d.contains("navigator.webdriver") && d.contains("asked for the open code")),
+        "{details:?}"
+    );
+    assert!(
+        details.iter().any(|d| d.contains("wrong open code")),
+        "{details:?}"
+    );
+}
+
+/// Five wrong codes lock the share: the right code no longer opens it.
+#[wasm_bindgen_test]
+async fn five_wrong_codes_lock_the_share() {
+    let created = device()
+        .await
+        .create(
+            record(),
+            vec![],
+            &CreateOptions {
+                require_code: true,
+                ..CreateOptions::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let link = Link::parse(&created.link).unwrap();
+    let guesser = device().await;
+    let right = OpenCode::parse(&created.open_code).unwrap();
+    let mut left = Vec::new();
+    for i in 0..5u8 {
+        let mut guess = OpenCode::from_random([i, 1, 2, 3, 4]);
+        if guess == right {
+            guess = OpenCode::from_random([i, 9, 9, 9, 9]);
+        }
+        let opts = OpenOptions {
+            code: Some(guess),
+            ..OpenOptions::default()
+        };
+        let err = guesser.open_with(&link, &opts).await.unwrap_err();
+        left.push((err.code().to_owned(), err.attempts_left()));
+    }
+    assert_eq!(left[0], ("wrong_code".to_owned(), Some(4)));
+    assert_eq!(left[3], ("wrong_code".to_owned(), Some(1)));
+    assert_eq!(left[4].0, "locked");
+    let err = device()
+        .await
+        .open_with(&link, &code_of(&created))
+        .await
+        .unwrap_err();
+    assert_eq!((err.code(), err.status()), ("locked", Some(423)));
+    assert!(guesser.shares_on_device().await.unwrap().is_empty());
+}
+
+/// A passphrase share opens only with its passphrase: the relay asks for it,
+/// counts a wrong one, and the record key is wrapped under the passphrase.
+#[wasm_bindgen_test]
+async fn a_passphrase_share_opens_only_with_the_passphrase() {
+    let created = device()
+        .await
+        .create(
+            record(),
+            vec![],
+            &CreateOptions {
+                passphrase: Some(zeroize::Zeroizing::new("caf\u{e9} au lait".into())),
+                ..CreateOptions::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let link = Link::parse(&created.link).unwrap();
+    let recipient = device().await;
+    assert_eq!(
+        code(recipient.open_with(&link, &code_of(&created)).await),
+        "passphrase_required"
+    );
+    let with = |pass: &str| OpenOptions {
+        passphrase: Some(passphrase::stretch(pass, &link.passphrase_salt()).unwrap()),
+        ..code_of(&created)
+    };
+    let err = recipient
+        .open_with(&link, &with("cafe au lait"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.attempts_left()),
+        ("wrong_passphrase", Some(4))
+    );
+    // NFC: the decomposed é is the same passphrase.
+    let opened = recipient
+        .open_with(&link, &with("cafe\u{301} au lait"))
+        .await
+        .unwrap();
+    assert_eq!(opened.record.fields, record().fields);
 }

@@ -1,10 +1,12 @@
 //! `cargo xtask viewer`: builds the web viewer into `www/dist`, which the relay
 //! embeds (server/build.rs) and `--www-dir` can replace.
 //!
-//! * three wasm modules from `viewer/`: `open` (the only code `/s` loads),
-//!   `compose` (only `/` loads it) and `download` (the open page's service
+//! * four wasm modules from `viewer/`: `open` (the only code `/s` loads),
+//!   `compose` (only `/` loads it), `download` (the open page's service
 //!   worker `sw.js`, or the `save.js` worker where there is no service
-//!   worker, loads it when a file is saved), each size-optimized,
+//!   worker, loads it when a file is saved) and `passphrase` (Argon2id in the
+//!   `stretch.js` worker the open page starts only for a share with a
+//!   passphrase), each size-optimized,
 //!   through wasm-bindgen and wasm-opt from npm `binaryen` (never Debian's: it
 //!   miscompiles);
 //! * content-hashed names under `assets/`, and the HTML rewritten to them;
@@ -22,7 +24,7 @@ use crate::setup::{WASM_TARGET, npm_ci, wasm_tools};
 use crate::{Result, root, run, run_in, target_dir};
 
 /// The pages' modules: cargo feature and output name.
-const MODULES: [&str; 3] = ["open", "compose", "download"];
+const MODULES: [&str; 4] = ["open", "compose", "download", "passphrase"];
 
 /// Modules that start themselves when loaded (the service worker's module,
 /// `download`, is started by `sw.js`).
@@ -32,7 +34,7 @@ const STARTED: [&str; 2] = ["open", "compose"];
 const HASHED: [&str; 1] = ["style.css"];
 
 /// Files of `www/` kept at a stable name (pages, the service worker).
-const STABLE: [&str; 4] = ["index.html", "s.html", "sw.js", "save.js"];
+const STABLE: [&str; 5] = ["index.html", "s.html", "sw.js", "save.js", "stretch.js"];
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> String + '_ {
     move |e| format!("{}: {e}", path.display())

@@ -123,6 +123,18 @@ fn free_port() -> Result<u16> {
         .map_err(|e| format!("no free port: {e}"))
 }
 
+/// A free port whose successor is free too (`tests/serve.mjs` serves on PORT and
+/// runs the relay on PORT+1), so a run never collides with another on the machine.
+fn free_port_pair() -> Result<u16> {
+    for _ in 0..100 {
+        let port = free_port()?;
+        if port < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+            return Ok(port);
+        }
+    }
+    Err("no two free consecutive ports".into())
+}
+
 impl TestRelay {
     fn start(binary: &Path, cors_origin: &str) -> Result<Self> {
         let port = free_port()?;
@@ -363,7 +375,12 @@ fn package_tests(bench: bool) -> Result {
     } else {
         &["playwright", "test", "--grep-invert", "@bench"]
     };
+    let port = match std::env::var("PORT") {
+        Ok(p) => p,
+        Err(_) => free_port_pair()?.to_string(),
+    };
     let mut env = vec![
+        ("PORT", port.as_str()),
         ("ONESHARE_RELAY_BIN", relay_arg.as_str()),
         ("ONESHARE_CLI_BIN", cli_arg.as_str()),
         ("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),

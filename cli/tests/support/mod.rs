@@ -55,6 +55,8 @@ impl Relay {
         Self::start_full(dir, free_port(), None, extra_config)
     }
 
+    /// Tests open links right after creating them, which the relay would
+    /// take for a scanner (PROTOCOL.md §12.4): that signal is off here.
     fn start_full(dir: &Path, port: u16, admin_key: Option<&str>, extra_config: &str) -> Self {
         std::fs::create_dir_all(dir).unwrap();
         let config = dir.join("oneshare.toml");
@@ -62,7 +64,7 @@ impl Relay {
             &config,
             format!(
                 "[limits]\nrequests_per_minute = 10000000\nshare_requests_per_minute = 10000000\n\
-                 binds_per_minute = 10000000\n{extra_config}"
+                 binds_per_minute = 10000000\n[scanners]\nquick_bind_secs = 0\n{extra_config}"
             ),
         )
         .unwrap();

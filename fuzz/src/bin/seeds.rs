@@ -251,6 +251,7 @@ fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
         json(&ErrorBody {
             code: "already_bound".into(),
             message: "This link was already opened on another device.".into(),
+            attempts_left: None,
         }),
     ));
     out

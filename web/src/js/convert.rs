@@ -19,6 +19,11 @@ pub fn js_error(e: &Error) -> JsValue {
     if let Some(status) = e.status() {
         let _ = Reflect::set(&err, &"status".into(), &status.into());
     }
+    if let Some(left) = e.attempts_left() {
+        // At most 5.
+        #[allow(clippy::cast_precision_loss)]
+        let _ = Reflect::set(&err, &"attemptsLeft".into(), &(left as f64).into());
+    }
     err.into()
 }
 

@@ -11,16 +11,17 @@ use std::rc::Rc;
 
 use js_sys::{Array, Function, Promise};
 use oneshare_sdk::api::AttachmentInfo;
-use oneshare_sdk::duration;
+use oneshare_sdk::open_code::OpenCode;
 use oneshare_sdk::record::Record;
 use oneshare_sdk::token::ShareId;
+use oneshare_sdk::{duration, passphrase};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 use web_sys::AbortSignal;
 
 use crate::owner::{CreateOptions, NewFile};
-use crate::{Client, Error, Link, Opened, take_link_from_location};
+use crate::{Client, Error, Link, OpenOptions, Opened, take_link_from_location};
 use convert::{JsResult, field, field_as, js, js_error, report, to_js, whole};
 
 /// A client of one relay with this browser's key store.
@@ -154,13 +155,36 @@ impl JsOneshare {
     }
 
     /// Opens a link on this device (bind, decrypt, keep keys, confirm). Without
-    /// an argument, the link in the address bar (removed from it first).
+    /// a link, the link in the address bar (removed from it first). `options`
+    /// carries the open code and the passphrase when the relay asks for them.
     #[wasm_bindgen(unchecked_return_type = "Promise<RecordResult>")]
-    pub fn open(&self, link: Option<String>) -> Promise {
+    pub fn open(&self, link: Option<String>, options: Option<types::OpenOptions>) -> Promise {
         let client = self.inner.clone();
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
         promise(async move {
             let link = link_or_location(link)?;
-            record_result(&js(client.open(&link).await)?)
+            let code = match field(&options, "code").as_string() {
+                Some(text) => Some(js(OpenCode::parse(&text).map_err(Error::from))?),
+                None => None,
+            };
+            let passphrase = match field(&options, "passphrase").as_string() {
+                Some(text) => {
+                    let text = zeroize::Zeroizing::new(text);
+                    let salt = link.passphrase_salt();
+                    Some(js(passphrase::stretch(&text, &salt).map_err(Error::from))?)
+                }
+                None => None,
+            };
+            let press_after_ms = field(&options, "pressAfterMs")
+                .as_f64()
+                .map(|n| whole(n, "pressAfterMs"))
+                .transpose()?;
+            let opts = OpenOptions {
+                code,
+                passphrase,
+                press_after_ms,
+            };
+            record_result(&js(client.open_with(&link, &opts).await)?)
         })
     }
 
@@ -286,6 +310,10 @@ impl JsOneshare {
                 self_destruct: field(&options, "selfDestruct").is_truthy(),
                 label: field(&options, "label").as_string().unwrap_or_default(),
                 signal: field_as(&options, "signal"),
+                require_code: field(&options, "requireCode").is_truthy(),
+                passphrase: field(&options, "passphrase")
+                    .as_string()
+                    .map(zeroize::Zeroizing::new),
             };
             let created = js(client.create(record, files, &create, progress).await)?;
             if count > 0
@@ -299,11 +327,13 @@ impl JsOneshare {
                 link: String,
                 share_id: String,
                 expires_at: u64,
+                open_code: String,
             }
             to_js(&Out {
                 link: created.link,
                 share_id: created.share_id.to_string(),
                 expires_at: created.expires_at,
+                open_code: created.open_code,
             })
         })
     }

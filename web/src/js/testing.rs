@@ -145,3 +145,113 @@ pub fn open_envelope(key_bytes: Vec<u8>, aad: Vec<u8>, envelope: Vec<u8>) -> Pro
         Ok(Uint8Array::from(&plain[..]).into())
     }) as super::JsFuture)
 }
+
+fn link_of(token: &[u8]) -> JsResult<crate::Link> {
+    let t: [u8; 32] = token.try_into().map_err(|_| {
+        js_error(&Error::Core(oneshare_sdk::Error::Length {
+            what: "token",
+            expected: 32,
+            got: token.len(),
+        }))
+    })?;
+    Ok(crate::Link::from_token(
+        oneshare_sdk::token::Token::from_bytes(t),
+    ))
+}
+
+fn set_bytes(out: &Object, name: &str, bytes: &[u8]) -> JsResult<()> {
+    Reflect::set(out, &name.into(), &Uint8Array::from(bytes))?;
+    Ok(())
+}
+
+/// `{code, display}` of the open code of 5 random bytes (the code a share gets).
+#[wasm_bindgen(js_name = openCodeFromRandom)]
+pub fn open_code_from_random(bytes: &[u8]) -> JsResult<JsValue> {
+    let b: [u8; 5] = bytes
+        .try_into()
+        .map_err(|_| js_error(&Error::Argument("5 random bytes")))?;
+    let code = oneshare_sdk::open_code::OpenCode::from_random(b);
+    let out = Object::new();
+    Reflect::set(&out, &"code".into(), &code.as_str().into())?;
+    Reflect::set(&out, &"display".into(), &code.display().into())?;
+    Ok(out.into())
+}
+
+/// `{code, proof, verifier}` of a code as typed, for the share of `token`: the
+/// parse and proof `open({ code })` sends, and the verifier `create` sends.
+#[wasm_bindgen(js_name = openCodeDerive)]
+pub fn open_code_derive(token: &[u8], typed: &str) -> JsResult<JsValue> {
+    let link = link_of(token)?;
+    let code = core(oneshare_sdk::open_code::OpenCode::parse(typed))?;
+    let proof = code.proof(link.token());
+    let out = Object::new();
+    Reflect::set(&out, &"code".into(), &code.as_str().into())?;
+    set_bytes(&out, "proof", proof.expose())?;
+    set_bytes(&out, "verifier", &proof.verifier())?;
+    Ok(out.into())
+}
+
+/// `{salt, wrapKey, proof, verifier}` of a passphrase for the share of
+/// `token`, the way `open({ passphrase })` derives them (the link's salt,
+/// Argon2id, then the keys from the stretched passphrase).
+#[wasm_bindgen(js_name = passphraseDerive)]
+pub fn passphrase_derive(token: &[u8], passphrase: &str) -> JsResult<JsValue> {
+    let link = link_of(token)?;
+    let salt = link.passphrase_salt();
+    let stretched = core(oneshare_sdk::passphrase::stretch(passphrase, &salt))?;
+    let keys = oneshare_sdk::passphrase::from_stretched(link.token(), &stretched);
+    let out = Object::new();
+    set_bytes(&out, "salt", &salt)?;
+    set_bytes(&out, "wrapKey", keys.wrap_key.expose())?;
+    set_bytes(&out, "proof", keys.proof.expose())?;
+    set_bytes(&out, "verifier", &keys.proof.verifier())?;
+    Ok(out.into())
+}
+
+/// The record key a bind's wrapped key opens to, through the client's unwrap
+/// (the passphrase's wrap key, then the link's; the link's alone when
+/// `passphrase` is absent).
+#[wasm_bindgen(js_name = passphraseUnwrap)]
+pub fn passphrase_unwrap(
+    token: &[u8],
+    passphrase: Option<String>,
+    wrapped: &[u8],
+) -> JsResult<Vec<u8>> {
+    let link = link_of(token)?;
+    let keys = match passphrase {
+        Some(p) => {
+            let stretched = core(oneshare_sdk::passphrase::stretch(
+                &p,
+                &link.passphrase_salt(),
+            ))?;
+            Some(oneshare_sdk::passphrase::from_stretched(
+                link.token(),
+                &stretched,
+            ))
+        }
+        None => None,
+    };
+    let rk = core(oneshare_sdk::guard::unwrap_record_key(
+        link.token(),
+        keys.as_ref(),
+        wrapped,
+    ))?;
+    Ok(rk.expose().to_vec())
+}
+
+/// The relay's check of a proof against a stored verifier (`open_code` or
+/// `passphrase`): resolves `"ok"`, or throws `wrong_code` / `wrong_passphrase`.
+#[wasm_bindgen(js_name = checkProof)]
+pub fn check_proof(factor: &str, verifier: &[u8], proof: &[u8]) -> JsResult<String> {
+    use oneshare_sdk::factor::{Factor, Proof};
+    let factor = match factor {
+        "open_code" => Factor::OpenCode,
+        "passphrase" => Factor::Passphrase,
+        _ => return Err(js_error(&Error::Argument("factor"))),
+    };
+    let arr = |b: &[u8], what: &'static str| -> JsResult<[u8; 32]> {
+        b.try_into().map_err(|_| js_error(&Error::Argument(what)))
+    };
+    core(Proof::from_bytes(factor, arr(proof, "proof")?).check(&arr(verifier, "verifier")?))?;
+    Ok("ok".into())
+}

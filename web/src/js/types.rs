@@ -14,12 +14,15 @@ export type ErrorCode =
   | 'encoding' | 'invalid_link' | 'length' | 'malformed' | 'unsupported_version'
   | 'wrong_key' | 'decrypt' | 'truncated' | 'trailing_data' | 'counter_overflow'
   | 'json' | 'invalid_key' | 'bad_signature' | 'invalid_header' | 'stale_timestamp'
-  | 'hpke' | 'duration' | 'random'
+  | 'hpke' | 'duration' | 'random' | 'invalid_code' | 'passphrase'
   // the relay (JSON error bodies), and http_STATUS when a proxy answered
   | 'not_found' | 'method_not_allowed' | 'expired' | 'revoked' | 'self_destructed'
   | 'bad_token' | 'already_bound' | 'moved' | 'transfer_pending' | 'conflict' | 'replayed' | 'forbidden'
   | 'too_large' | 'quota' | 'storage_full' | 'bad_request' | 'range_not_satisfiable'
   | 'rate_limited' | 'timeout' | 'internal' | `http_${number}`
+  // the relay's second-factor answers (protocol v2): ask for the code or the
+  // passphrase and open again; `attemptsLeft` comes with the wrong_* codes
+  | 'code_required' | 'passphrase_required' | 'wrong_code' | 'wrong_passphrase' | 'locked'
   // the browser client
   | 'network' | 'aborted' | 'webcrypto' | 'insecure_context' | 'storage_unavailable'
   | 'not_on_device' | 'other_relay' | 'attachment_uploading' | 'no_such_attachment'
@@ -78,9 +81,29 @@ export interface CreateOptions {
   onProgress?: (p: Progress) => void;
   /** Aborts the uploads (`aborted`). */
   signal?: AbortSignal;
+  /** Ask for the open code at every open, not only when an open looks automated. */
+  requireCode?: boolean;
+  /** A passphrase the recipient must also type (pass it on separately); stretched with Argon2id. */
+  passphrase?: string;
 }
 
-export interface CreateResult { link: string; shareId: string; expiresAt: number }
+export interface CreateResult {
+  link: string;
+  shareId: string;
+  expiresAt: number;
+  /** The open code (`Y6HQ-Q210`): pass it on separately from the link; the recipient types it when asked. */
+  openCode: string;
+}
+
+/** Second factors for `open`, when the relay asked for them. */
+export interface OpenOptions {
+  /** The open code as typed or pasted (case, spaces and dashes do not matter). */
+  code?: string;
+  /** The share's passphrase (NFC-normalized, otherwise exact). */
+  passphrase?: string;
+  /** Milliseconds from your Open control appearing to its press (default: since first paint). */
+  pressAfterMs?: number;
+}
 
 export interface ShareSummary {
   shareId: string;
@@ -153,4 +176,7 @@ extern "C" {
     /// `EventOptions` above.
     #[wasm_bindgen(typescript_type = "EventOptions")]
     pub type EventOptions;
+    /// `OpenOptions` above.
+    #[wasm_bindgen(typescript_type = "OpenOptions")]
+    pub type OpenOptions;
 }

@@ -96,7 +96,7 @@ impl SqliteStore {
             .connect_with(base.read_only(true))
             .await?;
         Ok(Self {
-            writer: Writer::start(writer)?,
+            writer: Writer::start(writer),
             reader,
             events: Arc::default(),
         })

@@ -74,26 +74,12 @@ fn stopped() -> Error {
 }
 
 impl Writer {
-    /// Starts the writer on `conn`, on a thread of its own: each statement is a
-    /// round trip to sqlx's connection thread, and on the shared runtime every
-    /// return waited in the queue behind request tasks (signature checks, HPKE),
-    /// which made that wait, not the disk, the bound on the batch rate.
-    ///
-    /// # Errors
-    /// The thread or its runtime cannot be started.
-    pub(super) fn start(conn: SqliteConnection) -> Result<Self> {
+    /// Starts the writer task on `conn`.
+    pub(super) fn start(conn: SqliteConnection) -> Self {
         let (jobs, rx) = mpsc::channel(QUEUE);
         let stats = Arc::new(Stats::default());
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::internal(format!("cannot start the SQLite writer: {e}")))?;
-        let counts = stats.clone();
-        std::thread::Builder::new()
-            .name("sqlite-writer".into())
-            .spawn(move || runtime.block_on(run(conn, rx, counts)))
-            .map_err(|e| Error::internal(format!("cannot start the SQLite writer: {e}")))?;
-        Ok(Self { jobs, stats })
+        tokio::spawn(run(conn, rx, stats.clone()));
+        Self { jobs, stats }
     }
 
     /// Transactions committed and the operations they carried.
