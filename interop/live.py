@@ -329,7 +329,13 @@ def run(c: Checks, base: str, protocol_md: Path):
             body = json.loads(r.body)
         except ValueError:
             body = None
-        shape = isinstance(body, dict) and set(body) == {"code", "message"}
+        # §10.3 ErrorBody: code and message; wrong_code and wrong_passphrase
+        # add an integer attempts_left.
+        extra = {"attempts_left"} if isinstance(body, dict) and body.get("code") in (
+            "wrong_code", "wrong_passphrase") else set()
+        shape = (isinstance(body, dict) and set(body) - extra == {"code", "message"}
+                 and all(isinstance(body[k], int) and not isinstance(body[k], bool)
+                         for k in extra & set(body)))
         c(f"error shape of {method} {path[:40]}", shape, r.body[:100])
         if shape:
             c(f"{body['code']} answers {table.get(body['code'])}", table.get(body["code"]) == r.status,
