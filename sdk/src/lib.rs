@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod backend;
 pub mod duration;
 pub mod encoding;
@@ -11,6 +12,7 @@ pub mod error;
 pub mod factor;
 pub mod fingerprint;
 pub mod guard;
+pub mod hpke;
 pub mod lifetime;
 pub mod open_code;
 pub mod owner;
@@ -18,6 +20,7 @@ pub mod parts;
 pub mod passphrase;
 pub mod random;
 pub mod record;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod request;
 pub mod risk;
 pub mod secret;

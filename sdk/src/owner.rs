@@ -11,6 +11,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 use crate::encoding::{b64, unb64_array};
 use crate::envelope::{self, aad};
 use crate::secret::{Key256, Secret};
+#[cfg(not(target_arch = "wasm32"))]
 use crate::signing::{PublicKey, SigningKey};
 use crate::token::ShareId;
 use crate::{Error, Result, random};
@@ -20,6 +21,7 @@ pub const OWNER_DATA_LABEL: &str = "oneshare/v1/owner-data";
 
 /// An owner identity held by a native client (CLI). Serialized as JSON to a file
 /// the CLI creates with mode 0600.
+#[cfg(not(target_arch = "wasm32"))]
 #[derive(Clone, Debug)]
 pub struct OwnerIdentity {
     /// Signs owner requests.
@@ -28,6 +30,7 @@ pub struct OwnerIdentity {
     pub owner_key: Key256,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 #[derive(Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 #[serde(deny_unknown_fields)]
 struct IdentityFile {
@@ -36,6 +39,7 @@ struct IdentityFile {
     owner_key: String,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl OwnerIdentity {
     /// Generates a new identity.
     ///

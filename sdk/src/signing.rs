@@ -19,15 +19,21 @@
 //! (lines joined by a single `\n`, no trailing newline). Public keys are 65-byte
 //! uncompressed SEC1 points, base64url.
 
+#[cfg(not(target_arch = "wasm32"))]
 use p256::ecdsa::signature::Signer as _;
+#[cfg(not(target_arch = "wasm32"))]
 use p256::ecdsa::{Signature, SigningKey as P256SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
+#[cfg(not(target_arch = "wasm32"))]
 use crate::backend::{Active, Backend};
 use crate::encoding::{b64, unb64_array};
+#[cfg(not(target_arch = "wasm32"))]
+use crate::random;
+#[cfg(not(target_arch = "wasm32"))]
 use crate::secret::Secret;
 use crate::token::ShareId;
-use crate::{Error, Result, random};
+use crate::{Error, Result};
 
 /// First line of the canonical string.
 pub const LABEL: &str = "oneshare/v1/request";
@@ -50,22 +56,30 @@ pub const SIGNATURE_LEN: usize = 64;
 /// Length of a request nonce.
 pub const NONCE_LEN: usize = 16;
 
-/// A P-256 public key (device, owner, admin).
+/// A P-256 public key (device, owner, admin, ECDH): its 65-byte uncompressed
+/// SEC1 encoding.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct PublicKey(VerifyingKey);
+pub struct PublicKey([u8; PUBLIC_KEY_LEN]);
 
 impl PublicKey {
     /// Parses a 65-byte uncompressed SEC1 point.
     ///
+    /// Natively the point is also checked to be on the curve (`p256`). The wasm
+    /// builds link no curve arithmetic: there the check is WebCrypto's
+    /// `importKey`, where a key is used (the relay's key when it is pinned, an
+    /// ECDH key when sealing to it), and the relay checks every key it accepts.
+    ///
     /// # Errors
-    /// [`Error::InvalidKey`] for any other length, encoding, or a point not on the curve.
+    /// [`Error::InvalidKey`] for any other length, encoding, or (natively) a
+    /// point not on the curve.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        if bytes.len() != PUBLIC_KEY_LEN || bytes[0] != 0x04 {
-            return Err(Error::InvalidKey("public"));
-        }
-        VerifyingKey::from_sec1_bytes(bytes)
-            .map(Self)
-            .map_err(|_| Error::InvalidKey("public"))
+        let bytes = match <[u8; PUBLIC_KEY_LEN]>::try_from(bytes) {
+            Ok(b) if b[0] == 0x04 => b,
+            _ => return Err(Error::InvalidKey("public")),
+        };
+        #[cfg(not(target_arch = "wasm32"))]
+        VerifyingKey::from_sec1_bytes(&bytes).map_err(|_| Error::InvalidKey("public"))?;
+        Ok(Self(bytes))
     }
 
     /// Parses base64url text.
@@ -79,10 +93,8 @@ impl PublicKey {
     }
 
     /// The 65-byte uncompressed SEC1 encoding.
-    pub fn to_bytes(&self) -> [u8; PUBLIC_KEY_LEN] {
-        let mut out = [0u8; PUBLIC_KEY_LEN];
-        out.copy_from_slice(self.0.to_sec1_point(false).as_bytes());
-        out
+    pub const fn to_bytes(&self) -> [u8; PUBLIC_KEY_LEN] {
+        self.0
     }
 
     /// Verifies a P1363 signature over `message` (SHA-256 inside) with the
@@ -90,6 +102,7 @@ impl PublicKey {
     ///
     /// # Errors
     /// [`Error::BadSignature`] for a malformed or invalid signature.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<()> {
         self.verify_with::<Active>(message, signature)
     }
@@ -99,13 +112,9 @@ impl PublicKey {
     ///
     /// # Errors
     /// [`Error::BadSignature`] for a malformed or invalid signature.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn verify_with<B: Backend>(&self, message: &[u8], signature: &[u8]) -> Result<()> {
         B::verify(self, message, signature)
-    }
-
-    /// The RustCrypto form of the key.
-    pub(crate) const fn p256(&self) -> &VerifyingKey {
-        &self.0
     }
 }
 
@@ -136,9 +145,11 @@ impl<'de> serde::Deserialize<'de> for PublicKey {
 
 /// A P-256 private key for native clients (the CLI, tests). Browsers keep theirs
 /// as non-extractable WebCrypto keys instead.
+#[cfg(not(target_arch = "wasm32"))]
 #[derive(Clone)]
 pub struct SigningKey(P256SigningKey);
 
+#[cfg(not(target_arch = "wasm32"))]
 impl core::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(
@@ -149,6 +160,7 @@ impl core::fmt::Debug for SigningKey {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl SigningKey {
     /// Generates a key from OS randomness.
     ///
@@ -183,7 +195,9 @@ impl SigningKey {
 
     /// The public key.
     pub fn public_key(&self) -> PublicKey {
-        PublicKey(*self.0.verifying_key())
+        let mut out = [0u8; PUBLIC_KEY_LEN];
+        out.copy_from_slice(self.0.verifying_key().to_sec1_point(false).as_bytes());
+        PublicKey(out)
     }
 
     /// Signs `message` (deterministic ECDSA, RFC 6979) and returns P1363 `r || s`.
@@ -324,6 +338,7 @@ pub fn canonical(
 }
 
 /// Signs a request with a caller-chosen nonce (for vectors).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn sign_with_nonce(
     key: &SigningKey,
     signer: Signer,
@@ -344,6 +359,7 @@ pub fn sign_with_nonce(
 ///
 /// # Errors
 /// [`Error::Random`].
+#[cfg(not(target_arch = "wasm32"))]
 pub fn sign(
     key: &SigningKey,
     signer: Signer,
@@ -364,6 +380,7 @@ pub fn sign(
 ///
 /// # Errors
 /// [`Error::StaleTimestamp`] or [`Error::BadSignature`].
+#[cfg(not(target_arch = "wasm32"))]
 pub fn verify(key: &PublicKey, headers: &SignedHeaders, req: &Request<'_>, now: u64) -> Result<()> {
     verify_with::<Active>(key, headers, req, now)
 }
@@ -372,6 +389,7 @@ pub fn verify(key: &PublicKey, headers: &SignedHeaders, req: &Request<'_>, now: 
 ///
 /// # Errors
 /// [`Error::StaleTimestamp`] or [`Error::BadSignature`].
+#[cfg(not(target_arch = "wasm32"))]
 pub fn verify_with<B: Backend>(
     key: &PublicKey,
     headers: &SignedHeaders,

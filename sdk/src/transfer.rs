@@ -22,21 +22,20 @@
 //! approval anyway (the sender skipped the comparison) still cannot read `K_r`.
 
 use hkdf::Hkdf;
-use hpke::kem::DhP256HkdfSha256;
-use hpke::{Deserializable, Kem as _, OpModeR, OpModeS, Serializable};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use crate::envelope::{self, aad};
+#[cfg(not(target_arch = "wasm32"))]
+use crate::hpke::dhkem;
+use crate::hpke::{self, ENC_LEN, Encapped, SharedSecret};
 use crate::record::WRAPPED_KEY_LEN;
 use crate::secret::{Key256, Secret};
-use crate::signing::{PublicKey, SIGNATURE_LEN, SigningKey};
+use crate::signing::PublicKey;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::signing::{SIGNATURE_LEN, SigningKey};
 use crate::token::{ShareId, Token, expand};
 use crate::{Error, Result, random};
-
-type Kem = DhP256HkdfSha256;
-type Kdf = hpke::kdf::HkdfSha256;
-type Aead = hpke::aead::AesGcm256;
 
 /// HKDF info label of the transfer secret, and AAD label of the transfer box.
 pub const TRANSFER_SECRET_LABEL: &str = "oneshare/v2/transfer-secret";
@@ -52,7 +51,7 @@ pub const TRANSFER_KEY_LABEL: &str = "oneshare/v2/transfer-key";
 pub const REQUEST_ID_LEN: usize = 16;
 /// Length of a transfer key: HPKE `enc` (65) and the sealed 77-byte inner
 /// envelope with its 16-byte tag.
-pub const TRANSFER_KEY_LEN: usize = crate::transmission::ENC_LEN + WRAPPED_KEY_LEN + 16;
+pub const TRANSFER_KEY_LEN: usize = ENC_LEN + WRAPPED_KEY_LEN + hpke::TAG_LEN;
 /// Digits in a comparison code.
 pub const DIGITS: usize = 6;
 /// Length of a transfer box (an envelope of 32 bytes, like a wrapped key).
@@ -178,6 +177,7 @@ pub fn approval_message(
 }
 
 /// Signs an approval with the owner key (deterministic ECDSA, P1363 `r || s`).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn sign_approval(
     owner: &SigningKey,
     share_id: &ShareId,
@@ -194,6 +194,7 @@ pub fn sign_approval(
 ///
 /// # Errors
 /// [`Error::BadSignature`].
+#[cfg(not(target_arch = "wasm32"))]
 pub fn verify_approval(
     owner: &PublicKey,
     share_id: &ShareId,
@@ -230,27 +231,28 @@ pub fn transfer_context(
     )
 }
 
-/// A device's ECDH P-256 key for receiving a transfer (RFC 9180 DHKEM(P-256)).
+/// A device's ECDH P-256 key for receiving a transfer (RFC 9180 DHKEM(P-256)),
+/// for native clients. Browsers keep theirs as a non-extractable WebCrypto key
+/// and pass its `deriveBits` result to [`open_transfer_key_with`].
+#[cfg(not(target_arch = "wasm32"))]
 #[derive(Clone)]
 pub struct EcdhKey(Secret<32>);
 
+#[cfg(not(target_arch = "wasm32"))]
 impl core::fmt::Debug for EcdhKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("EcdhKey(private redacted)")
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl EcdhKey {
     /// Generates a key from OS randomness.
     ///
     /// # Errors
     /// [`Error::Random`].
     pub fn generate() -> Result<Self> {
-        let ikm = Zeroizing::new(random::bytes::<32>()?);
-        let (private, _) = Kem::derive_keypair(ikm.as_slice());
-        let mut bytes = Zeroizing::new([0u8; 32]);
-        private.write_exact(bytes.as_mut_slice());
-        Ok(Self(Secret::new(*bytes)))
+        Ok(Self(dhkem::generate_key_pair()?.0))
     }
 
     /// Imports a 32-byte big-endian scalar.
@@ -258,7 +260,7 @@ impl EcdhKey {
     /// # Errors
     /// [`Error::InvalidKey`] for zero or a value not below the group order.
     pub fn from_bytes(bytes: &Secret<32>) -> Result<Self> {
-        <Kem as hpke::Kem>::PrivateKey::from_bytes(bytes.expose())
+        dhkem::public_key(bytes)
             .map(|_| Self(bytes.clone()))
             .map_err(|_| Error::InvalidKey("ecdh"))
     }
@@ -268,31 +270,26 @@ impl EcdhKey {
         self.0.clone()
     }
 
-    fn private(&self) -> Result<<Kem as hpke::Kem>::PrivateKey> {
-        <Kem as hpke::Kem>::PrivateKey::from_bytes(self.0.expose())
-            .map_err(|_| Error::InvalidKey("ecdh"))
-    }
-
     /// The public key, in the same 65-byte encoding as a signing key.
     ///
     /// # Errors
     /// [`Error::InvalidKey`] (not expected for a key built by this type).
     pub fn public_key(&self) -> Result<PublicKey> {
-        let mut out = [0u8; 65];
-        <Kem as hpke::Kem>::sk_to_pk(&self.private()?).write_exact(&mut out);
-        PublicKey::from_bytes(&out)
+        dhkem::public_key(&self.0)
+            .map_err(|_| Error::InvalidKey("ecdh"))
+            .and_then(|pk| PublicKey::from_bytes(&pk))
     }
 }
 
-/// Re-wraps `K_r` to the requesting device, with a given inner nonce (vectors):
-/// `inner = envelope(transfer_wrap_key, transfer_context, K_r)` (77 bytes), then
-/// HPKE base mode (the suite of §7) to `ecdh_key` with `info = transfer_context`
-/// and empty AAD; the result is `enc || ciphertext` ([`TRANSFER_KEY_LEN`] bytes).
-/// HPKE's ephemeral key is random, so the output is too.
-///
-/// # Errors
-/// [`Error::InvalidKey`] or [`Error::Hpke`].
-pub fn wrap_for_device_with_nonce(
+/// Re-wraps `K_r` to the requesting device after the caller's `Encap` to
+/// `ecdh_key` ([`Encapped`]: WebCrypto in the browser), with a given inner
+/// nonce: `inner = envelope(transfer_wrap_key, transfer_context, K_r)` (77
+/// bytes), then HPKE base mode (the suite of §7) to `ecdh_key` with `info =
+/// transfer_context` and empty AAD; the result is `enc || ciphertext`
+/// ([`TRANSFER_KEY_LEN`] bytes).
+#[allow(clippy::too_many_arguments)]
+pub fn wrap_for_device_with(
+    encapped: &Encapped,
     secret: &Key256,
     share_id: &ShareId,
     request_id: &[u8; REQUEST_ID_LEN],
@@ -300,28 +297,24 @@ pub fn wrap_for_device_with_nonce(
     ecdh_key: &PublicKey,
     record_key: &Key256,
     nonce: [u8; envelope::NONCE_LEN],
-) -> Result<Vec<u8>> {
+) -> Vec<u8> {
     let context = transfer_context(share_id, request_id, device_key);
-    let inner = envelope::seal_with_nonce(
+    let inner = Zeroizing::new(envelope::seal_with_nonce(
         &transfer_wrap_key(secret),
         nonce,
         &context,
         record_key.expose(),
-    );
-    let pk = <Kem as hpke::Kem>::PublicKey::from_bytes(&ecdh_key.to_bytes())
-        .map_err(|_| Error::InvalidKey("ecdh"))?;
-    let (enc, ct) =
-        hpke::single_shot_seal::<Aead, Kdf, Kem>(&OpModeS::Base, &pk, &context, &inner, b"")
-            .map_err(|_| Error::Hpke)?;
-    let mut out = enc.to_bytes().to_vec();
-    out.extend_from_slice(&ct);
-    Ok(out)
+    ));
+    hpke::seal(encapped, &ecdh_key.to_bytes(), &context, b"", &inner)
 }
 
-/// Re-wraps `K_r` to the requesting device (the sender's side of an approval).
+/// Re-wraps `K_r` to the requesting device (the sender's side of an approval),
+/// with a fresh ephemeral key and inner nonce.
 ///
 /// # Errors
-/// As [`wrap_for_device_with_nonce`], and [`Error::Random`].
+/// [`Error::InvalidKey`] if `ecdh_key` is not a point on the curve,
+/// [`Error::Random`].
+#[cfg(not(target_arch = "wasm32"))]
 pub fn wrap_for_device(
     secret: &Key256,
     share_id: &ShareId,
@@ -330,7 +323,12 @@ pub fn wrap_for_device(
     ecdh_key: &PublicKey,
     record_key: &Key256,
 ) -> Result<Vec<u8>> {
-    wrap_for_device_with_nonce(
+    let encapped = dhkem::encap(&ecdh_key.to_bytes()).map_err(|e| match e {
+        Error::Hpke => Error::InvalidKey("ecdh"),
+        other => other,
+    })?;
+    Ok(wrap_for_device_with(
+        &encapped,
         secret,
         share_id,
         request_id,
@@ -338,24 +336,16 @@ pub fn wrap_for_device(
         ecdh_key,
         record_key,
         random::bytes()?,
-    )
+    ))
 }
 
-/// Opens a transfer key on the device that asked: HPKE with its ECDH key, then
-/// the inner envelope with the key from its link's transfer secret.
+/// The HPKE `enc` of a transfer key: what the device's ECDH key must be
+/// combined with (`DH(skR, enc)`) before [`open_transfer_key_with`].
 ///
 /// # Errors
-/// [`Error::Length`] for any length but [`TRANSFER_KEY_LEN`]; [`Error::Hpke`]
-/// when the HPKE layer does not open (another ECDH key, request or device);
-/// then as [`envelope::open`] (another token: `wrong_key`).
-pub fn open_transfer_key(
-    ecdh: &EcdhKey,
-    secret: &Key256,
-    share_id: &ShareId,
-    request_id: &[u8; REQUEST_ID_LEN],
-    device_key: &PublicKey,
-    sealed: &[u8],
-) -> Result<Key256> {
+/// [`Error::Length`] for any length but [`TRANSFER_KEY_LEN`], [`Error::Hpke`]
+/// for an `enc` that is not an uncompressed point.
+pub fn transfer_key_enc(sealed: &[u8]) -> Result<&[u8; ENC_LEN]> {
     if sealed.len() != TRANSFER_KEY_LEN {
         return Err(Error::Length {
             what: "transfer key",
@@ -363,20 +353,36 @@ pub fn open_transfer_key(
             got: sealed.len(),
         });
     }
-    let (enc, ct) = sealed.split_at(crate::transmission::ENC_LEN);
-    let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(enc).map_err(|_| Error::Hpke)?;
+    hpke::enc_bytes(&sealed[..ENC_LEN])
+}
+
+/// Opens a transfer key on the device that asked, given `dh = DH(skR, enc)`
+/// of its ECDH key (public half `ecdh_key`) and [`transfer_key_enc`]: the HPKE
+/// layer, then the inner envelope with the key from its link's transfer secret.
+///
+/// # Errors
+/// As [`transfer_key_enc`]; [`Error::Hpke`] when the HPKE layer does not open
+/// (another ECDH key, request or device); then as [`envelope::open`] (another
+/// token: `wrong_key`).
+pub fn open_transfer_key_with(
+    dh: &SharedSecret,
+    ecdh_key: &PublicKey,
+    secret: &Key256,
+    share_id: &ShareId,
+    request_id: &[u8; REQUEST_ID_LEN],
+    device_key: &PublicKey,
+    sealed: &[u8],
+) -> Result<Key256> {
+    let enc = transfer_key_enc(sealed)?;
     let context = transfer_context(share_id, request_id, device_key);
-    let inner = Zeroizing::new(
-        hpke::single_shot_open::<Aead, Kdf, Kem>(
-            &OpModeR::Base,
-            &ecdh.private()?,
-            &enc,
-            &context,
-            ct,
-            b"",
-        )
-        .map_err(|_| Error::Hpke)?,
-    );
+    let inner = hpke::open(
+        dh,
+        enc,
+        &ecdh_key.to_bytes(),
+        &context,
+        b"",
+        &sealed[ENC_LEN..],
+    )?;
     let plain = Zeroizing::new(envelope::open(
         &transfer_wrap_key(secret),
         &context,
@@ -385,6 +391,31 @@ pub fn open_transfer_key(
     <[u8; 32]>::try_from(plain.as_slice())
         .map(Secret::new)
         .map_err(|_| Error::Malformed("transfer key"))
+}
+
+/// [`open_transfer_key_with`] for a native [`EcdhKey`].
+///
+/// # Errors
+/// As [`open_transfer_key_with`].
+#[cfg(not(target_arch = "wasm32"))]
+pub fn open_transfer_key(
+    ecdh: &EcdhKey,
+    secret: &Key256,
+    share_id: &ShareId,
+    request_id: &[u8; REQUEST_ID_LEN],
+    device_key: &PublicKey,
+    sealed: &[u8],
+) -> Result<Key256> {
+    let dh = dhkem::dh(&ecdh.0, transfer_key_enc(sealed)?)?;
+    open_transfer_key_with(
+        &dh,
+        &ecdh.public_key()?,
+        secret,
+        share_id,
+        request_id,
+        device_key,
+        sealed,
+    )
 }
 
 #[cfg(test)]

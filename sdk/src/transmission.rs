@@ -11,26 +11,31 @@
 //! header = key_id "." base64url(enc (65 bytes) || HPKE ciphertext of K_t (48 bytes))
 //! ```
 //!
+//! The HPKE itself is [`crate::hpke`]: natively the DH runs in `p256` (sealing)
+//! or the relay's [`Backend`] (opening); in the browser the client runs the
+//! sender's DH in WebCrypto and passes it to [`seal_transmission_key_with`].
+//!
 //! Bodies are envelopes under `K_t` with AAD
 //! `"oneshare/v1/request" || 0x00 || nonce` and responses with
 //! `"oneshare/v1/response" || 0x00 || nonce`, where `nonce` is the signed
 //! request's nonce: a response cannot be replayed to another request.
 
-use hpke::kem::DhP256HkdfSha256;
-use hpke::{Deserializable, Kem as _, OpModeS, Serializable};
 use sha2::{Digest, Sha256};
-use zeroize::Zeroizing;
 
+#[cfg(not(target_arch = "wasm32"))]
 use crate::backend::{Active, Backend};
-use crate::encoding::{b64, unb64};
+use crate::encoding::b64;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::encoding::unb64;
 use crate::envelope::{self, aad};
-use crate::secret::{Key256, Secret};
-use crate::signing::NONCE_LEN;
-use crate::{Error, Result, random};
-
-type Kem = DhP256HkdfSha256;
-type Kdf = hpke::kdf::HkdfSha256;
-type Aead = hpke::aead::AesGcm256;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::hpke::dhkem;
+use crate::hpke::{self, Encapped};
+use crate::secret::Key256;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::secret::Secret;
+use crate::signing::{NONCE_LEN, PublicKey};
+use crate::{Error, Result};
 
 /// HPKE info label.
 pub const INFO_LABEL: &str = "oneshare/v1/transmission-key";
@@ -39,9 +44,9 @@ pub const REQUEST_LABEL: &str = "oneshare/v1/request";
 /// AAD label of response bodies.
 pub const RESPONSE_LABEL: &str = "oneshare/v1/response";
 /// Length of the HPKE encapsulated key (uncompressed P-256 point).
-pub const ENC_LEN: usize = 65;
+pub const ENC_LEN: usize = hpke::ENC_LEN;
 /// Length of the sealed transmission key (32 + 16-byte tag).
-pub const SEALED_KEY_LEN: usize = 48;
+pub const SEALED_KEY_LEN: usize = 32 + hpke::TAG_LEN;
 
 /// The relay's published key: what clients pin.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,12 +61,13 @@ impl RelayPublicKey {
     /// Builds from the public key bytes, computing the key id.
     ///
     /// # Errors
-    /// [`Error::InvalidKey`] if the bytes are not a P-256 point.
+    /// [`Error::InvalidKey`] if the bytes are not a P-256 point (in wasm: not
+    /// of its form; the browser client then checks the point with WebCrypto
+    /// before it pins the key).
     pub fn from_bytes(public_key: &[u8]) -> Result<Self> {
-        let pk = <Kem as hpke::Kem>::PublicKey::from_bytes(public_key)
-            .map_err(|_| Error::InvalidKey("relay"))?;
-        let mut bytes = [0u8; 65];
-        pk.write_exact(&mut bytes);
+        let bytes = PublicKey::from_bytes(public_key)
+            .map_err(|_| Error::InvalidKey("relay"))?
+            .to_bytes();
         Ok(Self {
             key_id: key_id(&bytes),
             public_key: bytes,
@@ -73,18 +79,21 @@ fn key_id(public_key: &[u8]) -> String {
     b64(&Sha256::digest(public_key)[..8])
 }
 
-fn info(key_id: &str) -> Vec<u8> {
+/// The HPKE `info` of a transmission key sealed to key `key_id`.
+pub fn info(key_id: &str) -> Vec<u8> {
     aad(INFO_LABEL, &[key_id.as_bytes()])
 }
 
 /// The relay's HPKE key pair, prepared for backend `B` (by default the
 /// [`Active`] one). The public key and key id are computed once, here.
+#[cfg(not(target_arch = "wasm32"))]
 pub struct RelayKeyPair<B: Backend = Active> {
     private: Secret<32>,
     prepared: B::HpkeKey,
     public: RelayPublicKey,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl<B: Backend> Clone for RelayKeyPair<B> {
     fn clone(&self) -> Self {
         Self {
@@ -95,23 +104,23 @@ impl<B: Backend> Clone for RelayKeyPair<B> {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl<B: Backend> core::fmt::Debug for RelayKeyPair<B> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "RelayKeyPair({}, private redacted)", self.public.key_id)
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl RelayKeyPair {
     /// Derives a key pair from 32 bytes of input keying material (RFC 9180
-    /// DeriveKeyPair).
+    /// §7.1.3 DeriveKeyPair).
     ///
     /// # Errors
     /// [`Error::InvalidKey`] (not expected for 32-byte input).
     pub fn derive(ikm: &Secret<32>) -> Result<Self> {
-        let (private, _) = Kem::derive_keypair(ikm.expose());
-        let mut bytes = Zeroizing::new([0u8; 32]);
-        private.write_exact(bytes.as_mut_slice());
-        Self::from_private_bytes(&Secret::new(*bytes))
+        let (private, _) = dhkem::derive_key_pair(ikm.expose())?;
+        Self::from_private_bytes(&private)
     }
 
     /// Generates a fresh key pair.
@@ -119,7 +128,8 @@ impl RelayKeyPair {
     /// # Errors
     /// [`Error::Random`].
     pub fn generate() -> Result<Self> {
-        Self::derive(&Secret::new(random::bytes()?))
+        let (private, _) = dhkem::generate_key_pair()?;
+        Self::from_private_bytes(&private)
     }
 
     /// Imports a 32-byte private scalar.
@@ -131,6 +141,7 @@ impl RelayKeyPair {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl<B: Backend> RelayKeyPair<B> {
     /// Imports a 32-byte private scalar for backend `B` (for tests and
     /// benchmarks that compare backends; [`RelayKeyPair::from_private_bytes`]
@@ -141,10 +152,7 @@ impl<B: Backend> RelayKeyPair<B> {
     pub fn for_backend(bytes: &Secret<32>) -> Result<Self> {
         // The scalar is checked and its public key computed by RustCrypto, once,
         // whichever backend opens.
-        let private = <Kem as hpke::Kem>::PrivateKey::from_bytes(bytes.expose())
-            .map_err(|_| Error::InvalidKey("relay"))?;
-        let mut public = [0u8; 65];
-        <Kem as hpke::Kem>::sk_to_pk(&private).write_exact(&mut public);
+        let public = dhkem::public_key(bytes).map_err(|_| Error::InvalidKey("relay"))?;
         Ok(Self {
             private: bytes.clone(),
             prepared: B::hpke_key(bytes, &public)?,
@@ -190,24 +198,41 @@ pub fn header_key_id(header: &str) -> Option<&str> {
     header.split_once('.').map(|(kid, _)| kid)
 }
 
-/// Seals `transmission_key` to the relay and returns the header value.
+/// Seals `transmission_key` to the relay and returns the header value, with a
+/// fresh ephemeral key from `p256`.
 ///
 /// # Errors
-/// [`Error::InvalidKey`] or [`Error::Hpke`].
+/// [`Error::InvalidKey`] if the relay key is not a point on the curve,
+/// [`Error::Random`].
+#[cfg(not(target_arch = "wasm32"))]
 pub fn seal_transmission_key(relay: &RelayPublicKey, transmission_key: &Key256) -> Result<String> {
-    let pk = <Kem as hpke::Kem>::PublicKey::from_bytes(&relay.public_key)
-        .map_err(|_| Error::InvalidKey("relay"))?;
-    let (enc, ct) = hpke::single_shot_seal::<Aead, Kdf, Kem>(
-        &OpModeS::Base,
-        &pk,
+    let encapped = dhkem::encap(&relay.public_key).map_err(|e| match e {
+        Error::Hpke => Error::InvalidKey("relay"),
+        other => other,
+    })?;
+    Ok(seal_transmission_key_with(
+        relay,
+        transmission_key,
+        &encapped,
+    ))
+}
+
+/// Seals `transmission_key` to the relay after the caller's `Encap` (the
+/// ephemeral key and `DH(skE, pkR)`, e.g. from WebCrypto), and returns the
+/// header value `key_id "." base64url(enc || ciphertext)`.
+pub fn seal_transmission_key_with(
+    relay: &RelayPublicKey,
+    transmission_key: &Key256,
+    encapped: &Encapped,
+) -> String {
+    let sealed = hpke::seal(
+        encapped,
+        &relay.public_key,
         &info(&relay.key_id),
-        transmission_key.expose(),
         b"",
-    )
-    .map_err(|_| Error::Hpke)?;
-    let mut sealed = enc.to_bytes().to_vec();
-    sealed.extend_from_slice(&ct);
-    Ok(format!("{}.{}", relay.key_id, b64(sealed)))
+        transmission_key.expose(),
+    );
+    format!("{}.{}", relay.key_id, b64(sealed))
 }
 
 /// The AAD of a request body sent with request nonce `nonce` (for clients that

@@ -1,28 +1,30 @@
-//! The two crypto backends (`oneshare_sdk::backend`) against each other:
+//! The two crypto backends (`oneshare_sdk::backend`) against each other, and
+//! the core's RFC 9180 composition (`oneshare_sdk::hpke`) against the `hpke`
+//! crate, an independent implementation:
 //!
-//! * the RFC 9180 test vector of the transmission-key suite
-//!   (`tests/data/hpke_rfc9180.json`) opens on both, so the aws-lc HPKE
-//!   composition is checked against the standard as well as against `hpke`;
-//! * property tests feed the same random inputs to both (valid, bit-flipped,
-//!   wrong key, malformed, re-encoded) and require the same accept or reject
-//!   and the same output: ECDSA verify, the bare HPKE open, and the relay's
-//!   `open_transmission_key` on whole headers.
+//! * property tests feed the same random inputs to both backends (valid,
+//!   bit-flipped, wrong key, malformed, re-encoded) and require the same accept
+//!   or reject and the same output: ECDSA verify, the bare HPKE open of what the
+//!   `hpke` crate sealed, and the relay's `open_transmission_key` on whole
+//!   headers;
+//! * what the core seals, the `hpke` crate opens, on random keys and inputs.
 //!
-//! Wycheproof runs on both in `tests/wycheproof.rs`, every vector file in
-//! `tests/vectors.rs`.
+//! The CFRG vector of the suite (`vectors/hpke_rfc9180.json`), Wycheproof
+//! (`tests/wycheproof.rs`) and every vector file (`tests/vectors.rs`) run on
+//! both backends too.
 
 // Test helpers: a broken fixture should panic.
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
 
 use hpke::kem::DhP256HkdfSha256;
-use hpke::{Deserializable, OpModeS, Serializable};
+use hpke::{Deserializable, OpModeR, OpModeS, Serializable};
 use oneshare_sdk::Error;
 use oneshare_sdk::backend::{AwsLc, Backend, RustCrypto};
+use oneshare_sdk::hpke::{self as oneshare_hpke, dhkem};
 use oneshare_sdk::secret::Secret;
 use oneshare_sdk::signing::{PublicKey, SigningKey};
 use oneshare_sdk::transmission::{RelayKeyPair, seal_transmission_key};
 use proptest::prelude::*;
-use serde_json::Value;
 
 type Kem = DhP256HkdfSha256;
 type Kdf = hpke::kdf::HkdfSha256;
@@ -33,64 +35,6 @@ const ORDER: [u8; 32] = [
     0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
     0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
 ];
-
-fn hex_field(doc: &Value, key: &str) -> Vec<u8> {
-    hex::decode(doc[key].as_str().unwrap_or_else(|| panic!("{key} missing"))).expect("hex")
-}
-
-#[test]
-fn rfc9180_vector_opens_on_both_backends() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/hpke_rfc9180.json");
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("vector file"))
-        .expect("vector JSON");
-    assert_eq!(
-        (
-            &doc["mode"],
-            &doc["kem_id"],
-            &doc["kdf_id"],
-            &doc["aead_id"]
-        ),
-        (
-            &Value::from(0),
-            &Value::from(0x10),
-            &Value::from(1),
-            &Value::from(2)
-        ),
-    );
-    let ikm: [u8; 32] = hex_field(&doc, "ikmR").try_into().expect("32-byte ikmR");
-    let relay = RelayKeyPair::derive(&Secret::new(ikm)).expect("derive");
-    assert_eq!(
-        relay.private_bytes().expose().as_slice(),
-        hex_field(&doc, "skRm")
-    );
-    assert_eq!(
-        relay.public().public_key.as_slice(),
-        hex_field(&doc, "pkRm")
-    );
-
-    let (enc, info, aad, ct) = (
-        hex_field(&doc, "enc"),
-        hex_field(&doc, "info"),
-        hex_field(&doc, "aad"),
-        hex_field(&doc, "ct"),
-    );
-    let pt = hex_field(&doc, "pt");
-    let rc = RustCrypto::hpke_key(&relay.private_bytes(), &relay.public().public_key).unwrap();
-    let lc = AwsLc::hpke_key(&relay.private_bytes(), &relay.public().public_key).unwrap();
-    assert_eq!(
-        RustCrypto::hpke_open(&rc, &enc, &info, &aad, &ct).map(|p| p.to_vec()),
-        Ok(pt.clone())
-    );
-    assert_eq!(
-        AwsLc::hpke_open(&lc, &enc, &info, &aad, &ct).map(|p| p.to_vec()),
-        Ok(pt)
-    );
-    // And the vector is not accepted by accident: one flipped tag bit fails both.
-    let mut bad = ct.clone();
-    bad[ct.len() - 1] ^= 1;
-    assert!(RustCrypto::hpke_open(&rc, &enc, &info, &aad, &bad).is_err());
-    assert!(AwsLc::hpke_open(&lc, &enc, &info, &aad, &bad).is_err());
-}
 
 /// A private scalar from 32 random bytes (out-of-range values, with
 /// probability ~2^-32, are nudged into range).
@@ -388,6 +332,26 @@ proptest! {
             Ok(opened) => prop_assert_eq!(opened, pt),
             Err(e) => prop_assert_eq!(e, Error::Hpke),
         }
+    }
+
+    /// The core's seal (p256 `Encap`, then `oneshare_sdk::hpke`) opens with
+    /// the `hpke` crate to the same plaintext.
+    #[test]
+    fn core_seal_opens_with_the_hpke_crate(
+        ikm in any::<[u8; 32]>(),
+        info in proptest::collection::vec(any::<u8>(), 0..64),
+        aad in proptest::collection::vec(any::<u8>(), 0..64),
+        pt in proptest::collection::vec(any::<u8>(), 0..96),
+    ) {
+        let relay = RelayKeyPair::derive(&Secret::new(ikm)).unwrap();
+        let pk_r = relay.public().public_key;
+        let sealed = oneshare_hpke::seal(&dhkem::encap(&pk_r).unwrap(), &pk_r, &info, &aad, &pt);
+        let (enc, ct) = sealed.split_at(oneshare_hpke::ENC_LEN);
+        let sk = <Kem as hpke::Kem>::PrivateKey::from_bytes(relay.private_bytes().expose()).unwrap();
+        let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(enc).unwrap();
+        let opened =
+            hpke::single_shot_open::<Aead, Kdf, Kem>(&OpModeR::Base, &sk, &enc, &info, ct, &aad);
+        prop_assert_eq!(opened.ok(), Some(pt));
     }
 
     /// Whole `oneshare-transmission-key` headers, valid and mangled as text,

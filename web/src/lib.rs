@@ -25,6 +25,8 @@ mod signals;
 mod store;
 mod transfer;
 mod webcrypto;
+#[cfg(all(test, target_arch = "wasm32"))]
+mod webcrypto_hpke_tests;
 
 pub use client::{Client, DEFAULT_STORE, DeviceShare, OpenOptions, Opened, Status};
 pub use download::{Download, DownloadOptions, Progress};

@@ -16,7 +16,7 @@ use web_sys::{AbortSignal, CryptoKey, Headers, RequestCache, RequestInit, Respon
 
 use crate::error::{Error, Result};
 use crate::platform::{fetch, now_secs, random};
-use crate::webcrypto::sign;
+use crate::webcrypto::{encap, import_ecdh_public, sign};
 
 /// Clock skew (seconds) below which the local clock is trusted as is.
 const TRUSTED_SKEW: i64 = 30;
@@ -87,6 +87,8 @@ pub(crate) struct Relay {
 /// The relay key and the clock skew measured when it was fetched.
 pub(crate) struct Pinned {
     pub key: RelayPublicKey,
+    /// The same key imported into WebCrypto for ECDH (checked on the curve).
+    ecdh_key: CryptoKey,
     /// Seconds to add to the local clock.
     clock_offset: i64,
 }
@@ -135,6 +137,8 @@ impl Relay {
         if key.key_id != resp.current.key_id {
             return Err(oneshare_sdk::Error::InvalidKey("relay").into());
         }
+        let ecdh_key =
+            import_ecdh_public(&key.public_key, oneshare_sdk::Error::InvalidKey("relay")).await?;
         let mut clock_offset = 0;
         if let Ok(Some(date)) = res.headers().get("date") {
             let at = js_sys::Date::parse(&date);
@@ -147,7 +151,11 @@ impl Relay {
                 }
             }
         }
-        Ok(Pinned { key, clock_offset })
+        Ok(Pinned {
+            key,
+            ecdh_key,
+            clock_offset,
+        })
     }
 
     /// Sends `call`; a non-2xx answer becomes [`Error::Relay`]. Returns the
@@ -175,7 +183,8 @@ impl Relay {
         };
         if let (true, Some(pinned)) = (sealed, pinned) {
             let key = oneshare_sdk::record::generate_key()?;
-            let header = transmission::seal_transmission_key(&pinned.key, &key)?;
+            let encapped = encap(&pinned.ecdh_key).await?;
+            let header = transmission::seal_transmission_key_with(&pinned.key, &key, &encapped);
             add(HEADER_TRANSMISSION, &header)?;
             if call.encrypt_body {
                 sealed_body = Some(transmission::seal_request(&key, &nonce, &call.body)?);

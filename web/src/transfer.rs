@@ -1,16 +1,15 @@
 //! Sender-approved device transfer in the browser (PROTOCOL.md §12.2).
 //!
 //! The device that asks keeps a non-extractable WebCrypto signing key, as at
-//! bind, and an ECDH key made by the core: HPKE needs the raw Diffie-Hellman
-//! output, which WebCrypto gives only through `deriveBits`, not in the form the
-//! `hpke` crate opens. That ECDH key lives in IndexedDB only while the request
-//! waits and is deleted once answered; on its own it opens nothing, since the
-//! record key inside is also sealed under a key from the link. The record key
-//! it unwraps is imported non-extractable, like after a bind.
+//! bind, and a non-extractable WebCrypto ECDH key, both in IndexedDB while the
+//! request waits (deleted once answered). The transfer key is opened with that
+//! key's `deriveBits` and the core's HPKE (key schedule and AEAD); the record
+//! key it unwraps is imported non-extractable, like after a bind.
 //!
 //! The sender opens the share's transfer box with its non-extractable owner
 //! key, shows the comparison code, signs the approval with its owner key and
-//! re-wraps the record key from its owner data.
+//! re-wraps the record key from its owner data, sealing it to the device's ECDH
+//! key with a WebCrypto ephemeral key and the core's HPKE.
 
 use js_sys::Uint8Array;
 use oneshare_sdk::api::{
@@ -20,7 +19,7 @@ use oneshare_sdk::api::{
 use oneshare_sdk::secret::Secret;
 use oneshare_sdk::signing::{PUBLIC_KEY_LEN, PublicKey, Signer};
 use oneshare_sdk::token::ShareId;
-use oneshare_sdk::transfer::{self, ComparisonCode, EcdhKey, REQUEST_ID_LEN};
+use oneshare_sdk::transfer::{self, ComparisonCode, REQUEST_ID_LEN};
 use wasm_bindgen::JsCast;
 use web_sys::CryptoKey;
 
@@ -31,7 +30,9 @@ use crate::owner::open_owner_data;
 use crate::platform::random;
 use crate::relay::{Call, json, seg};
 use crate::store::{DEVICES, DeviceEntry, Fields, TRANSFERS};
-use crate::webcrypto::{AesKey, generate_signing_key, sign};
+use crate::webcrypto::{
+    AesKey, ecdh, encap, generate_ecdh_key, generate_signing_key, import_ecdh_public, sign,
+};
 
 /// A request this device made, as stored while it waits.
 struct Asking {
@@ -39,7 +40,9 @@ struct Asking {
     relay: String,
     private_key: CryptoKey,
     public_key: [u8; PUBLIC_KEY_LEN],
-    ecdh: EcdhKey,
+    /// The non-extractable ECDH private key the transfer key is sealed to.
+    ecdh_key: CryptoKey,
+    ecdh_public: [u8; PUBLIC_KEY_LEN],
     request_id: [u8; REQUEST_ID_LEN],
 }
 
@@ -50,10 +53,8 @@ impl Asking {
             .set("relay", self.relay.as_str())
             .set("privateKey", self.private_key.clone())
             .set("publicKey", Uint8Array::from(&self.public_key[..]))
-            .set(
-                "ecdhKey",
-                Uint8Array::from(&self.ecdh.to_bytes().expose()[..]),
-            )
+            .set("ecdhKey", self.ecdh_key.clone())
+            .set("ecdhPublic", Uint8Array::from(&self.ecdh_public[..]))
             .set("requestId", Uint8Array::from(&self.request_id[..]));
         f.0.into()
     }
@@ -65,7 +66,8 @@ impl Asking {
             relay: f.string("relay")?,
             private_key: f.key("privateKey")?,
             public_key: f.bytes("publicKey")?,
-            ecdh: EcdhKey::from_bytes(&Secret::new(f.bytes("ecdhKey")?)).ok()?,
+            ecdh_key: f.key("ecdhKey")?,
+            ecdh_public: f.bytes("ecdhPublic")?,
             request_id: f.bytes("requestId")?,
         })
     }
@@ -75,7 +77,7 @@ impl Asking {
             &link.transfer_secret(),
             &link.share_id(),
             &PublicKey::from_bytes(&self.public_key)?,
-            &self.ecdh.public_key()?,
+            &PublicKey::from_bytes(&self.ecdh_public)?,
         ))
     }
 }
@@ -150,12 +152,14 @@ impl Client {
             Some(a) => a,
             None => {
                 let (private_key, public_key) = generate_signing_key().await?;
+                let (ecdh_key, ecdh_public) = generate_ecdh_key().await?;
                 let a = Asking {
                     share_id: id.clone(),
                     relay: self.relay.base.clone(),
                     private_key,
                     public_key,
-                    ecdh: EcdhKey::generate()?,
+                    ecdh_key,
+                    ecdh_public,
                     request_id: random()?,
                 };
                 // Stored first: a retry after a lost answer sends the same request.
@@ -167,7 +171,7 @@ impl Client {
             request_id: asking.request_id,
             bind_secret: *link.keys().bind_secret.expose(),
             device_key: PublicKey::from_bytes(&asking.public_key)?,
-            ecdh_key: asking.ecdh.public_key()?,
+            ecdh_key: PublicKey::from_bytes(&asking.ecdh_public)?,
         })
         .map_err(|_| Error::Argument("transfer request"))?;
         let call = Call::new("POST", format!("/v1/shares/{}/transfer", seg(&id)))
@@ -227,8 +231,16 @@ impl Client {
             TransferState::Expired => TransferProgress::Expired,
             TransferState::Approved => {
                 let sealed = status.transfer_key.ok_or(Error::NotOnDevice)?;
-                let raw = transfer::open_transfer_key(
-                    &asking.ecdh,
+                // A point off the curve fails here, as `DH` fails natively.
+                let enc = import_ecdh_public(
+                    transfer::transfer_key_enc(&sealed)?,
+                    oneshare_sdk::Error::Hpke,
+                )
+                .await?;
+                let dh = ecdh(&asking.ecdh_key, &enc).await?;
+                let raw = transfer::open_transfer_key_with(
+                    &dh,
+                    &PublicKey::from_bytes(&asking.ecdh_public)?,
                     &link.transfer_secret(),
                     &share_id,
                     &asking.request_id,
@@ -348,14 +360,21 @@ impl Client {
         }
         let summary = self.summary(&owner, share_id).await?;
         let record_key = open_owner_data(&owner, &summary).await?.record_key()?;
-        let transfer_key = transfer::wrap_for_device(
+        let device_ecdh = import_ecdh_public(
+            &p.ecdh_key.to_bytes(),
+            oneshare_sdk::Error::InvalidKey("ecdh"),
+        )
+        .await?;
+        let transfer_key = transfer::wrap_for_device_with(
+            &encap(&device_ecdh).await?,
             &secret,
             share_id,
             &p.request_id,
             &p.device_key,
             &p.ecdh_key,
             &record_key,
-        )?
+            random()?,
+        )
         .try_into()
         .map_err(|_| oneshare_sdk::Error::Malformed("transfer key"))?;
         let message =

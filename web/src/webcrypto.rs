@@ -1,13 +1,19 @@
 //! WebCrypto through `crypto.subtle`: non-extractable ECDSA P-256 signing keys
-//! (P1363 signatures), non-extractable AES-256-GCM keys, and AES-GCM calls whose
-//! nonces, AADs and layouts come from the core.
+//! (P1363 signatures), non-extractable ECDH P-256 keys (the Diffie-Hellman of
+//! HPKE, whose key schedule and AEAD are the core's `hpke`), non-extractable
+//! AES-256-GCM keys, and AES-GCM calls whose nonces, AADs and layouts come from
+//! the core.
 
 use js_sys::{Array, ArrayBuffer, Uint8Array};
 use oneshare_sdk::envelope::{self, COMMITMENT_LEN, Envelope, NONCE_LEN};
+use oneshare_sdk::hpke::{ENC_LEN, Encapped, SECRET_LEN, SharedSecret};
 use oneshare_sdk::secret::Key256;
 use oneshare_sdk::signing::{PUBLIC_KEY_LEN, SIGNATURE_LEN};
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{AesGcmParams, CryptoKey, CryptoKeyPair, EcKeyGenParams, EcdsaParams};
+use web_sys::{
+    AesGcmParams, CryptoKey, CryptoKeyPair, EcKeyGenParams, EcKeyImportParams, EcdhKeyDeriveParams,
+    EcdsaParams,
+};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result, exception_name};
@@ -34,6 +40,78 @@ pub(crate) async fn generate_signing_key() -> Result<(CryptoKey, [u8; PUBLIC_KEY
         .try_into()
         .map_err(|_| Error::Unsupported("raw P-256 public keys"))?;
     Ok((pair.get_private_key(), public))
+}
+
+/// A non-extractable ECDH P-256 key pair: the private `CryptoKey` (kept in
+/// IndexedDB while a transfer waits, or dropped after one HPKE seal) and the
+/// 65-byte raw public key (HPKE's `SerializePublicKey`).
+pub(crate) async fn generate_ecdh_key() -> Result<(CryptoKey, [u8; ENC_LEN])> {
+    let s = subtle()?;
+    let params = EcKeyGenParams::new("ECDH", "P-256");
+    let pair: CryptoKeyPair = crypto_call(
+        "generateKey",
+        s.generate_key_with_object(&params, false, &usages(&["deriveBits"])),
+    )
+    .await?
+    .unchecked_into();
+    let raw = crypto_call("exportKey", s.export_key("raw", &pair.get_public_key())).await?;
+    let public = Uint8Array::new(&raw)
+        .to_vec()
+        .try_into()
+        .map_err(|_| Error::Unsupported("raw P-256 public keys"))?;
+    Ok((pair.get_private_key(), public))
+}
+
+/// Imports a 65-byte uncompressed P-256 point as an ECDH public key; WebCrypto
+/// refuses a point that is not on the curve. `invalid` is the error for that
+/// (as the core reports the same point natively).
+pub(crate) async fn import_ecdh_public(
+    raw: &[u8; ENC_LEN],
+    invalid: oneshare_sdk::Error,
+) -> Result<CryptoKey> {
+    let params = EcKeyImportParams::new("ECDH");
+    params.set_named_curve("P-256");
+    let bytes = Uint8Array::from(&raw[..]);
+    let key = crypto_call(
+        "importKey",
+        subtle()?.import_key_with_object("raw", &bytes, &params, true, &Array::new()),
+    )
+    .await
+    .map_err(|_| Error::from(invalid))?;
+    Ok(key.unchecked_into())
+}
+
+/// `DH(sk, pk)` of RFC 9180 DHKEM(P-256): the 32-byte x-coordinate, from
+/// `deriveBits` (the JavaScript copy is overwritten).
+pub(crate) async fn ecdh(private: &CryptoKey, public: &CryptoKey) -> Result<SharedSecret> {
+    let params = EcdhKeyDeriveParams::new("ECDH", public);
+    let bits = crypto_call(
+        "deriveBits",
+        subtle()?.derive_bits_with_object(&params, private, 8 * SECRET_LEN as u32),
+    )
+    .await?;
+    let view = Uint8Array::new(&bits);
+    let mut out = Zeroizing::new([0u8; SECRET_LEN]);
+    let copied = view.length() as usize == SECRET_LEN;
+    if copied {
+        view.copy_to(out.as_mut_slice());
+    }
+    view.fill(0, 0, view.length());
+    if !copied {
+        return Err(Error::Unsupported("ECDH P-256 deriveBits"));
+    }
+    Ok(SharedSecret::new(*out))
+}
+
+/// HPKE `Encap` to `pk_r` up to the DH (RFC 9180 §4.1) with a fresh,
+/// non-extractable ephemeral key: `enc` and `DH(skE, pkR)`, which the core
+/// turns into the shared secret and the sealed message.
+pub(crate) async fn encap(pk_r: &CryptoKey) -> Result<Encapped> {
+    let (sk_e, enc) = generate_ecdh_key().await?;
+    Ok(Encapped {
+        enc,
+        dh: ecdh(&sk_e, pk_r).await?,
+    })
 }
 
 /// The P1363 `r || s` signature of `message` (what the relay verifies).

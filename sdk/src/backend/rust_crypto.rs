@@ -1,51 +1,48 @@
-//! The RustCrypto backend: `p256` for ECDSA, the `hpke` crate for the open.
+//! The RustCrypto backend: `p256` for ECDSA and for the DH of the HPKE open.
 
-use hpke::kem::DhP256HkdfSha256;
-use hpke::{Deserializable, OpModeR};
-use p256::ecdsa::Signature;
 use p256::ecdsa::signature::Verifier as _;
-use zeroize::Zeroizing;
+use p256::ecdsa::{Signature, VerifyingKey};
 
 use super::Backend;
+use crate::hpke::{ENC_LEN, SharedSecret, dhkem};
 use crate::secret::Secret;
 use crate::signing::PublicKey;
 use crate::{Error, Result};
 
-type Kem = DhP256HkdfSha256;
-type Kdf = hpke::kdf::HkdfSha256;
-type Aead = hpke::aead::AesGcm256;
-
-/// RustCrypto: pure Rust, every target, the reference implementation.
+/// RustCrypto: pure Rust, every native target, the reference implementation.
 #[derive(Debug, Clone, Copy)]
 pub enum RustCrypto {}
 
+/// The relay's private scalar with its public key encoded once.
+#[derive(Clone)]
+pub struct Recipient {
+    private: Secret<32>,
+    public: [u8; ENC_LEN],
+}
+
 impl Backend for RustCrypto {
-    /// The `hpke` crate's key. Its decapsulation recomputes the public key from
-    /// it on every open (about a fifth of an open); its API has no way to pass it.
-    type HpkeKey = <Kem as hpke::Kem>::PrivateKey;
+    type HpkeKey = Recipient;
 
     fn verify(key: &PublicKey, message: &[u8], signature: &[u8]) -> Result<()> {
         let sig = Signature::from_slice(signature).map_err(|_| Error::BadSignature)?;
-        key.p256()
-            .verify(message, &sig)
+        VerifyingKey::from_sec1_bytes(&key.to_bytes())
+            .and_then(|k| k.verify(message, &sig))
             .map_err(|_| Error::BadSignature)
     }
 
-    fn hpke_key(private: &Secret<32>, _public: &[u8; 65]) -> Result<Self::HpkeKey> {
-        <Kem as hpke::Kem>::PrivateKey::from_bytes(private.expose())
-            .map_err(|_| Error::InvalidKey("relay"))
+    fn hpke_key(private: &Secret<32>, public: &[u8; 65]) -> Result<Self::HpkeKey> {
+        dhkem::public_key(private).map_err(|_| Error::InvalidKey("relay"))?;
+        Ok(Recipient {
+            private: private.clone(),
+            public: *public,
+        })
     }
 
-    fn hpke_open(
-        key: &Self::HpkeKey,
-        enc: &[u8],
-        info: &[u8],
-        aad: &[u8],
-        ciphertext: &[u8],
-    ) -> Result<Zeroizing<Vec<u8>>> {
-        let enc = <Kem as hpke::Kem>::EncappedKey::from_bytes(enc).map_err(|_| Error::Hpke)?;
-        hpke::single_shot_open::<Aead, Kdf, Kem>(&OpModeR::Base, key, &enc, info, ciphertext, aad)
-            .map(Zeroizing::new)
-            .map_err(|_| Error::Hpke)
+    fn hpke_dh(key: &Self::HpkeKey, enc: &[u8; ENC_LEN]) -> Result<SharedSecret> {
+        dhkem::dh(&key.private, enc)
+    }
+
+    fn hpke_public(key: &Self::HpkeKey) -> &[u8; ENC_LEN] {
+        &key.public
     }
 }
