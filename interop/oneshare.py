@@ -372,14 +372,15 @@ def sign_request(key, signer, method, path, body, timestamp, nonce, transmission
 
 SUITE = hpke.Suite(hpke.KEM.P256, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
 KEM_SUITE_ID = b"KEM" + (0x0010).to_bytes(2, "big")
+HPKE_SUITE_ID = b"HPKE" + (0x0010).to_bytes(2, "big") + (0x0001).to_bytes(2, "big") + (0x0002).to_bytes(2, "big")
 
 
-def _labeled_extract(salt: bytes, label: bytes, ikm: bytes) -> bytes:
-    return hmac.new(salt or bytes(32), b"HPKE-v1" + KEM_SUITE_ID + label + ikm, hashlib.sha256).digest()
+def _labeled_extract(salt: bytes, label: bytes, ikm: bytes, suite: bytes = KEM_SUITE_ID) -> bytes:
+    return hmac.new(salt or bytes(32), b"HPKE-v1" + suite + label + ikm, hashlib.sha256).digest()
 
 
-def _labeled_expand(prk: bytes, label: bytes, info: bytes, length: int) -> bytes:
-    labeled_info = length.to_bytes(2, "big") + b"HPKE-v1" + KEM_SUITE_ID + label + info
+def _labeled_expand(prk: bytes, label: bytes, info: bytes, length: int, suite: bytes = KEM_SUITE_ID) -> bytes:
+    labeled_info = length.to_bytes(2, "big") + b"HPKE-v1" + suite + label + info
     out, block, counter = b"", b"", 1
     while len(out) < length:
         block = hmac.new(prk, block + labeled_info + bytes([counter]), hashlib.sha256).digest()
@@ -398,6 +399,36 @@ def derive_key_pair(ikm: bytes) -> bytes:
         if 0 < n < P256_ORDER:
             return bytes(candidate)
     raise ProtocolError("hpke", "DeriveKeyPairError")
+
+
+def hpke_shared_secret(dh: bytes, enc: bytes, pk_r: bytes) -> bytes:
+    """RFC 9180 §4.1 ExtractAndExpand(dh, enc || pkRm)."""
+    prk = _labeled_extract(b"", b"eae_prk", dh)
+    return _labeled_expand(prk, b"shared_secret", enc + pk_r, 32)
+
+
+def hpke_key_schedule(shared_secret: bytes, info: bytes):
+    """RFC 9180 §5.1 KeySchedule in base mode: (key, base_nonce)."""
+    psk_id_hash = _labeled_extract(b"", b"psk_id_hash", b"", HPKE_SUITE_ID)
+    info_hash = _labeled_extract(b"", b"info_hash", info, HPKE_SUITE_ID)
+    context = b"\x00" + psk_id_hash + info_hash
+    secret = _labeled_extract(shared_secret, b"secret", b"", HPKE_SUITE_ID)
+    key = _labeled_expand(secret, b"key", context, 32, HPKE_SUITE_ID)
+    return key, _labeled_expand(secret, b"base_nonce", context, 12, HPKE_SUITE_ID)
+
+
+def hpke_open(sk_r: bytes, enc: bytes, info: bytes, aad_bytes: bytes, ct: bytes) -> bytes:
+    """Single-shot base-mode open; every failure is `hpke`."""
+    recipient = private_key(sk_r)
+    try:
+        dh = recipient.exchange(ec.ECDH(), public_key(enc))
+    except ProtocolError:
+        raise ProtocolError("hpke") from None
+    key, nonce = hpke_key_schedule(hpke_shared_secret(dh, enc, public_bytes(recipient)), info)
+    try:
+        return AESGCM(key).decrypt(nonce, ct, aad_bytes)
+    except InvalidTag:
+        raise ProtocolError("hpke") from None
 
 
 def key_id(public: bytes) -> str:

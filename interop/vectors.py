@@ -217,6 +217,29 @@ def check_hpke(c, _doc):
     raise KeyError(op)
 
 
+def check_hpke_rfc9180(c, _doc):
+    op = c["op"]
+    if op == "key_schedule":
+        key, nonce = o.hpke_key_schedule(h(c, "shared_secret_hex"), h(c, "info_hex"))
+        ct = o.AESGCM(key).encrypt(nonce, h(c, "pt_hex"), h(c, "aad_hex"))
+        return {"key_hex": key.hex(), "base_nonce_hex": nonce.hex(), "ct_hex": ct.hex()}
+    if op == "kat":
+        sk_r, sk_e = o.derive_key_pair(h(c, "ikm_r_hex")), o.derive_key_pair(h(c, "ikm_e_hex"))
+        pk_r, enc = o.public_bytes(o.private_key(sk_r)), o.public_bytes(o.private_key(sk_e))
+        dh = o.private_key(sk_e).exchange(o.ec.ECDH(), o.public_key(pk_r))
+        assert dh == o.private_key(sk_r).exchange(o.ec.ECDH(), o.public_key(enc))
+        ss = o.hpke_shared_secret(dh, enc, pk_r)
+        key, nonce = o.hpke_key_schedule(ss, h(c, "info_hex"))
+        ct = o.AESGCM(key).encrypt(nonce, h(c, "pt_hex"), h(c, "aad_hex"))
+        return {"sk_r_hex": sk_r.hex(), "pk_r_hex": pk_r.hex(), "sk_e_hex": sk_e.hex(),
+                "enc_hex": enc.hex(), "shared_secret_hex": ss.hex(), "key_hex": key.hex(),
+                "base_nonce_hex": nonce.hex(), "ct_hex": ct.hex()}
+    if op == "open":
+        pt = o.hpke_open(h(c, "sk_r_hex"), h(c, "enc_hex"), h(c, "info_hex"), h(c, "aad_hex"), h(c, "ct_hex"))
+        return {"pt_hex": pt.hex()}
+    raise KeyError(op)
+
+
 def check_duration(c, _doc):
     if c["op"] == "parse":
         return o.parse_duration(c["input"])
@@ -346,6 +369,7 @@ CHECKERS = {
     "token.json": check_token, "envelope.json": check_envelope, "record.json": check_record,
     "wrapped_key.json": check_wrapped_key, "owner_data.json": check_owner_data,
     "stream.json": check_stream, "signing.json": check_signing, "hpke.json": check_hpke,
+    "hpke_rfc9180.json": check_hpke_rfc9180,
     "duration.json": check_duration, "lifetime.json": check_lifetime,
     "open_code.json": check_open_code, "passphrase.json": check_passphrase,
     "transfer.json": check_transfer, "fingerprint.json": check_fingerprint,
