@@ -30,31 +30,7 @@ pub fn npm() -> Result {
     crate::setup::wasm_tools()?;
     let npm_dir = root().join("npm");
     npm_ci(&npm_dir)?;
-    // Size over speed for the wasm: bulk AES runs in SubtleCrypto, so opt-level
-    // "z" with fat LTO costs little (HPKE seal 1.1 → 1.5 ms) and saves ~35 KB
-    // gzipped. Set through the environment so the workspace profile (the relay's
-    // release build) is untouched.
-    run_in(
-        &root(),
-        "cargo",
-        &[
-            "build",
-            "-p",
-            "oneshare-web",
-            "--lib",
-            "--features",
-            "js",
-            "--target",
-            WASM_TARGET,
-            "--release",
-        ],
-        &[
-            ("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z"),
-            ("CARGO_PROFILE_RELEASE_LTO", "fat"),
-            ("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1"),
-        ],
-    )?;
-    let wasm = target_dir().join(format!("{WASM_TARGET}/release/oneshare_web.wasm"));
+    let wasm = crate::shipped::build("oneshare-web", "js")?;
     let dist = npm_dir.join("dist");
     // Fresh output: nothing of an earlier build (or module name) is packed.
     let _ = std::fs::remove_dir_all(&dist);
