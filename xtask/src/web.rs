@@ -49,31 +49,7 @@ pub fn npm() -> Result {
 
 /// One module of the package: `oneshare-web` with `feature`, as `dist/{name}*`.
 fn npm_module(feature: &str, name: &str, dist: &Path) -> Result {
-    // Size over speed for the wasm: bulk AES runs in SubtleCrypto, so opt-level
-    // "z" with fat LTO costs little (HPKE seal 1.1 → 1.5 ms) and saves ~35 KB
-    // gzipped ("s" is larger). Set through the environment so the workspace
-    // profile (the relay's release build) is untouched.
-    run_in(
-        &root(),
-        "cargo",
-        &[
-            "build",
-            "-p",
-            "oneshare-web",
-            "--lib",
-            "--features",
-            feature,
-            "--target",
-            WASM_TARGET,
-            "--release",
-        ],
-        &[
-            ("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z"),
-            ("CARGO_PROFILE_RELEASE_LTO", "fat"),
-            ("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1"),
-        ],
-    )?;
-    let wasm = target_dir().join(format!("{WASM_TARGET}/release/oneshare_web.wasm"));
+    let wasm = crate::shipped::build("oneshare-web", feature)?;
     let wasm_arg = wasm.to_string_lossy().into_owned();
     let dist_arg = dist.to_string_lossy().into_owned();
     let mut args = vec![
