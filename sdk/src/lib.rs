@@ -11,6 +11,7 @@ pub mod error;
 pub mod factor;
 pub mod fingerprint;
 pub mod guard;
+pub mod json;
 pub mod lifetime;
 pub mod open_code;
 pub mod owner;

@@ -706,10 +706,18 @@ test('on the open page, a recipient refused because a bot opened first asks to m
   await openShare(bot.page);
   await opened(bot.page);
 
+  // Only a press loads the transfer module.
+  const transferModule = (d) => {
+    const seen = [];
+    d.page.on('request', (r) => /\/assets\/transfer-/.test(new URL(r.url()).pathname) && seen.push(r.url()));
+    return seen;
+  };
   const carol = await device(browser);
+  const carolLoads = transferModule(carol);
   await carol.page.goto(link);
   await expect(carol.page.getByRole('heading', { name: 'This share was opened on another device' })).toBeVisible();
   await carol.page.waitForTimeout(1_200);
+  expect(carolLoads).toHaveLength(0);
   await carol.page.getByRole('button', { name: 'Ask the sender to move it to this device' }).click();
   const code = carol.page.locator('#transfer-code');
   await expect(code).toHaveText(/^\d{3} \d{3}$/);
@@ -722,6 +730,12 @@ test('on the open page, a recipient refused because a bot opened first asks to m
   await expect(row.locator('.big-code')).toHaveText(shown);
   await row.getByRole('button', { name: 'Approve moving for Carol' }).click();
   await opened(carol.page);
+  await expect(carol.page.getByRole('heading', { name: title })).toBeVisible();
+  // The press loaded the module's glue and wasm, once each.
+  expect(carolLoads.filter((u) => u.endsWith('.js'))).toHaveLength(1);
+  expect(carolLoads.filter((u) => u.endsWith('.wasm'))).toHaveLength(1);
+  // Moved here for good: a reload shows the record from this device's keys.
+  await carol.page.reload();
   await expect(carol.page.getByRole('heading', { name: title })).toBeVisible();
   await bot.page.reload();
   await expect(bot.page.getByRole('heading', { name: 'This share was opened on another device' })).toBeVisible();

@@ -1,7 +1,7 @@
 //! The oneshare web viewer: the open page (`/s#TOKEN`, feature `open`), the
 //! compose page (`/`, feature `compose`), the open page's service worker
-//! (feature `download`) and its Argon2id worker for passphrase shares (feature
-//! `passphrase`), each its own wasm module built by `cargo xtask viewer`. The protocol is `oneshare-web`'s; this crate decides
+//! (feature `download`), its Argon2id worker for passphrase shares (feature
+//! `passphrase`) and its request to move a share to this device (feature `transfer`), each its own wasm module built by `cargo xtask viewer`. The protocol is `oneshare-web`'s; this crate decides
 //! what to show ([`state`], tested natively) and draws it with thin DOM code.
 
 #[cfg(feature = "compose")]
@@ -9,9 +9,14 @@ pub mod qr;
 pub mod state;
 pub mod totp;
 
+#[cfg(all(target_arch = "wasm32", feature = "transfer"))]
+mod ask;
 #[cfg(all(target_arch = "wasm32", feature = "compose"))]
 mod compose;
-#[cfg(all(target_arch = "wasm32", any(feature = "open", feature = "compose")))]
+#[cfg(all(
+    target_arch = "wasm32",
+    any(feature = "open", feature = "compose", feature = "transfer")
+))]
 mod dom;
 #[cfg(all(target_arch = "wasm32", feature = "open"))]
 mod factors;
@@ -28,11 +33,16 @@ use oneshare_web as _;
 mod sw;
 
 /// Runs the page's module when it loads.
-#[cfg(all(target_arch = "wasm32", any(feature = "open", feature = "compose")))]
+#[cfg(all(
+    target_arch = "wasm32",
+    any(feature = "open", feature = "compose", feature = "transfer")
+))]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() -> Result<(), wasm_bindgen::JsValue> {
     #[cfg(feature = "open")]
     return open::start();
     #[cfg(all(feature = "compose", not(feature = "open")))]
     return compose::start();
+    #[cfg(all(feature = "transfer", not(any(feature = "open", feature = "compose"))))]
+    return ask::start();
 }

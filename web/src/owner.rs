@@ -300,7 +300,7 @@ impl Client {
         let record_key = record::generate_key()?;
         let data = OwnerData::new(options.label.clone(), &record_key);
         let data_json = zeroize::Zeroizing::new(
-            serde_json::to_vec(&data).map_err(|_| Error::Argument("owner data"))?,
+            oneshare_sdk::json::to_vec(&data).map_err(|_| Error::Argument("owner data"))?,
         );
         let body = CreateShareRequest {
             share_id,
@@ -327,7 +327,8 @@ impl Client {
                     .map_err(|_| Error::Argument("transfer box"))?,
             ),
         };
-        let body = serde_json::to_vec(&body).map_err(|_| Error::Argument("create request"))?;
+        let body =
+            oneshare_sdk::json::to_vec(&body).map_err(|_| Error::Argument("create request"))?;
         let created: CreateShareResponse = json(
             &self
                 .owner_call(
@@ -537,7 +538,8 @@ impl Client {
                 ciphertext: record::seal_record(&data.record_key()?, share_id, version, record)?,
             },
         };
-        let body = serde_json::to_vec(&body).map_err(|_| Error::Argument("update request"))?;
+        let body =
+            oneshare_sdk::json::to_vec(&body).map_err(|_| Error::Argument("update request"))?;
         let path = format!("/v1/shares/{}/record", seg(&share_id.to_string()));
         self.owner_call(&owner, Call::new("PUT", path).body(body, true))
             .await?;
@@ -562,7 +564,7 @@ pub(crate) async fn open_owner_data(owner: &Owner, s: &ShareSummary) -> Result<O
         .open_envelope(&owner_aad(&s.share_id), &s.owner_data)
         .await?;
     Ok(
-        serde_json::from_slice(&plain).map_err(|_| oneshare_sdk::Error::Json {
+        oneshare_sdk::json::from_slice(&plain).map_err(|_| oneshare_sdk::Error::Json {
             what: "owner data",
             reason: "not owner data".into(),
         })?,

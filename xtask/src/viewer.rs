@@ -24,11 +24,11 @@ use crate::setup::{WASM_TARGET, npm_ci, wasm_tools};
 use crate::{Result, root, run, run_in, target_dir};
 
 /// The pages' modules: cargo feature and output name.
-const MODULES: [&str; 4] = ["open", "compose", "download", "passphrase"];
+const MODULES: [&str; 5] = ["open", "compose", "download", "passphrase", "transfer"];
 
 /// Modules that start themselves when loaded (the service worker's module,
-/// `download`, is started by `sw.js`).
-const STARTED: [&str; 2] = ["open", "compose"];
+/// `download`, is started by `sw.js`; `passphrase` by `stretch.js`).
+const STARTED: [&str; 3] = ["open", "compose", "transfer"];
 
 /// Files of `www/` copied as they are, with a hashed name (referenced from HTML).
 const HASHED: [&str; 1] = ["style.css"];
