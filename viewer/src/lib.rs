@@ -6,6 +6,12 @@
 
 #[cfg(feature = "compose")]
 pub mod qr;
+
+/// Talc instead of the default dlmalloc: the same job in about 4 KB less of
+/// every module (1.8 KB gzipped of the open page's).
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 pub mod state;
 pub mod totp;
 

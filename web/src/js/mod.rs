@@ -25,6 +25,13 @@ use crate::owner::{CreateOptions, NewFile};
 use crate::{Client, Error, Link, OpenOptions, Opened, take_link_from_location};
 use convert::{JsResult, field, field_as, js, js_error, report, to_js, whole};
 
+/// Talc instead of the default dlmalloc: the same job in about 4 KB less of
+/// the module (1.8 KB gzipped). Only the npm module sets it: a Rust/wasm app
+/// that links this crate keeps its own allocator.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 /// A client of one relay with this browser's key store.
 #[wasm_bindgen(js_name = Oneshare)]
 pub struct JsOneshare {
