@@ -32,8 +32,9 @@ mod files;
 mod open;
 #[cfg(all(target_arch = "wasm32", feature = "open"))]
 mod record;
+// The `passphrase` module is `oneshare-web`'s `stretch` export, linked here.
 #[cfg(all(target_arch = "wasm32", feature = "passphrase"))]
-mod stretch;
+use oneshare_web as _;
 #[cfg(all(target_arch = "wasm32", feature = "download"))]
 mod sw;
 

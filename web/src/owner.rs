@@ -16,7 +16,7 @@ use oneshare_sdk::secret::Key256;
 use oneshare_sdk::signing::{PUBLIC_KEY_LEN, PublicKey, Signer};
 use oneshare_sdk::stream::{ENCRYPTED_SEGMENT_SIZE, HEADER_LEN, NONCE_PREFIX_LEN, Sealer};
 use oneshare_sdk::token::{ShareId, Token};
-use oneshare_sdk::{duration, guard, token, transfer};
+use oneshare_sdk::{duration, guard, passphrase, token, transfer};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::CryptoKey;
@@ -27,6 +27,7 @@ use crate::link::Link;
 use crate::platform::random;
 use crate::relay::{Call, json, seg};
 use crate::store::{Fields, OWNER};
+use crate::stretch::NewPassphrase;
 use crate::webcrypto::{AesKey, generate_signing_key};
 
 /// Upload attempts after network failures before `upload_incomplete`.
@@ -80,7 +81,7 @@ impl NewFile {
 }
 
 /// Options of a new share.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct CreateOptions {
     /// Seconds until the link (or, once opened, access) ends.
     pub expires_in: u64,
@@ -94,9 +95,9 @@ pub struct CreateOptions {
     /// Ask for the open code at every open, not only when the open looks
     /// automated (PROTOCOL.md §12.4).
     pub require_code: bool,
-    /// A passphrase the recipient must also type (PROTOCOL.md §12.3); passed
-    /// on separately. Secret.
-    pub passphrase: Option<zeroize::Zeroizing<String>>,
+    /// A passphrase the recipient must also type (PROTOCOL.md §12.3), and
+    /// where its Argon2id runs.
+    pub passphrase: Option<NewPassphrase>,
 }
 
 impl Default for CreateOptions {
@@ -288,11 +289,14 @@ impl Client {
             });
             uploads.push(up);
         }
-        let guarded = guard::create(
-            &token,
-            options.require_code,
-            options.passphrase.as_ref().map(|p| p.as_str()),
-        )?;
+        let pass = match &options.passphrase {
+            Some(p) => {
+                let stretched = (p.stretch)(&p.text, passphrase::salt(&token)).await?;
+                Some(passphrase::from_stretched(&token, &stretched))
+            }
+            None => None,
+        };
+        let guarded = guard::create(&token, options.require_code, pass)?;
         let record_key = record::generate_key()?;
         let data = OwnerData::new(options.label.clone(), &record_key);
         let data_json = zeroize::Zeroizing::new(

@@ -110,7 +110,7 @@ fn test() -> Result {
             "-p",
             "oneshare-web",
             "--features",
-            "js",
+            "js,stretch",
             "--all-targets",
             "--target",
             setup::WASM_TARGET,

@@ -342,6 +342,26 @@ impl<'a> Reader<'a> {
         self.depth -= 1;
         self.eat(close)
     }
+
+    /// An array or object (`open` … `close`) read by `read`; another value is
+    /// the wrong type.
+    fn nested<T>(
+        &mut self,
+        open: u8,
+        close: u8,
+        read: impl FnOnce(Items<'_, 'a>) -> Result<T>,
+    ) -> Result<T> {
+        if self.next_token()? != open {
+            return Err(K::Type);
+        }
+        self.enter()?;
+        let value = read(Items {
+            de: self,
+            first: true,
+        })?;
+        self.leave(close)?;
+        Ok(value)
+    }
 }
 
 impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
@@ -392,30 +412,12 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        if self.next_token()? != b'[' {
-            return Err(K::Type);
-        }
-        self.enter()?;
-        let value = visitor.visit_seq(Items {
-            de: &mut *self,
-            first: true,
-        })?;
-        self.leave(b']')?;
-        Ok(value)
+        self.nested(b'[', b']', |items| visitor.visit_seq(items))
     }
 
     /// Objects only: unlike serde_json, an array is not read as a struct.
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        if self.next_token()? != b'{' {
-            return Err(K::Type);
-        }
-        self.enter()?;
-        let value = visitor.visit_map(Items {
-            de: &mut *self,
-            first: true,
-        })?;
-        self.leave(b'}')?;
-        Ok(value)
+        self.nested(b'{', b'}', |items| visitor.visit_map(items))
     }
 
     fn deserialize_struct<V: Visitor<'de>>(

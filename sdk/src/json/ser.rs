@@ -146,8 +146,8 @@ impl<'w> ser::Serializer for &'w mut Writer {
     type Ok = ();
     type Error = K;
     type SerializeSeq = Compound<'w>;
-    type SerializeTuple = Compound<'w>;
-    type SerializeTupleStruct = Compound<'w>;
+    type SerializeTuple = Impossible<(), K>;
+    type SerializeTupleStruct = Impossible<(), K>;
     type SerializeTupleVariant = Impossible<(), K>;
     type SerializeMap = Impossible<(), K>;
     type SerializeStruct = Compound<'w>;
@@ -236,11 +236,16 @@ impl<'w> ser::Serializer for &'w mut Writer {
     fn serialize_seq(self, _: Option<usize>) -> Result<Compound<'w>> {
         Ok(self.open(b'['))
     }
-    fn serialize_tuple(self, _: usize) -> Result<Compound<'w>> {
-        Ok(self.open(b'['))
+    // No wire type is a tuple (fixed-size byte arrays are base64 strings).
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple> {
+        Err(K::Unsupported)
     }
-    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Compound<'w>> {
-        Ok(self.open(b'['))
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct> {
+        Err(K::Unsupported)
     }
     fn serialize_tuple_variant(
         self,
@@ -272,28 +277,6 @@ impl ser::SerializeSeq for Compound<'_> {
     type Ok = ();
     type Error = K;
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
-    fn end(self) -> Result {
-        self.close(b']')
-    }
-}
-
-impl ser::SerializeTuple for Compound<'_> {
-    type Ok = ();
-    type Error = K;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
-    fn end(self) -> Result {
-        self.close(b']')
-    }
-}
-
-impl ser::SerializeTupleStruct for Compound<'_> {
-    type Ok = ();
-    type Error = K;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
         self.element(value)
     }
     fn end(self) -> Result {
