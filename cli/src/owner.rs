@@ -6,12 +6,12 @@ use oneshare_sdk::api::{
     AttachmentDecl, CreateShareRequest, CreateShareResponse, Event, EventKind, RecordCiphertext,
     RecordResponse, ShareList, ShareSummary, UpdateRecordRequest,
 };
-use oneshare_sdk::guard;
 use oneshare_sdk::lifetime::State;
 use oneshare_sdk::owner::{OwnerData, OwnerIdentity, open_owner_data, seal_owner_data};
 use oneshare_sdk::record::{self, Attachment};
 use oneshare_sdk::token::{ShareId, Token, verifier};
 use oneshare_sdk::transfer;
+use oneshare_sdk::{guard, passphrase};
 use serde::Serialize;
 
 use crate::Ctx;
@@ -171,7 +171,10 @@ pub fn create(ctx: &Ctx, args: &CreateArgs) -> Result<()> {
     let token = Token::generate()?;
     let keys = token.derive();
     let pass = compose::passphrase(args)?;
-    let guarded = guard::create(&token, args.require_code, pass.as_ref().map(|p| p.as_str()))?;
+    let pass = pass
+        .map(|p| passphrase::derive(&token, &passphrase::Nfc::normalize(&p)))
+        .transpose()?;
+    let guarded = guard::create(&token, args.require_code, pass)?;
     let record_key = record::generate_key()?;
     let req = CreateShareRequest {
         share_id: keys.share_id,

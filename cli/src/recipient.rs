@@ -201,7 +201,10 @@ fn bind_asking(
     };
     if args.passphrase_stdin {
         let text = compose::read_stdin("the passphrase")?;
-        factors.passphrase = Some(passphrase::derive(token, &text)?);
+        factors.passphrase = Some(passphrase::derive(
+            token,
+            &passphrase::Nfc::normalize(&text),
+        )?);
     }
     let terminal = std::io::stdin().is_terminal();
     loop {
@@ -226,7 +229,10 @@ fn bind_asking(
             factors.code = Some(OpenCode::parse(&typed)?);
         } else {
             let typed = compose::prompt_secret("Passphrase (from the sender): ", false)?;
-            factors.passphrase = Some(passphrase::derive(token, &typed)?);
+            factors.passphrase = Some(passphrase::derive(
+                token,
+                &passphrase::Nfc::normalize(&typed),
+            )?);
         }
         // The refused bind dropped its key file; the next bind starts afresh.
         existing = files::read_json(path)?;

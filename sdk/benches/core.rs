@@ -262,8 +262,9 @@ fn second_factors(c: &mut Criterion) {
     g.bench_function("open_code_proof", |b| {
         b.iter(|| black_box(&code).proof(black_box(&token)))
     });
+    let phrase = passphrase::Nfc::normalize("correct horse battery staple");
     g.bench_function("passphrase_derive", |b| {
-        b.iter(|| passphrase::derive(black_box(&token), black_box("correct horse battery staple")))
+        b.iter(|| passphrase::derive(black_box(&token), black_box(&phrase)))
     });
     g.finish();
 }

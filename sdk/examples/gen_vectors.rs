@@ -27,7 +27,7 @@ use oneshare_sdk::factor::{Factor, Proof};
 use oneshare_sdk::lifetime::{BindDecision, Lifetime, State, decide_bind};
 use oneshare_sdk::open_code::OpenCode;
 use oneshare_sdk::owner::{self, OwnerData, OwnerIdentity};
-use oneshare_sdk::passphrase;
+use oneshare_sdk::passphrase::{self, Nfc};
 use oneshare_sdk::record::{self, Record};
 use oneshare_sdk::secret::{Key256, Secret};
 use oneshare_sdk::signing::{
@@ -2529,8 +2529,8 @@ fn passphrase_cases() -> R<Vec<Value>> {
     ];
     for (name, token, phrase) in &derives {
         let salt = passphrase::salt(token);
-        let stretched = passphrase::stretch(phrase, &salt)?;
-        let keys = passphrase::derive(token, phrase)?;
+        let stretched = passphrase::stretch(&Nfc::normalize(phrase), &salt)?;
+        let keys = passphrase::derive(token, &Nfc::normalize(phrase))?;
         cases.push(json!({
             "op": "derive", "name": format!("derive_{name}"),
             "token_hex": hex(token_bytes(token)), "passphrase": phrase,
@@ -2551,11 +2551,15 @@ fn passphrase_cases() -> R<Vec<Value>> {
         cases.push(json!({
             "op": "derive", "name": format!("derive_{name}"),
             "token_hex": hex(token_bytes(&t)), "passphrase": phrase,
-            "error": must_fail(name, passphrase::derive(&t, phrase), "passphrase")?,
+            "error": must_fail(
+                name,
+                passphrase::derive(&t, &Nfc::normalize(phrase)),
+                "passphrase",
+            )?,
         }));
     }
     let phrase = "correct horse battery staple";
-    let keys = passphrase::derive(&t, phrase)?;
+    let keys = passphrase::derive(&t, &Nfc::normalize(phrase))?;
     let sid = t.derive().share_id;
     let record_key: [u8; 32] = fixed("record key");
     let nonce: [u8; 12] = fixed("passphrase wrap nonce");
@@ -2582,7 +2586,7 @@ fn passphrase_cases() -> R<Vec<Value>> {
     ];
     for (name, given, error) in unwraps {
         let result = match given {
-            Some(p) => passphrase::derive(&t, p).map(|k| k.wrap_key),
+            Some(p) => passphrase::derive(&t, &Nfc::normalize(p)).map(|k| k.wrap_key),
             None => Ok(t.derive().wrap_key),
         }
         .and_then(|wk| record::unwrap_key(&wk, &sid, &wrapped));
@@ -2602,7 +2606,7 @@ fn passphrase_cases() -> R<Vec<Value>> {
         ("right_proof", *keys.proof.expose(), None),
         (
             "other_passphrase",
-            *passphrase::derive(&t, "Correct horse battery staple")?
+            *passphrase::derive(&t, &Nfc::normalize("Correct horse battery staple"))?
                 .proof
                 .expose(),
             Some("wrong_passphrase"),

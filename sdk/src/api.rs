@@ -494,20 +494,19 @@ mod tests {
             device_key: key,
             evidence: None,
         };
-        let json = serde_json::to_string(&v1).unwrap_or_default();
+        let json = crate::json::to_string(&v1).unwrap_or_default();
         assert!(!json.contains("evidence"), "{json}");
-        let v2: BindRequest = serde_json::from_str(&json.replace(
+        let v2: BindRequest = crate::json::read(json.replace(
             '}',
             r#","evidence":{"code_proof":"BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc","signals":{"webdriver":true,"future_signal":1}}}"#,
-        ))
-        .map_err(|e| crate::Error::Json { what: "bind", reason: e.to_string() })?;
+        ).as_bytes(), "bind")?;
         let evidence = v2.evidence.unwrap_or_default();
         assert_eq!(evidence.code_proof, Some([7; 32]));
         assert!(evidence.signals.webdriver);
         let strict = json.replace('}', r#","evidence":{"code":"x"}}"#);
-        assert!(serde_json::from_str::<BindRequest>(&strict).is_err());
+        assert!(crate::json::from_slice::<BindRequest>(strict.as_bytes()).is_err());
         let short = json.replace('}', r#","evidence":{"code_proof":"BwcH"}}"#);
-        assert!(serde_json::from_str::<BindRequest>(&short).is_err());
+        assert!(crate::json::from_slice::<BindRequest>(short.as_bytes()).is_err());
         Ok(())
     }
 }

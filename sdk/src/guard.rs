@@ -2,14 +2,15 @@
 //! §12.3, §12.4), shared by every client: what a sender adds to a share at
 //! create, what a recipient sends at bind, and which key unwraps the record key.
 //!
-//! Only [`create`] runs Argon2id (for a passphrase); the recipient's side takes
-//! a passphrase already derived, so a page can keep Argon2id in a module it
-//! loads only for passphrase shares ([`crate::passphrase::from_stretched`]).
+//! Nothing here runs Argon2id: both sides take a passphrase already derived
+//! ([`crate::passphrase::derive`], or [`crate::passphrase::from_stretched`]
+//! after a stretch elsewhere), so a page can keep Argon2id in a module it loads
+//! only for passphrase shares.
 
 use crate::Result;
 use crate::api::{BindEvidence, BindGuard, ClientSignals};
 use crate::open_code::OpenCode;
-use crate::passphrase::{self, PassphraseKeys};
+use crate::passphrase::PassphraseKeys;
 use crate::record;
 use crate::secret::Key256;
 use crate::token::Token;
@@ -25,16 +26,13 @@ pub struct Guarded {
     pub guard: BindGuard,
 }
 
-/// A fresh open code for the share of `token` and, with a passphrase, the
-/// passphrase's wrap key and verifier (one Argon2id run).
+/// A fresh open code for the share of `token` and, with the keys of a
+/// passphrase derived for this token, the passphrase's wrap key and verifier.
 ///
 /// # Errors
-/// [`crate::Error::Random`], [`crate::Error::Passphrase`].
-pub fn create(token: &Token, require_code: bool, passphrase: Option<&str>) -> Result<Guarded> {
+/// [`crate::Error::Random`].
+pub fn create(token: &Token, require_code: bool, pass: Option<PassphraseKeys>) -> Result<Guarded> {
     let open_code = OpenCode::generate()?;
-    let pass = passphrase
-        .map(|p| passphrase::derive(token, p))
-        .transpose()?;
     Ok(Guarded {
         guard: BindGuard {
             code_verifier: Some(open_code.proof(token).verifier()),
@@ -85,6 +83,7 @@ pub fn unwrap_record_key(
 mod tests {
     use super::*;
     use crate::factor::{Factor, Proof};
+    use crate::passphrase;
 
     #[test]
     fn a_sender_guard_checks_against_the_recipient_proofs() -> Result<()> {
@@ -104,8 +103,9 @@ mod tests {
             Ok(())
         );
 
-        let with = create(&token, false, Some("pass"))?;
-        let keys = passphrase::derive(&token, "pass")?;
+        let pass = || passphrase::derive(&token, &passphrase::Nfc::normalize("pass"));
+        let with = create(&token, false, Some(pass()?))?;
+        let keys = pass()?;
         assert_eq!(with.guard.passphrase_verifier, Some(keys.proof.verifier()));
         let rk = record::generate_key()?;
         let sid = token.derive().share_id;

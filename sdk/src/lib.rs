@@ -13,6 +13,7 @@ pub mod factor;
 pub mod fingerprint;
 pub mod guard;
 pub mod hpke;
+pub mod json;
 pub mod lifetime;
 pub mod open_code;
 pub mod owner;

@@ -10,6 +10,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::encoding::{b64, unb64_array};
 use crate::envelope::{self, aad};
+use crate::json;
 use crate::secret::{Key256, Secret};
 #[cfg(not(target_arch = "wasm32"))]
 use crate::signing::{PublicKey, SigningKey};
@@ -68,12 +69,11 @@ impl OwnerIdentity {
             signing_key: b64(self.signing_key.to_bytes().expose()),
             owner_key: b64(self.owner_key.expose()),
         };
-        serde_json::to_string_pretty(&file)
+        let json = json::to_vec_pretty(&file).map_err(|e| e.into_core("owner identity"))?;
+        // The writer copies strings and ASCII only, so this never fails.
+        String::from_utf8(json)
             .map(Zeroizing::new)
-            .map_err(|e| Error::Json {
-                what: "owner identity",
-                reason: format!("{:?}", e.classify()),
-            })
+            .map_err(|_| Error::Malformed("owner identity"))
     }
 
     /// Parses the identity file format.
@@ -81,10 +81,7 @@ impl OwnerIdentity {
     /// # Errors
     /// [`Error::Json`], [`Error::UnsupportedVersion`] or [`Error::InvalidKey`].
     pub fn from_json(json: &str) -> Result<Self> {
-        let file: IdentityFile = serde_json::from_str(json).map_err(|e| Error::Json {
-            what: "owner identity",
-            reason: format!("{:?} error at line {}", e.classify(), e.line()),
-        })?;
+        let file: IdentityFile = json::read(json.as_bytes(), "owner identity")?;
         if file.version != 1 {
             return Err(Error::UnsupportedVersion {
                 what: "owner identity",
@@ -150,10 +147,7 @@ pub fn seal_owner_data_with_nonce(
     data: &OwnerData,
     nonce: [u8; 12],
 ) -> Result<Vec<u8>> {
-    let json = Zeroizing::new(serde_json::to_vec(data).map_err(|e| Error::Json {
-        what: "owner data",
-        reason: format!("{:?}", e.classify()),
-    })?);
+    let json = Zeroizing::new(json::write(data, "owner data")?);
     Ok(envelope::seal_with_nonce(
         owner_key,
         nonce,
@@ -180,10 +174,7 @@ pub fn seal_owner_data(
 /// Envelope errors or [`Error::Json`].
 pub fn open_owner_data(owner_key: &Key256, share_id: &ShareId, sealed: &[u8]) -> Result<OwnerData> {
     let json = Zeroizing::new(envelope::open(owner_key, &owner_aad(share_id), sealed)?);
-    serde_json::from_slice(&json).map_err(|e| Error::Json {
-        what: "owner data",
-        reason: format!("{:?}", e.classify()),
-    })
+    json::read(&json, "owner data")
 }
 
 #[cfg(test)]

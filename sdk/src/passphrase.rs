@@ -17,7 +17,6 @@
 //! cost 19 MiB and two passes for whoever holds both the link and the relay's data.
 
 use argon2::{Algorithm, Argon2, Params, Version};
-use unicode_normalization::UnicodeNormalization;
 use zeroize::Zeroizing;
 
 use crate::factor::{Factor, Proof};
@@ -50,6 +49,42 @@ pub struct PassphraseKeys {
     pub proof: Proof,
 }
 
+/// A passphrase in Unicode NFC, the only form Argon2id sees, so that the same
+/// words typed on two systems (composed or decomposed accents) match.
+///
+/// Native code normalizes with [`Nfc::normalize`] (the `unicode-normalization`
+/// crate). Browser builds normalize with the browser's own
+/// `String.prototype.normalize("NFC")` (`oneshare-web`) and hand the result to
+/// [`Nfc::normalized`], which keeps the Unicode tables out of their wasm.
+pub struct Nfc(Zeroizing<String>);
+
+impl Nfc {
+    /// Normalizes `text` to NFC.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn normalize(text: &str) -> Self {
+        use unicode_normalization::UnicodeNormalization;
+        Self(Zeroizing::new(text.nfc().collect()))
+    }
+
+    /// Text the caller has normalized to NFC already. Misuse warning: text
+    /// that is not NFC derives other keys than the same passphrase typed
+    /// elsewhere.
+    pub fn normalized(text: String) -> Self {
+        Self(Zeroizing::new(text))
+    }
+
+    /// The normalized text. Secret.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl core::fmt::Debug for Nfc {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Nfc(..)")
+    }
+}
+
 /// The Argon2id salt of a share: from the token, so nobody can precompute
 /// guesses for a share before holding its link.
 pub fn salt(token: &Token) -> [u8; SALT_LEN] {
@@ -61,8 +96,8 @@ pub fn salt(token: &Token) -> [u8; SALT_LEN] {
 /// # Errors
 /// [`Error::Passphrase`] for an empty passphrase or one over
 /// [`MAX_PASSPHRASE_BYTES`].
-pub fn stretch(passphrase: &str, salt: &[u8; SALT_LEN]) -> Result<Secret<32>> {
-    let normalized: Zeroizing<String> = Zeroizing::new(passphrase.nfc().collect());
+pub fn stretch(passphrase: &Nfc, salt: &[u8; SALT_LEN]) -> Result<Secret<32>> {
+    let normalized = passphrase.as_str();
     if normalized.is_empty() {
         return Err(Error::Passphrase("the passphrase is empty"));
     }
@@ -85,7 +120,7 @@ pub fn stretch(passphrase: &str, salt: &[u8; SALT_LEN]) -> Result<Secret<32>> {
 ///
 /// # Errors
 /// As [`stretch`].
-pub fn derive(token: &Token, passphrase: &str) -> Result<PassphraseKeys> {
+pub fn derive(token: &Token, passphrase: &Nfc) -> Result<PassphraseKeys> {
     Ok(from_stretched(token, &stretch(passphrase, &salt(token))?))
 }
 
@@ -108,9 +143,9 @@ mod tests {
     #[test]
     fn the_passphrase_changes_every_output_and_nfc_does_not() -> Result<()> {
         let t = Token::from_bytes([9; 32]);
-        let composed = derive(&t, "caf\u{e9}")?;
-        let decomposed = derive(&t, "cafe\u{301}")?;
-        let other = derive(&t, "cafe")?;
+        let composed = derive(&t, &Nfc::normalize("caf\u{e9}"))?;
+        let decomposed = derive(&t, &Nfc::normalize("cafe\u{301}"))?;
+        let other = derive(&t, &Nfc::normalize("cafe"))?;
         assert_eq!(composed.wrap_key, decomposed.wrap_key);
         assert_eq!(composed.proof, decomposed.proof);
         assert_ne!(composed.wrap_key, other.wrap_key);
@@ -122,8 +157,9 @@ mod tests {
     #[test]
     fn empty_and_overlong_passphrases_are_refused() {
         let s = [0; SALT_LEN];
-        assert!(matches!(stretch("", &s), Err(Error::Passphrase(_))));
-        let long = "a".repeat(MAX_PASSPHRASE_BYTES + 1);
+        let empty = Nfc::normalize("");
+        assert!(matches!(stretch(&empty, &s), Err(Error::Passphrase(_))));
+        let long = Nfc::normalize(&"a".repeat(MAX_PASSPHRASE_BYTES + 1));
         assert!(matches!(stretch(&long, &s), Err(Error::Passphrase(_))));
     }
 }

@@ -89,10 +89,7 @@ impl Record {
     /// # Errors
     /// [`Error::Json`] naming the problem.
     pub fn from_json(json: &[u8]) -> Result<Self> {
-        let record: Self = serde_json::from_slice(json).map_err(|e| Error::Json {
-            what: "record",
-            reason: scrub(&e),
-        })?;
+        let record: Self = crate::json::read(json, "record")?;
         if record
             .fields
             .iter()
@@ -112,24 +109,8 @@ impl Record {
     /// [`Error::Json`] if serialization fails (it should not for these plain
     /// types; if it ever does, the caller gets an error, never empty output).
     pub fn to_json(&self) -> Result<Zeroizing<Vec<u8>>> {
-        serde_json::to_vec(self)
-            .map(Zeroizing::new)
-            .map_err(|e| Error::Json {
-                what: "record",
-                reason: scrub(&e),
-            })
+        crate::json::write(self, "record").map(Zeroizing::new)
     }
-}
-
-/// serde_json messages can quote input ("invalid type: string \"hunter2\""); keep
-/// only the position so no plaintext reaches an error.
-fn scrub(e: &serde_json::Error) -> String {
-    format!(
-        "{:?} error at line {} column {}",
-        e.classify(),
-        e.line(),
-        e.column()
-    )
 }
 
 /// Generates a random record (or file) key.

@@ -59,14 +59,7 @@ impl EventParser {
                     .any(|l| l.strip_prefix(':').map(str::trim_start) == Some(CAUGHT_UP));
                 continue;
             }
-            // from_slice, like every other JSON read of the browser client: one
-            // serde_json reader in the wasm, not two (-1.4 KB gzipped).
-            let event: Event =
-                serde_json::from_slice(data.join("\n").as_bytes()).map_err(|e| Error::Json {
-                    what: "event",
-                    reason: format!("{:?} error at column {}", e.classify(), e.column()),
-                })?;
-            out.push(event);
+            out.push(crate::json::read(data.join("\n").as_bytes(), "event")?);
         }
         if self.buf.len() > MAX_BLOCK {
             return Err(Error::Malformed("event stream: block too long"));

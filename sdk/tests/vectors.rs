@@ -1253,6 +1253,16 @@ fn check_open_code(c: &Value, _: &Value) -> Check {
     }
 }
 
+/// A vector's passphrase in NFC the way each build normalizes it: the
+/// `unicode-normalization` crate natively, the JavaScript engine's
+/// `String.prototype.normalize` in wasm32 (as the browser modules do).
+fn nfc(text: &str) -> passphrase::Nfc {
+    #[cfg(not(target_arch = "wasm32"))]
+    return passphrase::Nfc::normalize(text);
+    #[cfg(target_arch = "wasm32")]
+    return passphrase::Nfc::normalized(js_sys::JsString::from(text).normalize("NFC").into());
+}
+
 fn check_passphrase(c: &Value, _: &Value) -> Check {
     if op(c)? == "check" {
         return check_proof(c, Factor::Passphrase);
@@ -1261,10 +1271,10 @@ fn check_passphrase(c: &Value, _: &Value) -> Check {
     let sid = t.derive().share_id;
     match op(c)? {
         "derive" => {
-            let phrase = text(c, "passphrase")?;
+            let phrase = nfc(text(c, "passphrase")?);
             let salt = passphrase::salt(&t);
-            let stretched = passphrase::stretch(phrase, &salt);
-            outcome(c, passphrase::derive(&t, phrase), |keys, e| {
+            let stretched = passphrase::stretch(&phrase, &salt);
+            outcome(c, passphrase::derive(&t, &phrase), |keys, e| {
                 same(
                     "argon2_m_kib",
                     u64::from(passphrase::ARGON2_M_KIB),
@@ -1292,7 +1302,8 @@ fn check_passphrase(c: &Value, _: &Value) -> Check {
             })
         }
         "wrap" => {
-            let keys = passphrase::derive(&t, text(c, "passphrase")?).map_err(|e| e.to_string())?;
+            let keys =
+                passphrase::derive(&t, &nfc(text(c, "passphrase")?)).map_err(|e| e.to_string())?;
             let rk = key(c, "record_key_hex")?;
             let wrapped =
                 record::wrap_key_with_nonce(&keys.wrap_key, &sid, &rk, array(c, "nonce_hex")?);
@@ -1308,7 +1319,7 @@ fn check_passphrase(c: &Value, _: &Value) -> Check {
         }
         "unwrap" => {
             let wrap_key = match opt_text(c, "passphrase")? {
-                Some(p) => passphrase::derive(&t, p).map(|k| k.wrap_key),
+                Some(p) => passphrase::derive(&t, &nfc(p)).map(|k| k.wrap_key),
                 None => Ok(t.derive().wrap_key),
             };
             let wrapped = bytes(c, "wrapped_key_hex")?;

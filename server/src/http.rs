@@ -33,10 +33,27 @@ use crate::slots::Slots;
 use crate::state::AppState;
 use crate::www::Www;
 
-/// Content-Security-Policy of every response (DESIGN.md).
+/// Content-Security-Policy of the pages and of JavaScript (a worker's script
+/// brings its own policy) (DESIGN.md).
 pub const CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
                        img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
                        base-uri 'none'; form-action 'none'";
+
+/// Content-Security-Policy of every other response (JSON, wasm, CSS, errors):
+/// nothing may run if one is opened as a document, and it is a fifth of the
+/// bytes, which every API call and asset of the open page pays.
+pub const CSP_NONE: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// [`CSP`] for HTML and JavaScript, [`CSP_NONE`] for the rest.
+fn csp_for(res: &Response) -> Option<HeaderValue> {
+    let ty = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let page = ty.starts_with("text/html") || ty.starts_with("text/javascript");
+    Some(HeaderValue::from_static(if page { CSP } else { CSP_NONE }))
+}
 
 /// Logs, counts and ids every routed request (route template only).
 async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -272,7 +289,10 @@ pub fn app(state: AppState) -> Router {
             header::STRICT_TRANSPORT_SECURITY,
             move |_: &Response| hsts.clone(),
         ))
-        .layer(h("content-security-policy", CSP))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            csp_for,
+        ))
         .layer(h("referrer-policy", "no-referrer"))
         .layer(h("x-content-type-options", "nosniff"))
         .layer(h("cross-origin-opener-policy", "same-origin"))

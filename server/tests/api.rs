@@ -561,13 +561,15 @@ async fn limits_errors_and_headers() {
         .await;
     assert_eq!((r.status, r.code().as_str()), (400, "invalid_header"));
     // Security headers on every answer, errors included.
-    for path in ["/v1/relay-key", "/healthz", "/v1/nope", "/s"] {
+    // The pages' policy on HTML; nothing may run from any other answer.
+    for (path, csp) in [
+        ("/v1/relay-key", oneshare_server::http::CSP_NONE),
+        ("/healthz", oneshare_server::http::CSP_NONE),
+        ("/v1/nope", oneshare_server::http::CSP_NONE),
+        ("/s", oneshare_server::http::CSP),
+    ] {
         let r = relay.call(Req::new("GET", path)).await;
-        assert_eq!(
-            r.header("content-security-policy"),
-            Some(oneshare_server::http::CSP),
-            "{path}"
-        );
+        assert_eq!(r.header("content-security-policy"), Some(csp), "{path}");
         assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
         assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
         assert_eq!(r.header("cross-origin-opener-policy"), Some("same-origin"));
@@ -821,9 +823,14 @@ async fn serves_viewer_files_when_installed() {
         (r.body.as_slice(), r.header("content-encoding")),
         (&b"console.log(1)"[..], None)
     );
-    // A stable name (the service worker) revalidates.
+    // A stable name (the service worker) revalidates, and a worker's script
+    // carries the pages' policy (a worker takes its own response's).
     let r = get("/sw.js", None).await;
     assert_eq!(r.header("cache-control"), Some("no-cache"));
+    assert_eq!(
+        r.header("content-security-policy"),
+        Some(oneshare_server::http::CSP)
+    );
     // Dotfiles, traversal, symlinks out of the directory, variants by name: 404.
     for path in [
         "/.env",

@@ -11,7 +11,7 @@ use common::{Relay, Sent, compose, start};
 use oneshare_sdk::api::{BindEvidence, BindGuard, BindResponse, ClientSignals, EventKind};
 use oneshare_sdk::open_code::OpenCode;
 use oneshare_sdk::owner::OwnerIdentity;
-use oneshare_sdk::passphrase;
+use oneshare_sdk::passphrase::{self, Nfc};
 use oneshare_sdk::record::{self, open_record, unwrap_key};
 use oneshare_sdk::signing::SigningKey;
 
@@ -29,7 +29,7 @@ async fn create(
 ) -> (Sent, OpenCode) {
     let (sent, mut req) = compose(owner, "guarded", 3_600, false, &[]);
     let code = OpenCode::generate().unwrap();
-    let pass = passphrase.map(|p| passphrase::derive(&sent.token, p).unwrap());
+    let pass = passphrase.map(|p| passphrase::derive(&sent.token, &Nfc::normalize(p)).unwrap());
     if let Some(keys) = &pass {
         req.wrapped_key =
             record::wrap_key(&keys.wrap_key, &sent.keys.share_id, &sent.record_key).unwrap();
@@ -56,8 +56,12 @@ async fn bind(
 ) -> common::Resp {
     let evidence = BindEvidence {
         code_proof: code.map(|c| *c.proof(&sent.token).expose()),
-        passphrase_proof: passphrase
-            .map(|p| *passphrase::derive(&sent.token, p).unwrap().proof.expose()),
+        passphrase_proof: passphrase.map(|p| {
+            *passphrase::derive(&sent.token, &Nfc::normalize(p))
+                .unwrap()
+                .proof
+                .expose()
+        }),
         signals,
     };
     let req = relay
@@ -279,7 +283,7 @@ async fn a_passphrase_share_needs_the_passphrase_to_bind_and_to_decrypt() {
     // The link alone does not unwrap the key; the link and the passphrase do.
     let sid = &sent.keys.share_id;
     assert!(unwrap_key(&sent.keys.wrap_key, sid, &b.wrapped_key).is_err());
-    let keys = passphrase::derive(&sent.token, phrase).unwrap();
+    let keys = passphrase::derive(&sent.token, &Nfc::normalize(phrase)).unwrap();
     let rk = unwrap_key(&keys.wrap_key, sid, &b.wrapped_key).unwrap();
     assert_eq!(
         open_record(&rk, sid, 1, &b.record.ciphertext)

@@ -5,9 +5,12 @@ const status = document.getElementById('status');
 try {
   await init();
   const client = await Oneshare.connect(location.origin);
+  // With a passphrase: Argon2id runs in the package's worker (src/stretch-worker.mjs),
+  // which loads its own module, all resolved from the files as served.
   const { link, shareId } = await client.create({
     record: { title: 'plain page', fields: [{ type: 'note', value: 'from a script tag' }] },
     expiresIn: '10m',
+    passphrase: 'plain page pass',
   });
   const ok = parseLink(link).shareId === shareId && parseDuration('10m') === 600;
   status.textContent = ok ? `ready ${client.relayKeyId}` : 'mismatch';

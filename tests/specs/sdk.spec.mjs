@@ -235,13 +235,28 @@ test('open code: asked for without a gesture, typed loosely it opens; wrong ones
   for (const d of [sender, recipient, guesser]) await d.context.close();
 });
 
-test('a passphrase share opens only with the passphrase', async ({ browser }) => {
+/** The wasm modules a page fetched (bundled names carry a hash). */
+function wasmFetched(page) {
+  const seen = [];
+  page.context().on('request', (r) => new URL(r.url()).pathname.endsWith('.wasm') && seen.push(new URL(r.url()).pathname));
+  return seen;
+}
+
+test('a passphrase share opens only with the passphrase (NFC: typed decomposed, it matches); Argon2id loads only for it', async ({ browser }) => {
   const sender = await device(browser);
-  const created = await call(sender.page, 'create', { record, passphrase: 'correct horse' });
+  // Composed é and û (NFC) at create; the recipient types them decomposed (NFD).
+  const created = await call(sender.page, 'create', { record, passphrase: 'cr\u00e8me br\u00fbl\u00e9e' });
+  expect(created.error).toBeUndefined();
   const recipient = await device(browser);
+  const wasm = wasmFetched(recipient.page);
   expect(await call(recipient.page, 'open', created.link, created.openCode)).toMatchObject({ code: 'passphrase_required', status: 403 });
-  expect(await call(recipient.page, 'open', created.link, created.openCode, 'Correct horse')).toMatchObject({ code: 'wrong_passphrase', attemptsLeft: 4 });
-  const opened = await call(recipient.page, 'open', created.link, created.openCode, 'correct horse');
+  // Only the client's module so far: Argon2id is fetched when a passphrase is given.
+  expect(wasm.filter((p) => /stretch/.test(p))).toEqual([]);
+  expect(await call(recipient.page, 'open', created.link, created.openCode, 'creme brulee')).toMatchObject({ code: 'wrong_passphrase', attemptsLeft: 4 });
+  expect(wasm.filter((p) => /stretch/.test(p)).length).toBe(1);
+  const decomposed = 'cre\u0300me bru\u0302le\u0301e';
+  expect(decomposed).not.toBe(decomposed.normalize('NFC'));
+  const opened = await call(recipient.page, 'open', created.link, created.openCode, decomposed);
   expect(opened.error).toBeUndefined();
   expect(opened.record.fields).toEqual(record.fields);
   for (const d of [sender, recipient]) await d.context.close();
@@ -307,9 +322,12 @@ test('a real WebCrypto failure (a stored key that cannot sign or decrypt) throws
   for (const d of [sender, recipient]) await d.context.close();
 });
 
-test('works from a plain <script type="module"> without a bundler', async ({ page }) => {
+test('works from a plain <script type="module"> without a bundler (a passphrase share included)', async ({ page }) => {
+  const stretch = [];
+  page.on('request', (r) => /stretch/.test(r.url()) && stretch.push(new URL(r.url()).pathname));
   await page.goto('/plain/');
   await expect(page.getByRole('status')).toHaveText(/^ready [A-Za-z0-9_-]{11}$/);
+  expect(stretch).toEqual(expect.arrayContaining(['/pkg/src/stretch-worker.mjs', '/pkg/dist/oneshare_stretch_bg.wasm']));
 });
 
 // `cargo xtask bench-browser` (release relay, previous package at /prev/): the

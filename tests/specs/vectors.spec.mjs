@@ -56,7 +56,7 @@ test('open_code.json: every case through the packed SDK (open() for the negative
   }
 });
 
-test('passphrase.json: every case through the packed SDK (Argon2id in its wasm; open() for the negative ones)', async ({ page }) => {
+test('passphrase.json: every case through the packed SDK (Argon2id in its on-demand module, NFC by the browser; open() for the negative ones)', async ({ page }) => {
   const cases = load('passphrase');
   expect(cases.length).toBeGreaterThanOrEqual(15);
   for (const c of cases) {

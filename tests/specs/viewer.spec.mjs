@@ -418,6 +418,45 @@ test('an upload that loses the network says so, and Resume goes on from the part
   await clean(r.page);
 });
 
+test('Discard after a stopped upload deletes the share on the relay and gives the form back', async ({ browser }) => {
+  const sender = await device(browser);
+  const page = sender.page;
+  // Part 0 goes through; from part 1 on, the network is down until Discard is pressed.
+  let down = false;
+  await page.route('**/v1/**', async (route) => {
+    if (down) return route.abort('internetdisconnected');
+    const part = /\/parts\/(\d+)$/.exec(new URL(route.request().url()).pathname);
+    if (part && part[1] === '1' && route.request().method() === 'PUT') {
+      down = true;
+      return route.abort('internetdisconnected');
+    }
+    return route.continue();
+  });
+  await page.goto(`${RELAY}/`);
+  await page.getByLabel('Title').fill(secret('Discarded upload 7313'));
+  await page.locator('#file-input').setInputFiles({
+    name: 'discard.bin',
+    mimeType: 'application/octet-stream',
+    buffer: randomFillSync(Buffer.alloc(6 * 1024 * 1024)),
+  });
+  await page.getByRole('button', { name: 'Create link' }).click();
+  await expect(page.getByText('The upload stopped.', { exact: true })).toBeVisible();
+
+  // Back online, Discard deletes the share and the form is offered again; no link is shown.
+  down = false;
+  await page.getByRole('button', { name: 'Discard', exact: true }).click();
+  await expect(page.getByText('Discarded. Nothing was sent to anyone.')).toBeAttached();
+  await expect(page.getByRole('button', { name: 'Create link' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Resume upload' })).toBeHidden();
+  await expect(page.getByRole('heading', { name: 'Your one-time link is ready' })).toBeHidden();
+  await page.getByRole('navigation').getByRole('link', { name: 'My shares' }).click();
+  // The relay wiped its ciphertexts, the sealed label with them: the one share of this browser is listed as deleted.
+  await expect(page.locator('.share')).toHaveCount(1);
+  await expect(page.locator('.share .badge')).toHaveText('Deleted');
+  page.problems = page.problems.filter((p) => !/net::ERR_INTERNET_DISCONNECTED/.test(p));
+  await clean(page);
+});
+
 test('the waiting states: loading, opening, an unknown link, a failure', async ({ browser }) => {
   const link = await freshLink(browser);
   // Holds the first request matching `pattern` until `release()`; resolves `seen` when it arrives.
@@ -667,10 +706,18 @@ test('on the open page, a recipient refused because a bot opened first asks to m
   await openShare(bot.page);
   await opened(bot.page);
 
+  // Only a press loads the transfer module.
+  const transferModule = (d) => {
+    const seen = [];
+    d.page.on('request', (r) => /\/assets\/transfer-/.test(new URL(r.url()).pathname) && seen.push(r.url()));
+    return seen;
+  };
   const carol = await device(browser);
+  const carolLoads = transferModule(carol);
   await carol.page.goto(link);
   await expect(carol.page.getByRole('heading', { name: 'This share was opened on another device' })).toBeVisible();
   await carol.page.waitForTimeout(1_200);
+  expect(carolLoads).toHaveLength(0);
   await carol.page.getByRole('button', { name: 'Ask the sender to move it to this device' }).click();
   const code = carol.page.locator('#transfer-code');
   await expect(code).toHaveText(/^\d{3} \d{3}$/);
@@ -683,6 +730,12 @@ test('on the open page, a recipient refused because a bot opened first asks to m
   await expect(row.locator('.big-code')).toHaveText(shown);
   await row.getByRole('button', { name: 'Approve moving for Carol' }).click();
   await opened(carol.page);
+  await expect(carol.page.getByRole('heading', { name: title })).toBeVisible();
+  // The press loaded the module's glue and wasm, once each.
+  expect(carolLoads.filter((u) => u.endsWith('.js'))).toHaveLength(1);
+  expect(carolLoads.filter((u) => u.endsWith('.wasm'))).toHaveLength(1);
+  // Moved here for good: a reload shows the record from this device's keys.
+  await carol.page.reload();
   await expect(carol.page.getByRole('heading', { name: title })).toBeVisible();
   await bot.page.reload();
   await expect(bot.page.getByRole('heading', { name: 'This share was opened on another device' })).toBeVisible();

@@ -134,7 +134,7 @@ export async function openCodeCase(c, { testing, client, requests }) {
   }
 }
 
-/** Runs one passphrase.json case through the packaged SDK (Argon2id in its wasm). */
+/** Runs one passphrase.json case through the packaged SDK (Argon2id in its on-demand module, NFC by the browser). */
 export async function passphraseCase(c, { testing, client, requests }) {
   const token = hex(c.token_hex ?? '00'.repeat(32));
   switch (c.op) {
@@ -145,14 +145,14 @@ export async function passphraseCase(c, { testing, client, requests }) {
         const viaOpen = await coded(() => client.open(unusedLink(), { passphrase: c.passphrase }));
         return { direct, viaOpen, sent: requests.length - before };
       }
-      const d = testing.passphraseDerive(token, c.passphrase);
+      const d = await testing.passphraseDerive(token, c.passphrase);
       return { salt_hex: toHex(d.salt), wrap_key_hex: toHex(d.wrapKey), proof_hex: toHex(d.proof), verifier_hex: toHex(d.verifier) };
     }
     case 'wrap':
       // The wrapped key of this vector opens to its record key in the client's unwrap.
-      return coded(async () => ({ record_key_hex: toHex(testing.passphraseUnwrap(token, c.passphrase, hex(c.expected.wrapped_key_hex))) }));
+      return coded(async () => ({ record_key_hex: toHex(await testing.passphraseUnwrap(token, c.passphrase, hex(c.expected.wrapped_key_hex))) }));
     case 'unwrap':
-      return coded(async () => ({ record_key_hex: toHex(testing.passphraseUnwrap(token, c.passphrase ?? undefined, hex(c.wrapped_key_hex))) }));
+      return coded(async () => ({ record_key_hex: toHex(await testing.passphraseUnwrap(token, c.passphrase ?? undefined, hex(c.wrapped_key_hex))) }));
     case 'check':
       return coded(async () => testing.checkProof('passphrase', hex(c.verifier_hex), hex(c.proof_hex)));
     default:

@@ -9,7 +9,8 @@ use oneshare_sdk::api::{Event, EventKind};
 use oneshare_sdk::lifetime::State;
 use oneshare_sdk::token::ShareId;
 use oneshare_web::{
-    Client, CreateOptions, Created, Field, FieldType, NewFile, OwnedShare, PendingShare, Record,
+    Client, CreateOptions, Created, Field, FieldType, NewFile, NewPassphrase, OwnedShare,
+    PendingShare, Record,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -654,7 +655,13 @@ async fn send(mut record: Record) -> Result<()> {
         self_destruct,
         label: input("label")?.value(),
         require_code,
-        passphrase: has_passphrase.then(|| zeroize::Zeroizing::new(passphrase)),
+        passphrase: has_passphrase.then(|| NewPassphrase {
+            text: zeroize::Zeroizing::new(passphrase),
+            stretch: Rc::new(|text, salt| {
+                let stretched = oneshare_web::stretch(text, &salt);
+                Box::pin(async move { stretched })
+            }),
+        }),
         signal: None,
     };
     let files: Vec<NewFile> = with(|p| p.files.iter().map(NewFile::from_file).collect());

@@ -7,8 +7,9 @@ use std::rc::Rc;
 
 use oneshare_sdk::open_code::OpenCode;
 use oneshare_sdk::secret::Secret;
-use oneshare_web::{Client, Link, OpenOptions, Opened, TransferProgress};
+use oneshare_web::{Client, Link, OpenOptions, Opened};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 use web_sys::HtmlElement;
 
 use crate::dom::{self, Result};
@@ -31,6 +32,8 @@ struct OpenPage {
     passphrase: RefCell<Option<Secret<32>>>,
     /// Milliseconds from the Open button appearing to its press (sent at bind).
     pressed_after: Cell<Option<u64>>,
+    /// The transfer module's `ask`, once loaded.
+    ask: RefCell<Option<js_sys::Function>>,
 }
 
 thread_local! {
@@ -43,6 +46,7 @@ thread_local! {
         code: RefCell::new(None),
         passphrase: RefCell::new(None),
         pressed_after: Cell::new(None),
+        ask: RefCell::new(None),
     });
 }
 
@@ -66,14 +70,19 @@ fn show(p: Page) -> Result<()> {
 
 /// Shows the state for an error of the client.
 fn show_error(e: &oneshare_web::Error) -> Result<()> {
-    let p = Page::for_code(e.code());
+    show_failure(e.code(), &e.to_string())
+}
+
+/// Shows the state for an error code and its message.
+fn show_failure(code: &str, message: &str) -> Result<()> {
+    let p = Page::for_code(code);
     if p == Page::Failed {
-        dom::text("failed-code", e.code())?;
-        dom::text("failed-detail", &state::sentence(&e.to_string()))?;
+        dom::text("failed-code", code)?;
+        dom::text("failed-detail", &state::sentence(message))?;
     }
     if p == Page::OtherDevice {
         // The relay refused this device's bind and recorded it for the sender.
-        return other_device(e.code() == "already_bound");
+        return other_device(code == "already_bound");
     }
     show(p)
 }
@@ -120,12 +129,15 @@ async fn client() -> core::result::Result<Rc<Client>, oneshare_web::Error> {
     if let Some(c) = p.client.borrow().as_ref() {
         return Ok(c.clone());
     }
-    let origin = web_sys::window()
-        .and_then(|w| w.location().origin().ok())
-        .unwrap_or_default();
-    let c = Rc::new(Client::connect(&origin).await?);
+    let c = Rc::new(Client::connect(&origin()).await?);
     *p.client.borrow_mut() = Some(c.clone());
     Ok(c)
+}
+
+fn origin() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
 }
 
 /// Entry point of the open page.
@@ -463,66 +475,72 @@ async fn open_now() -> Result<()> {
     }
 }
 
-/// Milliseconds between polls of a transfer request.
-const TRANSFER_POLL_MS: u32 = 2_000;
-
-/// Asks the sender to move the share to this device (PROTOCOL.md §12.2), shows
-/// the comparison code and waits for the answer; once approved, the record.
+/// Asks the sender to move the share to this device (PROTOCOL.md §12.2)
+/// through the transfer module (`ask.rs`), loaded now; once approved, the
+/// record, which this device keeps from then on.
 async fn ask_transfer() -> Result<()> {
     let Some(link) = page().link.borrow().clone() else {
         return show(Page::NoLink);
     };
-    let c = match client().await {
-        Ok(c) => c,
-        Err(e) => return show_error(&e),
-    };
-    let mut progress = match c.request_transfer(&link).await {
-        Ok(p) => p,
-        Err(e) => {
-            let why = match e.code() {
-                "transfer_pending" => {
-                    "Another device already asked the sender. Try again later.".to_owned()
-                }
-                "conflict" => e.to_string(),
-                _ => return show_error(&e),
+    let ask = transfer_module().await?;
+    let url = JsValue::from(link.to_url(&origin()));
+    let asked = ask.call1(&JsValue::NULL, &url)?;
+    match JsFuture::from(js_sys::Promise::from(asked)).await {
+        Ok(outcome) if outcome.as_string().as_deref() == Some("approved") => {
+            page().link.borrow_mut().take();
+            let c = match client().await {
+                Ok(c) => c,
+                Err(e) => return show_error(&e),
             };
-            return dom::text("transfer-hint", &why);
+            show_kept(&c, &link.share_id().to_string()).await
         }
-    };
-    dom::by_id("transfer-ask")?.set_hidden(true);
-    dom::by_id("other-notify")?.set_hidden(true);
-    dom::by_id("transfer-wait")?.set_hidden(false);
-    loop {
-        match progress {
-            TransferProgress::Pending {
-                ref comparison_code,
-                ..
-            } => {
-                dom::text("transfer-code", comparison_code)?;
-                gloo_timers::future::TimeoutFuture::new(TRANSFER_POLL_MS).await;
-                progress = match c.transfer_status(&link).await {
-                    Ok(p) => p,
-                    Err(e) => return show_error(&e),
-                };
-            }
-            TransferProgress::Approved(opened) => {
-                page().link.borrow_mut().take();
-                return show_record(*opened);
-            }
-            TransferProgress::Denied => {
-                dom::text("transfer-state", "The sender did not move the share here.")?;
-                dom::announce("The sender did not move the share here.");
-                return Ok(());
-            }
-            TransferProgress::Expired => {
-                dom::text(
-                    "transfer-state",
-                    "The sender did not answer in time. Reload the page to ask again.",
-                )?;
-                return Ok(());
-            }
+        // Denied, expired, or a hint: the module said so on the page.
+        Ok(_) => Ok(()),
+        Err(err) => {
+            let field = |name: &str| {
+                js_sys::Reflect::get(&err, &name.into())
+                    .ok()
+                    .and_then(|v| v.as_string())
+                    .unwrap_or_default()
+            };
+            show_failure(&field("code"), &field("message"))
         }
     }
+}
+
+/// The transfer module's `ask`, loading the module the first time: its URL is
+/// the button's `data-module` (hashed by `cargo xtask viewer`); once loaded it
+/// hands `ask` over in the `oneshare:transfer-module` event.
+async fn transfer_module() -> Result<js_sys::Function> {
+    if let Some(f) = page().ask.borrow().clone() {
+        return Ok(f);
+    }
+    let src = dom::by_id("transfer-button")?
+        .get_attribute("data-module")
+        .ok_or_else(|| JsValue::from_str("no transfer module"))?;
+    let doc = dom::document()?;
+    let script = doc.create_element("script")?;
+    let loaded = js_sys::Promise::new(&mut |resolve, reject| {
+        let once = web_sys::AddEventListenerOptions::new();
+        once.set_once(true);
+        let _ = doc.add_event_listener_with_callback_and_add_event_listener_options(
+            "oneshare:transfer-module",
+            &resolve,
+            &once,
+        );
+        let _ = script.add_event_listener_with_callback_and_add_event_listener_options(
+            "error", &reject, &once,
+        );
+    });
+    script.set_attribute("type", "module")?;
+    script.set_attribute("src", &src)?;
+    doc.body()
+        .ok_or_else(|| JsValue::from_str("no body"))?
+        .append_child(&script)?;
+    let event: web_sys::CustomEvent = JsFuture::from(loaded).await?.unchecked_into();
+    let ask: js_sys::Function = event.detail().unchecked_into();
+    *page().ask.borrow_mut() = Some(ask.clone());
+    Ok(ask)
 }
 
 async fn forget_now() -> Result<()> {

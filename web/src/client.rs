@@ -275,7 +275,7 @@ impl Client {
             passphrase.as_ref(),
             crate::signals::observe(options.press_after_ms),
         );
-        let body = serde_json::to_vec(&BindRequest {
+        let body = oneshare_sdk::json::to_vec(&BindRequest {
             bind_secret: *keys.bind_secret.expose(),
             device_key,
             evidence: Some(evidence),

@@ -76,6 +76,10 @@ pub enum Error {
     /// its keys may have been swapped (PROTOCOL.md §12.2); nothing was approved.
     #[error("the codes differ: the device that asked shows another code; deny the request")]
     CodeMismatch,
+    /// The on-demand Argon2id module (npm `src/stretch.mjs`) or its worker
+    /// could not be loaded.
+    #[error("the passphrase module (Argon2id) could not be loaded")]
+    PassphraseModule,
     /// The browser lacks something this client needs (named).
     #[error("this browser does not support {0}")]
     Unsupported(&'static str),
@@ -103,6 +107,7 @@ impl Error {
             Self::Argument(_) => "argument",
             Self::Unsupported(_) => "unsupported",
             Self::CodeMismatch => "code_mismatch",
+            Self::PassphraseModule => "passphrase_module",
         }
     }
 
@@ -223,6 +228,7 @@ mod tests {
             Error::Argument("x"),
             Error::Unsupported("x"),
             Error::CodeMismatch,
+            Error::PassphraseModule,
         ];
         for e in core.into_iter().map(Error::from).chain(web) {
             assert!(listed(e.code()), "{} is not in ErrorCode", e.code());

@@ -23,6 +23,7 @@ mod platform;
 mod relay;
 mod signals;
 mod store;
+mod stretch;
 mod transfer;
 mod webcrypto;
 #[cfg(all(test, target_arch = "wasm32"))]
@@ -36,5 +37,6 @@ pub use link::{Link, take_link_from_location};
 pub use oneshare_sdk::api::{Event, EventKind};
 pub use oneshare_sdk::record::{Attachment, Field, FieldType, Record};
 pub use owner::{CreateOptions, Created, NewFile, OwnedShare, PendingShare, UploadProgress};
+pub use stretch::{NewPassphrase, Stretcher, nfc, stretch};
 pub use transfer::{IncomingTransfer, TransferProgress};
 pub use webcrypto::AesKey;

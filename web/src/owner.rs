@@ -16,7 +16,7 @@ use oneshare_sdk::secret::Key256;
 use oneshare_sdk::signing::{PUBLIC_KEY_LEN, PublicKey, Signer};
 use oneshare_sdk::stream::{ENCRYPTED_SEGMENT_SIZE, HEADER_LEN, NONCE_PREFIX_LEN, Sealer};
 use oneshare_sdk::token::{ShareId, Token};
-use oneshare_sdk::{duration, guard, token, transfer};
+use oneshare_sdk::{duration, guard, passphrase, token, transfer};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::CryptoKey;
@@ -27,6 +27,7 @@ use crate::link::Link;
 use crate::platform::random;
 use crate::relay::{Call, json, seg};
 use crate::store::{Fields, OWNER};
+use crate::stretch::NewPassphrase;
 use crate::webcrypto::{AesKey, generate_signing_key};
 
 /// Upload attempts after network failures before `upload_incomplete`.
@@ -80,7 +81,7 @@ impl NewFile {
 }
 
 /// Options of a new share.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct CreateOptions {
     /// Seconds until the link (or, once opened, access) ends.
     pub expires_in: u64,
@@ -94,9 +95,9 @@ pub struct CreateOptions {
     /// Ask for the open code at every open, not only when the open looks
     /// automated (PROTOCOL.md §12.4).
     pub require_code: bool,
-    /// A passphrase the recipient must also type (PROTOCOL.md §12.3); passed
-    /// on separately. Secret.
-    pub passphrase: Option<zeroize::Zeroizing<String>>,
+    /// A passphrase the recipient must also type (PROTOCOL.md §12.3), and
+    /// where its Argon2id runs.
+    pub passphrase: Option<NewPassphrase>,
 }
 
 impl Default for CreateOptions {
@@ -288,15 +289,18 @@ impl Client {
             });
             uploads.push(up);
         }
-        let guarded = guard::create(
-            &token,
-            options.require_code,
-            options.passphrase.as_ref().map(|p| p.as_str()),
-        )?;
+        let pass = match &options.passphrase {
+            Some(p) => {
+                let stretched = (p.stretch)(&p.text, passphrase::salt(&token)).await?;
+                Some(passphrase::from_stretched(&token, &stretched))
+            }
+            None => None,
+        };
+        let guarded = guard::create(&token, options.require_code, pass)?;
         let record_key = record::generate_key()?;
         let data = OwnerData::new(options.label.clone(), &record_key);
         let data_json = zeroize::Zeroizing::new(
-            serde_json::to_vec(&data).map_err(|_| Error::Argument("owner data"))?,
+            oneshare_sdk::json::to_vec(&data).map_err(|_| Error::Argument("owner data"))?,
         );
         let body = CreateShareRequest {
             share_id,
@@ -323,7 +327,8 @@ impl Client {
                     .map_err(|_| Error::Argument("transfer box"))?,
             ),
         };
-        let body = serde_json::to_vec(&body).map_err(|_| Error::Argument("create request"))?;
+        let body =
+            oneshare_sdk::json::to_vec(&body).map_err(|_| Error::Argument("create request"))?;
         let created: CreateShareResponse = json(
             &self
                 .owner_call(
@@ -533,7 +538,8 @@ impl Client {
                 ciphertext: record::seal_record(&data.record_key()?, share_id, version, record)?,
             },
         };
-        let body = serde_json::to_vec(&body).map_err(|_| Error::Argument("update request"))?;
+        let body =
+            oneshare_sdk::json::to_vec(&body).map_err(|_| Error::Argument("update request"))?;
         let path = format!("/v1/shares/{}/record", seg(&share_id.to_string()));
         self.owner_call(&owner, Call::new("PUT", path).body(body, true))
             .await?;
@@ -558,7 +564,7 @@ pub(crate) async fn open_owner_data(owner: &Owner, s: &ShareSummary) -> Result<O
         .open_envelope(&owner_aad(&s.share_id), &s.owner_data)
         .await?;
     Ok(
-        serde_json::from_slice(&plain).map_err(|_| oneshare_sdk::Error::Json {
+        oneshare_sdk::json::from_slice(&plain).map_err(|_| oneshare_sdk::Error::Json {
             what: "owner data",
             reason: "not owner data".into(),
         })?,

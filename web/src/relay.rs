@@ -272,13 +272,7 @@ pub(crate) async fn body_bytes(res: &Response) -> Result<Vec<u8>> {
 
 /// Parses a JSON body; the error names the type, never the content.
 pub(crate) fn json<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &'static str) -> Result<T> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        oneshare_sdk::Error::Json {
-            what,
-            reason: format!("{:?} error at column {}", e.classify(), e.column()),
-        }
-        .into()
-    })
+    Ok(oneshare_sdk::json::read(bytes, what)?)
 }
 
 /// A 2xx response, or the relay's `{code, message}` as [`Error::Relay`].
@@ -288,7 +282,7 @@ async fn checked(res: Response) -> Result<Response> {
     }
     let status = res.status();
     let body = body_bytes(&res).await.unwrap_or_default();
-    let (code, message, attempts_left) = match serde_json::from_slice::<ErrorBody>(&body) {
+    let (code, message, attempts_left) = match oneshare_sdk::json::from_slice::<ErrorBody>(&body) {
         Ok(b) => (b.code, b.message, b.attempts_left),
         // Not a relay error body (a proxy answered): keep the HTTP status.
         Err(_) => (

@@ -167,7 +167,7 @@ impl Client {
                 a
             }
         };
-        let body = serde_json::to_vec(&TransferRequest {
+        let body = oneshare_sdk::json::to_vec(&TransferRequest {
             request_id: asking.request_id,
             bind_secret: *link.keys().bind_secret.expose(),
             device_key: PublicKey::from_bytes(&asking.public_key)?,
@@ -383,7 +383,7 @@ impl Client {
             approval: sign(&owner.private_key, &message).await?,
             transfer_key,
         };
-        let body = serde_json::to_vec(&body).map_err(|_| Error::Argument("approval"))?;
+        let body = oneshare_sdk::json::to_vec(&body).map_err(|_| Error::Argument("approval"))?;
         let path = format!(
             "/v1/shares/{}/transfer/{}/approve",
             seg(&share_id.to_string()),

@@ -11,10 +11,9 @@
 use js_sys::Uint8Array;
 use oneshare_sdk::lifetime::State;
 use oneshare_sdk::open_code::OpenCode;
-use oneshare_sdk::passphrase;
 use oneshare_web::{
     Client, CreateOptions, Created, DownloadOptions, Error, Field, FieldType, Link, NewFile,
-    OpenOptions, Record, take_link_from_location,
+    NewPassphrase, OpenOptions, Record, take_link_from_location,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -780,7 +779,13 @@ async fn a_passphrase_share_opens_only_with_the_passphrase() {
             record(),
             vec![],
             &CreateOptions {
-                passphrase: Some(zeroize::Zeroizing::new("caf\u{e9} au lait".into())),
+                passphrase: Some(NewPassphrase {
+                    text: zeroize::Zeroizing::new("caf\u{e9} au lait".into()),
+                    stretch: std::rc::Rc::new(|text, salt| {
+                        let stretched = oneshare_web::stretch(text, &salt);
+                        Box::pin(async move { stretched })
+                    }),
+                }),
                 ..CreateOptions::default()
             },
             None,
@@ -794,7 +799,7 @@ async fn a_passphrase_share_opens_only_with_the_passphrase() {
         "passphrase_required"
     );
     let with = |pass: &str| OpenOptions {
-        passphrase: Some(passphrase::stretch(pass, &link.passphrase_salt()).unwrap()),
+        passphrase: Some(oneshare_web::stretch(pass, &link.passphrase_salt()).unwrap()),
         ..code_of(&created)
     };
     let err = recipient
@@ -805,7 +810,7 @@ async fn a_passphrase_share_opens_only_with_the_passphrase() {
         (err.code(), err.attempts_left()),
         ("wrong_passphrase", Some(4))
     );
-    // NFC: the decomposed é is the same passphrase.
+    // NFC (the browser's, in this build): the decomposed é is the same passphrase.
     let opened = recipient
         .open_with(&link, &with("cafe\u{301} au lait"))
         .await

@@ -6,6 +6,7 @@ mod hardening;
 mod perf;
 mod relay;
 mod setup;
+mod shipped;
 mod viewer;
 mod web;
 
@@ -21,12 +22,13 @@ fn main() -> ExitCode {
         Some("viewer") => viewer::build(),
         Some("bench-browser") => web::bench_browser(),
         Some("test-web") => web::client_tests(),
+        Some("test-browser") => web::browser_tests(),
         Some("stress") => hardening::stress(),
         Some("api-fuzz") => hardening::api_fuzz(),
         Some("interop") => hardening::interop(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <test | setup | serve | bench | fuzz [SECONDS] | npm | viewer | bench-browser | test-web | stress | interop | api-fuzz>"
+                "usage: cargo xtask <test | setup | serve | bench | fuzz [SECONDS] | npm | viewer | bench-browser | test-web | test-browser | stress | interop | api-fuzz>"
             );
             return ExitCode::from(2);
         }
@@ -108,7 +110,7 @@ fn test() -> Result {
             "-p",
             "oneshare-web",
             "--features",
-            "js",
+            "js,stretch",
             "--all-targets",
             "--target",
             setup::WASM_TARGET,

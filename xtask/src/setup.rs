@@ -104,7 +104,8 @@ pub fn wasm_tools() -> Result {
     wasm_bindgen_cli()
 }
 
-/// `rustup target add wasm32-unknown-unknown` when it is not installed.
+/// `rustup target add wasm32-unknown-unknown` and `rustup component add rust-src`
+/// when they are not installed.
 fn wasm_target() -> Result {
     let Some(installed) = output("rustup", &["target", "list", "--installed"]) else {
         return Err(format!(
@@ -115,6 +116,11 @@ fn wasm_target() -> Result {
     if !installed.lines().any(|t| t == WASM_TARGET) {
         eprintln!("setup: adding the {WASM_TARGET} target (the browser SDK's build)");
         run("rustup", &["target", "add", WASM_TARGET])?;
+    }
+    let components = output("rustup", &["component", "list", "--installed"]).unwrap_or_default();
+    if !components.lines().any(|c| c.starts_with("rust-src")) {
+        eprintln!("setup: adding rust-src (the shipped wasm modules rebuild std for size)");
+        run("rustup", &["component", "add", "rust-src"])?;
     }
     Ok(())
 }

@@ -24,11 +24,11 @@ use crate::setup::{WASM_TARGET, npm_ci, wasm_tools};
 use crate::{Result, root, run, run_in, target_dir};
 
 /// The pages' modules: cargo feature and output name.
-const MODULES: [&str; 4] = ["open", "compose", "download", "passphrase"];
+const MODULES: [&str; 5] = ["open", "compose", "download", "passphrase", "transfer"];
 
 /// Modules that start themselves when loaded (the service worker's module,
-/// `download`, is started by `sw.js`).
-const STARTED: [&str; 2] = ["open", "compose"];
+/// `download`, is started by `sw.js`; `passphrase` by `stretch.js`).
+const STARTED: [&str; 3] = ["open", "compose", "transfer"];
 
 /// Files of `www/` copied as they are, with a hashed name (referenced from HTML).
 const HASHED: [&str; 1] = ["style.css"];
@@ -65,30 +65,7 @@ fn hashed_name(name: &str, bytes: &[u8]) -> String {
 
 /// Builds one module; returns the wasm-bindgen JS and the optimized wasm.
 fn module(feature: &str, work: &Path) -> Result<(Vec<u8>, Vec<u8>)> {
-    // Size over speed: bulk crypto runs in SubtleCrypto. Set through the
-    // environment so the workspace's release profile (the relay's) is untouched.
-    run_in(
-        &root(),
-        "cargo",
-        &[
-            "build",
-            "-p",
-            "oneshare-viewer",
-            "--lib",
-            "--features",
-            feature,
-            "--target",
-            WASM_TARGET,
-            "--release",
-        ],
-        &[
-            ("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z"),
-            ("CARGO_PROFILE_RELEASE_LTO", "fat"),
-            ("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1"),
-            ("CARGO_PROFILE_RELEASE_PANIC", "abort"),
-        ],
-    )?;
-    let wasm = target_dir().join(format!("{WASM_TARGET}/release/oneshare_viewer.wasm"));
+    let wasm = crate::shipped::build("oneshare-viewer", feature)?;
     let raw = read(&wasm)?;
     let fingerprint = short_hash(&raw);
     let out = work.join(feature);
@@ -120,6 +97,21 @@ fn module(feature: &str, work: &Path) -> Result<(Vec<u8>, Vec<u8>)> {
         write(&stamp, fingerprint.as_bytes())?;
     }
     Ok((read(&js_path)?, read(&wasm_path)?))
+}
+
+/// `js` minified by terser (npm, pure JavaScript), through a file in `dir`:
+/// the open page's glue goes from 8.5 to 6.8 KB gzipped.
+fn minified(dir: &Path, js: &str) -> Result<String> {
+    let path = dir.join("shipped.js");
+    write(&path, js.as_bytes())?;
+    let arg = path.to_string_lossy().into_owned();
+    run_in(
+        &root().join("npm"),
+        "node_modules/.bin/terser",
+        &[&arg, "--module", "--compress", "--mangle", "--output", &arg],
+        &[],
+    )?;
+    String::from_utf8(read(&path)?).map_err(|_| "terser wrote non-UTF-8 JS".into())
 }
 
 /// Writes `bytes` as `dist/name` with its `.br` and `.gz` variants.
@@ -166,6 +158,7 @@ pub fn build() -> Result {
             // No inline script under the CSP: the module starts itself.
             js.push_str("\n__wbg_init();\n");
         }
+        let js = minified(&work.join(feature), &js)?;
         let js_name = hashed_name(&format!("{feature}.js"), js.as_bytes());
         emit(&staging, &format!("assets/{js_name}"), js.as_bytes())?;
         renames.push((format!("/{feature}.js"), format!("/assets/{js_name}")));

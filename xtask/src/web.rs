@@ -23,70 +23,59 @@ fn gzip_len(path: &Path) -> Result<u64> {
     Ok(out.stdout.len() as u64)
 }
 
-/// `cargo xtask npm`: release wasm build, wasm-bindgen, wasm-opt (binaryen from
+/// `cargo xtask npm`: release wasm builds, wasm-bindgen, wasm-opt (binaryen from
 /// npm, never Debian's: it miscompiles current wasm-bindgen output), into
-/// `npm/dist/`, then the TypeScript check of the curated `index.d.ts`.
+/// `npm/dist/`, then the TypeScript check of the curated `index.d.ts`. Two
+/// modules: the client (`oneshare_web`, feature `js`) and Argon2id alone
+/// (`oneshare_stretch`, feature `stretch`), which `src/stretch.mjs` loads in a
+/// worker only for passphrase shares.
 pub fn npm() -> Result {
     crate::setup::wasm_tools()?;
     let npm_dir = root().join("npm");
     npm_ci(&npm_dir)?;
-    // Size over speed for the wasm: bulk AES runs in SubtleCrypto, so opt-level
-    // "z" with fat LTO costs little (HPKE seal 1.1 → 1.5 ms) and saves ~35 KB
-    // gzipped. Set through the environment so the workspace profile (the relay's
-    // release build) is untouched.
-    run_in(
-        &root(),
-        "cargo",
-        &[
-            "build",
-            "-p",
-            "oneshare-web",
-            "--lib",
-            "--features",
-            "js",
-            "--target",
-            WASM_TARGET,
-            "--release",
-        ],
-        &[
-            ("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z"),
-            ("CARGO_PROFILE_RELEASE_LTO", "fat"),
-            ("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1"),
-        ],
-    )?;
-    let wasm = target_dir().join(format!("{WASM_TARGET}/release/oneshare_web.wasm"));
     let dist = npm_dir.join("dist");
     // Fresh output: nothing of an earlier build (or module name) is packed.
     let _ = std::fs::remove_dir_all(&dist);
-    let wasm_arg = wasm.to_string_lossy().into_owned();
-    let dist_arg = dist.to_string_lossy().into_owned();
-    run(
-        "wasm-bindgen",
-        &[
-            "--target",
-            "web",
-            "--out-name",
-            "oneshare_web",
-            "--out-dir",
-            &dist_arg,
-            &wasm_arg,
-        ],
-    )?;
-    let out = dist.join("oneshare_web_bg.wasm");
-    let before = file_len(&out)?;
-    wasm_opt(&out)?;
-    eprintln!(
-        "wasm: {} bytes after wasm-bindgen, {} bytes after wasm-opt, {} bytes gzipped",
-        before,
-        file_len(&out)?,
-        gzip_len(&out)?
-    );
+    for (feature, name) in [("js", "oneshare_web"), ("stretch", "oneshare_stretch")] {
+        npm_module(feature, name, &dist)?;
+    }
     run_in(
         &npm_dir,
         "node_modules/.bin/tsc",
         &["--noEmit", "-p", "."],
         &[],
     )
+}
+
+/// One module of the package: `oneshare-web` with `feature`, as `dist/{name}*`.
+fn npm_module(feature: &str, name: &str, dist: &Path) -> Result {
+    let wasm = crate::shipped::build("oneshare-web", feature)?;
+    let wasm_arg = wasm.to_string_lossy().into_owned();
+    let dist_arg = dist.to_string_lossy().into_owned();
+    let mut args = vec![
+        "--target",
+        "web",
+        "--out-name",
+        name,
+        "--out-dir",
+        &dist_arg,
+    ];
+    if feature == "stretch" {
+        // Loaded by src/stretch-worker.mjs only; the package declares no types for it.
+        args.push("--no-typescript");
+    }
+    args.push(&wasm_arg);
+    run("wasm-bindgen", &args)?;
+    let out = dist.join(format!("{name}_bg.wasm"));
+    let before = file_len(&out)?;
+    wasm_opt(&out)?;
+    eprintln!(
+        "{name}.wasm: {} bytes after wasm-bindgen, {} bytes after wasm-opt, {} bytes gzipped",
+        before,
+        file_len(&out)?,
+        gzip_len(&out)?
+    );
+    Ok(())
 }
 
 /// The core's vector suite (every positive and negative case of `sdk/vectors/`)
@@ -409,7 +398,9 @@ pub fn bench_browser() -> Result {
 
 /// Shrinks a wasm-bindgen output in place with `wasm-opt -Oz` from the npm `binaryen`
 /// package in `npm/` (never Debian's, which miscompiles; see TOOLCHAIN.md), with the
-/// features rustc's wasm32 target emits.
+/// features rustc's wasm32 target emits. `--converge` (passes until nothing
+/// shrinks) and dropping the `producers` and `target_features` sections save
+/// 0.9 KB gzipped of the npm module; `-Os`, `--gufa` and `-O3` first were larger.
 pub fn wasm_opt(wasm: &Path) -> Result {
     let arg = wasm.to_string_lossy().into_owned();
     run_in(
@@ -417,6 +408,9 @@ pub fn wasm_opt(wasm: &Path) -> Result {
         "node_modules/.bin/wasm-opt",
         &[
             "-Oz",
+            "--converge",
+            "--strip-producers",
+            "--strip-target-features",
             "--enable-bulk-memory",
             "--enable-reference-types",
             "--enable-nontrapping-float-to-int",

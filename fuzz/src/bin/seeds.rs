@@ -21,10 +21,14 @@ fn main() -> std::io::Result<()> {
     let dir = std::env::args().nth(1).unwrap_or_else(|| "corpus".into());
     let mut n = 0;
     for (target, name, bytes) in seeds() {
-        let folder = Path::new(&dir).join(target);
-        std::fs::create_dir_all(&folder)?;
-        std::fs::write(folder.join(format!("seed-{name}")), bytes)?;
-        n += 1;
+        // The JSON reader's own target starts from every JSON seed too.
+        let reader = matches!(target, "api_json" | "record_json").then_some("json");
+        for target in std::iter::once(target).chain(reader) {
+            let folder = Path::new(&dir).join(target);
+            std::fs::create_dir_all(&folder)?;
+            std::fs::write(folder.join(format!("seed-{name}")), &bytes)?;
+            n += 1;
+        }
     }
     println!("wrote {n} seeds under {dir}");
     Ok(())

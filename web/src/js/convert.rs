@@ -35,7 +35,7 @@ pub fn js<T>(r: crate::Result<T>) -> JsResult<T> {
 /// A plain object from a serializable value (through JSON: the core's serde
 /// types, without a second serializer in the module).
 pub fn to_js<T: Serialize>(value: &T) -> JsResult<JsValue> {
-    let text = serde_json::to_string(value)
+    let text = oneshare_sdk::json::to_string(value)
         .map_err(|_| js_error(&Error::Argument("value for JavaScript")))?;
     js_sys::JSON::parse(&text).map_err(|_| js_error(&Error::Argument("value for JavaScript")))
 }

@@ -3,6 +3,7 @@
 //! converting the answer. No protocol logic lives here.
 
 mod convert;
+mod passphrase;
 mod streams;
 pub mod testing;
 mod types;
@@ -11,10 +12,10 @@ use std::rc::Rc;
 
 use js_sys::{Array, Function, Promise};
 use oneshare_sdk::api::AttachmentInfo;
+use oneshare_sdk::duration;
 use oneshare_sdk::open_code::OpenCode;
 use oneshare_sdk::record::Record;
 use oneshare_sdk::token::ShareId;
-use oneshare_sdk::{duration, passphrase};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
@@ -23,6 +24,13 @@ use web_sys::AbortSignal;
 use crate::owner::{CreateOptions, NewFile};
 use crate::{Client, Error, Link, OpenOptions, Opened, take_link_from_location};
 use convert::{JsResult, field, field_as, js, js_error, report, to_js, whole};
+
+/// Talc instead of the default dlmalloc: the same job in about 4 KB less of
+/// the module (1.8 KB gzipped). Only the npm module sets it: a Rust/wasm app
+/// that links this crate keeps its own allocator.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
 /// A client of one relay with this browser's key store.
 #[wasm_bindgen(js_name = Oneshare)]
@@ -170,8 +178,7 @@ impl JsOneshare {
             let passphrase = match field(&options, "passphrase").as_string() {
                 Some(text) => {
                     let text = zeroize::Zeroizing::new(text);
-                    let salt = link.passphrase_salt();
-                    Some(js(passphrase::stretch(&text, &salt).map_err(Error::from))?)
+                    Some(js(passphrase::stretch(&text, link.passphrase_salt()).await)?)
                 }
                 None => None,
             };
@@ -311,9 +318,12 @@ impl JsOneshare {
                 label: field(&options, "label").as_string().unwrap_or_default(),
                 signal: field_as(&options, "signal"),
                 require_code: field(&options, "requireCode").is_truthy(),
-                passphrase: field(&options, "passphrase")
-                    .as_string()
-                    .map(zeroize::Zeroizing::new),
+                passphrase: field(&options, "passphrase").as_string().map(|text| {
+                    crate::NewPassphrase {
+                        text: zeroize::Zeroizing::new(text),
+                        stretch: passphrase::stretcher(),
+                    }
+                }),
             };
             let created = js(client.create(record, files, &create, progress).await)?;
             if count > 0

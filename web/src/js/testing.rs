@@ -194,49 +194,46 @@ pub fn open_code_derive(token: &[u8], typed: &str) -> JsResult<JsValue> {
 /// `{salt, wrapKey, proof, verifier}` of a passphrase for the share of
 /// `token`, the way `open({ passphrase })` derives them (the link's salt,
 /// Argon2id, then the keys from the stretched passphrase).
-#[wasm_bindgen(js_name = passphraseDerive)]
-pub fn passphrase_derive(token: &[u8], passphrase: &str) -> JsResult<JsValue> {
-    let link = link_of(token)?;
-    let salt = link.passphrase_salt();
-    let stretched = core(oneshare_sdk::passphrase::stretch(passphrase, &salt))?;
-    let keys = oneshare_sdk::passphrase::from_stretched(link.token(), &stretched);
-    let out = Object::new();
-    set_bytes(&out, "salt", &salt)?;
-    set_bytes(&out, "wrapKey", keys.wrap_key.expose())?;
-    set_bytes(&out, "proof", keys.proof.expose())?;
-    set_bytes(&out, "verifier", &keys.proof.verifier())?;
-    Ok(out.into())
+#[wasm_bindgen(js_name = passphraseDerive, unchecked_return_type = "Promise<{ salt: Uint8Array, wrapKey: Uint8Array, proof: Uint8Array, verifier: Uint8Array }>")]
+pub fn passphrase_derive(token: Vec<u8>, passphrase: String) -> Promise {
+    future_to_promise(Box::pin(async move {
+        let link = link_of(&token)?;
+        let salt = link.passphrase_salt();
+        let stretched = js(super::passphrase::stretch(&passphrase, salt).await)?;
+        let keys = oneshare_sdk::passphrase::from_stretched(link.token(), &stretched);
+        let out = Object::new();
+        set_bytes(&out, "salt", &salt)?;
+        set_bytes(&out, "wrapKey", keys.wrap_key.expose())?;
+        set_bytes(&out, "proof", keys.proof.expose())?;
+        set_bytes(&out, "verifier", &keys.proof.verifier())?;
+        Ok(out.into())
+    }) as super::JsFuture)
 }
 
 /// The record key a bind's wrapped key opens to, through the client's unwrap
 /// (the passphrase's wrap key, then the link's; the link's alone when
 /// `passphrase` is absent).
-#[wasm_bindgen(js_name = passphraseUnwrap)]
-pub fn passphrase_unwrap(
-    token: &[u8],
-    passphrase: Option<String>,
-    wrapped: &[u8],
-) -> JsResult<Vec<u8>> {
-    let link = link_of(token)?;
-    let keys = match passphrase {
-        Some(p) => {
-            let stretched = core(oneshare_sdk::passphrase::stretch(
-                &p,
-                &link.passphrase_salt(),
-            ))?;
-            Some(oneshare_sdk::passphrase::from_stretched(
-                link.token(),
-                &stretched,
-            ))
-        }
-        None => None,
-    };
-    let rk = core(oneshare_sdk::guard::unwrap_record_key(
-        link.token(),
-        keys.as_ref(),
-        wrapped,
-    ))?;
-    Ok(rk.expose().to_vec())
+#[wasm_bindgen(js_name = passphraseUnwrap, unchecked_return_type = "Promise<Uint8Array>")]
+pub fn passphrase_unwrap(token: Vec<u8>, passphrase: Option<String>, wrapped: Vec<u8>) -> Promise {
+    future_to_promise(Box::pin(async move {
+        let link = link_of(&token)?;
+        let keys = match passphrase {
+            Some(p) => {
+                let stretched = js(super::passphrase::stretch(&p, link.passphrase_salt()).await)?;
+                Some(oneshare_sdk::passphrase::from_stretched(
+                    link.token(),
+                    &stretched,
+                ))
+            }
+            None => None,
+        };
+        let rk = core(oneshare_sdk::guard::unwrap_record_key(
+            link.token(),
+            keys.as_ref(),
+            &wrapped,
+        ))?;
+        Ok(Uint8Array::from(&rk.expose()[..]).into())
+    }) as super::JsFuture)
 }
 
 /// The relay's check of a proof against a stored verifier (`open_code` or

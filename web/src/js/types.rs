@@ -26,7 +26,7 @@ export type ErrorCode =
   // the browser client
   | 'network' | 'aborted' | 'webcrypto' | 'insecure_context' | 'storage_unavailable'
   | 'not_on_device' | 'other_relay' | 'attachment_uploading' | 'no_such_attachment'
-  | 'upload_incomplete' | 'argument' | 'unsupported' | 'code_mismatch'
+  | 'upload_incomplete' | 'argument' | 'unsupported' | 'code_mismatch' | 'passphrase_module'
   // loading the package
   | 'not_initialized' | 'wasm_load';
 "#;

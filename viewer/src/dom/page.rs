@@ -1,28 +1,11 @@
-//! Thin DOM helpers: find elements, show one state, set text (always
-//! `textContent`: record data never goes through an HTML parser), buttons that
-//! copy, reveal and count down.
+//! The open and compose pages' DOM helpers: templates, elements, one state
+//! shown at a time, buttons that copy, reveal and count down.
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{Document, Element, HtmlElement, HtmlTemplateElement};
+use web_sys::{Element, HtmlElement, HtmlTemplateElement};
 
-/// The viewer's error inside the page: a DOM call that should not fail did.
-pub type Result<T> = core::result::Result<T, JsValue>;
-
-/// The document.
-pub fn document() -> Result<Document> {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or_else(|| JsValue::from_str("no document"))
-}
-
-/// The element with this id (an error naming it when missing).
-pub fn by_id(id: &str) -> Result<HtmlElement> {
-    document()?
-        .get_element_by_id(id)
-        .and_then(|e| e.dyn_into::<HtmlElement>().ok())
-        .ok_or_else(|| JsValue::from_str(&format!("#{id} is missing")))
-}
+use super::{Result, announce, by_id, document, set_text};
 
 /// The element with this id, cast to a concrete type.
 pub fn typed<T: JsCast>(id: &str) -> Result<T> {
@@ -31,20 +14,9 @@ pub fn typed<T: JsCast>(id: &str) -> Result<T> {
         .map_err(|_| JsValue::from_str(&format!("#{id} has the wrong type")))
 }
 
-/// Sets plain text (never HTML).
-pub fn set_text(el: &impl AsRef<web_sys::Node>, text: &str) {
-    el.as_ref().set_text_content(Some(text));
-}
-
 /// Appends `child` to `parent`.
 pub fn append(parent: &impl AsRef<web_sys::Node>, child: &impl AsRef<web_sys::Node>) -> Result<()> {
     parent.as_ref().append_child(child.as_ref())?;
-    Ok(())
-}
-
-/// Sets the text of the element with this id.
-pub fn text(id: &str, text: &str) -> Result<()> {
-    set_text(&by_id(id)?, text);
     Ok(())
 }
 
@@ -102,13 +74,6 @@ pub fn show_one(ids: &[&str], show: &str) -> Result<()> {
         let _ = h.focus();
     }
     Ok(())
-}
-
-/// Announces a short message in the page's live region.
-pub fn announce(message: &str) {
-    if let Ok(el) = by_id("status") {
-        set_text(&el, message);
-    }
 }
 
 /// Adds a click listener that lives as long as the page.
