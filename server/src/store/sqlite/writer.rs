@@ -298,8 +298,11 @@ mod tests {
         }
     }
 
+    /// Polls until `ready`; fails after 30 s rather than hanging the run.
     async fn until(mut ready: impl FnMut() -> bool) {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
         while !ready() {
+            assert!(tokio::time::Instant::now() < deadline, "not reached in 30 s");
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
     }
@@ -314,14 +317,18 @@ mod tests {
         let url = format!("sqlite://{}", dir.path().join("oneshare.db").display());
         let store = Arc::new(SqliteStore::open(&url).await.unwrap());
         let writer = store.writer.clone();
-        // Hold the writer: everything below queues behind this plain job.
+        // Hold the writer: everything below queues behind this plain job. Wait
+        // until the writer runs it (an empty queue alone does not say so: the
+        // job may not be sent yet, and the counts below must start from here).
         let (release, hold) = oneshot::channel::<()>();
+        let (running, started) = oneshot::channel::<()>();
         let held = tokio::spawn({
             let writer = writer.clone();
             async move {
                 writer
                     .plain(|_| {
                         async move {
+                            let _ = running.send(());
                             let _ = hold.await;
                             Ok(())
                         }
@@ -330,7 +337,8 @@ mod tests {
                     .await
             }
         });
-        until(|| writer.jobs.capacity() == QUEUE).await;
+        started.await.unwrap();
+        assert_eq!(writer.jobs.capacity(), QUEUE);
         let owner = SigningKey::generate().unwrap().public_key();
         let nonce = |i: u8| Nonce {
             signer: "owner:batch".to_owned(),
