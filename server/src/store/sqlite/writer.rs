@@ -302,7 +302,10 @@ mod tests {
     async fn until(mut ready: impl FnMut() -> bool) {
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
         while !ready() {
-            assert!(tokio::time::Instant::now() < deadline, "not reached in 30 s");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "not reached in 30 s"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
     }
