@@ -45,10 +45,7 @@ async fn ask(link: &str) -> core::result::Result<JsValue, JsValue> {
 
 async fn run(link: &str) -> core::result::Result<&'static str, oneshare_web::Error> {
     let link = Link::parse(link)?;
-    let origin = web_sys::window()
-        .and_then(|w| w.location().origin().ok())
-        .unwrap_or_default();
-    let c = Client::connect(&origin).await?;
+    let c = Client::connect(&dom::origin()).await?;
     let mut progress = match c.request_transfer(&link).await {
         Ok(p) => p,
         Err(e) => {

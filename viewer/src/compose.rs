@@ -110,10 +110,7 @@ async fn client() -> core::result::Result<Rc<Client>, oneshare_web::Error> {
     if let Some(c) = with(|p| p.client.clone()) {
         return Ok(c);
     }
-    let origin = web_sys::window()
-        .and_then(|w| w.location().origin().ok())
-        .unwrap_or_default();
-    let c = Rc::new(Client::connect(&origin).await?);
+    let c = Rc::new(Client::connect(&dom::origin()).await?);
     with(|p| p.client = Some(c.clone()));
     Ok(c)
 }

@@ -129,15 +129,9 @@ async fn client() -> core::result::Result<Rc<Client>, oneshare_web::Error> {
     if let Some(c) = p.client.borrow().as_ref() {
         return Ok(c.clone());
     }
-    let c = Rc::new(Client::connect(&origin()).await?);
+    let c = Rc::new(Client::connect(&dom::origin()).await?);
     *p.client.borrow_mut() = Some(c.clone());
     Ok(c)
-}
-
-fn origin() -> String {
-    web_sys::window()
-        .and_then(|w| w.location().origin().ok())
-        .unwrap_or_default()
 }
 
 /// Entry point of the open page.
@@ -483,7 +477,7 @@ async fn ask_transfer() -> Result<()> {
         return show(Page::NoLink);
     };
     let ask = transfer_module().await?;
-    let url = JsValue::from(link.to_url(&origin()));
+    let url = JsValue::from(link.to_url(&dom::origin()));
     let asked = ask.call1(&JsValue::NULL, &url)?;
     match JsFuture::from(js_sys::Promise::from(asked)).await {
         Ok(outcome) if outcome.as_string().as_deref() == Some("approved") => {

@@ -8,7 +8,7 @@
 //! (`-Cpanic=immediate-abort`) and carries no source location
 //! (`-Zlocation-detail=none`): the panic formatting machinery, its messages and
 //! the file paths are not linked. The open page's module loses 23 KB gzipped
-//! (172.0 → 149.0 KB). These flags are unstable, so the build sets
+//! (172.0 → 149.6 KB). These flags are unstable, so the build sets
 //! `RUSTC_BOOTSTRAP=1` for this one command: the compiler is the installed stable
 //! one, only its unstable switches are unlocked. The cost: a panic in a shipped
 //! module shows as `RuntimeError: unreachable` with no message (the workspace

@@ -16,6 +16,13 @@ pub fn document() -> Result<Document> {
         .ok_or_else(|| JsValue::from_str("no document"))
 }
 
+/// The page's origin, where its relay is.
+pub fn origin() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
+}
+
 /// The element with this id (an error naming it when missing).
 pub fn by_id(id: &str) -> Result<HtmlElement> {
     document()?
