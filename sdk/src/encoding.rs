@@ -1,14 +1,18 @@
 //! base64url without padding, the one text encoding of every binary value on the
 //! wire, plus serde adapters so API types carry bytes, not strings.
+//!
+//! The codec is RustCrypto's `base64ct`: constant-time (no table lookups or
+//! branches on the data), because tokens, keys and proofs pass through it, and
+//! strict (no padding, no whitespace, canonical trailing bits). It is also
+//! small: one codec for every encode and decode in the browser modules.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64ct::{Base64UrlUnpadded, Encoding as _};
 
 use crate::{Error, Result};
 
 /// Encodes bytes as base64url without padding.
 pub fn b64(bytes: impl AsRef<[u8]>) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
+    Base64UrlUnpadded::encode_string(bytes.as_ref())
 }
 
 /// Decodes strict base64url without padding (no whitespace, no `=`, canonical
@@ -17,9 +21,7 @@ pub fn b64(bytes: impl AsRef<[u8]>) -> String {
 /// # Errors
 /// [`Error::Encoding`] naming `what` when the text is not canonical base64url.
 pub fn unb64(text: &str, what: &'static str) -> Result<Vec<u8>> {
-    URL_SAFE_NO_PAD
-        .decode(text.as_bytes())
-        .map_err(|_| Error::Encoding(what))
+    Base64UrlUnpadded::decode_vec(text).map_err(|_| Error::Encoding(what))
 }
 
 /// Decodes base64url into exactly `N` bytes.

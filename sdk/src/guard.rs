@@ -71,11 +71,25 @@ pub fn unwrap_record_key(
     passphrase: Option<&PassphraseKeys>,
     wrapped: &[u8],
 ) -> Result<Key256> {
-    let keys = token.derive();
-    let by_link = || record::unwrap_key(&keys.wrap_key, &keys.share_id, wrapped);
+    let share_id = token.derive().share_id;
+    let mut outcome = Err(crate::Error::WrongKey);
+    for key in wrap_keys(token, passphrase) {
+        outcome = record::unwrap_key(&key, &share_id, wrapped);
+        if outcome.is_ok() {
+            break;
+        }
+    }
+    outcome
+}
+
+/// The keys to try on the record key a bind returned, in the order of
+/// [`unwrap_record_key`] (the first that opens it wins; the last one's error
+/// stands), for clients whose AES-GCM runs elsewhere (SubtleCrypto).
+pub fn wrap_keys(token: &Token, passphrase: Option<&PassphraseKeys>) -> Vec<Key256> {
+    let by_link = token.derive().wrap_key;
     match passphrase {
-        Some(p) => record::unwrap_key(&p.wrap_key, &keys.share_id, wrapped).or_else(|_| by_link()),
-        None => by_link(),
+        Some(p) => vec![p.wrap_key.clone(), by_link],
+        None => vec![by_link],
     }
 }
 

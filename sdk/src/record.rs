@@ -207,6 +207,18 @@ pub fn wrap_key(wrap_key: &Key256, share_id: &ShareId, record_key: &Key256) -> R
 /// [`Error::Length`] if the wrapped key is not [`WRAPPED_KEY_LEN`] bytes, else
 /// envelope errors.
 pub fn unwrap_key(wrap_key: &Key256, share_id: &ShareId, wrapped: &[u8]) -> Result<Key256> {
+    check_wrapped(wrapped)?;
+    let raw = Zeroizing::new(envelope::open(wrap_key, &wrap_aad(share_id), wrapped)?);
+    unwrapped(&raw)
+}
+
+/// The first step of [`unwrap_key`], for clients whose AES-GCM runs elsewhere
+/// (SubtleCrypto): then open the envelope under the wrap key with
+/// [`wrap_aad`], and read the plaintext with [`unwrapped`].
+///
+/// # Errors
+/// [`Error::Length`] if the wrapped key is not [`WRAPPED_KEY_LEN`] bytes.
+pub fn check_wrapped(wrapped: &[u8]) -> Result<()> {
     if wrapped.len() != WRAPPED_KEY_LEN {
         return Err(Error::Length {
             what: "wrapped key",
@@ -214,12 +226,17 @@ pub fn unwrap_key(wrap_key: &Key256, share_id: &ShareId, wrapped: &[u8]) -> Resu
             got: wrapped.len(),
         });
     }
-    let raw = Zeroizing::new(envelope::open(wrap_key, &wrap_aad(share_id), wrapped)?);
-    let bytes: [u8; 32] = raw
-        .as_slice()
-        .try_into()
-        .map_err(|_| Error::Malformed("wrapped key"))?;
-    Ok(Secret::new(bytes))
+    Ok(())
+}
+
+/// The record key from the plaintext of an opened wrapped key.
+///
+/// # Errors
+/// [`Error::Malformed`] unless it is 32 bytes.
+pub fn unwrapped(plaintext: &[u8]) -> Result<Key256> {
+    <[u8; 32]>::try_from(plaintext)
+        .map(Secret::new)
+        .map_err(|_| Error::Malformed("wrapped key"))
 }
 
 #[cfg(test)]

@@ -298,14 +298,61 @@ pub fn wrap_for_device_with(
     record_key: &Key256,
     nonce: [u8; envelope::NONCE_LEN],
 ) -> Vec<u8> {
-    let context = transfer_context(share_id, request_id, device_key);
+    let seal = TransferKeySeal::new(encapped, secret, share_id, request_id, device_key, ecdh_key);
     let inner = Zeroizing::new(envelope::seal_with_nonce(
-        &transfer_wrap_key(secret),
+        &seal.inner_key,
         nonce,
-        &context,
+        &seal.inner_aad,
         record_key.expose(),
     ));
-    hpke::seal(encapped, &ecdh_key.to_bytes(), &context, b"", &inner)
+    seal.transfer_key(&seal.hpke.seal(b"", &inner))
+}
+
+/// [`wrap_for_device_with`] in steps, for clients whose AES-GCM runs
+/// elsewhere (SubtleCrypto): seal `K_r` as an envelope under
+/// [`TransferKeySeal::inner_key`] with [`TransferKeySeal::inner_aad`], seal
+/// that envelope with the HPKE context's key and base nonce and an empty AAD,
+/// then [`TransferKeySeal::transfer_key`].
+pub struct TransferKeySeal {
+    /// The HPKE sender context (RFC 9180 `SetupBaseS`, `info` = the transfer
+    /// context).
+    pub hpke: hpke::KeySchedule,
+    /// The HPKE encapsulated key.
+    pub enc: [u8; ENC_LEN],
+    /// The key of the inner envelope, from the transfer secret.
+    pub inner_key: Key256,
+    /// The AAD of the inner envelope.
+    pub inner_aad: Vec<u8>,
+}
+
+impl TransferKeySeal {
+    /// The steps of re-wrapping `K_r` to the device after the caller's `Encap`
+    /// to `ecdh_key`.
+    pub fn new(
+        encapped: &Encapped,
+        secret: &Key256,
+        share_id: &ShareId,
+        request_id: &[u8; REQUEST_ID_LEN],
+        device_key: &PublicKey,
+        ecdh_key: &PublicKey,
+    ) -> Self {
+        let context = transfer_context(share_id, request_id, device_key);
+        Self {
+            hpke: hpke::setup_base_s(encapped, &ecdh_key.to_bytes(), &context),
+            enc: encapped.enc,
+            inner_key: transfer_wrap_key(secret),
+            inner_aad: context,
+        }
+    }
+
+    /// The transfer key: `enc || ciphertext`, where `ciphertext` is the HPKE
+    /// seal of the inner envelope.
+    pub fn transfer_key(&self, ciphertext: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(ENC_LEN + ciphertext.len());
+        out.extend_from_slice(&self.enc);
+        out.extend_from_slice(ciphertext);
+        out
+    }
 }
 
 /// Re-wraps `K_r` to the requesting device (the sender's side of an approval),
@@ -373,24 +420,66 @@ pub fn open_transfer_key_with(
     device_key: &PublicKey,
     sealed: &[u8],
 ) -> Result<Key256> {
-    let enc = transfer_key_enc(sealed)?;
-    let context = transfer_context(share_id, request_id, device_key);
-    let inner = hpke::open(
-        dh,
-        enc,
-        &ecdh_key.to_bytes(),
-        &context,
-        b"",
-        &sealed[ENC_LEN..],
+    let open = TransferKeyOpen::new(
+        dh, ecdh_key, secret, share_id, request_id, device_key, sealed,
     )?;
-    let plain = Zeroizing::new(envelope::open(
-        &transfer_wrap_key(secret),
-        &context,
-        &inner,
-    )?);
-    <[u8; 32]>::try_from(plain.as_slice())
-        .map(Secret::new)
-        .map_err(|_| Error::Malformed("transfer key"))
+    let inner = open.hpke.open(b"", open.ciphertext)?;
+    let plain = Zeroizing::new(envelope::open(&open.inner_key, &open.inner_aad, &inner)?);
+    TransferKeyOpen::record_key(&plain)
+}
+
+/// [`open_transfer_key_with`] in steps, for clients whose AES-GCM runs
+/// elsewhere (SubtleCrypto): open [`TransferKeyOpen::ciphertext`] with the
+/// HPKE context's key and base nonce and an empty AAD (a failed tag is
+/// [`Error::Hpke`]), then that plaintext as an envelope under
+/// [`TransferKeyOpen::inner_key`] with [`TransferKeyOpen::inner_aad`], then
+/// read the record key with [`TransferKeyOpen::record_key`].
+pub struct TransferKeyOpen<'a> {
+    /// The HPKE recipient context (RFC 9180 `SetupBaseR`, `info` = the
+    /// transfer context).
+    pub hpke: hpke::KeySchedule,
+    /// The HPKE ciphertext (after `enc`).
+    pub ciphertext: &'a [u8],
+    /// The key of the inner envelope, from the link's transfer secret.
+    pub inner_key: Key256,
+    /// The AAD of the inner envelope.
+    pub inner_aad: Vec<u8>,
+}
+
+impl<'a> TransferKeyOpen<'a> {
+    /// The steps of opening `sealed`, given `dh = DH(skR, enc)` of the ECDH
+    /// key `ecdh_key` and [`transfer_key_enc`].
+    ///
+    /// # Errors
+    /// As [`transfer_key_enc`].
+    pub fn new(
+        dh: &SharedSecret,
+        ecdh_key: &PublicKey,
+        secret: &Key256,
+        share_id: &ShareId,
+        request_id: &[u8; REQUEST_ID_LEN],
+        device_key: &PublicKey,
+        sealed: &'a [u8],
+    ) -> Result<Self> {
+        let enc = transfer_key_enc(sealed)?;
+        let context = transfer_context(share_id, request_id, device_key);
+        Ok(Self {
+            hpke: hpke::setup_base_r(dh, enc, &ecdh_key.to_bytes(), &context),
+            ciphertext: &sealed[ENC_LEN..],
+            inner_key: transfer_wrap_key(secret),
+            inner_aad: context,
+        })
+    }
+
+    /// The record key from the inner envelope's plaintext.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] unless it is 32 bytes.
+    pub fn record_key(plaintext: &[u8]) -> Result<Key256> {
+        <[u8; 32]>::try_from(plaintext)
+            .map(Secret::new)
+            .map_err(|_| Error::Malformed("transfer key"))
+    }
 }
 
 /// [`open_transfer_key_with`] for a native [`EcdhKey`].

@@ -13,7 +13,12 @@
 //!
 //! The HPKE itself is [`crate::hpke`]: natively the DH runs in `p256` (sealing)
 //! or the relay's [`Backend`] (opening); in the browser the client runs the
-//! sender's DH in WebCrypto and passes it to [`seal_transmission_key_with`].
+//! sender's DH in WebCrypto, and the AES-GCM too: it seals the key under
+//! [`transmission_key_context`] with SubtleCrypto and writes the header with
+//! [`transmission_key_header`] (natively, [`seal_transmission_key_with`] does
+//! both with `aes-gcm`). Request and response bodies are envelopes
+//! ([`request_aad`], [`response_aad`]) that the browser seals and opens with
+//! SubtleCrypto too.
 //!
 //! Bodies are envelopes under `K_t` with AAD
 //! `"oneshare/v1/request" || 0x00 || nonce` and responses with
@@ -30,7 +35,7 @@ use crate::encoding::unb64;
 use crate::envelope::{self, aad};
 #[cfg(not(target_arch = "wasm32"))]
 use crate::hpke::dhkem;
-use crate::hpke::{self, Encapped};
+use crate::hpke::{self, Encapped, KeySchedule};
 use crate::secret::Key256;
 #[cfg(not(target_arch = "wasm32"))]
 use crate::secret::Secret;
@@ -225,13 +230,29 @@ pub fn seal_transmission_key_with(
     transmission_key: &Key256,
     encapped: &Encapped,
 ) -> String {
-    let sealed = hpke::seal(
-        encapped,
-        &relay.public_key,
-        &info(&relay.key_id),
-        b"",
-        transmission_key.expose(),
-    );
+    let sealed = transmission_key_context(relay, encapped).seal(b"", transmission_key.expose());
+    transmission_key_header(relay, &encapped.enc, &sealed)
+}
+
+/// The HPKE sender context that seals a transmission key to `relay` after the
+/// caller's `Encap`, for clients whose AES-GCM runs elsewhere (SubtleCrypto):
+/// AES-256-GCM of the 32-byte key under its `key`, with its `base_nonce` and an
+/// empty AAD, gives the `sealed_key` of [`transmission_key_header`].
+pub fn transmission_key_context(relay: &RelayPublicKey, encapped: &Encapped) -> KeySchedule {
+    hpke::setup_base_s(encapped, &relay.public_key, &info(&relay.key_id))
+}
+
+/// The header value `key_id "." base64url(enc || sealed_key)`, where
+/// `sealed_key` is the HPKE ciphertext of the transmission key
+/// ([`SEALED_KEY_LEN`] bytes).
+pub fn transmission_key_header(
+    relay: &RelayPublicKey,
+    enc: &[u8; ENC_LEN],
+    sealed_key: &[u8],
+) -> String {
+    let mut sealed = Vec::with_capacity(ENC_LEN + sealed_key.len());
+    sealed.extend_from_slice(enc);
+    sealed.extend_from_slice(sealed_key);
     format!("{}.{}", relay.key_id, b64(sealed))
 }
 

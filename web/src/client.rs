@@ -298,9 +298,13 @@ impl Client {
             }
         };
         let bind: BindResponse = json(&plain, "bind response")?;
-        let raw = guard::unwrap_record_key(link.token(), passphrase.as_ref(), &bind.wrapped_key)?;
-        let record_key = AesKey::import(&raw, false).await?;
-        drop(raw);
+        let record_key = unwrap_record_key(
+            link.token(),
+            passphrase.as_ref(),
+            &share_id,
+            &bind.wrapped_key,
+        )
+        .await?;
         let record = decrypt_record(&record_key, &share_id, &bind.record).await?;
         entry.record_key = Some(record_key);
         entry.access_expires_at = Some(bind.access_expires_at);
@@ -422,6 +426,30 @@ impl Client {
     pub async fn forget(&self, share_id: &str) -> Result<()> {
         self.db().await?.delete(DEVICES, share_id).await
     }
+}
+
+/// The record key a bind returned, unwrapped in SubtleCrypto: the core's
+/// [`guard::unwrap_record_key`] with the AES-GCM of the browser (the keys the
+/// core says to try, in its order; the first that opens it wins).
+async fn unwrap_record_key(
+    token: &oneshare_sdk::token::Token,
+    passphrase: Option<&passphrase::PassphraseKeys>,
+    share_id: &ShareId,
+    wrapped: &[u8],
+) -> Result<AesKey> {
+    record::check_wrapped(wrapped)?;
+    let aad = record::wrap_aad(share_id);
+    let mut outcome = Err(Error::from(oneshare_sdk::Error::WrongKey));
+    for wrap_key in guard::wrap_keys(token, passphrase) {
+        outcome = AesKey::import(&wrap_key, false)
+            .await?
+            .open_envelope(&aad, wrapped)
+            .await;
+        if outcome.is_ok() {
+            break;
+        }
+    }
+    AesKey::import(&record::unwrapped(&outcome?)?, false).await
 }
 
 /// Decrypts a record envelope with the stored record key.

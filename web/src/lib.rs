@@ -25,6 +25,7 @@ mod signals;
 mod store;
 mod stretch;
 mod transfer;
+mod transmission;
 mod webcrypto;
 #[cfg(all(test, target_arch = "wasm32"))]
 mod webcrypto_hpke_tests;

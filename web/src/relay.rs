@@ -7,16 +7,16 @@ use std::rc::Rc;
 
 use js_sys::Uint8Array;
 use oneshare_sdk::api::{ErrorBody, RelayKeyResponse};
-use oneshare_sdk::secret::Key256;
 use oneshare_sdk::signing::{self, HEADER_TRANSMISSION, NONCE_LEN, SignedHeaders, Signer};
-use oneshare_sdk::transmission::{self, RelayPublicKey};
+use oneshare_sdk::transmission::RelayPublicKey;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, CryptoKey, Headers, RequestCache, RequestInit, Response};
 
 use crate::error::{Error, Result};
 use crate::platform::{fetch, now_secs, random};
-use crate::webcrypto::{encap, import_ecdh_public, sign};
+use crate::transmission::TransmissionKey;
+use crate::webcrypto::{import_ecdh_public, sign};
 
 /// Clock skew (seconds) below which the local clock is trusted as is.
 const TRUSTED_SKEW: i64 = 30;
@@ -163,7 +163,7 @@ impl Relay {
     pub(crate) async fn send(
         &self,
         call: &Call<'_>,
-    ) -> Result<(Response, Option<(Key256, [u8; NONCE_LEN])>)> {
+    ) -> Result<(Response, Option<TransmissionKey>)> {
         let nonce: [u8; NONCE_LEN] = random()?;
         let headers = Headers::new().map_err(|_| Error::Unsupported("Headers"))?;
         let add = |name: &str, value: &str| {
@@ -174,7 +174,6 @@ impl Relay {
         // The plaintext body as it is (an upload part is megabytes), or sealed.
         let mut sealed_body = None;
         let mut tk = None;
-        let mut tk_header = None;
         let sealed = call.encrypt_body || call.encrypted_response;
         let pinned = if sealed || call.signer.is_some() {
             Some(self.pinned().await?)
@@ -182,15 +181,12 @@ impl Relay {
             None
         };
         if let (true, Some(pinned)) = (sealed, pinned) {
-            let key = oneshare_sdk::record::generate_key()?;
-            let encapped = encap(&pinned.ecdh_key).await?;
-            let header = transmission::seal_transmission_key_with(&pinned.key, &key, &encapped);
-            add(HEADER_TRANSMISSION, &header)?;
+            let key = TransmissionKey::new(&pinned.key, &pinned.ecdh_key, nonce).await?;
+            add(HEADER_TRANSMISSION, &key.header)?;
             if call.encrypt_body {
-                sealed_body = Some(transmission::seal_request(&key, &nonce, &call.body)?);
+                sealed_body = Some(key.seal_request(&call.body).await?);
             }
-            tk_header = Some(header);
-            tk = Some((key, nonce));
+            tk = Some(key);
         }
         let body: &[u8] = sealed_body.as_deref().unwrap_or(&call.body);
         if let (Some((signer, private)), Some(pinned)) = (&call.signer, pinned) {
@@ -199,7 +195,7 @@ impl Relay {
                 method: call.method,
                 path: &call.path,
                 body,
-                transmission: tk_header.as_deref(),
+                transmission: tk.as_ref().map(|k| k.header.as_str()),
             };
             let text = signing::canonical(&req, signer, timestamp, &nonce);
             let signature = sign(private, text.as_bytes()).await?;
@@ -247,9 +243,7 @@ impl Relay {
         let (res, tk) = self.send(call).await?;
         let bytes = body_bytes(&res).await?;
         match tk {
-            Some((key, nonce)) if call.encrypted_response => {
-                Ok(transmission::open_response(&key, &nonce, &bytes)?)
-            }
+            Some(key) if call.encrypted_response => key.open_response(&bytes).await,
             _ => Ok(bytes),
         }
     }

@@ -16,10 +16,12 @@ use oneshare_sdk::api::{
     ApproveTransfer, PendingTransfer, TransferList, TransferRequest, TransferState, TransferStatus,
     TransferTicket,
 };
-use oneshare_sdk::secret::Secret;
+use oneshare_sdk::secret::{Key256, Secret};
 use oneshare_sdk::signing::{PUBLIC_KEY_LEN, PublicKey, Signer};
 use oneshare_sdk::token::ShareId;
-use oneshare_sdk::transfer::{self, ComparisonCode, REQUEST_ID_LEN};
+use oneshare_sdk::transfer::{
+    self, ComparisonCode, REQUEST_ID_LEN, TransferKeyOpen, TransferKeySeal,
+};
 use wasm_bindgen::JsCast;
 use web_sys::CryptoKey;
 
@@ -31,7 +33,8 @@ use crate::platform::random;
 use crate::relay::{Call, json, seg};
 use crate::store::{DEVICES, DeviceEntry, Fields, TRANSFERS};
 use crate::webcrypto::{
-    AesKey, ecdh, encap, generate_ecdh_key, generate_signing_key, import_ecdh_public, sign,
+    AesKey, ecdh, encap, generate_ecdh_key, generate_signing_key, hpke_open, hpke_seal,
+    import_ecdh_public, sign,
 };
 
 /// A request this device made, as stored while it waits.
@@ -231,22 +234,16 @@ impl Client {
             TransferState::Expired => TransferProgress::Expired,
             TransferState::Approved => {
                 let sealed = status.transfer_key.ok_or(Error::NotOnDevice)?;
-                // A point off the curve fails here, as `DH` fails natively.
-                let enc = import_ecdh_public(
-                    transfer::transfer_key_enc(&sealed)?,
-                    oneshare_sdk::Error::Hpke,
-                )
-                .await?;
-                let dh = ecdh(&asking.ecdh_key, &enc).await?;
-                let raw = transfer::open_transfer_key_with(
-                    &dh,
+                let raw = open_transfer_key(
+                    &asking.ecdh_key,
                     &PublicKey::from_bytes(&asking.ecdh_public)?,
                     &link.transfer_secret(),
                     &share_id,
                     &asking.request_id,
                     &PublicKey::from_bytes(&asking.public_key)?,
                     &sealed,
-                )?;
+                )
+                .await?;
                 let record_key = AesKey::import(&raw, false).await?;
                 drop(raw);
                 let entry = DeviceEntry {
@@ -365,18 +362,23 @@ impl Client {
             oneshare_sdk::Error::InvalidKey("ecdh"),
         )
         .await?;
-        let transfer_key = transfer::wrap_for_device_with(
+        // The core's `wrap_for_device_with`, AES-GCM in SubtleCrypto.
+        let seal = TransferKeySeal::new(
             &encap(&device_ecdh).await?,
             &secret,
             share_id,
             &p.request_id,
             &p.device_key,
             &p.ecdh_key,
-            &record_key,
-            random()?,
-        )
-        .try_into()
-        .map_err(|_| oneshare_sdk::Error::Malformed("transfer key"))?;
+        );
+        let inner = AesKey::import(&seal.inner_key, true)
+            .await?
+            .seal_envelope(&seal.inner_aad, record_key.expose())
+            .await?;
+        let transfer_key = seal
+            .transfer_key(&hpke_seal(&seal.hpke, b"", &inner).await?)
+            .try_into()
+            .map_err(|_| oneshare_sdk::Error::Malformed("transfer key"))?;
         let message =
             transfer::approval_message(share_id, &p.request_id, &p.device_key, &p.ecdh_key);
         let body = ApproveTransfer {
@@ -408,4 +410,41 @@ impl Client {
         self.owner_call(&owner, Call::new("POST", path)).await?;
         Ok(())
     }
+}
+
+/// The core's [`transfer::open_transfer_key_with`] with the device's
+/// non-extractable ECDH key (`ecdh`, public half `ecdh_public`) and the AES-GCM
+/// in SubtleCrypto: the record key a sender re-wrapped to this device.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn open_transfer_key(
+    ecdh_key: &CryptoKey,
+    ecdh_public: &PublicKey,
+    secret: &Key256,
+    share_id: &ShareId,
+    request_id: &[u8; REQUEST_ID_LEN],
+    device_key: &PublicKey,
+    sealed: &[u8],
+) -> Result<Key256> {
+    // A point off the curve fails here, as `DH` fails natively.
+    let enc = import_ecdh_public(
+        transfer::transfer_key_enc(sealed)?,
+        oneshare_sdk::Error::Hpke,
+    )
+    .await?;
+    let dh = ecdh(ecdh_key, &enc).await?;
+    let open = TransferKeyOpen::new(
+        &dh,
+        ecdh_public,
+        secret,
+        share_id,
+        request_id,
+        device_key,
+        sealed,
+    )?;
+    let inner = hpke_open(&open.hpke, b"", open.ciphertext).await?;
+    let plain = AesKey::import(&open.inner_key, false)
+        .await?
+        .open_envelope(&open.inner_aad, &inner)
+        .await?;
+    Ok(TransferKeyOpen::record_key(&plain)?)
 }

@@ -6,7 +6,7 @@
 
 use js_sys::{Array, ArrayBuffer, Uint8Array};
 use oneshare_sdk::envelope::{self, COMMITMENT_LEN, Envelope, NONCE_LEN};
-use oneshare_sdk::hpke::{ENC_LEN, Encapped, SECRET_LEN, SharedSecret};
+use oneshare_sdk::hpke::{ENC_LEN, Encapped, KEY_LEN, KeySchedule, SECRET_LEN, SharedSecret};
 use oneshare_sdk::secret::Key256;
 use oneshare_sdk::signing::{PUBLIC_KEY_LEN, SIGNATURE_LEN};
 use wasm_bindgen::{JsCast, JsValue};
@@ -139,20 +139,13 @@ pub struct AesKey {
 impl AesKey {
     /// Imports raw key bytes (the JavaScript copy is overwritten after import).
     pub(crate) async fn import(raw: &Key256, encrypt: bool) -> Result<Self> {
-        let bytes = Uint8Array::from(&raw.expose()[..]);
         let usage: &[&str] = if encrypt {
             &["encrypt", "decrypt"]
         } else {
             &["decrypt"]
         };
-        let key = crypto_call(
-            "importKey",
-            subtle()?.import_key_with_str("raw", &bytes, "AES-GCM", false, &usages(usage)),
-        )
-        .await;
-        bytes.fill(0, 0, bytes.length());
         Ok(Self {
-            key: key?.unchecked_into(),
+            key: import_aes(raw.expose(), usage).await?,
             commitment: envelope::commitment(raw),
         })
     }
@@ -186,9 +179,7 @@ impl AesKey {
         aad: &[u8],
         data: &js_sys::Object,
     ) -> Result<js_sys::Promise> {
-        subtle()?
-            .decrypt_with_object_and_buffer_source(&gcm(nonce, aad), &self.key, data)
-            .map_err(|e| Error::webcrypto("decrypt", &e))
+        decrypt(&self.key, nonce, aad, data)
     }
 
     /// The outcome of [`AesKey::start_decrypt`]: `None` for a bad tag.
@@ -207,13 +198,7 @@ impl AesKey {
         aad: &[u8],
         data: &js_sys::Object,
     ) -> Result<ArrayBuffer> {
-        let params = gcm(nonce, aad);
-        Ok(crypto_call(
-            "encrypt",
-            subtle()?.encrypt_with_object_and_buffer_source(&params, &self.key, data),
-        )
-        .await?
-        .unchecked_into())
+        encrypt(&self.key, nonce, aad, data).await
     }
 
     /// Opens an envelope (PROTOCOL.md §3: layout, then commitment, then tag).
@@ -247,6 +232,82 @@ impl AesKey {
         }
         .to_bytes())
     }
+}
+
+/// A non-extractable AES-256-GCM `CryptoKey` of `raw` for `usage` (the
+/// JavaScript copy of the bytes is overwritten after import).
+async fn import_aes(raw: &[u8; KEY_LEN], usage: &[&str]) -> Result<CryptoKey> {
+    let bytes = Uint8Array::from(&raw[..]);
+    let key = crypto_call(
+        "importKey",
+        subtle()?.import_key_with_str("raw", &bytes, "AES-GCM", false, &usages(usage)),
+    )
+    .await;
+    bytes.fill(0, 0, bytes.length());
+    Ok(key?.unchecked_into())
+}
+
+/// HPKE `Seal(aad, pt)` at sequence number 0 (RFC 9180 §5.2) of a context from
+/// the core ([`oneshare_sdk::hpke::setup_base_s`]), in SubtleCrypto: its key is
+/// imported non-extractable for this one call, the JavaScript copy of the
+/// plaintext overwritten after.
+pub(crate) async fn hpke_seal(
+    context: &KeySchedule,
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Result<Vec<u8>> {
+    let key = import_aes(context.key.expose(), &["encrypt"]).await?;
+    let data = Uint8Array::from(plaintext);
+    let sealed = encrypt(&key, &context.base_nonce, aad, &data).await;
+    data.fill(0, 0, data.length());
+    Ok(Uint8Array::new(&sealed?.into()).to_vec())
+}
+
+/// HPKE `Open(aad, ct)` at sequence number 0 (RFC 9180 §5.2) of a context from
+/// the core ([`oneshare_sdk::hpke::setup_base_r`]), in SubtleCrypto, its key
+/// imported non-extractable for this one call; a tag that does not verify is
+/// the core's `Hpke` error, as natively.
+pub(crate) async fn hpke_open(
+    context: &KeySchedule,
+    aad: &[u8],
+    ciphertext: &[u8],
+) -> Result<Zeroizing<Vec<u8>>> {
+    let key = import_aes(context.key.expose(), &["decrypt"]).await?;
+    let data = Uint8Array::from(ciphertext);
+    let plain = AesKey::decrypted(decrypt(&key, &context.base_nonce, aad, &data)?)
+        .await?
+        .ok_or(oneshare_sdk::Error::Hpke)?;
+    let out = Zeroizing::new(plain.to_vec());
+    plain.fill(0, 0, plain.length());
+    Ok(out)
+}
+
+/// Starts an AES-256-GCM decryption of `data` (ciphertext and tag).
+fn decrypt(
+    key: &CryptoKey,
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    data: &js_sys::Object,
+) -> Result<js_sys::Promise> {
+    subtle()?
+        .decrypt_with_object_and_buffer_source(&gcm(nonce, aad), key, data)
+        .map_err(|e| Error::webcrypto("decrypt", &e))
+}
+
+/// AES-256-GCM encryption of `data`: ciphertext followed by the tag.
+async fn encrypt(
+    key: &CryptoKey,
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    data: &js_sys::Object,
+) -> Result<ArrayBuffer> {
+    let params = gcm(nonce, aad);
+    Ok(crypto_call(
+        "encrypt",
+        subtle()?.encrypt_with_object_and_buffer_source(&params, key, data),
+    )
+    .await?
+    .unchecked_into())
 }
 
 fn gcm(nonce: &[u8; NONCE_LEN], aad: &[u8]) -> AesGcmParams {

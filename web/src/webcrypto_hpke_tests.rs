@@ -1,12 +1,16 @@
 //! The CFRG HPKE vector of the suite (`sdk/vectors/hpke_rfc9180.json`, the file
-//! the core's tests read) through WebCrypto's ECDH and the core's `hpke`, in
-//! Chromium: exactly the split the client ships (the DH in `deriveBits`, the
-//! key schedule and AEAD in the core). Every case of the file runs here.
+//! the core's tests read) through WebCrypto's ECDH and AES-GCM and the core's
+//! `hpke`, in Chromium: exactly the split the client ships (the DH in
+//! `deriveBits`, the key schedule in the core, the AEAD in SubtleCrypto). Every
+//! case of the file runs here, and the transfer-key cases of
+//! `sdk/vectors/transfer.json` through the client's own open.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use js_sys::Array;
 use oneshare_sdk::hpke::{self, Encapped, KeySchedule};
 use oneshare_sdk::secret::Secret;
+use oneshare_sdk::signing::PublicKey;
+use oneshare_sdk::token::ShareId;
 use serde_json::Value;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -14,7 +18,7 @@ use web_sys::{CryptoKey, EcKeyImportParams};
 
 use crate::error::Error;
 use crate::platform::subtle;
-use crate::webcrypto::{ecdh, import_ecdh_public};
+use crate::webcrypto::{ecdh, hpke_open, hpke_seal, import_ecdh_public};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -70,14 +74,8 @@ async fn open(sk_r: &CryptoKey, pk_r: &[u8; 65], c: &Value) -> Result<Vec<u8>, E
     let enc = hpke::enc_bytes(&enc_bytes)?;
     let pk_e = import_ecdh_public(enc, oneshare_sdk::Error::Hpke).await?;
     let dh = ecdh(sk_r, &pk_e).await?;
-    let pt = hpke::open(
-        &dh,
-        enc,
-        pk_r,
-        &hex(c, "info_hex"),
-        &hex(c, "aad_hex"),
-        &hex(c, "ct_hex"),
-    )?;
+    let context = hpke::setup_base_r(&dh, enc, pk_r, &hex(c, "info_hex"));
+    let pt = hpke_open(&context, &hex(c, "aad_hex"), &hex(c, "ct_hex")).await?;
     Ok(pt.to_vec())
 }
 
@@ -105,14 +103,11 @@ async fn cfrg_vector_through_webcrypto() {
                 let ks = KeySchedule::base(&ss, &hex(c, "info_hex"));
                 assert_eq!(ks.key.expose().to_vec(), hex(e, "key_hex"), "{name}: key");
                 assert_eq!(ks.base_nonce.to_vec(), hex(e, "base_nonce_hex"), "{name}");
-                let sealed = hpke::seal(
-                    &Encapped { enc, dh },
-                    &pk_r,
-                    &hex(c, "info_hex"),
-                    &hex(c, "aad_hex"),
-                    &hex(c, "pt_hex"),
-                );
-                assert_eq!(sealed[65..].to_vec(), hex(e, "ct_hex"), "{name}: ct");
+                let context = hpke::setup_base_s(&Encapped { enc, dh }, &pk_r, &hex(c, "info_hex"));
+                let sealed = hpke_seal(&context, &hex(c, "aad_hex"), &hex(c, "pt_hex"))
+                    .await
+                    .unwrap();
+                assert_eq!(sealed, hex(e, "ct_hex"), "{name}: ct");
                 kat += 1;
             }
             "key_schedule" => {
@@ -167,4 +162,82 @@ async fn an_off_curve_relay_key_is_an_invalid_key() {
         got.err().map(|e| e.code().to_owned()).as_deref(),
         Some("invalid_key")
     );
+}
+
+/// A P-256 scalar as a WebCrypto ECDH private key from PKCS#8 without the
+/// public point (which the browser computes): the transfer vectors give only
+/// the scalar.
+async fn import_scalar(d: &[u8]) -> CryptoKey {
+    let mut der =
+        hex_decode("3041020100301306072a8648ce3d020106082a8648ce3d030107042730250201010420");
+    der.extend_from_slice(d);
+    let params = EcKeyImportParams::new("ECDH");
+    params.set_named_curve("P-256");
+    let usages: Array = [wasm_bindgen::JsValue::from_str("deriveBits")]
+        .into_iter()
+        .collect();
+    let bytes = js_sys::Uint8Array::from(&der[..]);
+    wasm_bindgen_futures::JsFuture::from(
+        subtle()
+            .unwrap()
+            .import_key_with_object("pkcs8", &bytes, &params, false, &usages)
+            .unwrap(),
+    )
+    .await
+    .expect("PKCS#8 import")
+    .unchecked_into()
+}
+
+/// Every `open_transfer_key` case of `sdk/vectors/transfer.json` through the
+/// client's open (WebCrypto ECDH, the core's steps, SubtleCrypto AES-GCM): the
+/// record key, or the error code the core gives natively.
+#[wasm_bindgen_test]
+async fn transfer_key_vectors_through_webcrypto() {
+    let doc: Value = serde_json::from_str(include_str!("../../sdk/vectors/transfer.json")).unwrap();
+    let cases = doc["cases"].as_array().unwrap();
+    // The device's ECDH key pair: the scalar and public key of the case that opens.
+    let device = cases
+        .iter()
+        .find(|c| c["op"] == "open_transfer_key" && c.get("expected").is_some())
+        .unwrap();
+    let mut ran = 0;
+    for c in cases {
+        if c["op"] != "open_transfer_key" {
+            continue;
+        }
+        let name = c["name"].as_str().unwrap();
+        let text = |k: &str| c[k].as_str().unwrap();
+        let ecdh_key = import_scalar(&hex(c, "ecdh_private_hex")).await;
+        // The public half as the browser keeps it: the device key's, or (for
+        // another scalar, which must not open it) any other valid point.
+        let ecdh_public = if c["ecdh_private_hex"] == device["ecdh_private_hex"] {
+            PublicKey::parse(device["expected"]["ecdh_key_b64"].as_str().unwrap()).unwrap()
+        } else {
+            PublicKey::parse(text("device_key_b64")).unwrap()
+        };
+        let got = crate::transfer::open_transfer_key(
+            &ecdh_key,
+            &ecdh_public,
+            &Secret::new(hex(c, "transfer_secret_hex").try_into().unwrap()),
+            &ShareId::parse(text("share_id_b64")).unwrap(),
+            &hex(c, "request_id_hex").try_into().unwrap(),
+            &PublicKey::parse(text("device_key_b64")).unwrap(),
+            &hex(c, "transfer_key_hex"),
+        )
+        .await;
+        match c.get("error").and_then(Value::as_str) {
+            Some(code) => assert_eq!(
+                got.err().map(|e| e.code().to_owned()).as_deref(),
+                Some(code),
+                "{name}"
+            ),
+            None => assert_eq!(
+                got.unwrap().expose().to_vec(),
+                hex(&c["expected"], "record_key_hex"),
+                "{name}"
+            ),
+        }
+        ran += 1;
+    }
+    assert!(ran >= 6, "{ran}");
 }

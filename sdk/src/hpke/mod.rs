@@ -9,10 +9,14 @@
 //! — and this module does the rest of RFC 9180: the DHKEM's `ExtractAndExpand`
 //! (§4.1), the base-mode key schedule (§5.1) and the AEAD (§5.2). So the protocol
 //! logic is written once, and the wasm builds link no elliptic-curve arithmetic.
+//! The AEAD can run elsewhere too: [`setup_base_s`] and [`setup_base_r`] give
+//! the context's key and nonce, which the browser client hands to SubtleCrypto
+//! AES-GCM (a non-extractable key), so its modules link no AES either.
 //!
 //! Nothing here is a new primitive: `LabeledExtract`/`LabeledExpand` are
 //! HKDF-SHA256 (RustCrypto `hkdf`) with the labels of §4, and the AEAD is
-//! RustCrypto `aes-gcm`. Checked against the CFRG test vector of this suite
+//! RustCrypto `aes-gcm` ([`KeySchedule::seal`], [`KeySchedule::open`]) or
+//! WebCrypto's. Checked against the CFRG test vector of this suite
 //! (`vectors/hpke_rfc9180.json`) and, natively, against the `hpke` crate on
 //! random inputs (`tests/backends.rs`).
 
@@ -205,6 +209,26 @@ pub struct Encapped {
     pub dh: SharedSecret,
 }
 
+/// `SetupBaseS(pkR, info)` (§5.1.1) after the caller's [`Encapped`]: the
+/// sender's context, whose key and base nonce seal the single message. For
+/// clients whose AES-GCM runs elsewhere (SubtleCrypto in the browser); [`seal`]
+/// runs it with `aes-gcm`.
+pub fn setup_base_s(encapped: &Encapped, pk_r: &[u8; ENC_LEN], info: &[u8]) -> KeySchedule {
+    KeySchedule::base(&shared_secret(&encapped.dh, &encapped.enc, pk_r), info)
+}
+
+/// `SetupBaseR(enc, skR, info)` (§5.1.1) with `dh = DH(skR, enc)` computed by
+/// the caller: the recipient's context. For clients whose AES-GCM runs
+/// elsewhere; [`open`] runs it with `aes-gcm`.
+pub fn setup_base_r(
+    dh: &SharedSecret,
+    enc: &[u8; ENC_LEN],
+    pk_r: &[u8; ENC_LEN],
+    info: &[u8],
+) -> KeySchedule {
+    KeySchedule::base(&shared_secret(dh, enc, pk_r), info)
+}
+
 /// Single-shot `SealBase` (§6.1) to `pk_r` after the caller's [`Encapped`]:
 /// returns `enc || ciphertext`.
 pub fn seal(
@@ -214,10 +238,9 @@ pub fn seal(
     aad: &[u8],
     plaintext: &[u8],
 ) -> Vec<u8> {
-    let ss = shared_secret(&encapped.dh, &encapped.enc, pk_r);
     let mut out = Vec::with_capacity(ENC_LEN + plaintext.len() + TAG_LEN);
     out.extend_from_slice(&encapped.enc);
-    out.extend_from_slice(&KeySchedule::base(&ss, info).seal(aad, plaintext));
+    out.extend_from_slice(&setup_base_s(encapped, pk_r, info).seal(aad, plaintext));
     out
 }
 
@@ -234,7 +257,7 @@ pub fn open(
     aad: &[u8],
     ciphertext: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>> {
-    KeySchedule::base(&shared_secret(dh, enc, pk_r), info).open(aad, ciphertext)
+    setup_base_r(dh, enc, pk_r, info).open(aad, ciphertext)
 }
 
 /// Checks the form DHKEM's `DeserializePublicKey` takes for P-256 (§7.1.1): 65
