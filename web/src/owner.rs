@@ -432,7 +432,13 @@ impl Client {
                         next = Some(PartRead::start(&sealer, &up.file.blob, end, after)?);
                     }
                     // Into wasm memory: the signature covers the body's hash.
-                    let part = encrypt_part(&header, &key, read).await?.to_vec();
+                    let mut part = vec![0; usize::try_from(end - start).unwrap_or(0)];
+                    let mut at = 0;
+                    for piece in encrypt_part(&header, &key, read).await? {
+                        let n = piece.length() as usize;
+                        piece.copy_to(&mut part[at..at + n]);
+                        at += n;
+                    }
                     let path = format!("{base}/parts/{}", st.next_part);
                     let mut call = Call::new("PUT", path);
                     call.body = part;
@@ -630,13 +636,13 @@ impl PartRead {
 }
 
 /// The stream bytes of a [`PartRead`]: the segments that overlap them,
-/// encrypted with SubtleCrypto (all in flight at once), cut to the range. The
-/// part stays in JavaScript memory: each ciphertext is copied once, into it.
+/// encrypted with SubtleCrypto (all in flight at once), cut to the range, in
+/// order, as SubtleCrypto gave them (views, no copy).
 pub(crate) async fn encrypt_part(
     header: &[u8; HEADER_LEN],
     key: &AesKey,
     part: PartRead,
-) -> Result<Uint8Array> {
+) -> Result<Vec<Uint8Array>> {
     let PartRead {
         start,
         end,
@@ -665,23 +671,16 @@ pub(crate) async fn encrypt_part(
             .map_err(|e| Error::webcrypto("encrypt", &e))?;
         pending.push((job.index, promise));
     }
-    let len = u32::try_from(end - start).map_err(|_| Error::Argument("part size"))?;
-    let out = Uint8Array::new_with_length(len);
-    // The overlap of stream bytes at..at+n with start..end, as (offset in the
-    // source, offset in `out`, length); within one part, so they fit u32 as `len` does.
+    // The overlap of stream bytes at..at+n with start..end, as offsets in the
+    // source; within one part, so they fit u32.
     #[allow(clippy::cast_possible_truncation)]
     let overlap = |at: u64, n: u64| {
         let (from, to) = (start.max(at), end.min(at + n));
-        (from < to).then(|| {
-            (
-                (from - at) as u32,
-                (from - start) as u32,
-                (to - from) as u32,
-            )
-        })
+        (from < to).then(|| ((from - at) as u32, (to - at) as u32))
     };
-    if let Some((src, dst, n)) = overlap(0, HEADER_LEN as u64) {
-        out.set(&Uint8Array::from(&header[..]).subarray(src, src + n), dst);
+    let mut out = Vec::with_capacity(pending.len() + 1);
+    if let Some((a, b)) = overlap(0, HEADER_LEN as u64) {
+        out.push(Uint8Array::from(&header[..]).subarray(a, b));
     }
     for (index, promise) in pending {
         let ct = JsFuture::from(promise)
@@ -689,8 +688,8 @@ pub(crate) async fn encrypt_part(
             .map_err(|e| Error::webcrypto("encrypt", &e))?;
         let ct = Uint8Array::new(&ct);
         let at = HEADER_LEN as u64 + u64::from(index) * ENCRYPTED_SEGMENT_SIZE as u64;
-        if let Some((src, dst, n)) = overlap(at, u64::from(ct.length())) {
-            out.set(&ct.subarray(src, src + n), dst);
+        if let Some((a, b)) = overlap(at, u64::from(ct.length())) {
+            out.push(ct.subarray(a, b));
         }
     }
     Ok(out)

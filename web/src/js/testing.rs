@@ -130,8 +130,9 @@ pub fn encrypt_attachment(file: web_sys::Blob, key_bytes: Vec<u8>, part_segments
                 let after = (end + part).min(total);
                 next = Some(js(PartRead::start(&sealer, &file, end, after))?);
             }
-            let bytes = js(encrypt_part(&header, &aes, read).await)?;
-            parts.push(&bytes);
+            for piece in js(encrypt_part(&header, &aes, read).await)? {
+                parts.push(&piece);
+            }
             start = end;
         }
         Ok(web_sys::Blob::new_with_u8_array_sequence(&parts)
