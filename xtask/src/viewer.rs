@@ -8,7 +8,7 @@
 //!   `stretch.js` worker the open page starts only for a share with a
 //!   passphrase), each size-optimized,
 //!   through wasm-bindgen and wasm-opt from npm `binaryen` (never Debian's: it
-//!   miscompiles);
+//!   miscompiles), with short import names ([`crate::imports`]);
 //! * content-hashed names under `assets/`, and the HTML rewritten to them;
 //! * `.br` and `.gz` next to every file, chosen by the relay per request.
 //!
@@ -67,7 +67,8 @@ fn hashed_name(name: &str, bytes: &[u8]) -> String {
 fn module(feature: &str, work: &Path) -> Result<(Vec<u8>, Vec<u8>)> {
     let wasm = crate::shipped::build("oneshare-viewer", feature)?;
     let raw = read(&wasm)?;
-    let fingerprint = short_hash(&raw);
+    // The stamp also names the post-processing, so older outputs are redone.
+    let fingerprint = format!("{} short-imports", short_hash(&raw));
     let out = work.join(feature);
     let stamp = out.join("fingerprint");
     let js_path = out.join(format!("{feature}.js"));
@@ -94,6 +95,7 @@ fn module(feature: &str, work: &Path) -> Result<(Vec<u8>, Vec<u8>)> {
             &[],
         )?;
         crate::web::wasm_opt(&wasm_path)?;
+        crate::imports::minify_files(&wasm_path, &js_path)?;
         write(&stamp, fingerprint.as_bytes())?;
     }
     Ok((read(&js_path)?, read(&wasm_path)?))
