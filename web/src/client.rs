@@ -198,7 +198,7 @@ impl Client {
         let id = share_id.to_string();
         let body = self
             .relay
-            .call(&Call::new("GET", format!("/v1/shares/{}/status", seg(&id))))
+            .call(&Call::new("GET", share_path(&id, "/status")))
             .await?;
         let status: ShareStatus = json(&body, "share status")?;
         let on_this_device = self
@@ -281,7 +281,7 @@ impl Client {
             evidence: Some(evidence),
         })
         .map_err(|_| Error::Argument("bind request"))?;
-        let call = Call::new("POST", format!("/v1/shares/{}/bind", seg(&id)))
+        let call = Call::new("POST", share_path(&id, "/bind"))
             .signed(Signer::Device(share_id), &entry.private_key)
             .body(body, true)
             .encrypted_response();
@@ -329,11 +329,8 @@ impl Client {
 
     async fn confirm(&self, entry: &mut DeviceEntry) -> Result<u64> {
         let share_id = ShareId::parse(&entry.share_id)?;
-        let call = Call::new(
-            "POST",
-            format!("/v1/shares/{}/confirm", seg(&entry.share_id)),
-        )
-        .signed(Signer::Device(share_id), &entry.private_key);
+        let call = Call::new("POST", share_path(&entry.share_id, "/confirm"))
+            .signed(Signer::Device(share_id), &entry.private_key);
         let body = self.device_call(entry, &call).await?;
         let confirm: ConfirmResponse = json(&body, "confirm response")?;
         entry.confirmed = true;
@@ -377,7 +374,7 @@ impl Client {
 
     async fn record_of(&self, entry: &DeviceEntry) -> Result<Opened> {
         let share_id = ShareId::parse(&entry.share_id)?;
-        let call = Call::new("GET", format!("/v1/shares/{}/record", seg(&entry.share_id)))
+        let call = Call::new("GET", share_path(&entry.share_id, "/record"))
             .signed(Signer::Device(share_id), &entry.private_key)
             .encrypted_response();
         let body = self.device_call(entry, &call).await?;
@@ -422,6 +419,11 @@ impl Client {
     pub async fn forget(&self, share_id: &str) -> Result<()> {
         self.db().await?.delete(DEVICES, share_id).await
     }
+}
+
+/// `/v1/shares/{id}{rest}`, the path of a share's endpoint.
+fn share_path(share_id: &str, rest: &str) -> String {
+    ["/v1/shares/", &seg(share_id), rest].concat()
 }
 
 /// Decrypts a record envelope with the stored record key.
