@@ -17,17 +17,19 @@ test('stream.json: every case through decryptAttachment', async ({ page }) => {
   const cases = load('stream');
   const seals = Object.fromEntries(cases.filter((c) => c.op === 'seal').map((c) => [c.name, c]));
   expect(cases.length).toBeGreaterThanOrEqual(28);
-  for (const c of cases) {
-    const got = await page.evaluate(([c, s]) => window.app.streamCase(c, s), [c, seals[c.stream] ?? null]);
+  // Each case twice: a stream of odd-sized chunks (copied into the SDK's buffers)
+  // and a byte stream (read straight into them with a BYOB reader).
+  for (const c of cases) for (const bytes of [false, true]) {
+    const got = await page.evaluate(([c, s, bytes]) => window.app.streamCase(c, s, bytes), [c, seals[c.stream] ?? null, bytes]);
     if (c.op === 'seal') {
-      expect(got, c.name).toEqual({
+      expect(got, `${c.name} (byte stream: ${bytes})`).toEqual({
         sha256: c.expected.sha256_hex,
         header: c.expected.header_hex,
         length: c.expected.ciphertext_len,
         plaintextOk: true,
       });
     } else {
-      expect(got, c.name).toEqual({ code: c.error });
+      expect(got, `${c.name} (byte stream: ${bytes})`).toEqual({ code: c.error });
     }
   }
 });

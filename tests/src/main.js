@@ -171,7 +171,7 @@ window.app = {
   benchDecrypt: (mib) => guard(() => benchDecrypt(mib, { testing, decryptAttachment })),
   benchEncrypt: (mib) => guard(() => benchEncrypt(mib, { testing, decryptAttachment })),
   /** One case of sdk/vectors/stream.json or envelope.json through the packaged SDK. */
-  streamCase: (c, source) => streamCase(c, source, { testing, decryptAttachment }),
+  streamCase: (c, source, bytes) => streamCase(c, source, bytes, { testing, decryptAttachment }),
   envelopeCase: (c) => envelopeCase(c, { testing }),
   /** Milliseconds of `runs` passphrase derivations (Argon2id at the protocol's parameters) in the package's
    * on-demand module, each in a fresh worker as open() runs it. */

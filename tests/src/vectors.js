@@ -57,8 +57,9 @@ function chunked(bytes) {
   });
 }
 
-/** Runs one stream.json case; `source` is the seal case an open case names. */
-export async function streamCase(c, source, { testing, decryptAttachment }) {
+/** Runs one stream.json case; `source` is the seal case an open case names;
+ * `bytes` reads the ciphertext from a byte stream (as `fetch` gives) instead. */
+export async function streamCase(c, source, bytes, { testing, decryptAttachment }) {
   const from = c.op === 'seal' ? c : source;
   let ct = seal(from, testing);
   const out = {};
@@ -72,7 +73,7 @@ export async function streamCase(c, source, { testing, decryptAttachment }) {
   const key = hex(c.file_key_hex);
   try {
     // Read with a reader: Response would turn the stream's error into a TypeError.
-    const reader = (await decryptAttachment(chunked(ct), key, from.plaintext_len)).getReader();
+    const reader = (await decryptAttachment(bytes ? new Blob([ct]).stream() : chunked(ct), key, from.plaintext_len)).getReader();
     const parts = [];
     for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(r.value);
     out.plaintextOk = (await sha256(concat(parts))) === (await sha256(pattern(from.plaintext_len)));

@@ -15,6 +15,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{HtmlElement, MessageChannel, MessageEvent, ServiceWorker};
 
 use crate::dom::{self, Result};
+use crate::state::decimal;
 
 /// The largest file saved through a Blob URL when there is no service worker.
 const BLOB_LIMIT: u64 = 256 * 1024 * 1024;
@@ -90,9 +91,10 @@ async fn download(
 ) -> Result<()> {
     get.set_attribute("disabled", "")?;
     bar.set_hidden(false);
-    bar.set_attribute("max", &a.size.max(1).to_string())?;
+    let size = decimal(a.size.max(1));
+    bar.set_attribute("max", &size)?;
     bar.set_attribute("value", "0")?;
-    bar.set_attribute("aria-label", &format!("Downloading {}", a.name))?;
+    bar.set_attribute("aria-label", &("Downloading ".to_owned() + &a.name))?;
     let outcome = match active_worker().await {
         Some(worker) => save(Saver::Streaming(worker), share_id, a, bar).await?,
         None if a.size <= BLOB_LIMIT => {
@@ -108,9 +110,9 @@ async fn download(
     get.remove_attribute("disabled")?;
     match outcome {
         Ok(()) => {
-            bar.set_attribute("value", &a.size.max(1).to_string())?;
+            bar.set_attribute("value", &size)?;
             dom::set_text(get, "Download again");
-            dom::announce(&format!("{} downloaded", a.name));
+            dom::announce(&(a.name.clone() + " downloaded"));
         }
         Err(code) => {
             bar.set_hidden(true);
@@ -203,13 +205,13 @@ async fn save(
         let ended = match s.kind.as_str() {
             "ready" => {
                 // No `download` attribute: Chromium cancels that on a worker answer.
-                let _ = navigate_to(&format!("/download/{id2}"), None);
+                let _ = navigate_to(&("/download/".to_owned() + &id2), None);
                 false
             }
             "progress" => {
                 // A byte count (whole, below 2^53) written as an integer:
                 // formatting an f64 would link ~14 KB of float printing.
-                let _ = bar2.set_attribute("value", &(s.done as u64).to_string());
+                let _ = bar2.set_attribute("value", &decimal(s.done as u64));
                 false
             }
             "done" => streaming,

@@ -200,10 +200,12 @@ async fn load() -> Result<()> {
         let left = status.expires_at.saturating_sub(dom::now_secs());
         dom::text(
             "ready-expiry",
-            &format!(
-                "If nobody opens it, it expires in {}.",
-                duration_words(left)
-            ),
+            &[
+                "If nobody opens it, it expires in ",
+                &duration_words(left),
+                ".",
+            ]
+            .concat(),
         )?;
         show(Page::Ready)?;
         // The gesture clock starts when the button is on screen.

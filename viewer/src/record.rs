@@ -7,7 +7,7 @@ use oneshare_web::Opened;
 use web_sys::{Element, HtmlElement};
 
 use crate::dom::{self, Result};
-use crate::state::{clock_words, duration_words, linkable, size_words};
+use crate::state::{clock_words, decimal, duration_words, linkable, size_words};
 use crate::totp::Otp;
 
 /// How a field is titled when the sender gave no label.
@@ -60,7 +60,7 @@ fn field(f: &Field, generation: u32, current: impl Fn() -> u32 + 'static) -> Res
     dom::set_text(&dom::find(&row, ".field-label")?, label);
     let value = dom::find(&row, ".field-value")?;
     let actions = dom::find(&row, ".field-actions")?;
-    let copy_label = format!("Copy {}", label.to_ascii_lowercase());
+    let copy_label = "Copy ".to_owned() + &label.to_ascii_lowercase();
     match f.kind {
         FieldType::Password => {
             password(&value, &actions, &f.value, label)?;
@@ -81,7 +81,7 @@ fn field(f: &Field, generation: u32, current: impl Fn() -> u32 + 'static) -> Res
             Err(e) => {
                 dom::set_text(
                     &value,
-                    &format!("This code generator cannot be used ({e})."),
+                    &["This code generator cannot be used (", e.message(), ")."].concat(),
                 );
                 let v = f.value.clone();
                 copy(&actions, "Copy secret", &copy_label, move || v.clone())?;
@@ -117,7 +117,7 @@ fn password(value: &HtmlElement, actions: &HtmlElement, secret: &str, label: &st
     toggle.set_attribute("aria-pressed", "false")?;
     toggle.set_attribute(
         "aria-label",
-        &format!("Show {}", label.to_ascii_lowercase()),
+        &("Show ".to_owned() + &label.to_ascii_lowercase()),
     )?;
     let (v, t, s, l) = (
         value.clone(),
@@ -132,7 +132,7 @@ fn password(value: &HtmlElement, actions: &HtmlElement, secret: &str, label: &st
         let _ = t.set_attribute("aria-pressed", if shown { "false" } else { "true" });
         let _ = t.set_attribute(
             "aria-label",
-            &format!("{} {l}", if shown { "Show" } else { "Hide" }),
+            &[if shown { "Show " } else { "Hide " }, &l].concat(),
         );
     })?;
     dom::append(&actions, &toggle)?;
@@ -152,7 +152,7 @@ fn totp(
     if let Some(l) = &otp.label {
         dom::set_text(
             &dom::find(row, ".field-label")?,
-            &format!("One-time code · {l}"),
+            &("One-time code · ".to_owned() + l),
         );
     }
     let countdown = dom::element("span", "countdown", "")?;
@@ -174,9 +174,10 @@ fn totp(
         }
         let c = otp.at(dom::now_secs());
         dom::set_text(&value, &c.code);
-        let _ = bar.set_attribute("max", &c.step.to_string());
-        let _ = bar.set_attribute("value", &c.seconds_left.to_string());
-        dom::set_text(&secs, &format!("{} s", c.seconds_left));
+        let left = decimal(c.seconds_left);
+        let _ = bar.set_attribute("max", &decimal(c.step));
+        let _ = bar.set_attribute("value", &left);
+        dom::set_text(&secs, &(left + " s"));
         true
     });
     Ok(())
@@ -195,7 +196,7 @@ fn files(opened: &Opened) -> Result<()> {
         dom::set_text(&dom::find(&item, ".file-name")?, &a.name);
         dom::set_text(&dom::find(&item, ".file-size")?, &size_words(a.size));
         let get = dom::find(&item, ".file-get")?;
-        get.set_attribute("aria-label", &format!("Download {}", a.name))?;
+        get.set_attribute("aria-label", &("Download ".to_owned() + &a.name))?;
         let progress = dom::find(&item, ".file-progress")?;
         crate::files::wire(&opened.share_id.to_string(), a, &get, &progress)?;
         dom::append(&list, &item)?;
@@ -220,19 +221,23 @@ fn times(
         if self_destruct {
             dom::set_text(
                 &destruct,
-                &format!(
-                    "This share deletes itself in {}. Copy what you need now.",
-                    clock_words(left)
-                ),
+                &[
+                    "This share deletes itself in ",
+                    &clock_words(left),
+                    ". Copy what you need now.",
+                ]
+                .concat(),
             );
             dom::set_text(&times, "Opened on this device.");
         } else {
             dom::set_text(
                 &times,
-                &format!(
-                    "Opened on this device. Access ends in {}.",
-                    duration_words(left)
-                ),
+                &[
+                    "Opened on this device. Access ends in ",
+                    &duration_words(left),
+                    ".",
+                ]
+                .concat(),
             );
         }
         left

@@ -148,9 +148,19 @@ pub fn factor_hint(code: &str, attempts_left: Option<u64>) -> Option<String> {
         _ => return None,
     };
     Some(match attempts_left {
-        Some(1) => format!("{what} 1 attempt left: after one more wrong try the link locks."),
-        Some(n) => format!("{what} {n} attempts left before the link locks."),
-        None => format!("{what} Check it and try again."),
+        Some(1) => [
+            what,
+            " 1 attempt left: after one more wrong try the link locks.",
+        ]
+        .concat(),
+        Some(n) => [
+            what,
+            " ",
+            &decimal(n),
+            " attempts left before the link locks.",
+        ]
+        .concat(),
+        None => [what, " Check it and try again."].concat(),
     })
 }
 
@@ -240,7 +250,15 @@ pub fn duration_words(secs: u64) -> String {
         }
         let n = rest / size;
         if n > 0 {
-            parts.push(format!("{n} {name}{}", if n == 1 { "" } else { "s" }));
+            parts.push(
+                [
+                    decimal(n).as_str(),
+                    " ",
+                    name,
+                    if n == 1 { "" } else { "s" },
+                ]
+                .concat(),
+            );
             rest %= size;
         } else if !parts.is_empty() {
             break;
@@ -253,7 +271,7 @@ pub fn duration_words(secs: u64) -> String {
 pub fn size_words(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
     if bytes < 1_000 {
-        return format!("{bytes} bytes");
+        return decimal(bytes) + " bytes";
     }
     let mut scale = 1_000u64;
     let mut unit = 0;
@@ -262,7 +280,32 @@ pub fn size_words(bytes: u64) -> String {
         unit += 1;
     }
     let tenths = bytes * 10 / scale;
-    format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
+    [
+        &decimal(tenths / 10),
+        ".",
+        &decimal(tenths % 10),
+        " ",
+        UNITS[unit],
+    ]
+    .concat()
+}
+
+/// `n` in decimal digits. The open page formats its numbers with this instead
+/// of `format!` or `to_string`, whose formatting machinery costs bytes at every
+/// call site.
+pub fn decimal(mut n: u64) -> String {
+    let mut digits = Vec::with_capacity(20);
+    loop {
+        // One decimal digit.
+        #[allow(clippy::cast_possible_truncation)]
+        digits.push(b'0' + (n % 10) as u8);
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits.reverse();
+    String::from_utf8(digits).unwrap_or_default()
 }
 
 /// Whether an upload that failed with `code` can resume where it stopped: the
@@ -318,10 +361,17 @@ pub fn content_disposition(name: &str) -> String {
 /// A countdown in `m:ss` (or `h:mm:ss`), for live timers.
 pub fn clock_words(secs: u64) -> String {
     let (h, m, s) = (secs / 3_600, secs / 60 % 60, secs % 60);
+    let two = |n: u64| {
+        if n < 10 {
+            "0".to_owned() + &decimal(n)
+        } else {
+            decimal(n)
+        }
+    };
     if h > 0 {
-        format!("{h}:{m:02}:{s:02}")
+        [decimal(h), two(m), two(s)].join(":")
     } else {
-        format!("{m}:{s:02}")
+        [decimal(m), two(s)].join(":")
     }
 }
 
@@ -656,6 +706,11 @@ mod tests {
         assert_eq!(size_words(100_000_000), "100.0 MB");
         assert_eq!(size_words(4_500_000_000), "4.5 GB");
         assert_eq!(clock_words(3_725), "1:02:05");
+        assert_eq!(clock_words(0), "0:00");
+        assert_eq!(clock_words(36_000), "10:00:00");
+        for n in [0, 7, 10, 99, 1_000, 4_294_967_296, u64::MAX] {
+            assert_eq!(decimal(n), n.to_string());
+        }
     }
 
     #[test]

@@ -36,13 +36,20 @@ pub enum OtpError {
     BadParameters,
 }
 
-impl core::fmt::Display for OtpError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
+impl OtpError {
+    /// What is wrong, for people (the open page shows it without `core::fmt`).
+    pub const fn message(self) -> &'static str {
+        match self {
             Self::NotTotp => "not an otpauth://totp/ link or a base32 secret",
             Self::BadSecret => "the secret is missing or is not base32",
             Self::BadParameters => "unsupported digits, period or algorithm",
-        })
+        }
+    }
+}
+
+impl core::fmt::Display for OtpError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.message())
     }
 }
 

@@ -198,7 +198,7 @@ impl Client {
         let id = share_id.to_string();
         let body = self
             .relay
-            .call(&Call::new("GET", format!("/v1/shares/{}/status", seg(&id))))
+            .call(&Call::new("GET", share_path(&id, "/status")))
             .await?;
         let status: ShareStatus = json(&body, "share status")?;
         let on_this_device = self
@@ -281,7 +281,7 @@ impl Client {
             evidence: Some(evidence),
         })
         .map_err(|_| Error::Argument("bind request"))?;
-        let call = Call::new("POST", format!("/v1/shares/{}/bind", seg(&id)))
+        let call = Call::new("POST", share_path(&id, "/bind"))
             .signed(Signer::Device(share_id), &entry.private_key)
             .body(body, true)
             .encrypted_response();
@@ -333,11 +333,8 @@ impl Client {
 
     async fn confirm(&self, entry: &mut DeviceEntry) -> Result<u64> {
         let share_id = ShareId::parse(&entry.share_id)?;
-        let call = Call::new(
-            "POST",
-            format!("/v1/shares/{}/confirm", seg(&entry.share_id)),
-        )
-        .signed(Signer::Device(share_id), &entry.private_key);
+        let call = Call::new("POST", share_path(&entry.share_id, "/confirm"))
+            .signed(Signer::Device(share_id), &entry.private_key);
         let body = self.device_call(entry, &call).await?;
         let confirm: ConfirmResponse = json(&body, "confirm response")?;
         entry.confirmed = true;
@@ -381,7 +378,7 @@ impl Client {
 
     async fn record_of(&self, entry: &DeviceEntry) -> Result<Opened> {
         let share_id = ShareId::parse(&entry.share_id)?;
-        let call = Call::new("GET", format!("/v1/shares/{}/record", seg(&entry.share_id)))
+        let call = Call::new("GET", share_path(&entry.share_id, "/record"))
             .signed(Signer::Device(share_id), &entry.private_key)
             .encrypted_response();
         let body = self.device_call(entry, &call).await?;
@@ -450,6 +447,11 @@ async fn unwrap_record_key(
         }
     }
     AesKey::import(&record::unwrapped(&outcome?)?, false).await
+}
+
+/// `/v1/shares/{id}{rest}`, the path of a share's endpoint.
+fn share_path(share_id: &str, rest: &str) -> String {
+    ["/v1/shares/", &seg(share_id), rest].concat()
 }
 
 /// Decrypts a record envelope with the stored record key.

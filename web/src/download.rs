@@ -1,7 +1,7 @@
 //! Attachment downloads: the relay's STREAM ciphertext, decrypted segment by
 //! segment with SubtleCrypto while the core's [`Opener`] decides every nonce,
 //! final flag and failure. Several segments stay in flight; memory stays at a
-//! few segments whatever the file size.
+//! few buffers of [`BUFFER_LEN`] bytes whatever the file size.
 
 use std::collections::VecDeque;
 
@@ -13,11 +13,13 @@ use oneshare_sdk::signing::Signer;
 use oneshare_sdk::stream::{HEADER_LEN, Opener, SegmentJob, Verdict};
 use oneshare_sdk::token::ShareId;
 use wasm_bindgen::JsCast;
-use web_sys::{AbortSignal, ReadableStreamDefaultReader};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, ReadableStreamByobReader, ReadableStreamDefaultReader};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::relay::{Call, read_chunk, seg};
+use crate::relay::{Call, seg};
 use crate::webcrypto::AesKey;
 
 /// Segments decrypted in parallel (keeps SubtleCrypto busy).
@@ -26,67 +28,192 @@ const IN_FLIGHT: usize = 8;
 /// Called with (plaintext bytes so far, total plaintext bytes).
 pub type Progress = Box<dyn FnMut(u64, u64)>;
 
-/// Bytes received and not yet handed to a job, as the chunks `fetch` gave.
-#[derive(Default)]
-struct Chunks {
-    parts: VecDeque<Uint8Array>,
-    len: usize,
+/// Bytes read into each input buffer: a few dozen segments per read.
+const BUFFER_LEN: u32 = 2 * 1024 * 1024;
+
+/// Where the ciphertext comes from.
+enum Reader {
+    /// A byte stream (`fetch` bodies, `Blob.stream()`): read straight into our
+    /// buffers, which are reused, so no chunk is allocated or copied per read.
+    Byob(ReadableStreamByobReader),
+    /// Any other stream: its chunks are copied into our buffers.
+    Chunks(ReadableStreamDefaultReader),
 }
 
-impl Chunks {
-    fn push(&mut self, chunk: Uint8Array) {
-        self.len += chunk.length() as usize;
-        self.parts.push_back(chunk);
+/// The ciphertext read so far: a buffer being filled, whose bytes
+/// `start..filled` are not yet handed to a job, and the earlier buffers that
+/// jobs in flight still point into (a failed segment is decrypted again). Jobs
+/// get views, never copies; only the partial segment at the end of a full
+/// buffer is copied into the next one.
+struct Input {
+    reader: Reader,
+    buf: Uint8Array,
+    id: u64,
+    start: u32,
+    filled: u32,
+    /// Full buffers with jobs maybe in flight, by id.
+    held: VecDeque<(u64, Uint8Array)>,
+    /// A buffer whose jobs are all judged, for the next switch.
+    spare: Option<Uint8Array>,
+    /// The rest of a chunk that did not fit (`Reader::Chunks`).
+    pending: Option<Uint8Array>,
+    ended: bool,
+}
+
+impl Input {
+    fn new(body: &web_sys::ReadableStream) -> Result<Self> {
+        let reader = match ReadableStreamByobReader::new(body) {
+            Ok(r) => Reader::Byob(r),
+            Err(_) => Reader::Chunks(
+                body.get_reader()
+                    .dyn_into()
+                    .map_err(|_| Error::Unsupported("ReadableStream readers"))?,
+            ),
+        };
+        Ok(Self {
+            reader,
+            buf: Uint8Array::new_with_length(BUFFER_LEN),
+            id: 0,
+            start: 0,
+            filled: 0,
+            held: VecDeque::new(),
+            spare: None,
+            pending: None,
+            ended: false,
+        })
     }
 
-    /// The next `n` bytes (a view when they lie in one chunk, else a copy).
-    fn take(&mut self, n: usize) -> Uint8Array {
-        let n32 = u32::try_from(n).unwrap_or(u32::MAX);
-        if let Some(first) = self.parts.front_mut()
-            && first.length() >= n32
-        {
-            let out = first.subarray(0, n32);
-            *first = first.subarray(n32, first.length());
-            if first.length() == 0 {
-                self.parts.pop_front();
-            }
-            self.len -= n;
-            return out;
-        }
-        let out = Uint8Array::new_with_length(n32);
-        let mut at = 0u32;
-        while at < n32 {
-            let Some(first) = self.parts.front_mut() else {
-                break;
-            };
-            let k = first.length().min(n32 - at);
-            out.set(&first.subarray(0, k), at);
-            at += k;
-            *first = first.subarray(k, first.length());
-            if first.length() == 0 {
-                self.parts.pop_front();
-            }
-        }
-        self.len -= at as usize;
-        out
+    /// Bytes read and not yet taken.
+    fn len(&self) -> usize {
+        (self.filled - self.start) as usize
     }
+
+    /// The next `n` bytes (at most [`Input::len`]) as a view, and where they lie.
+    fn take(&mut self, n: usize) -> (Uint8Array, Place) {
+        let n = u32::try_from(n.min(self.len())).unwrap_or(0);
+        let place = Place {
+            id: self.id,
+            start: self.start,
+            len: n,
+        };
+        self.start += n;
+        (
+            self.view(place)
+                .unwrap_or_else(|| Uint8Array::new_with_length(0)),
+            place,
+        )
+    }
+
+    /// The bytes at `place`, while its buffer is not reused.
+    fn view(&self, place: Place) -> Option<Uint8Array> {
+        let buf = if place.id == self.id {
+            &self.buf
+        } else {
+            &self.held.iter().find(|(id, _)| *id == place.id)?.1
+        };
+        Some(buf.subarray(place.start, place.start + place.len))
+    }
+
+    /// Reads more bytes (none once the input ended); `oldest` is the buffer of
+    /// the oldest job in flight: buffers before it may be reused.
+    async fn read(&mut self, oldest: Option<u64>) -> Result<usize> {
+        if self.filled == BUFFER_LEN {
+            while let Some((id, buf)) = self.held.pop_front() {
+                if oldest.is_some_and(|o| o <= id) {
+                    self.held.push_front((id, buf));
+                    break;
+                }
+                self.spare = Some(buf);
+            }
+            let next = self
+                .spare
+                .take()
+                .unwrap_or_else(|| Uint8Array::new_with_length(BUFFER_LEN));
+            next.set(&self.buf.subarray(self.start, self.filled), 0);
+            let full = std::mem::replace(&mut self.buf, next);
+            self.held.push_back((self.id, full));
+            self.id += 1;
+            self.filled -= self.start;
+            self.start = 0;
+        }
+        let free = self.buf.subarray(self.filled, BUFFER_LEN);
+        let got = match &self.reader {
+            Reader::Byob(reader) => {
+                let (value, done) = read_result(reader.read_with_array_buffer_view(&free)).await?;
+                // The read moved the buffer: keep the one it came back in.
+                if let Some(value) = value.dyn_ref::<Uint8Array>() {
+                    self.buf = Uint8Array::new(&value.buffer());
+                    self.ended = done;
+                    value.length()
+                } else {
+                    self.ended = true;
+                    0
+                }
+            }
+            Reader::Chunks(reader) => {
+                let chunk = match self.pending.take() {
+                    Some(c) => c,
+                    None => {
+                        let (value, done) = read_result(reader.read()).await?;
+                        self.ended = done;
+                        if done {
+                            return Ok(0);
+                        }
+                        value.dyn_into().map_err(|_| Error::Network)?
+                    }
+                };
+                let n = chunk.length().min(free.length());
+                free.set(&chunk.subarray(0, n), 0);
+                if n < chunk.length() {
+                    self.pending = Some(chunk.subarray(n, chunk.length()));
+                }
+                n
+            }
+        };
+        self.filled += got;
+        Ok(got as usize)
+    }
+
+    fn cancel(&self) {
+        let _ = match &self.reader {
+            Reader::Byob(r) => r.cancel(),
+            Reader::Chunks(r) => r.cancel(),
+        };
+    }
+}
+
+/// Where a job's ciphertext lies in the [`Input`] buffers.
+#[derive(Clone, Copy)]
+struct Place {
+    id: u64,
+    start: u32,
+    len: u32,
+}
+
+/// The `{ value, done }` of a reader's `read()`.
+async fn read_result(read: js_sys::Promise) -> Result<(JsValue, bool)> {
+    let result = JsFuture::from(read).await.map_err(|e| Error::fetch(&e))?;
+    let done = js_sys::Reflect::get(&result, &"done".into())
+        .ok()
+        .and_then(|d| d.as_bool())
+        .unwrap_or(true);
+    let value = js_sys::Reflect::get(&result, &"value".into()).map_err(|e| Error::fetch(&e))?;
+    Ok((value, done))
 }
 
 /// One segment being decrypted.
 struct InFlight {
     job: SegmentJob,
-    ciphertext: Uint8Array,
+    place: Place,
     promise: js_sys::Promise,
 }
 
 /// A download in progress: call [`Download::next_chunk`] until it returns `None`.
 pub struct Download {
-    reader: ReadableStreamDefaultReader,
+    input: Input,
     key: AesKey,
     opener: Option<Opener>,
-    chunks: Chunks,
     in_flight: VecDeque<InFlight>,
-    ended: bool,
     finished: bool,
     size: u64,
     done: u64,
@@ -114,17 +241,11 @@ impl Download {
         opener: Option<Opener>,
         progress: Option<Progress>,
     ) -> Result<Self> {
-        let reader: ReadableStreamDefaultReader = body
-            .get_reader()
-            .dyn_into()
-            .map_err(|_| Error::Unsupported("ReadableStream readers"))?;
         Ok(Self {
-            reader,
+            input: Input::new(body)?,
             key,
             opener,
-            chunks: Chunks::default(),
             in_flight: VecDeque::new(),
-            ended: false,
             finished: false,
             size,
             done: 0,
@@ -139,33 +260,30 @@ impl Download {
 
     /// The first [`HEADER_LEN`] bytes of the body.
     async fn read_header(&mut self) -> Result<Vec<u8>> {
-        while self.chunks.len < HEADER_LEN && !self.ended {
+        while self.input.len() < HEADER_LEN && !self.input.ended {
             self.read().await?;
         }
-        let _ = self.reader.cancel();
-        Ok(self.chunks.take(HEADER_LEN.min(self.chunks.len)).to_vec())
+        self.input.cancel();
+        Ok(self.input.take(HEADER_LEN).0.to_vec())
     }
 
-    /// Reads one more chunk from the body.
+    /// Reads more of the body.
     async fn read(&mut self) -> Result<()> {
-        match read_chunk(&self.reader).await? {
-            Some(chunk) => {
-                if let Some(o) = self.opener.as_mut() {
-                    o.feed(chunk.length() as usize);
-                }
-                self.chunks.push(chunk);
-            }
-            None => self.ended = true,
+        let oldest = self.in_flight.front().map(|f| f.place.id);
+        let n = self.input.read(oldest).await?;
+        if let Some(o) = self.opener.as_mut() {
+            o.feed(n);
         }
         Ok(())
     }
 
     fn start(&mut self, job: SegmentJob) -> Result<()> {
-        let ciphertext = self.chunks.take(job.len);
+        let (ciphertext, place) = self.input.take(job.len);
+        // SubtleCrypto copies its input when called, so the view may change after.
         let promise = self.key.start_decrypt(&job.nonce, &[], &ciphertext)?;
         self.in_flight.push_back(InFlight {
             job,
-            ciphertext,
+            place,
             promise,
         });
         Ok(())
@@ -174,10 +292,10 @@ impl Download {
     /// Starts as many jobs as the input and the in-flight limit allow.
     async fn fill(&mut self) -> Result<()> {
         while self.opener.is_none() {
-            if self.chunks.len >= HEADER_LEN || self.ended {
-                let header = self.chunks.take(HEADER_LEN.min(self.chunks.len)).to_vec();
+            if self.input.len() >= HEADER_LEN || self.input.ended {
+                let header = self.input.take(HEADER_LEN).0.to_vec();
                 let mut opener = Opener::new(&self.key.commitment, &header)?;
-                opener.feed(self.chunks.len);
+                opener.feed(self.input.len());
                 self.opener = Some(opener);
             } else {
                 self.read().await?;
@@ -189,13 +307,12 @@ impl Download {
             };
             if let Some(job) = opener.next_job()? {
                 self.start(job)?;
-            } else if self.ended {
+            } else if self.input.ended {
                 let job = opener.finish()?;
                 self.finished = true;
                 self.start(job)?;
             } else {
-                // Read ahead while earlier segments decrypt: SubtleCrypto works
-                // off the main thread, so up to IN_FLIGHT stay busy.
+                // Read ahead while earlier segments decrypt.
                 self.read().await?;
             }
         }
@@ -209,7 +326,7 @@ impl Download {
     pub async fn next_chunk(&mut self) -> Result<Option<Uint8Array>> {
         let result = self.step().await;
         if result.is_err() {
-            let _ = self.reader.cancel();
+            self.input.cancel();
             self.in_flight.clear();
         }
         result
@@ -231,7 +348,12 @@ impl Download {
                 Verdict::Plaintext => break result.ok_or(oneshare_sdk::Error::Decrypt)?,
                 Verdict::Probe(probe) => {
                     job = probe;
-                    result = self.key.decrypt(&job.nonce, &[], &head.ciphertext).await?;
+                    // Its buffer is kept until this job is judged.
+                    let ciphertext = self
+                        .input
+                        .view(head.place)
+                        .ok_or(oneshare_sdk::Error::Decrypt)?;
+                    result = self.key.decrypt(&job.nonce, &[], &ciphertext).await?;
                 }
                 Verdict::Failed(e) => return Err(e.into()),
             }

@@ -418,11 +418,27 @@ impl Client {
             let sent: Result<UploadStatus> = async {
                 let mut st = st.clone();
                 let total = sealer.ciphertext_len();
+                let mut next: Option<PartRead> = None;
                 while st.next_part * st.part_size < total {
                     let start = st.next_part * st.part_size;
                     let end = (start + st.part_size).min(total);
-                    let part =
-                        encrypt_part(&sealer, &header, &key, &up.file.blob, start, end).await?;
+                    let read = match next.take() {
+                        Some(r) if r.covers(start, end) => r,
+                        _ => PartRead::start(&sealer, &up.file.blob, start, end)?,
+                    };
+                    // The next part is read while this one is encrypted and sent.
+                    if end < total {
+                        let after = (end + st.part_size).min(total);
+                        next = Some(PartRead::start(&sealer, &up.file.blob, end, after)?);
+                    }
+                    // Into wasm memory: the signature covers the body's hash.
+                    let mut part = vec![0; usize::try_from(end - start).unwrap_or(0)];
+                    let mut at = 0;
+                    for piece in encrypt_part(&header, &key, read).await? {
+                        let n = piece.length() as usize;
+                        piece.copy_to(&mut part[at..at + n]);
+                        at += n;
+                    }
                     let path = format!("{base}/parts/{}", st.next_part);
                     let mut call = Call::new("PUT", path);
                     call.body = part;
@@ -580,28 +596,68 @@ fn plaintext_before(end: u64, size: u64) -> u64 {
     (whole * oneshare_sdk::stream::SEGMENT_SIZE as u64).min(size)
 }
 
-/// The stream bytes `start..end` of a file: the segments that overlap them,
-/// encrypted with SubtleCrypto (all in flight at once), cut to the range.
-pub(crate) async fn encrypt_part(
-    sealer: &Sealer,
-    header: &[u8; HEADER_LEN],
-    key: &AesKey,
-    file: &web_sys::Blob,
+/// The plaintext of one part being read from the file: started before the part
+/// is needed, so that the read overlaps the work on the part before it.
+pub(crate) struct PartRead {
     start: u64,
     end: u64,
-) -> Result<Vec<u8>> {
-    let segments = sealer.segments_in(start, end);
-    let mut jobs = Vec::new();
-    let mut plain_start = None;
-    for i in segments.clone() {
-        let (offset, job) = sealer.job(i)?;
-        plain_start.get_or_insert(offset);
-        jobs.push((offset, job));
+    jobs: Vec<(u64, oneshare_sdk::stream::SegmentJob)>,
+    read: Option<js_sys::Promise>,
+}
+
+impl PartRead {
+    /// Starts reading what stream bytes `start..end` of `file` encrypt.
+    pub(crate) fn start(
+        sealer: &Sealer,
+        file: &web_sys::Blob,
+        start: u64,
+        end: u64,
+    ) -> Result<Self> {
+        let jobs = sealer
+            .segments_in(start, end)
+            .map(|i| sealer.job(i))
+            .collect::<oneshare_sdk::Result<Vec<_>>>()?;
+        let read = match (jobs.first(), jobs.last()) {
+            (Some((a, _)), Some((b, job))) => Some(read_blob(file, *a, b + job.len as u64)?),
+            _ => None,
+        };
+        Ok(Self {
+            start,
+            end,
+            jobs,
+            read,
+        })
     }
-    let plain = match (plain_start, jobs.last()) {
-        (Some(a), Some((b, job))) => read_blob(file, a, b + job.len as u64).await?,
-        _ => Uint8Array::new_with_length(0),
+
+    /// Whether this reads stream bytes `start..end`.
+    pub(crate) fn covers(&self, start: u64, end: u64) -> bool {
+        (self.start, self.end) == (start, end)
+    }
+}
+
+/// The stream bytes of a [`PartRead`]: the segments that overlap them,
+/// encrypted with SubtleCrypto (all in flight at once), cut to the range, in
+/// order, as SubtleCrypto gave them (views, no copy).
+pub(crate) async fn encrypt_part(
+    header: &[u8; HEADER_LEN],
+    key: &AesKey,
+    part: PartRead,
+) -> Result<Vec<Uint8Array>> {
+    let PartRead {
+        start,
+        end,
+        jobs,
+        read,
+    } = part;
+    let plain = match read {
+        Some(read) => Uint8Array::new(
+            &JsFuture::from(read)
+                .await
+                .map_err(|_| Error::Argument("the file could not be read"))?,
+        ),
+        None => Uint8Array::new_with_length(0),
     };
+    let plain_start = jobs.first().map(|(offset, _)| *offset);
     let base = plain_start.unwrap_or(0);
     let mut pending = Vec::with_capacity(jobs.len());
     for (offset, job) in &jobs {
@@ -615,22 +671,16 @@ pub(crate) async fn encrypt_part(
             .map_err(|e| Error::webcrypto("encrypt", &e))?;
         pending.push((job.index, promise));
     }
-    let len = usize::try_from(end - start).map_err(|_| Error::Argument("part size"))?;
-    let mut out = vec![0u8; len];
-    // The overlap of stream bytes at..at+n with start..end, as (offset in the
-    // source, offset in `out`, length).
+    // The overlap of stream bytes at..at+n with start..end, as offsets in the
+    // source; within one part, so they fit u32.
+    #[allow(clippy::cast_possible_truncation)]
     let overlap = |at: u64, n: u64| {
         let (from, to) = (start.max(at), end.min(at + n));
-        (from < to).then(|| {
-            (
-                (from - at) as usize,
-                (from - start) as usize,
-                (to - from) as usize,
-            )
-        })
+        (from < to).then(|| ((from - at) as u32, (to - at) as u32))
     };
-    if let Some((src, dst, n)) = overlap(0, HEADER_LEN as u64) {
-        out[dst..dst + n].copy_from_slice(&header[src..src + n]);
+    let mut out = Vec::with_capacity(pending.len() + 1);
+    if let Some((a, b)) = overlap(0, HEADER_LEN as u64) {
+        out.push(Uint8Array::from(&header[..]).subarray(a, b));
     }
     for (index, promise) in pending {
         let ct = JsFuture::from(promise)
@@ -638,23 +688,18 @@ pub(crate) async fn encrypt_part(
             .map_err(|e| Error::webcrypto("encrypt", &e))?;
         let ct = Uint8Array::new(&ct);
         let at = HEADER_LEN as u64 + u64::from(index) * ENCRYPTED_SEGMENT_SIZE as u64;
-        if let Some((src, dst, n)) = overlap(at, u64::from(ct.length())) {
-            // Straight from the JavaScript buffer into the part: one copy.
-            ct.subarray(src as u32, (src + n) as u32)
-                .copy_to(&mut out[dst..dst + n]);
+        if let Some((a, b)) = overlap(at, u64::from(ct.length())) {
+            out.push(ct.subarray(a, b));
         }
     }
     Ok(out)
 }
 
-/// Bytes `a..b` of a Blob.
-async fn read_blob(file: &web_sys::Blob, a: u64, b: u64) -> Result<Uint8Array> {
+/// Starts reading bytes `a..b` of a Blob (an `ArrayBuffer` promise).
+fn read_blob(file: &web_sys::Blob, a: u64, b: u64) -> Result<js_sys::Promise> {
     #[allow(clippy::cast_precision_loss)]
     let slice = file
         .slice_with_f64_and_f64(a as f64, b as f64)
         .map_err(|_| Error::Unsupported("Blob.slice"))?;
-    let buf = JsFuture::from(slice.array_buffer())
-        .await
-        .map_err(|_| Error::Argument("the file could not be read"))?;
-    Ok(Uint8Array::new(&buf))
+    Ok(slice.array_buffer())
 }

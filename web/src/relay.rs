@@ -129,7 +129,7 @@ impl Relay {
         let init = RequestInit::new();
         init.set_method("GET");
         init.set_cache(RequestCache::NoStore);
-        let url = format!("{}/v1/relay-key", self.base);
+        let url = self.base.clone() + "/v1/relay-key";
         let res = checked(fetch(self.fetch.as_ref(), &url, &init).await?).await?;
         let body = body_bytes(&res).await?;
         let resp: RelayKeyResponse = json(&body, "relay key response")?;
@@ -231,7 +231,7 @@ impl Relay {
         init.set_signal(call.signal);
         let res = fetch(
             self.fetch.as_ref(),
-            &format!("{}{}", self.base, call.path),
+            &(self.base.clone() + &call.path),
             &init,
         )
         .await?;

@@ -108,11 +108,13 @@ impl KeyStore {
     }
 
     /// Runs one request in its own transaction and waits until it is durable.
+    /// `op` is a `dyn` reference so that the four operations share one copy
+    /// of this future's code (a generic `op` compiled it once per operation).
     async fn run(
         &self,
         store: &str,
         mode: IdbTransactionMode,
-        op: impl FnOnce(&web_sys::IdbObjectStore) -> core::result::Result<IdbRequest, JsValue>,
+        op: &dyn Fn(&web_sys::IdbObjectStore) -> core::result::Result<IdbRequest, JsValue>,
     ) -> Result<JsValue> {
         let tx = self
             .db
@@ -135,7 +137,7 @@ impl KeyStore {
 
     pub(crate) async fn get(&self, store: &str, key: &str) -> Result<Option<JsValue>> {
         let v = self
-            .run(store, IdbTransactionMode::Readonly, |s| {
+            .run(store, IdbTransactionMode::Readonly, &|s| {
                 s.get(&JsValue::from_str(key))
             })
             .await?;
@@ -143,13 +145,13 @@ impl KeyStore {
     }
 
     pub(crate) async fn put(&self, store: &str, value: &JsValue) -> Result<()> {
-        self.run(store, IdbTransactionMode::Readwrite, |s| s.put(value))
+        self.run(store, IdbTransactionMode::Readwrite, &|s| s.put(value))
             .await
             .map(|_| ())
     }
 
     pub(crate) async fn delete(&self, store: &str, key: &str) -> Result<()> {
-        self.run(store, IdbTransactionMode::Readwrite, |s| {
+        self.run(store, IdbTransactionMode::Readwrite, &|s| {
             s.delete(&JsValue::from_str(key))
         })
         .await
@@ -158,7 +160,7 @@ impl KeyStore {
 
     pub(crate) async fn all(&self, store: &str) -> Result<Vec<JsValue>> {
         let v = self
-            .run(store, IdbTransactionMode::Readonly, |s| s.get_all())
+            .run(store, IdbTransactionMode::Readonly, &|s| s.get_all())
             .await?;
         Ok(js_sys::Array::from(&v).to_vec())
     }

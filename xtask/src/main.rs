@@ -3,6 +3,7 @@
 use std::process::{Command, ExitCode};
 
 mod hardening;
+mod imports;
 mod perf;
 mod relay;
 mod setup;

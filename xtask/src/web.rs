@@ -69,6 +69,7 @@ fn npm_module(feature: &str, name: &str, dist: &Path) -> Result {
     let out = dist.join(format!("{name}_bg.wasm"));
     let before = file_len(&out)?;
     wasm_opt(&out)?;
+    crate::imports::minify_files(&out, &dist.join(format!("{name}.js")))?;
     eprintln!(
         "{name}.wasm: {} bytes after wasm-bindgen, {} bytes after wasm-opt, {} bytes gzipped",
         before,

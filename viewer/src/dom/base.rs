@@ -28,7 +28,7 @@ pub fn by_id(id: &str) -> Result<HtmlElement> {
     document()?
         .get_element_by_id(id)
         .and_then(|e| e.dyn_into::<HtmlElement>().ok())
-        .ok_or_else(|| JsValue::from_str(&format!("#{id} is missing")))
+        .ok_or_else(|| JsValue::from_str(&["#", id, " is missing"].concat()))
 }
 
 /// Sets plain text (never HTML).

@@ -11,7 +11,7 @@ use super::{Result, announce, by_id, document, set_text};
 pub fn typed<T: JsCast>(id: &str) -> Result<T> {
     by_id(id)?
         .dyn_into::<T>()
-        .map_err(|_| JsValue::from_str(&format!("#{id} has the wrong type")))
+        .map_err(|_| JsValue::from_str(&["#", id, " has the wrong type"].concat()))
 }
 
 /// Appends `child` to `parent`.
@@ -24,7 +24,7 @@ pub fn append(parent: &impl AsRef<web_sys::Node>, child: &impl AsRef<web_sys::No
 pub fn find(root: &Element, selector: &str) -> Result<HtmlElement> {
     root.query_selector(selector)?
         .and_then(|e| e.dyn_into::<HtmlElement>().ok())
-        .ok_or_else(|| JsValue::from_str(&format!("{selector} is missing")))
+        .ok_or_else(|| JsValue::from_str(&[selector, " is missing"].concat()))
 }
 
 /// A fresh copy of a `<template>`'s first element.

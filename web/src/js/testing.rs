@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::convert::{JsResult, js, js_error};
-use crate::owner::encrypt_part;
+use crate::owner::{PartRead, encrypt_part};
 use crate::{AesKey, Error};
 
 fn key(bytes: &[u8]) -> JsResult<Key256> {
@@ -122,10 +122,17 @@ pub fn encrypt_attachment(file: web_sys::Blob, key_bytes: Vec<u8>, part_segments
         let part = u64::from(part_segments.max(1)) * stream::ENCRYPTED_SEGMENT_SIZE as u64;
         let parts = js_sys::Array::new();
         let mut start = 0;
-        while start < total {
+        let mut next = Some(js(PartRead::start(&sealer, &file, 0, part.min(total)))?);
+        while let Some(read) = next.take() {
             let end = (start + part).min(total);
-            let bytes = js(encrypt_part(&sealer, &header, &aes, &file, start, end).await)?;
-            parts.push(&Uint8Array::from(&bytes[..]));
+            // As uploads do: the next part is read while this one is encrypted.
+            if end < total {
+                let after = (end + part).min(total);
+                next = Some(js(PartRead::start(&sealer, &file, end, after))?);
+            }
+            for piece in js(encrypt_part(&header, &aes, read).await)? {
+                parts.push(&piece);
+            }
             start = end;
         }
         Ok(web_sys::Blob::new_with_u8_array_sequence(&parts)
