@@ -34,6 +34,19 @@ test('stream.json: every case through decryptAttachment', async ({ page }) => {
   }
 });
 
+test('bad segments at the edge of the download read buffers fail as anywhere else, with both stream kinds', async ({ page }) => {
+  for (const bytes of [false, true]) {
+    const got = await page.evaluate((bytes) => window.app.bufferEdgeCases(bytes), bytes);
+    expect(got, `byte stream: ${bytes}`).toEqual({
+      intact: 'ok',
+      final30: 'trailing_data',
+      final31: 'trailing_data',
+      flip30: 'decrypt',
+      flip31: 'decrypt',
+    });
+  }
+});
+
 test('envelope.json: every case through the envelope open path', async ({ page }) => {
   const cases = load('envelope');
   expect(cases.length).toBeGreaterThanOrEqual(19);

@@ -3,7 +3,7 @@
 import { decryptAttachment, init, Oneshare, OneshareError, parseLink } from '@oneshare/sdk';
 import * as testing from '@oneshare/sdk/testing';
 import { benchDecrypt, benchEncrypt } from './bench.js';
-import { envelopeCase, openCodeCase, passphraseCase, streamCase } from './vectors.js';
+import { bufferEdgeCases, envelopeCase, openCodeCase, passphraseCase, streamCase } from './vectors.js';
 
 const status = document.getElementById('status');
 
@@ -173,6 +173,7 @@ window.app = {
   /** One case of sdk/vectors/stream.json or envelope.json through the packaged SDK. */
   streamCase: (c, source, bytes) => streamCase(c, source, bytes, { testing, decryptAttachment }),
   envelopeCase: (c) => envelopeCase(c, { testing }),
+  bufferEdgeCases: (bytes) => bufferEdgeCases(bytes, { testing, decryptAttachment }),
   /** Milliseconds of `runs` passphrase derivations (Argon2id at the protocol's parameters) in the package's
    * on-demand module, each in a fresh worker as open() runs it. */
   argon2Ms: async (runs) => {

@@ -83,6 +83,51 @@ export async function streamCase(c, source, bytes, { testing, decryptAttachment 
   return out;
 }
 
+/**
+ * Bad segments where the SDK's download reads its 2 MiB buffers: segment 30 is
+ * the last whole one in the first buffer (judged after the read into the next
+ * buffer, so a probe reads it from the buffer before), 31 is cut by the buffer's
+ * end (copied into the next). Each is resealed as a final segment (data was
+ * appended after it: `trailing_data`) or has a bit flipped (`decrypt`); the
+ * intact stream must open. `bytes`: a byte stream instead of odd-sized chunks.
+ */
+export async function bufferEdgeCases(bytes, { testing, decryptAttachment }) {
+  const fileKey = crypto.getRandomValues(new Uint8Array(32));
+  const prefix = crypto.getRandomValues(new Uint8Array(7));
+  const size = 40 * SEG + 5;
+  const ct = testing.streamSeal(fileKey, pattern(size), prefix);
+  const aes = await crypto.subtle.importKey('raw', fileKey, 'AES-GCM', false, ['encrypt']);
+  const at = (i) => HEADER + i * ENC;
+  const resealedFinal = async (i) => {
+    const out = ct.slice();
+    const iv = testing.segmentNonce(prefix, i, true);
+    out.set(new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, aes, pattern(size).subarray(i * SEG, (i + 1) * SEG))), at(i));
+    return out;
+  };
+  const flipped = (i) => {
+    const out = ct.slice();
+    out[at(i) + 100] ^= 1;
+    return out;
+  };
+  const open = async (body) => {
+    try {
+      const reader = (await decryptAttachment(bytes ? new Blob([body]).stream() : chunked(body), fileKey, size)).getReader();
+      const parts = [];
+      for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(r.value);
+      return (await sha256(concat(parts))) === (await sha256(pattern(size))) ? 'ok' : 'wrong plaintext';
+    } catch (e) {
+      return e?.code ?? `uncoded: ${e}`;
+    }
+  };
+  return {
+    intact: await open(ct),
+    final30: await open(await resealedFinal(30)),
+    final31: await open(await resealedFinal(31)),
+    flip30: await open(flipped(30)),
+    flip31: await open(flipped(31)),
+  };
+}
+
 /** Runs one envelope.json case through the SDK's envelope open path. */
 export async function envelopeCase(c, { testing }) {
   const envelope = c.op === 'seal' ? c.expected.envelope_hex : c.envelope_hex;

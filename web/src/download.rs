@@ -10,7 +10,7 @@ use oneshare_sdk::encoding::unb64_array;
 use oneshare_sdk::record::Attachment;
 use oneshare_sdk::secret::Secret;
 use oneshare_sdk::signing::Signer;
-use oneshare_sdk::stream::{HEADER_LEN, Opener, SegmentJob, Verdict};
+use oneshare_sdk::stream::{ENCRYPTED_SEGMENT_SIZE, HEADER_LEN, Opener, SegmentJob, Verdict};
 use oneshare_sdk::token::ShareId;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
@@ -24,6 +24,10 @@ use crate::webcrypto::AesKey;
 
 /// Segments decrypted in parallel (keeps SubtleCrypto busy).
 const IN_FLIGHT: usize = 8;
+
+// A buffer holds more segments than are in flight, with one held back and one
+// cut by its end (see `Input::read`).
+const _: () = assert!((IN_FLIGHT + 2) * ENCRYPTED_SEGMENT_SIZE <= BUFFER_LEN as usize);
 
 /// Called with (plaintext bytes so far, total plaintext bytes).
 pub type Progress = Box<dyn FnMut(u64, u64)>;
@@ -41,9 +45,9 @@ enum Reader {
 }
 
 /// The ciphertext read so far: a buffer being filled, whose bytes
-/// `start..filled` are not yet handed to a job, and the earlier buffers that
-/// jobs in flight still point into (a failed segment is decrypted again). Jobs
-/// get views, never copies; only the partial segment at the end of a full
+/// `start..filled` are not yet handed to a job, and the one before it, which
+/// jobs in flight may still point into (a failed segment is decrypted again).
+/// Jobs get views, never copies; only the partial segment at the end of a full
 /// buffer is copied into the next one.
 struct Input {
     reader: Reader,
@@ -51,10 +55,8 @@ struct Input {
     id: u64,
     start: u32,
     filled: u32,
-    /// Full buffers with jobs maybe in flight, by id.
-    held: VecDeque<(u64, Uint8Array)>,
-    /// A buffer whose jobs are all judged, for the next switch.
-    spare: Option<Uint8Array>,
+    /// The buffer before (id `id - 1`).
+    prev: Option<Uint8Array>,
     /// The rest of a chunk that did not fit (`Reader::Chunks`).
     pending: Option<Uint8Array>,
     ended: bool,
@@ -76,8 +78,7 @@ impl Input {
             id: 0,
             start: 0,
             filled: 0,
-            held: VecDeque::new(),
-            spare: None,
+            prev: None,
             pending: None,
             ended: false,
         })
@@ -109,29 +110,22 @@ impl Input {
         let buf = if place.id == self.id {
             &self.buf
         } else {
-            &self.held.iter().find(|(id, _)| *id == place.id)?.1
+            self.prev.as_ref().filter(|_| place.id + 1 == self.id)?
         };
         Some(buf.subarray(place.start, place.start + place.len))
     }
 
-    /// Reads more bytes (none once the input ended); `oldest` is the buffer of
-    /// the oldest job in flight: buffers before it may be reused.
-    async fn read(&mut self, oldest: Option<u64>) -> Result<usize> {
+    /// Reads more bytes (none once the input ended). A full buffer is followed
+    /// by the one before it: the jobs in flight, fewer than a buffer holds,
+    /// started after all of that one's were judged.
+    async fn read(&mut self) -> Result<usize> {
         if self.filled == BUFFER_LEN {
-            while let Some((id, buf)) = self.held.pop_front() {
-                if oldest.is_some_and(|o| o <= id) {
-                    self.held.push_front((id, buf));
-                    break;
-                }
-                self.spare = Some(buf);
-            }
             let next = self
-                .spare
+                .prev
                 .take()
                 .unwrap_or_else(|| Uint8Array::new_with_length(BUFFER_LEN));
             next.set(&self.buf.subarray(self.start, self.filled), 0);
-            let full = std::mem::replace(&mut self.buf, next);
-            self.held.push_back((self.id, full));
+            self.prev = Some(std::mem::replace(&mut self.buf, next));
             self.id += 1;
             self.filled -= self.start;
             self.start = 0;
@@ -269,8 +263,7 @@ impl Download {
 
     /// Reads more of the body.
     async fn read(&mut self) -> Result<()> {
-        let oldest = self.in_flight.front().map(|f| f.place.id);
-        let n = self.input.read(oldest).await?;
+        let n = self.input.read().await?;
         if let Some(o) = self.opener.as_mut() {
             o.feed(n);
         }
