@@ -159,12 +159,16 @@ pub fn ask_and_wait(
             let sealed = status
                 .transfer_key
                 .ok_or_else(|| Error::NotFound("the approval carries no key".into()))?;
+            let binding = transfer::Binding {
+                share_id: &id,
+                request_id: &rid,
+                device_key: &device.public_key(),
+                ecdh_key: &ecdh.public_key()?,
+            };
             let record_key = transfer::open_transfer_key(
                 &ecdh,
                 &transfer::transfer_secret(token),
-                &id,
-                &rid,
-                &device.public_key(),
+                &binding,
                 &sealed,
             )?;
             let dev = DeviceFile::transferred(&relay.url, &id, &device, &record_key);
@@ -377,24 +381,11 @@ pub fn approve(ctx: &Ctx, id: &str, code: Option<&str>) -> Result<()> {
         .ok_or_else(|| Error::NotFound(format!("you have no share {id} on {}", relay.url)))?;
     let data = open_owner_data(&owner.owner_key, &p.share_id, &summary.owner_data)?;
     let secret = transfer::open_box(&owner.owner_key, &p.share_id, &p.transfer_box)?;
-    let transfer_key = transfer::wrap_for_device(
-        &secret,
-        &p.share_id,
-        &p.request_id,
-        &p.device_key,
-        &p.ecdh_key,
-        &data.record_key()?,
-    )?
-    .try_into()
-    .map_err(|_| oneshare_sdk::Error::Malformed("transfer key"))?;
+    let transfer_key = transfer::wrap_for_device(&secret, &p.binding(), &data.record_key()?)?
+        .try_into()
+        .map_err(|_| oneshare_sdk::Error::Malformed("transfer key"))?;
     let body = ApproveTransfer {
-        approval: transfer::sign_approval(
-            &owner.signing_key,
-            &p.share_id,
-            &p.request_id,
-            &p.device_key,
-            &p.ecdh_key,
-        ),
+        approval: transfer::sign_approval(&owner.signing_key, &p.binding()),
         transfer_key,
     };
     relay.call(

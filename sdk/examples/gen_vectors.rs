@@ -2678,7 +2678,13 @@ fn transfer_approval_cases(dir: &Path, cases: &mut Vec<Value>) -> R {
     let ecdh = transfer::EcdhKey::from_bytes(&Secret::new(ecdh_private))?;
     let ecdh_public = ecdh.public_key()?;
     let rid: [u8; 16] = fixed("transfer request id");
-    let sig = transfer::sign_approval(&owner, &sid, &rid, &device, &ecdh_public);
+    let binding = transfer::Binding {
+        share_id: &sid,
+        request_id: &rid,
+        device_key: &device,
+        ecdh_key: &ecdh_public,
+    };
+    let sig = transfer::sign_approval(&owner, &binding);
     cases.push(json!({
         "op": "approval", "name": "approval",
         "owner_signing_key_hex": hex(owner.to_bytes().expose()), "share_id_b64": sid.to_string(),
@@ -2686,7 +2692,7 @@ fn transfer_approval_cases(dir: &Path, cases: &mut Vec<Value>) -> R {
         "ecdh_key_b64": ecdh_public.to_string(),
         "expected": {
             "owner_key_b64": owner.public_key().to_string(),
-            "message_hex": hex(transfer::approval_message(&sid, &rid, &device, &ecdh_public)),
+            "message_hex": hex(transfer::approval_message(&binding)),
             "signature_hex": hex(sig),
         },
     }));
@@ -2701,7 +2707,7 @@ fn transfer_approval_cases(dir: &Path, cases: &mut Vec<Value>) -> R {
             "owner_key_b64": owner.public_key().to_string(), "share_id_b64": sid.to_string(),
             "request_id_hex": hex(rid), "device_key_b64": dk.to_string(),
             "ecdh_key_b64": ek.to_string(), "signature_hex": hex(&bytes),
-            "error": must_fail(name, transfer::verify_approval(&owner.public_key(), &sid, &rid, &dk, &ek, &bytes), "bad_signature")?,
+            "error": must_fail(name, transfer::verify_approval(&owner.public_key(), &transfer::Binding { device_key: &dk, ecdh_key: &ek, ..binding }, &bytes), "bad_signature")?,
         }));
     }
     let record_key: [u8; 32] = fixed("record key");
@@ -2720,19 +2726,12 @@ fn transfer_approval_cases(dir: &Path, cases: &mut Vec<Value>) -> R {
         },
     }));
     let opens = |sealed: &[u8]| {
-        transfer::open_transfer_key(&ecdh, &secret, &sid, &rid, &device, sealed)
+        transfer::open_transfer_key(&ecdh, &secret, &binding, sealed)
             .is_ok_and(|k| *k.expose() == record_key)
     };
     let sealed = match previous_transfer_key(dir, "open_transfer_key", opens) {
         Some(s) => s,
-        None => transfer::wrap_for_device(
-            &secret,
-            &sid,
-            &rid,
-            &device,
-            &ecdh_public,
-            &Secret::new(record_key),
-        )?,
+        None => transfer::wrap_for_device(&secret, &binding, &Secret::new(record_key))?,
     };
     let other_ecdh: [u8; 32] = fixed("other ecdh private key");
     let other_secret = transfer::transfer_secret(&Token::from_bytes(fixed("token")));
@@ -2810,8 +2809,15 @@ fn transfer_approval_cases(dir: &Path, cases: &mut Vec<Value>) -> R {
     ];
     for (name, ek, sec, r, dk, bytes, code) in negatives {
         let name = format!("open_transfer_key_{name}");
-        let result = transfer::EcdhKey::from_bytes(&Secret::new(ek))
-            .and_then(|k| transfer::open_transfer_key(&k, sec, &sid, &r, &dk, &bytes));
+        let result = transfer::EcdhKey::from_bytes(&Secret::new(ek)).and_then(|k| {
+            let binding = transfer::Binding {
+                share_id: &sid,
+                request_id: &r,
+                device_key: &dk,
+                ecdh_key: &k.public_key()?,
+            };
+            transfer::open_transfer_key(&k, sec, &binding, &bytes)
+        });
         let mut case = base(&name, ek, sec, r, &dk, &bytes);
         case["error"] = json!(must_fail(&name, result, code)?);
         cases.push(case);

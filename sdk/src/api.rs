@@ -364,6 +364,18 @@ pub struct PendingTransfer {
     pub transfer_box: [u8; crate::transfer::BOX_LEN],
 }
 
+impl PendingTransfer {
+    /// What the approval and the transfer key are bound to.
+    pub fn binding(&self) -> crate::transfer::Binding<'_> {
+        crate::transfer::Binding {
+            share_id: &self.share_id,
+            request_id: &self.request_id,
+            device_key: &self.device_key,
+            ecdh_key: &self.ecdh_key,
+        }
+    }
+}
+
 /// `GET /v1/transfers` (owner-signed): the owner's pending transfer requests.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TransferList {

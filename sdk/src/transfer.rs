@@ -125,6 +125,21 @@ impl ComparisonCode {
     }
 }
 
+/// A transfer request as both sides know it: the share, the id the device
+/// chose, and the device's ECDSA and ECDH public keys. The approval and the
+/// transfer key are bound to all four.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding<'a> {
+    /// The share.
+    pub share_id: &'a ShareId,
+    /// The request id.
+    pub request_id: &'a [u8; REQUEST_ID_LEN],
+    /// The requesting device's ECDSA key.
+    pub device_key: &'a PublicKey,
+    /// The requesting device's ECDH key.
+    pub ecdh_key: &'a PublicKey,
+}
+
 /// The HKDF info of a comparison:
 /// `"oneshare/v2/comparison-code" || 0x00 || share_id || device_key || ecdh_key`
 /// (16 + 65 + 65 bytes after the label).
@@ -159,35 +174,22 @@ pub fn comparison_code(
 
 /// The message the owner signs to approve a transfer:
 /// `AAD("oneshare/v2/transfer-approval", share_id || request_id || device_key || ecdh_key)`.
-pub fn approval_message(
-    share_id: &ShareId,
-    request_id: &[u8; REQUEST_ID_LEN],
-    device_key: &PublicKey,
-    ecdh_key: &PublicKey,
-) -> Vec<u8> {
+pub fn approval_message(binding: &Binding<'_>) -> Vec<u8> {
     aad(
         APPROVAL_LABEL,
         &[
-            &share_id.0,
-            request_id,
-            &device_key.to_bytes(),
-            &ecdh_key.to_bytes(),
+            &binding.share_id.0,
+            binding.request_id,
+            &binding.device_key.to_bytes(),
+            &binding.ecdh_key.to_bytes(),
         ],
     )
 }
 
 /// Signs an approval with the owner key (deterministic ECDSA, P1363 `r || s`).
 #[cfg(not(target_arch = "wasm32"))]
-pub fn sign_approval(
-    owner: &SigningKey,
-    share_id: &ShareId,
-    request_id: &[u8; REQUEST_ID_LEN],
-    device_key: &PublicKey,
-    ecdh_key: &PublicKey,
-) -> [u8; SIGNATURE_LEN] {
-    owner.sign(&approval_message(
-        share_id, request_id, device_key, ecdh_key,
-    ))
+pub fn sign_approval(owner: &SigningKey, binding: &Binding<'_>) -> [u8; SIGNATURE_LEN] {
+    owner.sign(&approval_message(binding))
 }
 
 /// Checks an approval against the owner's key and the request it names.
@@ -195,18 +197,8 @@ pub fn sign_approval(
 /// # Errors
 /// [`Error::BadSignature`].
 #[cfg(not(target_arch = "wasm32"))]
-pub fn verify_approval(
-    owner: &PublicKey,
-    share_id: &ShareId,
-    request_id: &[u8; REQUEST_ID_LEN],
-    device_key: &PublicKey,
-    ecdh_key: &PublicKey,
-    signature: &[u8],
-) -> Result<()> {
-    owner.verify(
-        &approval_message(share_id, request_id, device_key, ecdh_key),
-        signature,
-    )
+pub fn verify_approval(owner: &PublicKey, binding: &Binding<'_>, signature: &[u8]) -> Result<()> {
+    owner.verify(&approval_message(binding), signature)
 }
 
 /// The key of the inner envelope:
@@ -287,18 +279,14 @@ impl EcdhKey {
 /// bytes), then HPKE base mode (the suite of §7) to `ecdh_key` with `info =
 /// transfer_context` and empty AAD; the result is `enc || ciphertext`
 /// ([`TRANSFER_KEY_LEN`] bytes).
-#[allow(clippy::too_many_arguments)]
 pub fn wrap_for_device_with(
     encapped: &Encapped,
     secret: &Key256,
-    share_id: &ShareId,
-    request_id: &[u8; REQUEST_ID_LEN],
-    device_key: &PublicKey,
-    ecdh_key: &PublicKey,
+    binding: &Binding<'_>,
     record_key: &Key256,
     nonce: [u8; envelope::NONCE_LEN],
 ) -> Vec<u8> {
-    let seal = TransferKeySeal::new(encapped, secret, share_id, request_id, device_key, ecdh_key);
+    let seal = TransferKeySeal::new(encapped, secret, binding);
     let inner = Zeroizing::new(envelope::seal_with_nonce(
         &seal.inner_key,
         nonce,
@@ -327,18 +315,11 @@ pub struct TransferKeySeal {
 
 impl TransferKeySeal {
     /// The steps of re-wrapping `K_r` to the device after the caller's `Encap`
-    /// to `ecdh_key`.
-    pub fn new(
-        encapped: &Encapped,
-        secret: &Key256,
-        share_id: &ShareId,
-        request_id: &[u8; REQUEST_ID_LEN],
-        device_key: &PublicKey,
-        ecdh_key: &PublicKey,
-    ) -> Self {
-        let context = transfer_context(share_id, request_id, device_key);
+    /// to the request's ECDH key.
+    pub fn new(encapped: &Encapped, secret: &Key256, binding: &Binding<'_>) -> Self {
+        let context = transfer_context(binding.share_id, binding.request_id, binding.device_key);
         Self {
-            hpke: hpke::setup_base_s(encapped, &ecdh_key.to_bytes(), &context),
+            hpke: hpke::setup_base_s(encapped, &binding.ecdh_key.to_bytes(), &context),
             enc: encapped.enc,
             inner_key: transfer_wrap_key(secret),
             inner_aad: context,
@@ -364,23 +345,17 @@ impl TransferKeySeal {
 #[cfg(not(target_arch = "wasm32"))]
 pub fn wrap_for_device(
     secret: &Key256,
-    share_id: &ShareId,
-    request_id: &[u8; REQUEST_ID_LEN],
-    device_key: &PublicKey,
-    ecdh_key: &PublicKey,
+    binding: &Binding<'_>,
     record_key: &Key256,
 ) -> Result<Vec<u8>> {
-    let encapped = dhkem::encap(&ecdh_key.to_bytes()).map_err(|e| match e {
+    let encapped = dhkem::encap(&binding.ecdh_key.to_bytes()).map_err(|e| match e {
         Error::Hpke => Error::InvalidKey("ecdh"),
         other => other,
     })?;
     Ok(wrap_for_device_with(
         &encapped,
         secret,
-        share_id,
-        request_id,
-        device_key,
-        ecdh_key,
+        binding,
         record_key,
         random::bytes()?,
     ))
@@ -404,7 +379,7 @@ pub fn transfer_key_enc(sealed: &[u8]) -> Result<&[u8; ENC_LEN]> {
 }
 
 /// Opens a transfer key on the device that asked, given `dh = DH(skR, enc)`
-/// of its ECDH key (public half `ecdh_key`) and [`transfer_key_enc`]: the HPKE
+/// of its ECDH key (public half `binding.ecdh_key`) and [`transfer_key_enc`]: the HPKE
 /// layer, then the inner envelope with the key from its link's transfer secret.
 ///
 /// # Errors
@@ -413,16 +388,11 @@ pub fn transfer_key_enc(sealed: &[u8]) -> Result<&[u8; ENC_LEN]> {
 /// token: `wrong_key`).
 pub fn open_transfer_key_with(
     dh: &SharedSecret,
-    ecdh_key: &PublicKey,
     secret: &Key256,
-    share_id: &ShareId,
-    request_id: &[u8; REQUEST_ID_LEN],
-    device_key: &PublicKey,
+    binding: &Binding<'_>,
     sealed: &[u8],
 ) -> Result<Key256> {
-    let open = TransferKeyOpen::new(
-        dh, ecdh_key, secret, share_id, request_id, device_key, sealed,
-    )?;
+    let open = TransferKeyOpen::new(dh, secret, binding, sealed)?;
     let inner = open.hpke.open(b"", open.ciphertext)?;
     let plain = Zeroizing::new(envelope::open(&open.inner_key, &open.inner_aad, &inner)?);
     TransferKeyOpen::record_key(&plain)
@@ -447,24 +417,21 @@ pub struct TransferKeyOpen<'a> {
 }
 
 impl<'a> TransferKeyOpen<'a> {
-    /// The steps of opening `sealed`, given `dh = DH(skR, enc)` of the ECDH
-    /// key `ecdh_key` and [`transfer_key_enc`].
+    /// The steps of opening `sealed`, given `dh = DH(skR, enc)` of the
+    /// request's ECDH key and [`transfer_key_enc`].
     ///
     /// # Errors
     /// As [`transfer_key_enc`].
     pub fn new(
         dh: &SharedSecret,
-        ecdh_key: &PublicKey,
         secret: &Key256,
-        share_id: &ShareId,
-        request_id: &[u8; REQUEST_ID_LEN],
-        device_key: &PublicKey,
+        binding: &Binding<'_>,
         sealed: &'a [u8],
     ) -> Result<Self> {
         let enc = transfer_key_enc(sealed)?;
-        let context = transfer_context(share_id, request_id, device_key);
+        let context = transfer_context(binding.share_id, binding.request_id, binding.device_key);
         Ok(Self {
-            hpke: hpke::setup_base_r(dh, enc, &ecdh_key.to_bytes(), &context),
+            hpke: hpke::setup_base_r(dh, enc, &binding.ecdh_key.to_bytes(), &context),
             ciphertext: &sealed[ENC_LEN..],
             inner_key: transfer_wrap_key(secret),
             inner_aad: context,
@@ -482,7 +449,8 @@ impl<'a> TransferKeyOpen<'a> {
     }
 }
 
-/// [`open_transfer_key_with`] for a native [`EcdhKey`].
+/// [`open_transfer_key_with`] for a native [`EcdhKey`], the private half of
+/// `binding.ecdh_key` (another key fails the HPKE layer).
 ///
 /// # Errors
 /// As [`open_transfer_key_with`].
@@ -490,21 +458,11 @@ impl<'a> TransferKeyOpen<'a> {
 pub fn open_transfer_key(
     ecdh: &EcdhKey,
     secret: &Key256,
-    share_id: &ShareId,
-    request_id: &[u8; REQUEST_ID_LEN],
-    device_key: &PublicKey,
+    binding: &Binding<'_>,
     sealed: &[u8],
 ) -> Result<Key256> {
     let dh = dhkem::dh(&ecdh.0, transfer_key_enc(sealed)?)?;
-    open_transfer_key_with(
-        &dh,
-        &ecdh.public_key()?,
-        secret,
-        share_id,
-        request_id,
-        device_key,
-        sealed,
-    )
+    open_transfer_key_with(&dh, secret, binding, sealed)
 }
 
 #[cfg(test)]
@@ -552,23 +510,31 @@ mod tests {
         let (secret, sid) = (transfer_secret(&t), t.derive().share_id);
         let (dk, rid, kr) = (key(2)?, [9; REQUEST_ID_LEN], Secret::new([7; 32]));
         let ecdh = EcdhKey::generate()?;
-        let sealed = wrap_for_device(&secret, &sid, &rid, &dk, &ecdh.public_key()?, &kr)?;
+        let ek = ecdh.public_key()?;
+        let binding = Binding {
+            share_id: &sid,
+            request_id: &rid,
+            device_key: &dk,
+            ecdh_key: &ek,
+        };
+        let sealed = wrap_for_device(&secret, &binding, &kr)?;
         assert_eq!(sealed.len(), TRANSFER_KEY_LEN);
-        assert_eq!(
-            open_transfer_key(&ecdh, &secret, &sid, &rid, &dk, &sealed)?,
-            kr
-        );
+        assert_eq!(open_transfer_key(&ecdh, &secret, &binding, &sealed)?, kr);
         let other = EcdhKey::generate()?;
         let wrong_link = transfer_secret(&Token::from_bytes([4; 32]));
         assert_eq!(
-            open_transfer_key(&other, &secret, &sid, &rid, &dk, &sealed),
+            open_transfer_key(&other, &secret, &binding, &sealed),
             Err(Error::Hpke)
         );
+        let other_binding = Binding {
+            request_id: &[8; REQUEST_ID_LEN],
+            ..binding
+        };
         assert_eq!(
-            open_transfer_key(&ecdh, &secret, &sid, &[8; REQUEST_ID_LEN], &dk, &sealed),
+            open_transfer_key(&ecdh, &secret, &other_binding, &sealed),
             Err(Error::Hpke)
         );
-        assert!(open_transfer_key(&ecdh, &wrong_link, &sid, &rid, &dk, &sealed).is_err());
+        assert!(open_transfer_key(&ecdh, &wrong_link, &binding, &sealed).is_err());
         Ok(())
     }
 
@@ -576,10 +542,20 @@ mod tests {
     fn an_approval_names_both_keys() -> Result<()> {
         let owner = SigningKey::from_bytes(&Secret::new([6; 32]))?;
         let (sid, rid, dk, ek) = (ShareId([1; 16]), [2; REQUEST_ID_LEN], key(2)?, key(3)?);
-        let sig = sign_approval(&owner, &sid, &rid, &dk, &ek);
-        verify_approval(&owner.public_key(), &sid, &rid, &dk, &ek, &sig)?;
+        let binding = Binding {
+            share_id: &sid,
+            request_id: &rid,
+            device_key: &dk,
+            ecdh_key: &ek,
+        };
+        let sig = sign_approval(&owner, &binding);
+        verify_approval(&owner.public_key(), &binding, &sig)?;
+        let swapped = Binding {
+            ecdh_key: &dk,
+            ..binding
+        };
         assert_eq!(
-            verify_approval(&owner.public_key(), &sid, &rid, &dk, &dk, &sig),
+            verify_approval(&owner.public_key(), &swapped, &sig),
             Err(Error::BadSignature)
         );
         Ok(())

@@ -1398,20 +1398,21 @@ fn check_transfer(c: &Value, _: &Value) -> Check {
                 .map_err(|e| e.to_string())?;
             let (sid, rid) = (share_id(c, "share_id_b64")?, array(c, "request_id_hex")?);
             let (dk, ek) = transfer_keys(c)?;
-            let sig = transfer::sign_approval(&owner, &sid, &rid, &dk, &ek);
-            let verified =
-                transfer::verify_approval(&owner.public_key(), &sid, &rid, &dk, &ek, &sig);
+            let binding = transfer::Binding {
+                share_id: &sid,
+                request_id: &rid,
+                device_key: &dk,
+                ecdh_key: &ek,
+            };
+            let sig = transfer::sign_approval(&owner, &binding);
+            let verified = transfer::verify_approval(&owner.public_key(), &binding, &sig);
             outcome(c, verified, |(), e| {
                 same(
                     "owner_key_b64",
                     owner.public_key().to_string().as_str(),
                     text(e, "owner_key_b64")?,
                 )?;
-                same_hex(
-                    e,
-                    "message_hex",
-                    transfer::approval_message(&sid, &rid, &dk, &ek),
-                )?;
+                same_hex(e, "message_hex", transfer::approval_message(&binding))?;
                 same_hex(e, "signature_hex", sig)
             })
         }
@@ -1423,7 +1424,16 @@ fn check_transfer(c: &Value, _: &Value) -> Check {
             let sig = bytes(c, "signature_hex")?;
             outcome(
                 c,
-                transfer::verify_approval(&owner, &sid, &rid, &dk, &ek, &sig),
+                transfer::verify_approval(
+                    &owner,
+                    &transfer::Binding {
+                        share_id: &sid,
+                        request_id: &rid,
+                        device_key: &dk,
+                        ecdh_key: &ek,
+                    },
+                    &sig,
+                ),
                 |(), _| Ok(()),
             )
         }
@@ -1456,8 +1466,13 @@ fn check_transfer(c: &Value, _: &Value) -> Check {
             let ecdh = transfer::EcdhKey::from_bytes(&key(c, "ecdh_private_hex")?);
             let opened = ecdh.and_then(|k| {
                 let public = k.public_key()?;
-                transfer::open_transfer_key(&k, &secret, &sid, &rid, &dk, &sealed)
-                    .map(|kr| (public, kr))
+                let binding = transfer::Binding {
+                    share_id: &sid,
+                    request_id: &rid,
+                    device_key: &dk,
+                    ecdh_key: &public,
+                };
+                transfer::open_transfer_key(&k, &secret, &binding, &sealed).map(|kr| (public, kr))
             });
             outcome(c, opened, |(public, kr), e| {
                 same(

@@ -92,24 +92,11 @@ async fn approve(relay: &Relay, sent: &Sent, p: &oneshare_sdk::api::PendingTrans
     let secret = transfer::open_box(&sent.owner.owner_key, &p.share_id, &p.transfer_box).unwrap();
     let signing = SigningKey::from_bytes(&sent.owner.signing_key.to_bytes()).unwrap();
     let body = ApproveTransfer {
-        approval: transfer::sign_approval(
-            &signing,
-            &p.share_id,
-            &p.request_id,
-            &p.device_key,
-            &p.ecdh_key,
-        ),
-        transfer_key: transfer::wrap_for_device(
-            &secret,
-            &p.share_id,
-            &p.request_id,
-            &p.device_key,
-            &p.ecdh_key,
-            &sent.record_key,
-        )
-        .unwrap()
-        .try_into()
-        .unwrap(),
+        approval: transfer::sign_approval(&signing, &p.binding()),
+        transfer_key: transfer::wrap_for_device(&secret, &p.binding(), &sent.record_key)
+            .unwrap()
+            .try_into()
+            .unwrap(),
     };
     let rid = oneshare_sdk::encoding::b64(p.request_id);
     relay
@@ -189,9 +176,12 @@ async fn the_sender_moves_the_share_to_the_device_that_asked() {
     let kr = transfer::open_transfer_key(
         &me.ecdh,
         &transfer::transfer_secret(&sent.token),
-        &sent.keys.share_id,
-        &me.request_id,
-        &me.device.public_key(),
+        &transfer::Binding {
+            share_id: &sent.keys.share_id,
+            request_id: &me.request_id,
+            device_key: &me.device.public_key(),
+            ecdh_key: &me.ecdh.public_key().unwrap(),
+        },
         &status.transfer_key.unwrap(),
     )
     .unwrap();
@@ -381,9 +371,12 @@ async fn a_relay_that_swaps_the_keys_is_caught_by_the_codes() {
         let opened = transfer::open_transfer_key(
             &state.attacker_ecdh,
             &guess,
-            &sent.keys.share_id,
-            &me.request_id,
-            &state.attacker.public_key(),
+            &transfer::Binding {
+                share_id: &sent.keys.share_id,
+                request_id: &me.request_id,
+                device_key: &state.attacker.public_key(),
+                ecdh_key: &state.attacker_ecdh.public_key().unwrap(),
+            },
             &sealed,
         );
         assert_eq!(opened.unwrap_err().code(), "wrong_key");

@@ -234,16 +234,15 @@ impl Client {
             TransferState::Expired => TransferProgress::Expired,
             TransferState::Approved => {
                 let sealed = status.transfer_key.ok_or(Error::NotOnDevice)?;
-                let raw = open_transfer_key(
-                    &asking.ecdh_key,
-                    &PublicKey::from_bytes(&asking.ecdh_public)?,
-                    &link.transfer_secret(),
-                    &share_id,
-                    &asking.request_id,
-                    &PublicKey::from_bytes(&asking.public_key)?,
-                    &sealed,
-                )
-                .await?;
+                let binding = transfer::Binding {
+                    share_id: &share_id,
+                    request_id: &asking.request_id,
+                    device_key: &PublicKey::from_bytes(&asking.public_key)?,
+                    ecdh_key: &PublicKey::from_bytes(&asking.ecdh_public)?,
+                };
+                let raw =
+                    open_transfer_key(&asking.ecdh_key, &link.transfer_secret(), &binding, &sealed)
+                        .await?;
                 let record_key = AesKey::import(&raw, false).await?;
                 drop(raw);
                 let entry = DeviceEntry {
@@ -363,14 +362,7 @@ impl Client {
         )
         .await?;
         // The core's `wrap_for_device_with`, AES-GCM in SubtleCrypto.
-        let seal = TransferKeySeal::new(
-            &encap(&device_ecdh).await?,
-            &secret,
-            share_id,
-            &p.request_id,
-            &p.device_key,
-            &p.ecdh_key,
-        );
+        let seal = TransferKeySeal::new(&encap(&device_ecdh).await?, &secret, &p.binding());
         let inner = AesKey::import(&seal.inner_key, true)
             .await?
             .seal_envelope(&seal.inner_aad, record_key.expose())
@@ -379,8 +371,7 @@ impl Client {
             .transfer_key(&hpke_seal(&seal.hpke, b"", &inner).await?)
             .try_into()
             .map_err(|_| oneshare_sdk::Error::Malformed("transfer key"))?;
-        let message =
-            transfer::approval_message(share_id, &p.request_id, &p.device_key, &p.ecdh_key);
+        let message = transfer::approval_message(&p.binding());
         let body = ApproveTransfer {
             approval: sign(&owner.private_key, &message).await?,
             transfer_key,
@@ -413,16 +404,13 @@ impl Client {
 }
 
 /// The core's [`transfer::open_transfer_key_with`] with the device's
-/// non-extractable ECDH key (`ecdh`, public half `ecdh_public`) and the AES-GCM
-/// in SubtleCrypto: the record key a sender re-wrapped to this device.
-#[allow(clippy::too_many_arguments)]
+/// non-extractable ECDH key (`ecdh`, the private half of `binding.ecdh_key`)
+/// and the AES-GCM in SubtleCrypto: the record key a sender re-wrapped to this
+/// device.
 pub(crate) async fn open_transfer_key(
     ecdh_key: &CryptoKey,
-    ecdh_public: &PublicKey,
     secret: &Key256,
-    share_id: &ShareId,
-    request_id: &[u8; REQUEST_ID_LEN],
-    device_key: &PublicKey,
+    binding: &transfer::Binding<'_>,
     sealed: &[u8],
 ) -> Result<Key256> {
     // A point off the curve fails here, as `DH` fails natively.
@@ -432,15 +420,7 @@ pub(crate) async fn open_transfer_key(
     )
     .await?;
     let dh = ecdh(ecdh_key, &enc).await?;
-    let open = TransferKeyOpen::new(
-        &dh,
-        ecdh_public,
-        secret,
-        share_id,
-        request_id,
-        device_key,
-        sealed,
-    )?;
+    let open = TransferKeyOpen::new(&dh, secret, binding, sealed)?;
     let inner = hpke_open(&open.hpke, b"", open.ciphertext).await?;
     let plain = AesKey::import(&open.inner_key, false)
         .await?

@@ -215,13 +215,16 @@ async fn transfer_key_vectors_through_webcrypto() {
         } else {
             PublicKey::parse(text("device_key_b64")).unwrap()
         };
+        let binding = oneshare_sdk::transfer::Binding {
+            share_id: &ShareId::parse(text("share_id_b64")).unwrap(),
+            request_id: &hex(c, "request_id_hex").try_into().unwrap(),
+            device_key: &PublicKey::parse(text("device_key_b64")).unwrap(),
+            ecdh_key: &ecdh_public,
+        };
         let got = crate::transfer::open_transfer_key(
             &ecdh_key,
-            &ecdh_public,
             &Secret::new(hex(c, "transfer_secret_hex").try_into().unwrap()),
-            &ShareId::parse(text("share_id_b64")).unwrap(),
-            &hex(c, "request_id_hex").try_into().unwrap(),
-            &PublicKey::parse(text("device_key_b64")).unwrap(),
+            &binding,
             &hex(c, "transfer_key_hex"),
         )
         .await;

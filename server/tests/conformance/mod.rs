@@ -1272,10 +1272,12 @@ fn approve(owner: &SigningKey, id: &ShareId, ask: &TransferAsk) -> TransferAnswe
     TransferAnswer::Approve {
         approval: transfer::sign_approval(
             owner,
-            id,
-            &ask.request_id,
-            &ask.device_key,
-            &ask.ecdh_key,
+            &transfer::Binding {
+                share_id: id,
+                request_id: &ask.request_id,
+                device_key: &ask.device_key,
+                ecdh_key: &ask.ecdh_key,
+            },
         ),
         transfer_key: Box::new([9; transfer::TRANSFER_KEY_LEN]),
     }

@@ -505,15 +505,14 @@ async fn answer_transfer<B: SqlBackend>(
             approval,
             transfer_key,
         } => {
-            transfer::verify_approval(
-                &m.owner,
-                id,
+            let binding = transfer::Binding {
+                share_id: id,
                 request_id,
-                &t.device_key,
-                &t.ecdh_key,
-                approval,
-            )
-            .map_err(|_| Error::BadSignature)?;
+                device_key: &t.device_key,
+                ecdh_key: &t.ecdh_key,
+            };
+            transfer::verify_approval(&m.owner, &binding, approval)
+                .map_err(|_| Error::BadSignature)?;
             let old = m
                 .device_key
                 .ok_or_else(|| Error::internal("an opened share without a device key"))?
