@@ -298,6 +298,7 @@ impl Client {
         };
         let guarded = guard::create(&token, options.require_code, pass)?;
         let record_key = record::generate_key()?;
+        let sealed_record = seal_record(&record_key, &share_id, 1, &record).await?;
         let data = OwnerData::new(options.label.clone(), &record_key);
         let data_json = zeroize::Zeroizing::new(
             oneshare_sdk::json::to_vec(&data).map_err(|_| Error::Argument("owner data"))?,
@@ -305,8 +306,11 @@ impl Client {
         let body = CreateShareRequest {
             share_id,
             verifier: token::verifier(&keys.bind_secret),
-            wrapped_key: record::wrap_key(&guarded.wrap_key, &share_id, &record_key)?,
-            record: record::seal_record(&record_key, &share_id, 1, &record)?,
+            wrapped_key: AesKey::import(&guarded.wrap_key, true)
+                .await?
+                .seal_envelope(&record::wrap_aad(&share_id), record_key.expose())
+                .await?,
+            record: sealed_record,
             owner_data: owner
                 .data_key
                 .seal_envelope(&owner_aad(&share_id), &data_json)
@@ -517,12 +521,14 @@ impl Client {
             .owner_call(&owner, Call::new("GET", path).encrypted_response())
             .await?;
         let resp: RecordResponse = json(&body, "record response")?;
-        Ok(record::open_record(
-            &key,
-            share_id,
-            resp.record.version,
-            &resp.record.ciphertext,
-        )?)
+        let json = AesKey::import(&key, false)
+            .await?
+            .open_envelope(
+                &record::record_aad(share_id, resp.record.version),
+                &resp.record.ciphertext,
+            )
+            .await?;
+        Ok(Record::from_json(&json)?)
     }
 
     pub(crate) async fn summary(&self, owner: &Owner, share_id: &ShareId) -> Result<ShareSummary> {
@@ -551,7 +557,7 @@ impl Client {
         let body = UpdateRecordRequest {
             record: RecordCiphertext {
                 version,
-                ciphertext: record::seal_record(&data.record_key()?, share_id, version, record)?,
+                ciphertext: seal_record(&data.record_key()?, share_id, version, record).await?,
             },
         };
         let body =
@@ -574,6 +580,21 @@ impl Client {
     }
 }
 
+/// The core's [`record::seal_record`], AES-GCM in SubtleCrypto.
+async fn seal_record(
+    key: &Key256,
+    share_id: &ShareId,
+    version: u64,
+    record: &Record,
+) -> Result<Vec<u8>> {
+    AesKey::import(key, true)
+        .await?
+        .seal_envelope(&record::record_aad(share_id, version), &record.to_json()?)
+        .await
+}
+
+/// A share's owner data (label, record key), opened with this browser's
+/// owner key.
 pub(crate) async fn open_owner_data(owner: &Owner, s: &ShareSummary) -> Result<OwnerData> {
     let plain = owner
         .data_key
