@@ -94,6 +94,9 @@ def run(c: Checks, base: str, protocol_md: Path):
     st = relay.call("GET", f"/v1/shares/{s['id']}/status")
     c.status("status of a new share", st, 200)
     c("status says unbound", st.json()["state"] == "unbound", st.body)
+    key = st.json().get("relay_key") or {}
+    c("status carries the current relay key", key.get("key_id") == relay.key_id
+      and key.get("public_key") == b64e(relay.public_key), st.body)
 
     # Upload in parts (§10.3): resume point, idempotent re-send, order, finalize.
     aid = next(iter(s["streams"]))

@@ -284,6 +284,10 @@ pub struct ShareStatus {
     pub state: State,
     /// When the link or access ends.
     pub expires_at: u64,
+    /// The key to seal to now (`current` of `GET /v1/relay-key`), so a client
+    /// that read a status pins it without another round trip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relay_key: Option<RelayKeyInfo>,
 }
 
 /// `POST /v1/shares/{id}/transfer` (signed by the presented device key,

@@ -480,6 +480,16 @@ fn samples() -> Vec<Box<dyn Sample>> {
         Box::new(ShareStatus {
             state: State::Binding,
             expires_at: 1,
+            relay_key: None,
+        }),
+        Box::new(ShareStatus {
+            state: State::Unbound,
+            expires_at: 2,
+            relay_key: Some(RelayKeyInfo {
+                key_id: "AAAAAAAAAAA".into(),
+                public_key: vec![4; 65],
+                suite: "DHKEM(P-256, HKDF-SHA256), HKDF-SHA256, AES-256-GCM".into(),
+            }),
         }),
         Box::new(TransferRequest {
             request_id: [1; 16],

@@ -182,15 +182,20 @@ impl RelayKeys {
         )
     }
 
+    /// The key clients seal to now.
+    pub fn current_info(&self) -> RelayKeyInfo {
+        let public = self.current.public();
+        RelayKeyInfo {
+            key_id: public.key_id.clone(),
+            public_key: public.public_key.to_vec(),
+            suite: "DHKEM(P-256, HKDF-SHA256), HKDF-SHA256, AES-256-GCM".to_owned(),
+        }
+    }
+
     /// What `GET /v1/relay-key` answers.
     pub fn response(&self, now: u64) -> RelayKeyResponse {
-        let public = self.current.public();
         RelayKeyResponse {
-            current: RelayKeyInfo {
-                key_id: public.key_id.clone(),
-                public_key: public.public_key.to_vec(),
-                suite: "DHKEM(P-256, HKDF-SHA256), HKDF-SHA256, AES-256-GCM".to_owned(),
-            },
+            current: self.current_info(),
             accepted: self
                 .accepted_pairs(now)
                 .map(|k| k.public().key_id.clone())

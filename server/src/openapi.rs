@@ -257,14 +257,15 @@ fn schemas() -> Value {
         "TransferList": {"type": "object", "required": ["transfers"], "properties": {"transfers": {"type": "array", "items": reference("PendingTransfer")}}},
         "ApproveTransfer": {"type": "object", "additionalProperties": false, "required": ["approval", "transfer_key"], "properties": {"approval": b64, "transfer_key": b64}},
         "ErrorBody": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "attempts_left": {"type": "integer", "minimum": 0}}},
+        "RelayKeyInfo": {"type": "object", "required": ["key_id", "public_key", "suite"], "properties": {"key_id": {"type": "string"}, "public_key": b64, "suite": {"type": "string"}}},
         "RelayKeyResponse": {"type": "object", "required": ["current", "accepted"], "properties": {
-            "current": {"type": "object", "required": ["key_id", "public_key", "suite"], "properties": {"key_id": {"type": "string"}, "public_key": b64, "suite": {"type": "string"}}},
+            "current": reference("RelayKeyInfo"),
             "accepted": {"type": "array", "items": {"type": "string"}}}},
         "CreateShareResponse": {"type": "object", "required": ["share_id", "created_at", "expires_at"], "properties": {"share_id": b64, "created_at": u, "expires_at": u}},
         "UploadStatus": {"type": "object", "required": ["part_size", "next_part", "received", "size", "complete"], "properties": {
             "part_size": u, "next_part": u, "received": u, "size": u, "complete": {"type": "boolean"}}},
         "ConfirmResponse": {"type": "object", "required": ["access_expires_at"], "properties": {"access_expires_at": u}},
-        "ShareStatus": {"type": "object", "required": ["state", "expires_at"], "properties": {"state": state, "expires_at": u}},
+        "ShareStatus": {"type": "object", "required": ["state", "expires_at"], "properties": {"state": state, "expires_at": u, "relay_key": reference("RelayKeyInfo")}},
         "ShareSummary": {"type": "object", "required": ["share_id", "state", "created_at", "expires_at", "bound_at", "record_version", "self_destruct"], "properties": {
             "share_id": b64, "state": state, "created_at": u, "expires_at": u, "bound_at": {"type": "integer", "minimum": 0, "nullable": true},
             "record_version": u, "self_destruct": {"type": "boolean"}, "owner_data": b64}},

@@ -188,13 +188,18 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Resul
         .into_response())
 }
 
-/// `GET /v1/relay-key`.
-pub async fn relay_key(State(state): State<AppState>) -> impl IntoResponse {
-    // A rotation by another instance or `rotate-key` shows without a restart.
+/// The relay keys in force. A rotation by another instance or `rotate-key`
+/// shows without a restart.
+fn keys_in_force(state: &AppState) -> std::sync::Arc<crate::keys::RelayKeys> {
     if let Err(e) = state.keys.refresh() {
         tracing::error!(error = %e, "relay key file unreadable; keeping the keys in force");
     }
-    Json(state.keys.get().response(state.now()))
+    state.keys.get()
+}
+
+/// `GET /v1/relay-key`.
+pub async fn relay_key(State(state): State<AppState>) -> impl IntoResponse {
+    Json(keys_in_force(&state).response(state.now()))
 }
 
 /// `GET /v1/openapi.json`.
@@ -350,6 +355,7 @@ pub async fn status(State(state): State<AppState>, P(id): P<String>) -> Result<J
     Ok(Json(ShareStatus {
         state: meta.state_at(now),
         expires_at: meta.deadline(),
+        relay_key: Some(keys_in_force(&state).current_info()),
     }))
 }
 

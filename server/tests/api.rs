@@ -67,12 +67,16 @@ async fn full_lifecycle() {
         .json();
     assert!(st.complete);
 
-    // Status is public and changes nothing.
+    // Status is public and changes nothing; it carries the relay key to seal to,
+    // the one `/v1/relay-key` names current.
     let s: ShareStatus = relay
         .call(Req::new("GET", sent.path("/status")))
         .await
         .json();
     assert_eq!(s.state, State::Unbound);
+    let keys: oneshare_sdk::api::RelayKeyResponse =
+        relay.call(Req::new("GET", "/v1/relay-key")).await.json();
+    assert_eq!(s.relay_key, Some(keys.current));
 
     // Bind, decrypt, confirm.
     let dev = device();

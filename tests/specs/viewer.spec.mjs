@@ -131,6 +131,8 @@ test('compose → open by a real click → TOTP ticks → reload → second devi
 
   // Device A opens it: the page first says what waits, binds only on the click.
   const a = await device(browser);
+  const requests = [];
+  a.page.on('request', (r) => requests.push(`${r.method()} ${new URL(r.url()).pathname}`));
   await a.page.goto(link);
   await expect(a.page.getByRole('heading', { name: 'Someone shared something with you' })).toBeVisible();
   await expect(a.page.getByText('It opens on one device only — this one, if you continue.')).toBeVisible();
@@ -140,6 +142,12 @@ test('compose → open by a real click → TOTP ticks → reload → second devi
   await shoot(a.page, 'open-ready');
   await openShare(a.page);
   await expect(a.page.getByRole('heading', { name: 'Staging database 5521' })).toBeVisible();
+  // The relay key came with the status: the open is bind and confirm, no key fetch.
+  expect(requests.filter((r) => r.includes('/v1/')).map((r) => r.replace(/shares\/[^/]+/, 'shares/ID'))).toEqual([
+    'GET /v1/shares/ID/status',
+    'POST /v1/shares/ID/bind',
+    'POST /v1/shares/ID/confirm',
+  ]);
   // Password hidden until revealed.
   await expect(a.page.getByText(password)).toHaveCount(0);
   await a.page.getByRole('button', { name: 'Show password' }).click();
@@ -240,7 +248,7 @@ async function freshLink(browser, options = {}) {
 }
 
 const ready = (page) => expect(page.getByRole('heading', { name: 'Someone shared something with you' })).toBeVisible();
-const opened = (page) => expect(page.getByText('Opened on this device', { exact: false })).toBeVisible();
+const opened = (page, timeout) => expect(page.getByText('Opened on this device', { exact: false })).toBeVisible({ timeout });
 
 test('scanners: GET, HEAD and prefetch consume nothing; scripted and too-early clicks do not bind; Enter and Space do', async ({ browser, request }) => {
   const link = await freshLink(browser);
@@ -729,7 +737,9 @@ test('on the open page, a recipient refused because a bot opened first asks to m
   const row = sender.page.locator('.share', { hasText: 'for Carol' });
   await expect(row.locator('.big-code')).toHaveText(shown);
   await row.getByRole('button', { name: 'Approve moving for Carol' }).click();
-  await opened(carol.page);
+  // Carol's page polls every 2 s (viewer/src/ask.rs), then opens: more than the
+  // default 5 s on a loaded 2-core machine.
+  await opened(carol.page, 15_000);
   await expect(carol.page.getByRole('heading', { name: title })).toBeVisible();
   // The press loaded the module's glue and wasm, once each.
   expect(carolLoads.filter((u) => u.endsWith('.js'))).toHaveLength(1);

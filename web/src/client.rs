@@ -22,7 +22,7 @@ use oneshare_sdk::{guard, passphrase};
 
 use crate::error::{Error, Result};
 use crate::link::Link;
-use crate::relay::{Call, Relay, json, seg};
+use crate::relay::{Call, Relay, body_bytes, json, seg};
 use crate::store::{DEVICES, DeviceEntry, KeyStore};
 use crate::webcrypto::{AesKey, generate_signing_key};
 
@@ -103,9 +103,10 @@ pub struct DeviceShare {
 }
 
 impl Client {
-    /// A client of a relay. Its HPKE key is fetched and pinned for this client's
-    /// life by the first request that signs or seals ([`Client::status`] does
-    /// not), so a page that only shows a status makes one request.
+    /// A client of a relay. Its HPKE key is pinned for this client's life from
+    /// the first status answer that carries it, or else fetched by the first
+    /// request that signs or seals, so a page that shows a status and then
+    /// opens makes no request for the key.
     ///
     /// # Errors
     /// `argument` for an empty URL.
@@ -196,11 +197,14 @@ impl Client {
     pub async fn status(&self, link: &Link) -> Result<Status> {
         let share_id = link.share_id();
         let id = share_id.to_string();
-        let body = self
+        let (res, _) = self
             .relay
-            .call(&Call::new("GET", share_path(&id, "/status")))
+            .send(&Call::new("GET", share_path(&id, "/status")))
             .await?;
-        let status: ShareStatus = json(&body, "share status")?;
+        let status: ShareStatus = json(&body_bytes(&res).await?, "share status")?;
+        if let Some(key) = &status.relay_key {
+            self.relay.pin_from(key, &res).await?;
+        }
         let on_this_device = self
             .db()
             .await?

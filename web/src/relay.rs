@@ -6,7 +6,7 @@ use std::cell::OnceCell;
 use std::rc::Rc;
 
 use js_sys::Uint8Array;
-use oneshare_sdk::api::{ErrorBody, RelayKeyResponse};
+use oneshare_sdk::api::{ErrorBody, RelayKeyInfo, RelayKeyResponse};
 use oneshare_sdk::signing::{self, HEADER_TRANSMISSION, NONCE_LEN, SignedHeaders, Signer};
 use oneshare_sdk::transmission::RelayPublicKey;
 use wasm_bindgen::JsCast;
@@ -84,7 +84,7 @@ pub(crate) struct Relay {
     fetch: Option<js_sys::Function>,
 }
 
-/// The relay key and the clock skew measured when it was fetched.
+/// The relay key and the clock skew measured from the answer that carried it.
 pub(crate) struct Pinned {
     pub key: RelayPublicKey,
     /// The same key imported into WebCrypto for ECDH (checked on the curve).
@@ -93,48 +93,12 @@ pub(crate) struct Pinned {
     clock_offset: i64,
 }
 
-impl Relay {
-    /// A relay at `url`; nothing is fetched yet.
-    pub(crate) fn new(url: &str, fetch: Option<js_sys::Function>) -> Result<Self> {
-        let base = url.trim_end_matches('/').to_owned();
-        if base.is_empty() {
-            return Err(Error::Argument("relay URL"));
-        }
-        Ok(Self {
-            base,
-            pinned: Rc::default(),
-            fetch,
-        })
-    }
-
-    /// The pinned key, if a request needed it already.
-    pub(crate) fn pinned_key(&self) -> Option<&RelayPublicKey> {
-        self.pinned.get().map(|p| &p.key)
-    }
-
-    /// The relay key, fetched and pinned by the first request that signs or
-    /// seals (so a page that only reads a status makes one request, not two).
-    pub(crate) async fn pinned(&self) -> Result<&Pinned> {
-        if self.pinned.get().is_none() {
-            let fetched = self.fetch_key().await?;
-            // Two calls may race here; the first key fetched stays pinned.
-            let _ = self.pinned.set(fetched);
-        }
-        self.pinned.get().ok_or(Error::Network)
-    }
-
-    /// Fetches the relay key (its id must be the one computed from the key);
-    /// measures clock skew from the `Date` header.
-    async fn fetch_key(&self) -> Result<Pinned> {
-        let init = RequestInit::new();
-        init.set_method("GET");
-        init.set_cache(RequestCache::NoStore);
-        let url = self.base.clone() + "/v1/relay-key";
-        let res = checked(fetch(self.fetch.as_ref(), &url, &init).await?).await?;
-        let body = body_bytes(&res).await?;
-        let resp: RelayKeyResponse = json(&body, "relay key response")?;
-        let key = RelayPublicKey::from_bytes(&resp.current.public_key)?;
-        if key.key_id != resp.current.key_id {
+impl Pinned {
+    /// Checks the key (its id must be the one computed from the key) and
+    /// measures clock skew from the `Date` header of the answer that carried it.
+    async fn new(info: &RelayKeyInfo, res: &Response) -> Result<Self> {
+        let key = RelayPublicKey::from_bytes(&info.public_key)?;
+        if key.key_id != info.key_id {
             return Err(oneshare_sdk::Error::InvalidKey("relay").into());
         }
         let ecdh_key =
@@ -156,6 +120,62 @@ impl Relay {
             ecdh_key,
             clock_offset,
         })
+    }
+}
+
+impl Relay {
+    /// A relay at `url`; nothing is fetched yet.
+    pub(crate) fn new(url: &str, fetch: Option<js_sys::Function>) -> Result<Self> {
+        let base = url.trim_end_matches('/').to_owned();
+        if base.is_empty() {
+            return Err(Error::Argument("relay URL"));
+        }
+        Ok(Self {
+            base,
+            pinned: Rc::default(),
+            fetch,
+        })
+    }
+
+    /// The pinned key, if a request needed it already.
+    pub(crate) fn pinned_key(&self) -> Option<&RelayPublicKey> {
+        self.pinned.get().map(|p| &p.key)
+    }
+
+    /// The relay key, pinned from a status answer or fetched by the first
+    /// request that signs or seals (a page that reads a status, then opens,
+    /// makes no request for it).
+    pub(crate) async fn pinned(&self) -> Result<&Pinned> {
+        if self.pinned.get().is_none() {
+            let fetched = self.fetch_key().await?;
+            // Two calls may race here; the first key fetched stays pinned.
+            let _ = self.pinned.set(fetched);
+        }
+        self.pinned.get().ok_or(Error::Network)
+    }
+
+    /// Fetches the relay key.
+    async fn fetch_key(&self) -> Result<Pinned> {
+        let init = RequestInit::new();
+        init.set_method("GET");
+        init.set_cache(RequestCache::NoStore);
+        let url = self.base.clone() + "/v1/relay-key";
+        let res = checked(fetch(self.fetch.as_ref(), &url, &init).await?).await?;
+        let body = body_bytes(&res).await?;
+        let resp: RelayKeyResponse = json(&body, "relay key response")?;
+        Pinned::new(&resp.current, &res).await
+    }
+
+    /// Pins the key a status answer (`res`) carried, unless one is pinned.
+    ///
+    /// # Errors
+    /// `invalid_key` for a key that does not check.
+    pub(crate) async fn pin_from(&self, key: &RelayKeyInfo, res: &Response) -> Result<()> {
+        if self.pinned.get().is_none() {
+            let pinned = Pinned::new(key, res).await?;
+            let _ = self.pinned.set(pinned);
+        }
+        Ok(())
     }
 
     /// Sends `call`; a non-2xx answer becomes [`Error::Relay`]. Returns the
