@@ -68,6 +68,9 @@ struct Page {
     events: Vec<Event>,
     /// The event stream is running.
     live: bool,
+    /// Labels read while their shares were live: the relay erases a share's
+    /// sealed label when it ends, and the list should still name it on this page.
+    labels: Vec<(ShareId, String)>,
 }
 
 thread_local! {
@@ -1011,6 +1014,38 @@ fn transfer_request(name: &str, t: &oneshare_web::IncomingTransfer) -> Result<Ht
     Ok(block)
 }
 
+/// What the list calls a share: its label, the one this page read before the
+/// share ended (the relay erases it then), or words that say why there is none.
+fn share_name(s: &OwnedShare) -> String {
+    let remembered = || {
+        with(|p| {
+            p.labels
+                .iter()
+                .find(|(id, _)| *id == s.share_id)
+                .map(|(_, l)| l.clone())
+        })
+    };
+    match s.label.as_deref() {
+        Some(l) if !l.is_empty() => {
+            let l = l.to_owned();
+            with(|p| {
+                if !p.labels.iter().any(|(id, _)| *id == s.share_id) {
+                    p.labels.push((s.share_id, l.clone()));
+                }
+            });
+            l
+        }
+        Some(_) => "Unlabelled share".into(),
+        None => remembered().unwrap_or_else(|| {
+            if s.state.is_live() {
+                "Unlabelled share".into()
+            } else {
+                "Label erased when it ended".into()
+            }
+        }),
+    }
+}
+
 async fn draw_shares(c: &Client) -> Result<()> {
     let shares = match c.list_shares().await {
         Ok(s) => s,
@@ -1026,11 +1061,7 @@ async fn draw_shares(c: &Client) -> Result<()> {
     let events = with(|p| p.events.clone());
     for s in shares {
         let li = dom::instance("tpl-share")?;
-        let name = s
-            .label
-            .clone()
-            .filter(|l| !l.is_empty())
-            .unwrap_or_else(|| "Unlabelled share".into());
+        let name = share_name(&s);
         dom::set_text(&dom::find(&li, ".share-label")?, &name);
         let locked = s.state == State::Unbound
             && events.iter().any(|e| {
