@@ -6,7 +6,6 @@ export {
   streamParseHeader,
   segmentNonce,
   streamSeal,
-  streamOpen,
   openEnvelope,
   encryptAttachment,
   openCodeFromRandom,

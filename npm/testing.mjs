@@ -11,7 +11,6 @@ export const streamHeader = guarded(wasm.streamHeader);
 export const streamParseHeader = guarded(wasm.streamParseHeader);
 export const segmentNonce = guarded(wasm.segmentNonce);
 export const streamSeal = guarded(wasm.streamSeal);
-export const streamOpen = guarded(wasm.streamOpen);
 export const openEnvelope = guarded(wasm.openEnvelope);
 export const encryptAttachment = guarded(wasm.encryptAttachment);
 export const openCodeFromRandom = guarded(wasm.openCodeFromRandom);

@@ -371,7 +371,6 @@ test('@bench attachment decrypt and upload-encrypt vs raw SubtleCrypto; open →
     decrypt_ratio_range: [Number(dec.low.toFixed(2)), Number(dec.high.toFixed(2))],
     decrypt_MBps: Math.round(dec.sdkMBps),
     decrypt_raw_MBps: Math.round(dec.rawMBps),
-    wasm_aes_gcm_MBps: Math.round(dec.wasmMBps),
     encrypt_ratio: Number(enc.ratio.toFixed(2)),
     encrypt_ratio_range: [Number(enc.low.toFixed(2)), Number(enc.high.toFixed(2))],
     encrypt_MBps: Math.round(enc.sdkMBps),

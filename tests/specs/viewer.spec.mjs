@@ -214,8 +214,11 @@ test('compose → open by a real click → TOTP ticks → reload → second devi
 
   // Delete now: A shows revoked, and its keys are gone.
   await row.getByRole('button', { name: 'Delete for Alice now' }).click();
-  // Deleted for good: it leaves the list.
-  await expect(row).toHaveCount(0);
+  // Deleted for good: the relay erased its sealed label, but the list still
+  // names it (read before), marks it Deleted and offers nothing more to do.
+  await expect(row.locator('.badge')).toHaveText('Deleted');
+  await expect(row.getByRole('button', { name: 'Delete for Alice now' })).toBeHidden();
+  await expect(row.getByRole('button', { name: 'Edit for Alice' })).toBeHidden();
   await a.page.reload();
   await expect(a.page.getByRole('heading', { name: 'The sender deleted this share' })).toBeVisible();
   const keys = await a.page.evaluate(

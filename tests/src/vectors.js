@@ -16,7 +16,7 @@ const concat = (parts) => {
   return out;
 };
 
-/** The ciphertext of a seal case, from its key and nonce prefix. */
+/** The ciphertext of a seal case, from its key and nonce prefix, by the SDK's upload encryption. */
 function seal(c, testing) {
   return testing.streamSeal(hex(c.file_key_hex), pattern(c.plaintext_len), hex(c.nonce_prefix_hex));
 }
@@ -61,7 +61,7 @@ function chunked(bytes) {
  * `bytes` reads the ciphertext from a byte stream (as `fetch` gives) instead. */
 export async function streamCase(c, source, bytes, { testing, decryptAttachment }) {
   const from = c.op === 'seal' ? c : source;
-  let ct = seal(from, testing);
+  let ct = await seal(from, testing);
   const out = {};
   if (c.op === 'seal') {
     out.sha256 = await sha256(ct);
@@ -95,7 +95,7 @@ export async function bufferEdgeCases(bytes, { testing, decryptAttachment }) {
   const fileKey = crypto.getRandomValues(new Uint8Array(32));
   const prefix = crypto.getRandomValues(new Uint8Array(7));
   const size = 40 * SEG + 5;
-  const ct = testing.streamSeal(fileKey, pattern(size), prefix);
+  const ct = await testing.streamSeal(fileKey, pattern(size), prefix);
   const aes = await crypto.subtle.importKey('raw', fileKey, 'AES-GCM', false, ['encrypt']);
   const at = (i) => HEADER + i * ENC;
   const resealedFinal = async (i) => {

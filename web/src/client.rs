@@ -15,7 +15,7 @@ use oneshare_sdk::fingerprint::fingerprint;
 use oneshare_sdk::lifetime::State;
 use oneshare_sdk::open_code::OpenCode;
 use oneshare_sdk::record::{self, Record};
-use oneshare_sdk::secret::Secret;
+use oneshare_sdk::secret::{Key256, Secret};
 use oneshare_sdk::signing::{PublicKey, Signer};
 use oneshare_sdk::token::ShareId;
 use oneshare_sdk::{guard, passphrase};
@@ -302,11 +302,15 @@ impl Client {
             }
         };
         let bind: BindResponse = json(&plain, "bind response")?;
-        let record_key = unwrap_record_key(
-            link.token(),
-            passphrase.as_ref(),
-            &share_id,
-            &bind.wrapped_key,
+        let record_key = AesKey::import(
+            &unwrap_record_key(
+                link.token(),
+                passphrase.as_ref(),
+                &share_id,
+                &bind.wrapped_key,
+            )
+            .await?,
+            false,
         )
         .await?;
         let record = decrypt_record(&record_key, &share_id, &bind.record).await?;
@@ -432,12 +436,12 @@ impl Client {
 /// The record key a bind returned, unwrapped in SubtleCrypto: the core's
 /// [`guard::unwrap_record_key`] with the AES-GCM of the browser (the keys the
 /// core says to try, in its order; the first that opens it wins).
-async fn unwrap_record_key(
+pub(crate) async fn unwrap_record_key(
     token: &oneshare_sdk::token::Token,
     passphrase: Option<&passphrase::PassphraseKeys>,
     share_id: &ShareId,
     wrapped: &[u8],
-) -> Result<AesKey> {
+) -> Result<Key256> {
     record::check_wrapped(wrapped)?;
     let aad = record::wrap_aad(share_id);
     let mut outcome = Err(Error::from(oneshare_sdk::Error::WrongKey));
@@ -450,7 +454,7 @@ async fn unwrap_record_key(
             break;
         }
     }
-    AesKey::import(&record::unwrapped(&outcome?)?, false).await
+    Ok(record::unwrapped(&outcome?)?)
 }
 
 /// `/v1/shares/{id}{rest}`, the path of a share's endpoint.

@@ -152,10 +152,11 @@ fn code<T: std::fmt::Debug>(r: Result<T, Error>) -> String {
 /// Several segments and a short final one, over several upload parts.
 const SIZE: u32 = 3 * 65536 + 12345;
 
-/// The relay key is fetched by the first request that needs it, once: a
-/// status read (the open page before a press) makes a single request.
+/// The relay key comes with the status answer (the open page reads it before a
+/// press), so the open needs no request for it; a client that read no status
+/// fetches it once, by the first request that signs or seals.
 #[wasm_bindgen_test]
-async fn relay_key_is_fetched_only_when_something_is_signed_or_sealed() {
+async fn relay_key_comes_with_the_status_or_is_fetched_once() {
     let created = device()
         .await
         .create(record(), vec![], &CreateOptions::default(), None)
@@ -167,10 +168,10 @@ async fn relay_key_is_fetched_only_when_something_is_signed_or_sealed() {
         .await
         .unwrap()
         .with_store(&format!("device-{}", unique()));
-    assert_eq!(recipient.status(&link).await.unwrap().state, State::Unbound);
-    assert_eq!(fetch_count(&fetch, "/v1/relay-key"), 0);
-    assert_eq!(fetch_count(&fetch, "/status"), 1);
     assert_eq!(recipient.relay_key_id(), None);
+    assert_eq!(recipient.status(&link).await.unwrap().state, State::Unbound);
+    assert_eq!(fetch_count(&fetch, "/status"), 1);
+    assert!(recipient.relay_key_id().is_some_and(|id| !id.is_empty()));
     recipient
         .open_with(&link, &code_of(&created))
         .await
@@ -179,8 +180,22 @@ async fn relay_key_is_fetched_only_when_something_is_signed_or_sealed() {
         .record(&created.share_id.to_string())
         .await
         .unwrap();
+    assert_eq!(fetch_count(&fetch, "/v1/relay-key"), 0);
+
+    let fetch = counting_fetch();
+    let sender = Client::connect_with(relay_url(), Some(fetch.clone()))
+        .await
+        .unwrap()
+        .with_store(&format!("owner-{}", unique()));
+    assert_eq!(sender.relay_key_id(), None);
+    for _ in 0..2 {
+        sender
+            .create(record(), vec![], &CreateOptions::default(), None)
+            .await
+            .unwrap();
+    }
     assert_eq!(fetch_count(&fetch, "/v1/relay-key"), 1);
-    assert!(recipient.relay_key_id().is_some_and(|id| !id.is_empty()));
+    assert!(sender.relay_key_id().is_some_and(|id| !id.is_empty()));
 }
 
 #[wasm_bindgen_test]

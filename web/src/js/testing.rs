@@ -1,10 +1,12 @@
 //! Byte-level helpers for tests and benchmarks only (`@oneshare/sdk/testing`):
-//! fixtures in the STREAM and envelope formats, and the SDK's own envelope open
-//! path over raw key bytes. Apps never need these.
+//! the SDK's own paths over raw key bytes (the upload's STREAM encryption, the
+//! record envelope open, the record key unwrap) and the factor derivations. Apps
+//! never need these. Every one runs the code the client runs, AES-GCM in
+//! SubtleCrypto: the module carries no AES of its own.
 
 use js_sys::{Object, Promise, Reflect, Uint8Array};
 use oneshare_sdk::secret::{Key256, Secret};
-use oneshare_sdk::stream::{self, Encryptor, Header, Sealer, SegmentNonce};
+use oneshare_sdk::stream::{self, Header, Sealer, SegmentNonce};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -40,10 +42,13 @@ pub fn random_key() -> JsResult<Vec<u8>> {
 #[wasm_bindgen(js_name = streamHeader)]
 pub fn stream_header(key_bytes: &[u8], prefix: Option<Vec<u8>>) -> JsResult<Vec<u8>> {
     let k = key(key_bytes)?;
-    Ok(match prefix {
-        Some(p) => Encryptor::with_prefix(&k, nonce_prefix(&p)?).1,
-        None => core(Encryptor::new(&k))?.1,
-    }
+    let prefix = prefix_or_random(prefix)?;
+    Ok(core(Sealer::new(
+        &oneshare_sdk::envelope::commitment(&k),
+        prefix,
+        0,
+    ))?
+    .1
     .to_vec())
 }
 
@@ -73,35 +78,31 @@ pub fn segment_nonce(prefix: &[u8], counter: u32, last: bool) -> JsResult<Vec<u8
     .to_vec())
 }
 
-/// Encrypts a whole file in memory with the core's `aes-gcm` (fixtures), under
-/// a random nonce prefix or the given 7-byte `prefix` (vectors).
-#[wasm_bindgen(js_name = streamSeal)]
-pub fn stream_seal(
-    key_bytes: &[u8],
-    plaintext: &[u8],
-    prefix: Option<Vec<u8>>,
-) -> JsResult<Vec<u8>> {
-    let k = key(key_bytes)?;
-    let (mut enc, header) = match prefix {
-        Some(p) => Encryptor::with_prefix(&k, nonce_prefix(&p)?),
-        None => core(Encryptor::new(&k))?,
-    };
-    let mut out = header.to_vec();
-    out.extend(core(enc.push(plaintext))?);
-    out.extend(core(enc.finish())?);
-    Ok(out)
-}
-
-fn nonce_prefix(p: &[u8]) -> JsResult<[u8; 7]> {
+fn nonce_prefix(p: &[u8]) -> JsResult<[u8; stream::NONCE_PREFIX_LEN]> {
     p.try_into()
         .map_err(|_| js_error(&Error::Argument("nonce prefix")))
 }
 
-/// Decrypts a whole stream in memory with the core's `aes-gcm` (the benchmark's
-/// wasm baseline).
-#[wasm_bindgen(js_name = streamOpen)]
-pub fn stream_open(key_bytes: &[u8], ciphertext: &[u8]) -> JsResult<Vec<u8>> {
-    core(stream::open(&key(key_bytes)?, ciphertext))
+fn prefix_or_random(prefix: Option<Vec<u8>>) -> JsResult<[u8; stream::NONCE_PREFIX_LEN]> {
+    match prefix {
+        Some(p) => nonce_prefix(&p),
+        None => core(oneshare_sdk::random::bytes()),
+    }
+}
+
+/// Encrypts `plaintext` under `key` the way uploads do (the core's sealer,
+/// AES-GCM in SubtleCrypto), under a random nonce prefix or the given 7-byte
+/// `prefix` (vectors). Resolves to the whole stream.
+#[wasm_bindgen(js_name = streamSeal, unchecked_return_type = "Promise<Uint8Array>")]
+pub fn stream_seal(key_bytes: Vec<u8>, plaintext: Vec<u8>, prefix: Option<Vec<u8>>) -> Promise {
+    future_to_promise(Box::pin(async move {
+        let k = key(&key_bytes)?;
+        let parts = Uint8Array::from(&plaintext[..]);
+        let file = crate::relay::blob(&parts).map_err(|e| js_error(&e))?;
+        let sealed = seal_blob(&file, &k, prefix_or_random(prefix)?, 64).await?;
+        let buf = wasm_bindgen_futures::JsFuture::from(sealed.array_buffer()).await?;
+        Ok(Uint8Array::new(&buf).into())
+    }) as super::JsFuture)
 }
 
 /// Encrypts `file` under `key` into the STREAM format the way uploads do (part
@@ -112,33 +113,42 @@ pub fn stream_open(key_bytes: &[u8], ciphertext: &[u8]) -> JsResult<Vec<u8>> {
 pub fn encrypt_attachment(file: web_sys::Blob, key_bytes: Vec<u8>, part_segments: u32) -> Promise {
     future_to_promise(Box::pin(async move {
         let k = key(&key_bytes)?;
-        let aes = js(AesKey::import(&k, true).await)?;
-        let prefix: [u8; stream::NONCE_PREFIX_LEN] = core(oneshare_sdk::random::bytes())?;
-        // A Blob's size is an integer number of bytes.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let size = file.size() as u64;
-        let (sealer, header) = core(Sealer::new(&aes.commitment, prefix, size))?;
-        let total = sealer.ciphertext_len();
-        let part = u64::from(part_segments.max(1)) * stream::ENCRYPTED_SEGMENT_SIZE as u64;
-        let parts = js_sys::Array::new();
-        let mut start = 0;
-        let mut next = Some(js(PartRead::start(&sealer, &file, 0, part.min(total)))?);
-        while let Some(read) = next.take() {
-            let end = (start + part).min(total);
-            // As uploads do: the next part is read while this one is encrypted.
-            if end < total {
-                let after = (end + part).min(total);
-                next = Some(js(PartRead::start(&sealer, &file, end, after))?);
-            }
-            for piece in js(encrypt_part(&header, &aes, read).await)? {
-                parts.push(&piece);
-            }
-            start = end;
-        }
-        Ok(web_sys::Blob::new_with_u8_array_sequence(&parts)
-            .map_err(|_| js_error(&Error::Unsupported("Blob")))?
-            .into())
+        let prefix = core(oneshare_sdk::random::bytes())?;
+        Ok(seal_blob(&file, &k, prefix, part_segments).await?.into())
     }) as super::JsFuture)
+}
+
+/// The upload path's encryption of `file` (see [`encrypt_attachment`]).
+async fn seal_blob(
+    file: &web_sys::Blob,
+    k: &Key256,
+    prefix: [u8; stream::NONCE_PREFIX_LEN],
+    part_segments: u32,
+) -> JsResult<web_sys::Blob> {
+    let aes = js(AesKey::import(k, true).await)?;
+    // A Blob's size is an integer number of bytes.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let size = file.size() as u64;
+    let (sealer, header) = core(Sealer::new(&aes.commitment, prefix, size))?;
+    let total = sealer.ciphertext_len();
+    let part = u64::from(part_segments.max(1)) * stream::ENCRYPTED_SEGMENT_SIZE as u64;
+    let parts = js_sys::Array::new();
+    let mut start = 0;
+    let mut next = Some(js(PartRead::start(&sealer, file, 0, part.min(total)))?);
+    while let Some(read) = next.take() {
+        let end = (start + part).min(total);
+        // As uploads do: the next part is read while this one is encrypted.
+        if end < total {
+            let after = (end + part).min(total);
+            next = Some(js(PartRead::start(&sealer, file, end, after))?);
+        }
+        for piece in js(encrypt_part(&header, &aes, read).await)? {
+            parts.push(&piece);
+        }
+        start = end;
+    }
+    web_sys::Blob::new_with_u8_array_sequence(&parts)
+        .map_err(|_| js_error(&Error::Unsupported("Blob")))
 }
 
 /// Opens an envelope through the SDK's record path: the key imported as a
@@ -218,8 +228,8 @@ pub fn passphrase_derive(token: Vec<u8>, passphrase: String) -> Promise {
 }
 
 /// The record key a bind's wrapped key opens to, through the client's unwrap
-/// (the passphrase's wrap key, then the link's; the link's alone when
-/// `passphrase` is absent).
+/// (AES-GCM in SubtleCrypto; the passphrase's wrap key, then the link's; the
+/// link's alone when `passphrase` is absent).
 #[wasm_bindgen(js_name = passphraseUnwrap, unchecked_return_type = "Promise<Uint8Array>")]
 pub fn passphrase_unwrap(token: Vec<u8>, passphrase: Option<String>, wrapped: Vec<u8>) -> Promise {
     future_to_promise(Box::pin(async move {
@@ -234,11 +244,13 @@ pub fn passphrase_unwrap(token: Vec<u8>, passphrase: Option<String>, wrapped: Ve
             }
             None => None,
         };
-        let rk = core(oneshare_sdk::guard::unwrap_record_key(
+        let rk = js(crate::client::unwrap_record_key(
             link.token(),
             keys.as_ref(),
+            &link.share_id(),
             &wrapped,
-        ))?;
+        )
+        .await)?;
         Ok(Uint8Array::from(&rk.expose()[..]).into())
     }) as super::JsFuture)
 }
