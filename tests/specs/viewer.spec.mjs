@@ -219,6 +219,8 @@ test('compose → open by a real click → TOTP ticks → reload → second devi
   await expect(row.locator('.badge')).toHaveText('Deleted');
   await expect(row.getByRole('button', { name: 'Delete for Alice now' })).toBeHidden();
   await expect(row.getByRole('button', { name: 'Edit for Alice' })).toBeHidden();
+  await accessible(sender.page, 'my-shares-deleted');
+  await shoot(sender.page, 'my-shares-deleted');
   await a.page.reload();
   await expect(a.page.getByRole('heading', { name: 'The sender deleted this share' })).toBeVisible();
   const keys = await a.page.evaluate(
