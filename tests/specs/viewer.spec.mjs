@@ -405,6 +405,12 @@ test('an upload that loses the network says so, and Resume goes on from the part
   await accessible(page, 'compose-upload-paused');
   await shoot(page, 'compose-upload-paused');
   expect(parts).toEqual([0, 1]);
+  // Leaving now would strand the share (its link exists only on this page): the browser asks first.
+  const asked = [];
+  page.on('dialog', (d) => (asked.push(d.type()), d.dismiss()));
+  await page.close({ runBeforeUnload: true });
+  await expect.poll(() => asked).toEqual(['beforeunload']);
+  expect(page.isClosed()).toBe(false);
 
   // Still down: Resume says so again. Back up: it sends only the parts the relay lacks.
   const before = dropped;
@@ -421,6 +427,10 @@ test('an upload that loses the network says so, and Resume goes on from the part
   // Chromium logs the requests the dropped network failed.
   page.problems = page.problems.filter((p) => !/net::ERR_INTERNET_DISCONNECTED/.test(p));
   await clean(page);
+  // Done: nothing is lost by leaving, so nothing is asked.
+  await page.close({ runBeforeUnload: true });
+  await expect.poll(() => page.isClosed()).toBe(true);
+  expect(asked).toEqual(['beforeunload']);
 
   // The record opens elsewhere with the whole file, byte for byte.
   const r = await device(browser);

@@ -134,6 +134,16 @@ pub fn start() -> Result<()> {
     dom::on(&window, "hashchange", |_| {
         let _ = route();
     })?;
+    // Leaving while a new share's files are uploading (or stopped) would strand
+    // it: its link exists only on this page. The browser asks first.
+    dom::on(&window, "beforeunload", |e| {
+        if with(|p| p.uploading.is_some()) {
+            e.prevent_default();
+            if let Some(e) = e.dyn_ref::<web_sys::BeforeUnloadEvent>() {
+                e.set_return_value("");
+            }
+        }
+    })?;
     Ok(())
 }
 
