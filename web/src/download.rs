@@ -13,13 +13,11 @@ use oneshare_sdk::signing::Signer;
 use oneshare_sdk::stream::{ENCRYPTED_SEGMENT_SIZE, HEADER_LEN, Opener, SegmentJob, Verdict};
 use oneshare_sdk::token::ShareId;
 use wasm_bindgen::JsCast;
-use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ReadableStreamByobReader, ReadableStreamDefaultReader};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::relay::{Call, seg};
+use crate::relay::{Call, read_chunk, read_result, seg};
 use crate::webcrypto::AesKey;
 
 /// Segments decrypted in parallel (keeps SubtleCrypto busy).
@@ -147,14 +145,13 @@ impl Input {
             Reader::Chunks(reader) => {
                 let chunk = match self.pending.take() {
                     Some(c) => c,
-                    None => {
-                        let (value, done) = read_result(reader.read()).await?;
-                        self.ended = done;
-                        if done {
+                    None => match read_chunk(reader).await? {
+                        Some(c) => c,
+                        None => {
+                            self.ended = true;
                             return Ok(0);
                         }
-                        value.dyn_into().map_err(|_| Error::Network)?
-                    }
+                    },
                 };
                 let n = chunk.length().min(free.length());
                 free.set(&chunk.subarray(0, n), 0);
@@ -182,17 +179,6 @@ struct Place {
     id: u64,
     start: u32,
     len: u32,
-}
-
-/// The `{ value, done }` of a reader's `read()`.
-async fn read_result(read: js_sys::Promise) -> Result<(JsValue, bool)> {
-    let result = JsFuture::from(read).await.map_err(|e| Error::fetch(&e))?;
-    let done = js_sys::Reflect::get(&result, &"done".into())
-        .ok()
-        .and_then(|d| d.as_bool())
-        .unwrap_or(true);
-    let value = js_sys::Reflect::get(&result, &"value".into()).map_err(|e| Error::fetch(&e))?;
-    Ok((value, done))
 }
 
 /// One segment being decrypted.

@@ -324,16 +324,20 @@ pub(crate) fn seg(text: &str) -> String {
 pub(crate) async fn read_chunk(
     reader: &web_sys::ReadableStreamDefaultReader,
 ) -> Result<Option<Uint8Array>> {
-    let result = JsFuture::from(reader.read())
-        .await
-        .map_err(|e| Error::fetch(&e))?;
+    match read_result(reader.read()).await? {
+        (_, true) => Ok(None),
+        (value, false) => Ok(Some(value.dyn_into().map_err(|_| Error::Network)?)),
+    }
+}
+
+/// The `{ value, done }` of a stream reader's `read()` (a default or BYOB
+/// reader); a result without `done` counts as the end.
+pub(crate) async fn read_result(read: js_sys::Promise) -> Result<(wasm_bindgen::JsValue, bool)> {
+    let result = JsFuture::from(read).await.map_err(|e| Error::fetch(&e))?;
     let done = js_sys::Reflect::get(&result, &"done".into())
         .ok()
         .and_then(|d| d.as_bool())
         .unwrap_or(true);
-    if done {
-        return Ok(None);
-    }
     let value = js_sys::Reflect::get(&result, &"value".into()).map_err(|e| Error::fetch(&e))?;
-    Ok(Some(value.dyn_into().map_err(|_| Error::Network)?))
+    Ok((value, done))
 }
