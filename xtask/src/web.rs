@@ -14,6 +14,9 @@ fn file_len(path: &Path) -> Result<u64> {
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// The npm client module's size budget, gzipped (`cargo xtask npm` fails over it).
+const NPM_BUDGET_GZIP: u64 = 150_000;
+
 fn gzip_len(path: &Path) -> Result<u64> {
     let out = Command::new("gzip")
         .args(["-9", "-c"])
@@ -38,6 +41,13 @@ pub fn npm() -> Result {
     let _ = std::fs::remove_dir_all(&dist);
     for (feature, name) in [("js", "oneshare_web"), ("stretch", "oneshare_stretch")] {
         npm_module(feature, name, &dist)?;
+    }
+    // Issue 10's budget for the client module apps load, gzipped as `gzip -9`.
+    let client = gzip_len(&dist.join("oneshare_web_bg.wasm"))?;
+    if client > NPM_BUDGET_GZIP {
+        return Err(format!(
+            "npm/dist/oneshare_web_bg.wasm is {client} bytes gzipped, over its {NPM_BUDGET_GZIP}-byte budget"
+        ));
     }
     run_in(
         &npm_dir,

@@ -17,7 +17,7 @@ export type ErrorCode =
   | 'hpke' | 'duration' | 'random' | 'invalid_code' | 'passphrase'
   // the relay (JSON error bodies), and http_STATUS when a proxy answered
   | 'not_found' | 'method_not_allowed' | 'expired' | 'revoked' | 'self_destructed'
-  | 'bad_token' | 'already_bound' | 'moved' | 'transfer_pending' | 'conflict' | 'replayed' | 'forbidden'
+  | 'bad_token' | 'already_bound' | 'already_confirmed' | 'moved' | 'transfer_pending' | 'conflict' | 'replayed' | 'forbidden'
   | 'too_large' | 'quota' | 'storage_full' | 'bad_request' | 'range_not_satisfiable'
   | 'rate_limited' | 'timeout' | 'internal' | `http_${number}`
   // the relay's second-factor answers (protocol v2): ask for the code or the
