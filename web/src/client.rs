@@ -23,7 +23,7 @@ use oneshare_sdk::{guard, passphrase};
 use crate::error::{Error, Result};
 use crate::link::Link;
 use crate::relay::{Call, Relay, body_bytes, json, seg};
-use crate::store::{DEVICES, DeviceEntry, KeyStore};
+use crate::store::{DEVICES, DeviceEntry, KeyStore, Write};
 use crate::webcrypto::{AesKey, generate_signing_key};
 
 /// Name of the IndexedDB database unless [`Client::with_store`] says otherwise.
@@ -247,25 +247,39 @@ impl Client {
         let share_id = keys.share_id;
         let id = share_id.to_string();
         let db = self.db().await?;
-        let mut entry = match self.entry(&id).await? {
-            Some(e) if e.record_key.is_some() => return self.finish_open(e).await,
-            Some(e) => e,
-            None => {
-                let (private_key, public_key) = generate_signing_key().await?;
-                let e = DeviceEntry {
-                    share_id: id.clone(),
-                    relay: self.relay.base.clone(),
-                    private_key,
-                    public_key,
-                    confirmed: false,
-                    created_at: js_sys::Date::now(),
-                    record_key: None,
-                    access_expires_at: None,
-                    self_destruct: false,
-                };
-                // Stored before bind, so a retry after a lost answer uses this key.
-                db.put(DEVICES, &e.to_js()).await?;
-                e
+        // At most two rounds: a key of this open, or the one another tab of
+        // this browser stored first.
+        let mut entry = loop {
+            match self.entry(&id).await? {
+                Some(e) if e.record_key.is_some() => return self.finish_open(e).await,
+                Some(e) => break e,
+                None => {
+                    let (private_key, public_key) = generate_signing_key().await?;
+                    let e = DeviceEntry {
+                        share_id: id.clone(),
+                        relay: self.relay.base.clone(),
+                        private_key,
+                        public_key,
+                        confirmed: false,
+                        created_at: js_sys::Date::now(),
+                        record_key: None,
+                        access_expires_at: None,
+                        self_destruct: false,
+                    };
+                    // Stored before bind, so a retry after a lost answer uses this
+                    // key; only into an empty slot, so two tabs opening the link at
+                    // once bind with one key (the second reads it above).
+                    let new = e.to_js();
+                    let taken = db
+                        .update(DEVICES, &id, &|old| match old {
+                            None => Write::Put(new.clone()),
+                            Some(_) => Write::Keep,
+                        })
+                        .await?;
+                    if taken.is_none() {
+                        break e;
+                    }
+                }
             }
         };
         let device_key = PublicKey::from_bytes(&entry.public_key)?;
@@ -295,8 +309,23 @@ impl Client {
                 // Refused for good (wrong token, another device, ended): the key
                 // pair made for this bind is useless. Anything else (408, 401,
                 // 5xx, network) may have bound it: keep it for the retry.
-                if matches!(e.status(), Some(403 | 409 | 410 | 423)) {
-                    db.delete(DEVICES, &id).await?;
+                if e.code() == "already_confirmed" {
+                    // This key holds the share: another tab of this browser
+                    // finished the open meanwhile and stored the record key.
+                    if let Some(done) = self.entry(&id).await?.filter(|d| d.record_key.is_some()) {
+                        return self.finish_open(done).await;
+                    }
+                } else if matches!(e.status(), Some(403 | 409 | 410 | 423)) {
+                    // Only this bind's pending key, never an entry another tab
+                    // has completed since.
+                    let ours = entry.public_key;
+                    db.update(DEVICES, &id, &|old| match old
+                        .and_then(|v| DeviceEntry::from_js(v.clone()))
+                    {
+                        Some(d) if d.public_key == ours && d.record_key.is_none() => Write::Delete,
+                        _ => Write::Keep,
+                    })
+                    .await?;
                 }
                 return Err(e);
             }

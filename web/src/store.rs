@@ -65,6 +65,13 @@ impl Settle {
     }
 }
 
+/// What [`KeyStore::update`] writes after reading.
+pub(crate) enum Write {
+    Put(JsValue),
+    Delete,
+    Keep,
+}
+
 /// One IndexedDB database of keys.
 pub(crate) struct KeyStore {
     db: IdbDatabase,
@@ -148,6 +155,55 @@ impl KeyStore {
         self.run(store, IdbTransactionMode::Readwrite, &|s| s.put(value))
             .await
             .map(|_| ())
+    }
+
+    /// Reads `key` and, in the same transaction (so another tab of this
+    /// browser cannot come between), writes what `decide` makes of it. Returns
+    /// what was read. The write is issued from the read's continuation, while
+    /// the transaction is still active (promise jobs run before IndexedDB
+    /// commits it).
+    pub(crate) async fn update(
+        &self,
+        store: &str,
+        key: &str,
+        decide: &dyn Fn(Option<&JsValue>) -> Write,
+    ) -> Result<Option<JsValue>> {
+        let tx = self
+            .db
+            .transaction_with_str_and_mode(store, IdbTransactionMode::Readwrite)
+            .map_err(|_| Error::StorageUnavailable)?;
+        let done = Settle::new(|ok, no| {
+            tx.set_oncomplete(Some(ok));
+            tx.set_onabort(Some(no));
+            tx.set_onerror(Some(no));
+        });
+        let outcome: Result<Option<JsValue>> = async {
+            let os = tx
+                .object_store(store)
+                .map_err(|_| Error::StorageUnavailable)?;
+            let req = os
+                .get(&JsValue::from_str(key))
+                .map_err(|_| Error::StorageUnavailable)?;
+            Settle::request(&req).wait().await?;
+            let read = req.result().ok().filter(|v| !v.is_undefined());
+            let write = match decide(read.as_ref()) {
+                Write::Put(v) => Some(os.put(&v)),
+                Write::Delete => Some(os.delete(&JsValue::from_str(key))),
+                Write::Keep => None,
+            };
+            if let Some(w) = write {
+                Settle::request(&w.map_err(|_| Error::StorageUnavailable)?)
+                    .wait()
+                    .await?;
+            }
+            Ok(read)
+        }
+        .await;
+        // Settled either way (committed, or aborted by a failed request).
+        let committed = done.wait().await;
+        let read = outcome?;
+        committed?;
+        Ok(read)
     }
 
     pub(crate) async fn delete(&self, store: &str, key: &str) -> Result<()> {

@@ -471,6 +471,51 @@ async fn a_lost_confirm_answer_then_open_returns_the_record() {
     assert!(recipient.shares_on_device().await.unwrap()[0].confirmed);
 }
 
+/// Two tabs of one browser (one key store) open the same link at once (a
+/// double-clicked mail link): both show the record, bound to one device key,
+/// which the device keeps. Before, each tab stored its own key and the loser's
+/// refusal deleted the entry, leaving the share unreadable on this device.
+#[wasm_bindgen_test]
+async fn two_tabs_opening_one_link_at_once_both_get_the_record() {
+    let created = device()
+        .await
+        .create(record(), vec![], &CreateOptions::default(), None)
+        .await
+        .unwrap();
+    let store = format!("device-{}", unique());
+    let tab = |created: &Created, store: &str| {
+        let (link, code, store) = (created.link.clone(), code_of(created), store.to_owned());
+        wasm_bindgen_futures::future_to_promise(async move {
+            let c = Client::connect(relay_url())
+                .await
+                .unwrap()
+                .with_store(&store);
+            c.open_with(&Link::parse(&link).unwrap(), &code)
+                .await
+                .map(|o| JsValue::from(o.record.title.as_str()))
+                .map_err(|e| JsValue::from(e.code()))
+        })
+    };
+    let tabs = js_sys::Array::of2(&tab(&created, &store), &tab(&created, &store));
+    let titles = JsFuture::from(js_sys::Promise::all(&tabs)).await;
+    let titles = js_sys::Array::from(&titles.expect("both tabs open it"));
+    for t in titles.iter() {
+        assert_eq!(t.as_string().as_deref(), Some("Production database"));
+    }
+    let later = Client::connect(relay_url())
+        .await
+        .unwrap()
+        .with_store(&store);
+    let on_device = later.shares_on_device().await.unwrap();
+    assert_eq!(on_device.len(), 1);
+    assert!(on_device[0].confirmed);
+    let opened = later
+        .open_with(&Link::parse(&created.link).unwrap(), &code_of(&created))
+        .await
+        .unwrap();
+    assert_eq!(opened.record.title, "Production database");
+}
+
 #[wasm_bindgen_test]
 async fn a_bind_refused_for_good_drops_the_pending_key() {
     let recipient = device().await;
