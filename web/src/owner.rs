@@ -17,7 +17,7 @@ use oneshare_sdk::signing::{PUBLIC_KEY_LEN, PublicKey, Signer};
 use oneshare_sdk::stream::{ENCRYPTED_SEGMENT_SIZE, HEADER_LEN, NONCE_PREFIX_LEN, Sealer};
 use oneshare_sdk::token::{ShareId, Token};
 use oneshare_sdk::{duration, guard, passphrase, token, transfer};
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::CryptoKey;
 
@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::link::Link;
 use crate::platform::random;
 use crate::relay::{Call, json, seg};
-use crate::store::{Fields, OWNER};
+use crate::store::{Fields, OWNER, Write};
 use crate::stretch::NewPassphrase;
 use crate::webcrypto::{AesKey, generate_signing_key};
 
@@ -43,6 +43,24 @@ pub(crate) struct Owner {
 impl Owner {
     pub(crate) fn signer(&self) -> Signer {
         Signer::Owner(self.public_key)
+    }
+
+    /// The identity as stored.
+    fn from_js(v: JsValue) -> Result<Self> {
+        let f = Fields(v.dyn_into().map_err(|_| Error::StorageUnavailable)?);
+        match (
+            f.key("privateKey"),
+            f.bytes::<PUBLIC_KEY_LEN>("publicKey"),
+            f.key("ownerKey"),
+            f.bytes::<COMMITMENT_LEN>("ownerCommitment"),
+        ) {
+            (Some(private_key), Some(public), Some(key), Some(c)) => Ok(Self {
+                private_key,
+                public_key: PublicKey::from_bytes(&public)?,
+                data_key: AesKey::from_parts(key, c),
+            }),
+            _ => Err(Error::StorageUnavailable),
+        }
     }
 }
 
@@ -182,20 +200,8 @@ impl Client {
     /// The owner identity of this browser, created on first use.
     pub(crate) async fn owner(&self) -> Result<Owner> {
         let db = self.db().await?;
-        if let Some(v) = db.get(OWNER, "default").await? {
-            let f = Fields(v.dyn_into().map_err(|_| Error::StorageUnavailable)?);
-            if let (Some(private_key), Some(public), Some(key), Some(c)) = (
-                f.key("privateKey"),
-                f.bytes::<PUBLIC_KEY_LEN>("publicKey"),
-                f.key("ownerKey"),
-                f.bytes::<COMMITMENT_LEN>("ownerCommitment"),
-            ) {
-                return Ok(Owner {
-                    private_key,
-                    public_key: PublicKey::from_bytes(&public)?,
-                    data_key: AesKey::from_parts(key, c),
-                });
-            }
+        if let Some(Ok(owner)) = db.get(OWNER, "default").await?.map(Owner::from_js) {
+            return Ok(owner);
         }
         let (private_key, public) = generate_signing_key().await?;
         let data_key = AesKey::import(&record::generate_key()?, true).await?;
@@ -208,12 +214,25 @@ impl Client {
                 "ownerCommitment",
                 Uint8Array::from(&data_key.commitment[..]),
             );
-        db.put(OWNER, &f.0.into()).await?;
-        Ok(Owner {
-            private_key,
-            public_key: PublicKey::from_bytes(&public)?,
-            data_key,
-        })
+        // Only into an empty (or unreadable) slot: two tabs, or two calls,
+        // making the identity at once end up with one, the first stored, and
+        // no shares are made under a key that is then overwritten.
+        let new: JsValue = f.0.into();
+        let taken = db
+            .update(OWNER, "default", &|old| match old {
+                Some(v) if Owner::from_js(v.clone()).is_ok() => Write::Keep,
+                _ => Write::Put(new.clone()),
+            })
+            .await?
+            .filter(|v| Owner::from_js(v.clone()).is_ok());
+        match taken {
+            Some(first) => Owner::from_js(first),
+            None => Ok(Owner {
+                private_key,
+                public_key: PublicKey::from_bytes(&public)?,
+                data_key,
+            }),
+        }
     }
 
     /// The owner public key of this browser (base64url), created if needed.

@@ -516,6 +516,37 @@ async fn two_tabs_opening_one_link_at_once_both_get_the_record() {
     assert_eq!(opened.record.title, "Production database");
 }
 
+/// Two tabs of a new browser make the sender identity at once: they end up
+/// with one (the first stored), not shares under a key the other overwrote.
+#[wasm_bindgen_test]
+async fn two_tabs_making_the_owner_identity_at_once_get_one() {
+    let store = format!("owner-{}", unique());
+    let tab = |store: &str| {
+        let store = store.to_owned();
+        wasm_bindgen_futures::future_to_promise(async move {
+            let c = Client::connect(relay_url())
+                .await
+                .unwrap()
+                .with_store(&store);
+            c.owner_public_key()
+                .await
+                .map(JsValue::from)
+                .map_err(|e| JsValue::from(e.code()))
+        })
+    };
+    let tabs = js_sys::Array::of2(&tab(&store), &tab(&store));
+    let keys = js_sys::Array::from(&JsFuture::from(js_sys::Promise::all(&tabs)).await.unwrap());
+    let later = Client::connect(relay_url())
+        .await
+        .unwrap()
+        .with_store(&store)
+        .owner_public_key()
+        .await
+        .unwrap();
+    assert_eq!(keys.get(0).as_string(), Some(later.clone()));
+    assert_eq!(keys.get(1).as_string(), Some(later));
+}
+
 #[wasm_bindgen_test]
 async fn a_bind_refused_for_good_drops_the_pending_key() {
     let recipient = device().await;
