@@ -284,26 +284,32 @@ pub fn app(state: AppState) -> Router {
         .public_url
         .starts_with("https://")
         .then(|| HeaderValue::from_static("max-age=31536000"));
-    api.layer(cors(&state.config.cors_origins))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::STRICT_TRANSPORT_SECURITY,
-            move |_: &Response| hsts.clone(),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CONTENT_SECURITY_POLICY,
-            csp_for,
-        ))
-        .layer(h("referrer-policy", "no-referrer"))
-        .layer(h("x-content-type-options", "nosniff"))
-        .layer(h("cross-origin-opener-policy", "same-origin"))
-        .layer(h("cross-origin-resource-policy", "same-origin"))
-        .layer(h("x-frame-options", "DENY"))
-        // API answers are never cached; the viewer's files set their own policy.
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ))
-        .with_state(state)
+    // CORS only for the origins an operator named: with none, every answer
+    // would still carry `vary: origin` and the exposed-headers list for nothing.
+    let api = if state.config.cors_origins.is_empty() {
+        api
+    } else {
+        api.layer(cors(&state.config.cors_origins))
+    };
+    api.layer(SetResponseHeaderLayer::overriding(
+        header::STRICT_TRANSPORT_SECURITY,
+        move |_: &Response| hsts.clone(),
+    ))
+    .layer(SetResponseHeaderLayer::overriding(
+        header::CONTENT_SECURITY_POLICY,
+        csp_for,
+    ))
+    .layer(h("referrer-policy", "no-referrer"))
+    .layer(h("x-content-type-options", "nosniff"))
+    .layer(h("cross-origin-opener-policy", "same-origin"))
+    .layer(h("cross-origin-resource-policy", "same-origin"))
+    .layer(h("x-frame-options", "DENY"))
+    // API answers are never cached; the viewer's files set their own policy.
+    .layer(SetResponseHeaderLayer::if_not_present(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    ))
+    .with_state(state)
 }
 
 /// Server limits that act on connections.

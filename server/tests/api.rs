@@ -737,6 +737,14 @@ async fn cors_allowlist() {
     );
     let r = relay.call(pre("https://evil.example")).await;
     assert_eq!(r.header("access-control-allow-origin"), None);
+    // Without an allow-list, answers carry no CORS headers at all.
+    let plain = start(|_| {}).await;
+    let r = plain.call(Req::new("GET", "/v1/relay-key")).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("vary"), None);
+    assert_eq!(r.header("access-control-expose-headers"), None);
+    let r = plain.call(pre("https://vault.example")).await;
+    assert_eq!(r.header("access-control-allow-origin"), None);
 }
 
 #[tokio::test]

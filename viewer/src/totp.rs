@@ -1,7 +1,8 @@
 //! TOTP fields (RFC 6238): the value is an `otpauth://totp/…` URI or a bare
 //! base32 secret. Codes come from `totp-rs`; this module only reads the URI's
-//! parameters (with `form_urlencoded`, not a full URL parser: the open page's
-//! wasm stays small) and checks them so generation can never panic.
+//! parameters (form-encoded, decoded with `percent-encoding`, not a full URL
+//! parser: the open page's wasm stays small) and checks them so generation can
+//! never panic.
 
 use totp_rs::{Algorithm, Builder, Secret, Totp};
 
@@ -77,16 +78,16 @@ impl Otp {
         let mut label = None;
         let key = if let Some(rest) = strip_prefix_ci(value, "otpauth://totp/") {
             let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-            let name: String = form_urlencoded::parse(format!("n={path}").as_bytes())
-                .map(|(_, v)| v.into_owned())
-                .next()
-                .unwrap_or_default();
+            let name = decode(path);
             let mut secret_text = None;
             let mut issuer = None;
-            for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+            for (k, v) in query.split('&').filter(|p| !p.is_empty()).map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (decode(k), decode(v))
+            }) {
                 match k.to_ascii_lowercase().as_str() {
-                    "secret" => secret_text = Some(v.into_owned()),
-                    "issuer" => issuer = Some(v.into_owned()),
+                    "secret" => secret_text = Some(v),
+                    "issuer" => issuer = Some(v).filter(|i| !i.is_empty()),
                     "digits" => digits = v.parse().map_err(|_| OtpError::BadParameters)?,
                     "period" => step = v.parse().map_err(|_| OtpError::BadParameters)?,
                     "algorithm" => {
@@ -138,6 +139,14 @@ impl Otp {
     }
 }
 
+/// A form-encoded name or value: `+` is a space, `%XX` a byte, and bytes
+/// that are not UTF-8 become U+FFFD.
+fn decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(&text.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     (s.len() >= prefix.len()
         && s.is_char_boundary(prefix.len())
@@ -163,6 +172,24 @@ mod tests {
         assert_eq!(otp.at(1_111_111_109).code, "07081804");
         assert_eq!(otp.at(2_000_000_000).code, "69279037");
         assert_eq!(otp.label.as_deref(), Some("Example:alice@example.com"));
+    }
+
+    /// Names and values are form-encoded: `+` and `%20` are spaces, other
+    /// escapes are bytes (UTF-8), bad UTF-8 is replaced, empty pieces are skipped.
+    #[test]
+    fn uri_parameters_are_decoded() {
+        let otp = Otp::parse(&format!(
+            "otpauth://totp/ACME%20Co:j%C3%B6rg+doe?&secret={RFC_SECRET}&&issuer=ACME+Co&"
+        ))
+        .unwrap();
+        assert_eq!(otp.label.as_deref(), Some("ACME Co:jörg doe"));
+        let other = Otp::parse(&format!(
+            "otpauth://totp/%FF?secret={RFC_SECRET}&issuer=Bank"
+        ))
+        .unwrap();
+        assert_eq!(other.label.as_deref(), Some("Bank: \u{FFFD}"));
+        let flag = Otp::parse(&format!("otpauth://totp/x?secret={RFC_SECRET}&issuer")).unwrap();
+        assert_eq!(flag.label.as_deref(), Some("x"));
     }
 
     #[test]

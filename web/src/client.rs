@@ -23,7 +23,7 @@ use oneshare_sdk::{guard, passphrase};
 use crate::error::{Error, Result};
 use crate::link::Link;
 use crate::relay::{Call, Relay, body_bytes, json, seg};
-use crate::store::{DEVICES, DeviceEntry, KeyStore, Write};
+use crate::store::{DEVICES, DeviceEntry, KeyStore};
 use crate::webcrypto::{AesKey, generate_signing_key};
 
 /// Name of the IndexedDB database unless [`Client::with_store`] says otherwise.
@@ -247,12 +247,14 @@ impl Client {
         let share_id = keys.share_id;
         let id = share_id.to_string();
         let db = self.db().await?;
-        // At most two rounds: a key of this open, or the one another tab of
-        // this browser stored first.
-        let mut entry = loop {
-            match self.entry(&id).await? {
+        // Another round when another tab of this browser stored its key first
+        // (this open then binds with that one), or finished the open with it
+        // meanwhile (`already_confirmed`: its record key is stored now).
+        let mut confirmed_elsewhere = false;
+        let (mut entry, device_key, passphrase, plain) = loop {
+            let entry = match self.entry(&id).await? {
                 Some(e) if e.record_key.is_some() => return self.finish_open(e).await,
-                Some(e) => break e,
+                Some(e) => e,
                 None => {
                     let (private_key, public_key) = generate_signing_key().await?;
                     let e = DeviceEntry {
@@ -268,66 +270,52 @@ impl Client {
                     };
                     // Stored before bind, so a retry after a lost answer uses this
                     // key; only into an empty slot, so two tabs opening the link at
-                    // once bind with one key (the second reads it above).
-                    let new = e.to_js();
-                    let taken = db
-                        .update(DEVICES, &id, &|old| match old {
-                            None => Write::Put(new.clone()),
-                            Some(_) => Write::Keep,
-                        })
-                        .await?;
-                    if taken.is_none() {
-                        break e;
+                    // once bind with one key.
+                    let taken = db.put_unless(DEVICES, &id, &e.to_js(), &|_| true).await?;
+                    if taken.is_some() {
+                        continue;
                     }
+                    e
                 }
-            }
-        };
-        let device_key = PublicKey::from_bytes(&entry.public_key)?;
-        let passphrase = options
-            .passphrase
-            .as_ref()
-            .map(|s| passphrase::from_stretched(link.token(), s));
-        let evidence = guard::evidence(
-            link.token(),
-            options.code.as_ref(),
-            passphrase.as_ref(),
-            crate::signals::observe(options.press_after_ms),
-        );
-        let body = oneshare_sdk::json::to_vec(&BindRequest {
-            bind_secret: *keys.bind_secret.expose(),
-            device_key,
-            evidence: Some(evidence),
-        })
-        .map_err(|_| Error::Argument("bind request"))?;
-        let call = Call::new("POST", share_path(&id, "/bind"))
-            .signed(Signer::Device(share_id), &entry.private_key)
-            .body(body, true)
-            .encrypted_response();
-        let plain = match self.relay.call(&call).await {
-            Ok(p) => p,
-            Err(e) => {
-                // Refused for good (wrong token, another device, ended): the key
-                // pair made for this bind is useless. Anything else (408, 401,
-                // 5xx, network) may have bound it: keep it for the retry.
-                if e.code() == "already_confirmed" {
-                    // This key holds the share: another tab of this browser
-                    // finished the open meanwhile and stored the record key.
-                    if let Some(done) = self.entry(&id).await?.filter(|d| d.record_key.is_some()) {
-                        return self.finish_open(done).await;
-                    }
-                } else if matches!(e.status(), Some(403 | 409 | 410 | 423)) {
-                    // Only this bind's pending key, never an entry another tab
-                    // has completed since.
-                    let ours = entry.public_key;
-                    db.update(DEVICES, &id, &|old| match old
-                        .and_then(|v| DeviceEntry::from_js(v.clone()))
+            };
+            let device_key = PublicKey::from_bytes(&entry.public_key)?;
+            let passphrase = options
+                .passphrase
+                .as_ref()
+                .map(|s| passphrase::from_stretched(link.token(), s));
+            let evidence = guard::evidence(
+                link.token(),
+                options.code.as_ref(),
+                passphrase.as_ref(),
+                crate::signals::observe(options.press_after_ms),
+            );
+            let body = oneshare_sdk::json::to_vec(&BindRequest {
+                bind_secret: *keys.bind_secret.expose(),
+                device_key,
+                evidence: Some(evidence),
+            })
+            .map_err(|_| Error::Argument("bind request"))?;
+            let call = Call::new("POST", share_path(&id, "/bind"))
+                .signed(Signer::Device(share_id), &entry.private_key)
+                .body(body, true)
+                .encrypted_response();
+            match self.relay.call(&call).await {
+                Ok(plain) => break (entry, device_key, passphrase, plain),
+                Err(e) if e.code() == "already_confirmed" && !confirmed_elsewhere => {
+                    confirmed_elsewhere = true;
+                }
+                Err(e) => {
+                    // Refused for good (wrong token, another device, ended): the
+                    // key pair made for this bind is useless. Anything else (408,
+                    // 401, 5xx, network) may have bound it: keep it for the retry;
+                    // and `already_confirmed` says this key holds the share.
+                    if e.code() != "already_confirmed"
+                        && matches!(e.status(), Some(403 | 409 | 410 | 423))
                     {
-                        Some(d) if d.public_key == ours && d.record_key.is_none() => Write::Delete,
-                        _ => Write::Keep,
-                    })
-                    .await?;
+                        db.delete(DEVICES, &id).await?;
+                    }
+                    return Err(e);
                 }
-                return Err(e);
             }
         };
         let bind: BindResponse = json(&plain, "bind response")?;

@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::link::Link;
 use crate::platform::random;
 use crate::relay::{Call, json, seg};
-use crate::store::{Fields, OWNER, Write};
+use crate::store::{Fields, OWNER};
 use crate::stretch::NewPassphrase;
 use crate::webcrypto::{AesKey, generate_signing_key};
 
@@ -217,14 +217,11 @@ impl Client {
         // Only into an empty (or unreadable) slot: two tabs, or two calls,
         // making the identity at once end up with one, the first stored, and
         // no shares are made under a key that is then overwritten.
-        let new: JsValue = f.0.into();
         let taken = db
-            .update(OWNER, "default", &|old| match old {
-                Some(v) if Owner::from_js(v.clone()).is_ok() => Write::Keep,
-                _ => Write::Put(new.clone()),
+            .put_unless(OWNER, "default", &f.0.into(), &|old| {
+                Owner::from_js(old.clone()).is_ok()
             })
-            .await?
-            .filter(|v| Owner::from_js(v.clone()).is_ok());
+            .await?;
         match taken {
             Some(first) => Owner::from_js(first),
             None => Ok(Owner {

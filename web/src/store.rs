@@ -9,7 +9,10 @@ use oneshare_sdk::signing::PUBLIC_KEY_LEN;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{CryptoKey, IdbDatabase, IdbObjectStoreParameters, IdbRequest, IdbTransactionMode};
+use web_sys::{
+    CryptoKey, IdbDatabase, IdbObjectStore, IdbObjectStoreParameters, IdbRequest,
+    IdbTransactionMode,
+};
 
 use crate::error::{Error, Result};
 use crate::platform::indexed_db;
@@ -65,12 +68,8 @@ impl Settle {
     }
 }
 
-/// What [`KeyStore::update`] writes after reading.
-pub(crate) enum Write {
-    Put(JsValue),
-    Delete,
-    Keep,
-}
+/// A request as IndexedDB issued it (or the exception it threw).
+type Issued = core::result::Result<IdbRequest, JsValue>;
 
 /// One IndexedDB database of keys.
 pub(crate) struct KeyStore {
@@ -114,14 +113,18 @@ impl KeyStore {
         Ok(Self { db })
     }
 
-    /// Runs one request in its own transaction and waits until it is durable.
-    /// `op` is a `dyn` reference so that the four operations share one copy
-    /// of this future's code (a generic `op` compiled it once per operation).
+    /// Runs one request (`op`) in its own transaction and waits until it is
+    /// durable. Once it succeeded, `then` may issue one more on the same store
+    /// from its result: it runs while the transaction is still active (promise
+    /// jobs run before IndexedDB commits it), so another tab of this browser
+    /// cannot come between the two. Returns `op`'s result. Both are `dyn`
+    /// references so that every operation shares one copy of this future's code.
     async fn run(
         &self,
         store: &str,
         mode: IdbTransactionMode,
-        op: &dyn Fn(&web_sys::IdbObjectStore) -> core::result::Result<IdbRequest, JsValue>,
+        op: &dyn Fn(&IdbObjectStore) -> Issued,
+        then: &dyn Fn(&IdbObjectStore, &JsValue) -> Option<Issued>,
     ) -> Result<JsValue> {
         let tx = self
             .db
@@ -132,91 +135,84 @@ impl KeyStore {
             tx.set_onabort(Some(no));
             tx.set_onerror(Some(no));
         });
-        let req = tx
+        let s = tx
             .object_store(store)
-            .and_then(|s| op(&s))
             .map_err(|_| Error::StorageUnavailable)?;
         // DataCloneError (a browser that cannot store a CryptoKey) lands here.
+        let req = op(&s).map_err(|_| Error::StorageUnavailable)?;
         Settle::request(&req).wait().await?;
+        let read = req.result().map_err(|_| Error::StorageUnavailable)?;
+        if let Some(next) = then(&s, &read) {
+            let next = next.map_err(|_| Error::StorageUnavailable)?;
+            Settle::request(&next).wait().await?;
+        }
         done.wait().await?;
-        req.result().map_err(|_| Error::StorageUnavailable)
+        Ok(read)
     }
 
     pub(crate) async fn get(&self, store: &str, key: &str) -> Result<Option<JsValue>> {
         let v = self
-            .run(store, IdbTransactionMode::Readonly, &|s| {
-                s.get(&JsValue::from_str(key))
-            })
+            .run(
+                store,
+                IdbTransactionMode::Readonly,
+                &|s| s.get(&JsValue::from_str(key)),
+                &|_, _| None,
+            )
             .await?;
         Ok((!v.is_undefined()).then_some(v))
     }
 
     pub(crate) async fn put(&self, store: &str, value: &JsValue) -> Result<()> {
-        self.run(store, IdbTransactionMode::Readwrite, &|s| s.put(value))
-            .await
-            .map(|_| ())
+        self.run(
+            store,
+            IdbTransactionMode::Readwrite,
+            &|s| s.put(value),
+            &|_, _| None,
+        )
+        .await
+        .map(|_| ())
     }
 
-    /// Reads `key` and, in the same transaction (so another tab of this
-    /// browser cannot come between), writes what `decide` makes of it. Returns
-    /// what was read. The write is issued from the read's continuation, while
-    /// the transaction is still active (promise jobs run before IndexedDB
-    /// commits it).
-    pub(crate) async fn update(
+    /// Stores `value` under `key` unless what is there is worth keeping
+    /// (`keep`), read and written in one transaction. Returns what was kept;
+    /// `None` when `value` was stored.
+    pub(crate) async fn put_unless(
         &self,
         store: &str,
         key: &str,
-        decide: &dyn Fn(Option<&JsValue>) -> Write,
+        value: &JsValue,
+        keep: &dyn Fn(&JsValue) -> bool,
     ) -> Result<Option<JsValue>> {
-        let tx = self
-            .db
-            .transaction_with_str_and_mode(store, IdbTransactionMode::Readwrite)
-            .map_err(|_| Error::StorageUnavailable)?;
-        let done = Settle::new(|ok, no| {
-            tx.set_oncomplete(Some(ok));
-            tx.set_onabort(Some(no));
-            tx.set_onerror(Some(no));
-        });
-        let outcome: Result<Option<JsValue>> = async {
-            let os = tx
-                .object_store(store)
-                .map_err(|_| Error::StorageUnavailable)?;
-            let req = os
-                .get(&JsValue::from_str(key))
-                .map_err(|_| Error::StorageUnavailable)?;
-            Settle::request(&req).wait().await?;
-            let read = req.result().ok().filter(|v| !v.is_undefined());
-            let write = match decide(read.as_ref()) {
-                Write::Put(v) => Some(os.put(&v)),
-                Write::Delete => Some(os.delete(&JsValue::from_str(key))),
-                Write::Keep => None,
-            };
-            if let Some(w) = write {
-                Settle::request(&w.map_err(|_| Error::StorageUnavailable)?)
-                    .wait()
-                    .await?;
-            }
-            Ok(read)
-        }
-        .await;
-        // Settled either way (committed, or aborted by a failed request).
-        let committed = done.wait().await;
-        let read = outcome?;
-        committed?;
-        Ok(read)
+        let read = self
+            .run(
+                store,
+                IdbTransactionMode::Readwrite,
+                &|s| s.get(&JsValue::from_str(key)),
+                &|s, old| (old.is_undefined() || !keep(old)).then(|| s.put(value)),
+            )
+            .await?;
+        Ok((!read.is_undefined() && keep(&read)).then_some(read))
     }
 
     pub(crate) async fn delete(&self, store: &str, key: &str) -> Result<()> {
-        self.run(store, IdbTransactionMode::Readwrite, &|s| {
-            s.delete(&JsValue::from_str(key))
-        })
+        self.run(
+            store,
+            IdbTransactionMode::Readwrite,
+            &|s| s.delete(&JsValue::from_str(key)),
+            &|_, _| None,
+        )
         .await
         .map(|_| ())
     }
 
     pub(crate) async fn all(&self, store: &str) -> Result<Vec<JsValue>> {
         let v = self
-            .run(store, IdbTransactionMode::Readonly, &|s| s.get_all())
+            .run(
+                store,
+                IdbTransactionMode::Readonly,
+                &|s| s.get_all(),
+                &|_, _| None,
+            )
             .await?;
         Ok(js_sys::Array::from(&v).to_vec())
     }
