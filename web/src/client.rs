@@ -269,9 +269,13 @@ impl Client {
                         self_destruct: false,
                     };
                     // Stored before bind, so a retry after a lost answer uses this
-                    // key; only into an empty slot, so two tabs opening the link at
-                    // once bind with one key.
-                    let taken = db.put_unless(DEVICES, &id, &e.to_js(), &|_| true).await?;
+                    // key; only into an empty (or unreadable) slot, so two tabs
+                    // opening the link at once bind with one key, read above.
+                    let taken = db
+                        .put_unless(DEVICES, &id, &e.to_js(), &|old| {
+                            DeviceEntry::from_js(old.clone()).is_some()
+                        })
+                        .await?;
                     if taken.is_some() {
                         continue;
                     }
