@@ -438,23 +438,14 @@ impl Client {
             let sent: Result<UploadStatus> = async {
                 let mut st = st.clone();
                 let total = sealer.ciphertext_len();
-                let mut next: Option<PartRead> = None;
+                let mut parts = Parts::new(&sealer, &header, &key, &up.file.blob, st.part_size);
                 while st.next_part * st.part_size < total {
                     let start = st.next_part * st.part_size;
                     let end = (start + st.part_size).min(total);
-                    let read = match next.take() {
-                        Some(r) if r.covers(start, end) => r,
-                        _ => PartRead::start(&sealer, &up.file.blob, start, end)?,
-                    };
-                    // The next part is read while this one is encrypted and sent.
-                    if end < total {
-                        let after = (end + st.part_size).min(total);
-                        next = Some(PartRead::start(&sealer, &up.file.blob, end, after)?);
-                    }
                     // Into wasm memory: the signature covers the body's hash.
                     let mut part = vec![0; usize::try_from(end - start).unwrap_or(0)];
                     let mut at = 0;
-                    for piece in encrypt_part(&header, &key, read).await? {
+                    for piece in parts.part(start).await? {
                         let n = piece.length() as usize;
                         piece.copy_to(&mut part[at..at + n]);
                         at += n;
@@ -633,9 +624,59 @@ fn plaintext_before(end: u64, size: u64) -> u64 {
     (whole * oneshare_sdk::stream::SEGMENT_SIZE as u64).min(size)
 }
 
+/// A file encrypted part by part into its STREAM, the way uploads send it:
+/// each part's file read starts while the part before it is encrypted.
+pub(crate) struct Parts<'a> {
+    sealer: &'a Sealer,
+    header: &'a [u8; HEADER_LEN],
+    key: &'a AesKey,
+    file: &'a web_sys::Blob,
+    /// Stream bytes per part (the last is shorter).
+    part_size: u64,
+    /// The read of the part after the last one asked for.
+    ahead: Option<PartRead>,
+}
+
+impl<'a> Parts<'a> {
+    /// Parts of `part_size` stream bytes of `file`, sealed under `key`.
+    pub(crate) fn new(
+        sealer: &'a Sealer,
+        header: &'a [u8; HEADER_LEN],
+        key: &'a AesKey,
+        file: &'a web_sys::Blob,
+        part_size: u64,
+    ) -> Self {
+        Self {
+            sealer,
+            header,
+            key,
+            file,
+            part_size,
+            ahead: None,
+        }
+    }
+
+    /// Stream bytes `start..start + part_size` (cut at the end of the
+    /// stream), as SubtleCrypto gave them. The read ahead is used when `start`
+    /// is where the last part ended (a resumed upload may ask elsewhere).
+    pub(crate) async fn part(&mut self, start: u64) -> Result<Vec<Uint8Array>> {
+        let total = self.sealer.ciphertext_len();
+        let end = (start + self.part_size).min(total);
+        let read = match self.ahead.take() {
+            Some(r) if r.covers(start, end) => r,
+            _ => PartRead::start(self.sealer, self.file, start, end)?,
+        };
+        if end < total {
+            let after = (end + self.part_size).min(total);
+            self.ahead = Some(PartRead::start(self.sealer, self.file, end, after)?);
+        }
+        encrypt_part(self.header, self.key, read).await
+    }
+}
+
 /// The plaintext of one part being read from the file: started before the part
 /// is needed, so that the read overlaps the work on the part before it.
-pub(crate) struct PartRead {
+struct PartRead {
     start: u64,
     end: u64,
     jobs: Vec<(u64, oneshare_sdk::stream::SegmentJob)>,
@@ -644,12 +685,7 @@ pub(crate) struct PartRead {
 
 impl PartRead {
     /// Starts reading what stream bytes `start..end` of `file` encrypt.
-    pub(crate) fn start(
-        sealer: &Sealer,
-        file: &web_sys::Blob,
-        start: u64,
-        end: u64,
-    ) -> Result<Self> {
+    fn start(sealer: &Sealer, file: &web_sys::Blob, start: u64, end: u64) -> Result<Self> {
         let jobs = sealer
             .segments_in(start, end)
             .map(|i| sealer.job(i))
@@ -667,7 +703,7 @@ impl PartRead {
     }
 
     /// Whether this reads stream bytes `start..end`.
-    pub(crate) fn covers(&self, start: u64, end: u64) -> bool {
+    fn covers(&self, start: u64, end: u64) -> bool {
         (self.start, self.end) == (start, end)
     }
 }
@@ -675,7 +711,7 @@ impl PartRead {
 /// The stream bytes of a [`PartRead`]: the segments that overlap them,
 /// encrypted with SubtleCrypto (all in flight at once), cut to the range, in
 /// order, as SubtleCrypto gave them (views, no copy).
-pub(crate) async fn encrypt_part(
+async fn encrypt_part(
     header: &[u8; HEADER_LEN],
     key: &AesKey,
     part: PartRead,

@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::convert::{JsResult, js, js_error};
-use crate::owner::{PartRead, encrypt_part};
+use crate::owner::Parts;
 use crate::{AesKey, Error};
 
 fn key(bytes: &[u8]) -> JsResult<Key256> {
@@ -132,22 +132,16 @@ async fn seal_blob(
     let (sealer, header) = core(Sealer::new(&aes.commitment, prefix, size))?;
     let total = sealer.ciphertext_len();
     let part = u64::from(part_segments.max(1)) * stream::ENCRYPTED_SEGMENT_SIZE as u64;
-    let parts = js_sys::Array::new();
+    let mut parts = Parts::new(&sealer, &header, &aes, file, part);
+    let out = js_sys::Array::new();
     let mut start = 0;
-    let mut next = Some(js(PartRead::start(&sealer, file, 0, part.min(total)))?);
-    while let Some(read) = next.take() {
-        let end = (start + part).min(total);
-        // As uploads do: the next part is read while this one is encrypted.
-        if end < total {
-            let after = (end + part).min(total);
-            next = Some(js(PartRead::start(&sealer, file, end, after))?);
+    while start < total {
+        for piece in js(parts.part(start).await)? {
+            out.push(&piece);
         }
-        for piece in js(encrypt_part(&header, &aes, read).await)? {
-            parts.push(&piece);
-        }
-        start = end;
+        start += part;
     }
-    web_sys::Blob::new_with_u8_array_sequence(&parts)
+    web_sys::Blob::new_with_u8_array_sequence(&out)
         .map_err(|_| js_error(&Error::Unsupported("Blob")))
 }
 
